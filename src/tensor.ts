@@ -1,0 +1,308 @@
+// Tensor: a shape, a dtype and backend-owned storage, plus the reverse-mode autograd record
+// (gradFn) that ops attach to their outputs. Ops live in src/ops; this file holds only what
+// every op needs: creation, reading back, backward(), grad mode and memory scopes (tidy).
+import type { Backend, DType, FloatArray, Shape, Storage, Workspace } from './backend/backend.js';
+import { getBackend } from './backend/registry.js';
+import { defaultGenerator, type Generator } from './random.js';
+
+/** One recorded op: its inputs and how to map the output gradient to input gradients. */
+export interface GradFn {
+  readonly name: string;
+  readonly inputs: readonly (Tensor | null)[];
+  /** Gradients for each input (null where an input needs none). Storage ownership passes to the caller. */
+  backward(gy: Storage): (Storage | null)[];
+  /** Frees what the op saved for backward (workspaces, masks). Called once, after backward. */
+  release(): void;
+}
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  backend?: Backend;
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+// ---- grad mode ------------------------------------------------------------------------------
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording autograd (inference, optimiser updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+// ---- memory scopes ---------------------------------------------------------------------------
+
+const scopes: Set<Tensor>[] = [];
+let liveTensors = 0;
+
+/** Number of tensors created and not yet disposed (native memory is freed on dispose). */
+export function liveTensorCount(): number {
+  return liveTensors;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except those reachable from its result
+ * (a tensor, an array or an object of tensors) and those marked with keep().
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept);
+  const outer = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) outer?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Removes a tensor from the enclosing tidy scopes so it outlives them. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>): void {
+  if (v instanceof Tensor) {
+    out.add(v);
+    if (v.grad) out.add(v.grad);
+  } else if (Array.isArray(v)) {
+    for (const x of v) collectTensors(x, out);
+  } else if (v instanceof Map) {
+    for (const x of v.values()) collectTensors(x, out);
+  } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) collectTensors(x, out);
+  }
+}
+
+// ---- tensor --------------------------------------------------------------------------------
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly backend: Backend;
+  private _storage: Storage | null;
+  requiresGrad: boolean;
+  grad: Tensor | null = null;
+  gradFn: GradFn | null = null;
+
+  /** Wraps storage that the caller hands over (ops use this); most users want Tensor.fromArray. */
+  constructor(storage: Storage, shape: Shape, backend: Backend, requiresGrad = false) {
+    if (storage.size !== sizeOf(shape)) {
+      throw new Error(`Tensor: storage holds ${storage.size} elements, shape ${shapeStr(shape)} needs ${sizeOf(shape)}`);
+    }
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.backend = backend;
+    this.requiresGrad = requiresGrad;
+    liveTensors++;
+    scopes[scopes.length - 1]?.add(this);
+  }
+
+  static fromArray(data: FloatArray | readonly number[], shape?: Shape, opts: TensorOptions = {}): Tensor {
+    const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
+    const sh = shape ?? [arr.length];
+    if (sizeOf(sh) !== arr.length) {
+      throw new Error(`Tensor.fromArray: ${arr.length} values do not fill shape ${shapeStr(sh)} (${sizeOf(sh)} elements)`);
+    }
+    const backend = opts.backend ?? getBackend();
+    return new Tensor(backend.fromArray(arr, sh), sh, backend, opts.requiresGrad ?? false);
+  }
+
+  static full(shape: Shape, value: number, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
+    const backend = opts.backend ?? getBackend();
+    return new Tensor(backend.full(shape, value, opts.dtype ?? 'float32'), shape, backend, opts.requiresGrad ?? false);
+  }
+
+  static zeros(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
+    return Tensor.full(shape, 0, opts);
+  }
+
+  static ones(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
+    return Tensor.full(shape, 1, opts);
+  }
+
+  /** Standard normal values × std + mean, drawn from `rng` (the default generator if omitted). */
+  static randn(shape: Shape, opts: TensorOptions & { dtype?: DType; rng?: Generator; mean?: number; std?: number } = {}): Tensor {
+    const rng = opts.rng ?? defaultGenerator;
+    const data = opts.dtype === 'float64' ? new Float64Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+    const mean = opts.mean ?? 0;
+    const std = opts.std ?? 1;
+    for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
+    return Tensor.fromArray(data, shape, opts);
+  }
+
+  /** Uniform values in [low, high) drawn from `rng`. */
+  static uniform(shape: Shape, low: number, high: number, opts: TensorOptions & { dtype?: DType; rng?: Generator } = {}): Tensor {
+    const rng = opts.rng ?? defaultGenerator;
+    const data = opts.dtype === 'float64' ? new Float64Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
+    return Tensor.fromArray(data, shape, opts);
+  }
+
+  get storage(): Storage {
+    if (this._storage === null) throw new Error(`Tensor ${shapeStr(this.shape)} was disposed and cannot be used`);
+    return this._storage;
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** Plain row-major copy of the values. */
+  toArray(): FloatArray {
+    return this.backend.toArray(this.storage, this.shape);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${shapeStr(this.shape)}`);
+    return this.toArray()[0];
+  }
+
+  /** A tensor sharing nothing with the graph: same values, no gradFn, no requiresGrad. */
+  detach(): Tensor {
+    return new Tensor(this.backend.clone(this.storage, this.shape), this.shape, this.backend);
+  }
+
+  /** Replaces the values in place (optimisers, loadStateDict); shapes must match. */
+  assign(src: Tensor): void {
+    if (src.size !== this.size) throw new Error(`assign: shape ${shapeStr(src.shape)} does not match ${shapeStr(this.shape)}`);
+    const next = this.backend === src.backend ? this.backend.clone(src.storage, this.shape) : this.backend.fromArray(src.toArray(), this.shape);
+    if (this._storage) this.backend.dispose(this._storage);
+    this._storage = next;
+  }
+
+  /** Frees the storage now (native memory); later use throws. Safe to call twice. */
+  dispose(): void {
+    if (this._storage === null) return;
+    this.backend.dispose(this._storage);
+    this._storage = null;
+    liveTensors--;
+    if (this.gradFn) {
+      this.gradFn.release();
+      this.gradFn = null;
+    }
+  }
+
+  /**
+   * Reverse-mode autodiff from this tensor. `grad` defaults to ones for a scalar. Gradients of
+   * leaf tensors with requiresGrad accumulate into `.grad`; the graph is freed afterwards.
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) throw new Error('backward(): tensor does not require grad (no parameter or input needs a gradient)');
+    if (!grad && this.size !== 1) throw new Error(`backward(): grad must be given for a non-scalar output ${shapeStr(this.shape)}`);
+    const seed = grad ? this.backend.clone(grad.storage, this.shape) : this.backend.full(this.shape, 1, this.dtype);
+    runBackward(this, seed);
+  }
+
+  toString(): string {
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.backend.name})`;
+  }
+}
+
+/** Creates an op's output tensor and records its GradFn when any input needs a gradient. */
+export function makeResult(storage: Storage, shape: Shape, backend: Backend, inputs: readonly (Tensor | null)[], makeGradFn: () => GradFn, owned: readonly (Storage | Workspace)[] = []): Tensor {
+  const needsGrad = gradEnabled && inputs.some((t) => t !== null && t.requiresGrad);
+  const out = new Tensor(storage, shape, backend, needsGrad);
+  if (needsGrad) out.gradFn = makeGradFn();
+  else for (const s of owned) backend.dispose(s);
+  return out;
+}
+
+function runBackward(root: Tensor, seed: Storage): void {
+  // Topological order of the tensors that lead to root through recorded ops.
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const inp = inputs[i];
+      if (inp && inp.requiresGrad && !seen.has(inp)) {
+        seen.add(inp);
+        stack.push([inp, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  const grads = new Map<Tensor, Storage>([[root, seed]]);
+  const backend = root.backend;
+  for (let idx = order.length - 1; idx >= 0; idx--) {
+    const t = order[idx];
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const fn = t.gradFn;
+    if (!fn) {
+      // A leaf: accumulate into .grad.
+      if (t.grad) {
+        backend.axpyInPlace(t.grad.storage, g, 1, t.shape);
+        backend.dispose(g);
+      } else {
+        t.grad = keep(new Tensor(g, t.shape, backend));
+      }
+      continue;
+    }
+    const inGrads = fn.backward(g);
+    backend.dispose(g);
+    fn.inputs.forEach((inp, k) => {
+      const gi = inGrads[k];
+      if (!gi) return;
+      if (!inp || !inp.requiresGrad) {
+        backend.dispose(gi);
+        return;
+      }
+      const prev = grads.get(inp);
+      if (prev) {
+        backend.axpyInPlace(prev, gi, 1, inp.shape);
+        backend.dispose(gi);
+      } else grads.set(inp, gi);
+    });
+    fn.release();
+    t.gradFn = null;
+  }
+}
