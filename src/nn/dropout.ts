@@ -1,0 +1,21 @@
+// Dropout layer: inverted dropout in training mode, identity in eval mode.
+import type { Shape } from '../backend/backend.js';
+import { dropout } from '../ops/dropout.js';
+import { defaultGenerator, type Generator } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { Module } from './module.js';
+
+export class Dropout extends Module {
+  constructor(readonly p = 0.5, readonly rng: Generator = defaultGenerator) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this.rng);
+  }
+
+  outputShape(input: Shape): Shape {
+    return input;
+  }
+}

@@ -1,0 +1,31 @@
+// Weight initialisation: PyTorch's defaults for Conv2d/Linear (kaiming-uniform with a = √5, so
+// bound = 1/√fan_in, and the same bound for the bias) and the paper's N(0, 0.01).
+import { defaultGenerator, type Generator } from '../random.js';
+import { noGrad, Tensor } from '../tensor.js';
+
+function replaceWith(t: Tensor, values: Tensor): void {
+  noGrad(() => t.assign(values));
+  values.dispose();
+}
+
+/** Fills t in place with U(-bound, bound). */
+export function uniform_(t: Tensor, bound: number, rng: Generator = defaultGenerator): void {
+  replaceWith(t, Tensor.uniform(t.shape, -bound, bound, { rng, dtype: t.dtype, backend: t.backend }));
+}
+
+/** Fills t in place with N(mean, std²). */
+export function normal_(t: Tensor, mean: number, std: number, rng: Generator = defaultGenerator): void {
+  replaceWith(t, Tensor.randn(t.shape, { rng, mean, std, dtype: t.dtype, backend: t.backend }));
+}
+
+export function constant_(t: Tensor, value: number): void {
+  replaceWith(t, Tensor.full(t.shape, value, { dtype: t.dtype, backend: t.backend }));
+}
+
+/** PyTorch's reset_parameters for Conv2d and Linear: weight and bias ~ U(±1/√fan_in). */
+export function pytorchDefaultInit(weight: Tensor, bias: Tensor | null, fanIn: number, rng: Generator = defaultGenerator): void {
+  const bound = 1 / Math.sqrt(fanIn);
+  // kaiming_uniform_(a=√5): gain = √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√fan_in.
+  uniform_(weight, bound, rng);
+  if (bias) uniform_(bias, bound, rng);
+}

@@ -1,0 +1,19 @@
+// LocalResponseNorm layer, PyTorch's semantics (alpha divided by size).
+import type { Shape } from '../backend/backend.js';
+import { localResponseNorm } from '../ops/lrn.js';
+import type { Tensor } from '../tensor.js';
+import { Module } from './module.js';
+
+export class LocalResponseNorm extends Module {
+  constructor(readonly size: number, readonly alpha = 1e-4, readonly beta = 0.75, readonly k = 1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return localResponseNorm(x, this.size, this.alpha, this.beta, this.k);
+  }
+
+  outputShape(input: Shape): Shape {
+    return input;
+  }
+}

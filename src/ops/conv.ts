@@ -1,0 +1,45 @@
+// conv2d: x [N, C, H, W] ⊛ weight [OC, C/groups, KH, KW] + bias [OC] → y [N, OC, OH, OW],
+// with an optional fused ReLU. Backward gives the input gradient only when x needs one (conv1's
+// input gradient is never computed in training).
+import type { Storage } from '../backend/backend.js';
+import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
+import { makeResult, shapeStr, type Tensor } from '../tensor.js';
+import { backendOf } from './util.js';
+
+export interface Conv2dOptions {
+  stride?: number | Pair;
+  padding?: number | Pair;
+  groups?: number;
+  /** Apply ReLU to the output in the same kernel. */
+  relu?: boolean;
+}
+
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const backend = backendOf('conv2d', x, weight, bias);
+  const g = convGeometry(x.shape, weight.shape, pair(opts.stride ?? 1), pair(opts.padding ?? 0), opts.groups ?? 1);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.oc)) {
+    throw new Error(`conv2d: bias ${shapeStr(bias.shape)} does not match ${g.oc} output channels`);
+  }
+  const relu = opts.relu ?? false;
+  const y = backend.conv2d(x.storage, weight.storage, bias ? bias.storage : null, g, relu);
+  const yShape = [g.n, g.oc, g.oh, g.ow];
+  const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
+    name: relu ? 'conv2d_relu' : 'conv2d',
+    inputs: [x, weight, bias],
+    backward(gyIn: Storage) {
+      const gy = relu ? backend.reluBackward(gyIn, out.storage, yShape) : gyIn;
+      const gx = x.requiresGrad ? backend.conv2dBackwardData(gy, weight.storage, g) : null;
+      let gw: Storage | null = null;
+      let gb: Storage | null = null;
+      if (weight.requiresGrad || (bias && bias.requiresGrad)) {
+        const r = backend.conv2dBackwardWeights(gy, x.storage, g, bias !== null);
+        gw = r.gw;
+        gb = r.gb;
+      }
+      if (relu) backend.dispose(gy);
+      return [gx, gw, gb];
+    },
+    release() {},
+  }));
+  return out;
+}

@@ -1,0 +1,78 @@
+// PyTorch golden files (scripts/make_golden_fixtures.py, Debian's torch 1.13): each op's forward
+// output and input gradients, and a narrow AlexNet-2012-shaped network's output, loss and
+// parameter gradients, all to 1e-4 relative (max|diff| / max|ref|), on the reference backend.
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { referenceBackend, setBackend } from '../src/backend/registry.js';
+import { AlexNet } from '../src/models/alexnet_base.js';
+import { ReLU } from '../src/nn/activation.js';
+import { Conv2d } from '../src/nn/conv.js';
+import { Linear } from '../src/nn/linear.js';
+import { LocalResponseNorm } from '../src/nn/lrn.js';
+import { AdaptiveAvgPool2d, MaxPool2d } from '../src/nn/pool.js';
+import { Sequential } from '../src/nn/sequential.js';
+import * as ops from '../src/ops/index.js';
+import { Tensor } from '../src/tensor.js';
+import { assertRelClose } from './helpers.js';
+
+interface Arr { shape: number[]; data: number[] }
+interface OpCase { name: string; params: Record<string, number | number[] | boolean>; inputs: Record<string, Arr>; gy: Arr; output: Arr; grads: Record<string, Arr>; labels?: number[] }
+
+const dir = new URL('./fixtures/golden/', import.meta.url.replace('/dist/test/', '/test/'));
+const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as T;
+const be = referenceBackend();
+const tensor = (a: Arr, requiresGrad = false) => Tensor.fromArray(Float32Array.from(a.data), a.shape, { backend: be, requiresGrad });
+
+type OpFn = (inp: Record<string, Tensor>, p: OpCase['params'], labels: number[]) => Tensor;
+const num = (v: OpCase['params'][string]) => v as number;
+const OPS: Record<string, OpFn> = {
+  conv2d_groups: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding), groups: num(p.groups) }),
+  conv2d_k11_s4: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding) }),
+  max_pool2d_3_2: (i) => ops.maxPool2d(i.x, 3, { stride: 2 }),
+  max_pool2d_ceil_pad: (i) => ops.maxPool2d(i.x, 3, { stride: 2, padding: 1, ceilMode: true }),
+  adaptive_avg_pool2d: (i) => ops.adaptiveAvgPool2d(i.x, 6),
+  lrn_paper: (i, p) => ops.localResponseNorm(i.x, num(p.size), num(p.alpha), num(p.beta), num(p.k)),
+  lrn_even: (i, p) => ops.localResponseNorm(i.x, num(p.size), num(p.alpha), num(p.beta), num(p.k)),
+  linear: (i) => ops.linear(i.x, i.w, i.b),
+  log_softmax: (i) => ops.logSoftmax(i.x),
+  cross_entropy: (i, _p, labels) => ops.reshape(ops.crossEntropy(i.x, labels), [1]),
+};
+
+describe('golden: ops against PyTorch', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'mini_alexnet.json');
+  test('every fixture has an op', () => {
+    for (const f of files) if (!OPS[f.replace('.json', '')]) throw new Error(`no op for fixture ${f}`);
+  });
+  for (const f of files) {
+    const name = f.replace('.json', '');
+    test(name, () => {
+      const c = load<OpCase>(f);
+      const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tensor(v, true)]));
+      const out = OPS[name](inputs, c.params, c.labels ?? []);
+      assertRelClose(out.toArray(), c.output.data, 1e-4, `${name} output`);
+      ops.sum(ops.mul(out, tensor(c.gy))).backward();
+      for (const [k, g] of Object.entries(c.grads)) assertRelClose(inputs[k].grad!.toArray(), g.data, 1e-4, `${name} grad ${k}`);
+    });
+  }
+});
+
+test('golden: a narrow AlexNet-2012 network: output, loss and every parameter gradient', () => {
+  setBackend(be);
+  const c = load<{ input: Arr; labels: number[]; output: Arr; loss: number; state_dict: Record<string, Arr>; grads: Record<string, Arr> }>('mini_alexnet.json');
+  const lrn = () => new LocalResponseNorm(5, 5e-4, 0.75, 2);
+  const features = new Sequential(
+    new Conv2d(3, 8, 11, { stride: 4 }), new ReLU(), lrn(), new MaxPool2d(3, 2),
+    new Conv2d(8, 12, 5, { padding: 2, groups: 2 }), new ReLU(), lrn(), new MaxPool2d(3, 2),
+    new Conv2d(12, 16, 3, { padding: 1 }), new ReLU(),
+    new Conv2d(16, 16, 3, { padding: 1, groups: 2 }), new ReLU(),
+    new Conv2d(16, 8, 3, { padding: 1, groups: 2 }), new ReLU(), new MaxPool2d(3, 2));
+  const classifier = new Sequential(new Linear(32, 20), new ReLU(), new Linear(20, 5));
+  const model = new AlexNet('alexnet', [['features', features], ['avgpool', new AdaptiveAvgPool2d(2)], ['classifier', classifier]], 2, [3, 67, 67], 5);
+  model.loadStateDict(new Map(Object.entries(c.state_dict).map(([k, v]) => [k, tensor(v)])));
+  const out = model.forward(tensor(c.input));
+  assertRelClose(out.toArray(), c.output.data, 1e-4, 'mini AlexNet output');
+  const loss = ops.crossEntropy(out, c.labels);
+  assertRelClose([loss.item()], [c.loss], 1e-4, 'mini AlexNet loss');
+  loss.backward();
+  for (const [name, p] of model.namedParameters()) assertRelClose(p.grad!.toArray(), c.grads[name].data, 1e-4, `grad ${name}`);
+});
