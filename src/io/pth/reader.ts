@@ -1,0 +1,203 @@
+// Reads what torch.save writes, without executing it: the zip container (PyTorch ≥ 1.6:
+// <archive>/data.pkl + <archive>/data/<key> storages) and the legacy stream
+// (_use_new_zipfile_serialization=False: magic, protocol and sys-info pickles, the object
+// pickle, the list of storage keys, then each storage as an 8-byte element count + raw bytes).
+// The pickle runs in the safe machine with the torch allow-list (../pickle, ./torch_globals.ts);
+// storages are checked against the file before any tensor is materialised.
+import { readFileSync } from 'node:fs';
+import { DataError } from '../../errors.js';
+import { ELEMENT_SIZE } from '../dtype_convert.js';
+import { unpickle } from '../pickle/machine.js';
+import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
+import type { TensorMap } from '../tensor_map.js';
+import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
+import { ZipReader, isZip } from './zip.js';
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+export type PthFormat = 'zip' | 'legacy';
+
+export interface PthObject {
+  /** The unpickled top-level object (tensors are TensorRef with filled storages). */
+  root: PyValue;
+  format: PthFormat;
+}
+
+function readSource(source: string | Uint8Array, name?: string): { buf: Uint8Array; where: string } {
+  if (typeof source === 'string') {
+    try {
+      return { buf: readFileSync(source), where: source };
+    } catch (err) {
+      throw new DataError(`${source}: cannot read (${(err as Error).message})`);
+    }
+  }
+  return { buf: source, where: name ?? '<buffer>' };
+}
+
+/** Decodes a persistent id tuple ('storage', storage type, key, location, numel[, view]). */
+function storagePid(pid: PyValue, where: string, legacy: boolean): { key: string; type: StorageTypeGlobal; numel: number } {
+  if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage') throw new DataError(`${where}: unsupported persistent id ${describe(pid)} (only storages are allowed)`);
+  const [, type, key, location, numel, view] = pid.items;
+  if (pid.items.length !== (legacy ? 6 : 5)) throw new DataError(`${where}: storage persistent id has ${pid.items.length} fields`);
+  if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type)}`);
+  if (typeof key !== 'string' || typeof location !== 'string') throw new DataError(`${where}: storage key/location must be strings`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new DataError(`${where}: storage '${key}' has bad size ${describe(numel ?? null)}`);
+  if (legacy && view !== null) throw new DataError(`${where}: storage views (pre-1.0 files) are not supported`);
+  return { key, type, numel };
+}
+
+function parseZip(buf: Uint8Array, where: string): PthObject {
+  const zip = new ZipReader(buf, where);
+  const pklName = zip.names.find((n) => n.endsWith('data.pkl') && n.split('/').length === 2);
+  if (!pklName) throw new DataError(`${where}: zip archive has no <archive>/data.pkl entry (not a torch.save file?)`);
+  const prefix = pklName.slice(0, -'data.pkl'.length);
+  const storages = new Map<string, StorageRef>();
+  const root = unpickle(zip.read(pklName), 0, {
+    where: `${where}:${pklName}`,
+    resolveGlobal: resolveTorchGlobal,
+    persistentLoad: (pid) => {
+      const { key, type, numel } = storagePid(pid, where, false);
+      const known = storages.get(key);
+      if (known) {
+        if (known.elementType !== type.storageType.elementType || known.numel !== numel) throw new DataError(`${where}: storage '${key}' is referenced with two different types or sizes`);
+        return known;
+      }
+      const entry = `${prefix}data/${key}`;
+      if (!zip.entries.has(entry)) throw new DataError(`${where}: storage '${key}' has no entry '${entry}'`);
+      const bytes = zip.read(entry);
+      const need = numel * ELEMENT_SIZE[type.storageType.elementType];
+      if (bytes.length < need) throw new DataError(`${where}: storage '${key}' holds ${bytes.length} bytes, ${numel} ${type.name} elements need ${need}`);
+      const ref = new StorageRef(key, type.storageType.elementType, numel);
+      ref.bytes = bytes.subarray(0, need);
+      storages.set(key, ref);
+      return ref;
+    },
+  }).value;
+  return { root, format: 'zip' };
+}
+
+function parseLegacy(buf: Uint8Array, where: string): PthObject {
+  const plain = { where, resolveGlobal: () => null };
+  const magic = unpickle(buf, 0, plain);
+  if (magic.value !== LEGACY_MAGIC) throw new DataError(`${where}: not a PyTorch file (neither a zip archive nor the legacy magic number)`);
+  const protocol = unpickle(buf, magic.end, plain);
+  if (protocol.value !== LEGACY_PROTOCOL) throw new DataError(`${where}: unsupported legacy protocol version ${describe(protocol.value)}`);
+  const sysInfo = unpickle(buf, protocol.end, plain);
+  if (sysInfo.value instanceof PyDict && sysInfo.value.map.get('little_endian') === false) {
+    throw new DataError(`${where}: big-endian legacy files are not supported`);
+  }
+  const storages = new Map<string, StorageRef>();
+  const main = unpickle(buf, sysInfo.end, {
+    where,
+    resolveGlobal: resolveTorchGlobal,
+    persistentLoad: (pid) => {
+      const { key, type, numel } = storagePid(pid, where, true);
+      const known = storages.get(key);
+      if (known) {
+        if (known.elementType !== type.storageType.elementType) throw new DataError(`${where}: storage '${key}' is referenced with two different types`);
+        return known;
+      }
+      // The size in the id must fit in the file; the exact size is checked when the bytes come.
+      if (numel * ELEMENT_SIZE[type.storageType.elementType] > buf.length) throw new DataError(`${where}: storage '${key}' claims ${numel} elements, more than the file holds`);
+      const ref = new StorageRef(key, type.storageType.elementType, numel);
+      storages.set(key, ref);
+      return ref;
+    },
+  });
+  const keys = unpickle(buf, main.end, plain);
+  if (!(keys.value instanceof PyList)) throw new DataError(`${where}: storage key list missing after the object pickle`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = keys.end;
+  for (const key of keys.value.items) {
+    if (typeof key !== 'string') throw new DataError(`${where}: storage key ${describe(key)} is not a string`);
+    const ref = storages.get(key);
+    if (!ref) throw new DataError(`${where}: storage '${key}' is listed but never used`);
+    if (ref.bytes !== null) throw new DataError(`${where}: storage '${key}' is listed twice`);
+    if (pos + 8 > buf.length) throw new DataError(`${where}: truncated before storage '${key}'`);
+    const count = view.getBigInt64(pos, true);
+    pos += 8;
+    const size = ELEMENT_SIZE[ref.elementType];
+    if (count !== BigInt(ref.numel)) throw new DataError(`${where}: storage '${key}' has ${count} elements in the file, ${ref.numel} in its id`);
+    const nbytes = ref.numel * size;
+    if (pos + nbytes > buf.length) throw new DataError(`${where}: storage '${key}' is truncated (${nbytes} bytes needed at offset ${pos}, file has ${buf.length})`);
+    ref.bytes = buf.subarray(pos, pos + nbytes);
+    pos += nbytes;
+  }
+  for (const [key, ref] of storages) {
+    if (ref.bytes === null) throw new DataError(`${where}: storage '${key}' is used but missing from the file`);
+  }
+  return { root: main.value, format: 'legacy' };
+}
+
+/** Parses a torch.save file (either container) into its top-level object. */
+export function parsePth(source: string | Uint8Array, name?: string): PthObject {
+  const { buf, where } = readSource(source, name);
+  if (isZip(buf)) return parseZip(buf, where);
+  if (buf.length >= 2 && buf[0] === 0x80) return parseLegacy(buf, where);
+  throw new DataError(`${where}: not a PyTorch file (expected a zip archive or a legacy pickle stream)`);
+}
+
+// ---- state dict extraction ------------------------------------------------------------------
+
+function isStateDict(v: PyValue): v is PyDict {
+  if (!(v instanceof PyDict) || v.map.size === 0) return false;
+  for (const [k, x] of v.map) if (typeof k !== 'string' || !(x instanceof TensorRef)) return false;
+  return true;
+}
+
+/** Keys under which checkpoints commonly keep the model's state dict, in order of preference. */
+const STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model', 'net', 'network', 'module', 'weights', 'params'];
+
+/** Finds the state dict in a file's top-level object: itself, or nested in a checkpoint dict. */
+export function findStateDict(root: PyValue, where: string): { dict: PyDict; path: string } {
+  const search = (v: PyValue, path: string, depth: number): { dict: PyDict; path: string } | null => {
+    if (isStateDict(v)) return { dict: v, path };
+    if (!(v instanceof PyDict) || depth >= 4) return null;
+    for (const k of STATE_DICT_KEYS) {
+      if (!v.map.has(k)) continue;
+      const found = search(v.map.get(k) as PyValue, path ? `${path}.${k}` : k, depth + 1);
+      if (found) return found;
+    }
+    const direct = [...v.map].filter(([, x]) => isStateDict(x));
+    if (direct.length === 1) return { dict: direct[0][1] as PyDict, path: `${path ? path + '.' : ''}${String(direct[0][0])}` };
+    return null;
+  };
+  const found = search(root, '', 0);
+  if (found) return found;
+  const keys = root instanceof PyDict ? [...root.map.keys()].slice(0, 12).map(String).join(', ') : describe(root);
+  throw new DataError(`${where}: no state dict found (top level: ${keys}); expected a dict of tensors or a checkpoint with 'state_dict' or 'model'`);
+}
+
+/** Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted). */
+export function readPth(source: string | Uint8Array, name?: string): TensorMap {
+  const where = typeof source === 'string' ? source : name ?? '<buffer>';
+  const { root } = parsePth(source, name);
+  const { dict } = findStateDict(root, where);
+  const buf = typeof source === 'string' ? null : source;
+  const budget = { bytes: 2 * (buf?.length ?? totalStorageBytes(dict)) + (1 << 20) };
+  const out: TensorMap = new Map();
+  for (const [k, t] of dict.map) {
+    const ref = t as TensorRef;
+    try {
+      out.set(k as string, { shape: [...ref.shape], data: materialize(ref, `${where}: tensor '${String(k)}'`, budget), sourceDType: ref.storage.elementType });
+    } catch (err) {
+      if (err instanceof DataError) throw err;
+      throw new DataError((err as Error).message);
+    }
+  }
+  return out;
+}
+
+function totalStorageBytes(dict: PyDict): number {
+  const seen = new Set<StorageRef>();
+  let n = 0;
+  for (const t of dict.map.values()) {
+    const s = (t as TensorRef).storage;
+    if (!seen.has(s)) {
+      seen.add(s);
+      n += s.bytes?.length ?? 0;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,275 @@
+// A small ZIP reader and writer for PyTorch's container (torch.save since 1.6), written here
+// instead of taken from npm: PyTorch only ever stores entries uncompressed (method 0), so the
+// whole job is parsing and writing a few fixed headers — a few dozen lines that we can
+// bounds-check completely — while fflate/yauzl would add inflate code we never use and their
+// own allocation rules. Reading checks every offset and size against the file, supports ZIP64
+// records (files or entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
+// Writing mirrors PyTorch's writer (miniz): entries padded with an extra field so their data
+// starts at a multiple of 64 bytes, then the central directory (ZIP64 records when needed).
+import { DataError } from '../../errors.js';
+
+export interface ZipEntry {
+  name: string;
+  /** Offset of the entry's data in the file, and its size (stored entries only). */
+  dataOffset: number;
+  size: number;
+  crc32: number;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+
+export function isZip(buf: Uint8Array): boolean {
+  return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && (buf[2] === 3 || buf[2] === 5) && (buf[3] === 4 || buf[3] === 6);
+}
+
+/** Reads the central directory of a ZIP file held in memory. */
+export class ZipReader {
+  readonly entries = new Map<string, ZipEntry>();
+  /** Entry names in directory order. */
+  readonly names: string[] = [];
+  private readonly view: DataView;
+
+  constructor(private readonly buf: Uint8Array, private readonly where: string) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.readDirectory();
+  }
+
+  private fail(msg: string): never {
+    throw new DataError(`${this.where}: corrupt zip archive: ${msg}`);
+  }
+
+  private u16(at: number): number {
+    if (at < 0 || at + 2 > this.buf.length) this.fail(`read past the end at offset ${at}`);
+    return this.view.getUint16(at, true);
+  }
+
+  private u32(at: number): number {
+    if (at < 0 || at + 4 > this.buf.length) this.fail(`read past the end at offset ${at}`);
+    return this.view.getUint32(at, true);
+  }
+
+  private u64(at: number): number {
+    if (at < 0 || at + 8 > this.buf.length) this.fail(`read past the end at offset ${at}`);
+    const v = this.view.getBigUint64(at, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field at offset ${at} is too large`);
+    return Number(v);
+  }
+
+  private readDirectory(): void {
+    const len = this.buf.length;
+    // End of central directory: 22 bytes plus a comment of at most 65535 bytes, at the end.
+    let eocd = -1;
+    for (let p = len - 22; p >= Math.max(0, len - 22 - 0xffff); p--) {
+      if (this.view.getUint32(p, true) === SIG_EOCD) {
+        eocd = p;
+        break;
+      }
+    }
+    if (eocd < 0) this.fail('no end-of-central-directory record (file truncated?)');
+    let count = this.u16(eocd + 10);
+    let dirSize = this.u32(eocd + 12);
+    let dirOffset = this.u32(eocd + 16);
+    if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) {
+      const loc = eocd - 20;
+      if (loc < 0 || this.u32(loc) !== SIG_ZIP64_LOCATOR) this.fail('ZIP64 locator missing');
+      const z = this.u64(loc + 8);
+      if (this.u32(z) !== SIG_ZIP64_EOCD) this.fail('ZIP64 end-of-central-directory record missing');
+      count = this.u64(z + 32);
+      dirSize = this.u64(z + 40);
+      dirOffset = this.u64(z + 48);
+    }
+    if (dirOffset + dirSize > len) this.fail(`central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the ${len}-byte file`);
+    if (count > dirSize / 46) this.fail(`${count} entries cannot fit in a ${dirSize}-byte directory`);
+    let p = dirOffset;
+    const dirEnd = dirOffset + dirSize;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > dirEnd || this.u32(p) !== SIG_CENTRAL) this.fail(`central directory entry ${i} is malformed`);
+      const flags = this.u16(p + 8);
+      const method = this.u16(p + 10);
+      const crc = this.u32(p + 16);
+      let compSize = this.u32(p + 20);
+      let size = this.u32(p + 24);
+      const nameLen = this.u16(p + 28);
+      const extraLen = this.u16(p + 30);
+      const commentLen = this.u16(p + 32);
+      let localOffset = this.u32(p + 42);
+      if (p + 46 + nameLen + extraLen + commentLen > dirEnd) this.fail(`central directory entry ${i} overruns the directory`);
+      const name = new TextDecoder('utf-8').decode(this.buf.subarray(p + 46, p + 46 + nameLen));
+      // ZIP64 extended information: the fields that are 0xffffffff, in order.
+      let e = p + 46 + nameLen;
+      const extraEnd = e + extraLen;
+      while (e + 4 <= extraEnd) {
+        const id = this.u16(e);
+        const n = this.u16(e + 2);
+        if (e + 4 + n > extraEnd) this.fail(`extra field of '${name}' overruns its entry`);
+        if (id === 0x0001) {
+          let q = e + 4;
+          const take = (): number => {
+            if (q + 8 > e + 4 + n) this.fail(`ZIP64 field of '${name}' is too short`);
+            const v = this.u64(q);
+            q += 8;
+            return v;
+          };
+          if (size === 0xffffffff) size = take();
+          if (compSize === 0xffffffff) compSize = take();
+          if (localOffset === 0xffffffff) localOffset = take();
+        }
+        e += 4 + n;
+      }
+      if (flags & 1) this.fail(`entry '${name}' is encrypted`);
+      if (method !== 0) this.fail(`entry '${name}' is compressed (method ${method}); PyTorch files store entries uncompressed`);
+      if (compSize !== size) this.fail(`stored entry '${name}' has compressed size ${compSize} ≠ size ${size}`);
+      if (this.u32(localOffset) !== SIG_LOCAL) this.fail(`local header of '${name}' not found at offset ${localOffset}`);
+      const dataOffset = localOffset + 30 + this.u16(localOffset + 26) + this.u16(localOffset + 28);
+      if (dataOffset + size > len) this.fail(`data of '${name}' (${size} bytes at offset ${dataOffset}) lies past the end of the ${len}-byte file`);
+      if (this.entries.has(name)) this.fail(`duplicate entry '${name}'`);
+      this.entries.set(name, { name, dataOffset, size, crc32: crc });
+      this.names.push(name);
+      p += 46 + nameLen + extraLen + commentLen;
+    }
+  }
+
+  /** The bytes of an entry (a view into the file), after checking its CRC-32. */
+  read(name: string): Uint8Array {
+    const e = this.entries.get(name);
+    if (!e) throw new DataError(`${this.where}: zip archive has no entry '${name}'`);
+    const data = this.buf.subarray(e.dataOffset, e.dataOffset + e.size);
+    if (crc32(data) !== e.crc32) this.fail(`CRC-32 mismatch in entry '${name}' (file corrupted)`);
+    return data;
+  }
+}
+
+// ---- writer ----------------------------------------------------------------------------------
+
+const ALIGNMENT = 64;
+
+/** Builds a ZIP with stored entries whose data starts on 64-byte boundaries, like PyTorch's. */
+export class ZipWriter {
+  private readonly chunks: Uint8Array[] = [];
+  private offset = 0;
+  private readonly central: { name: Uint8Array; crc: number; size: number; offset: number }[] = [];
+
+  add(name: string, data: Uint8Array): void {
+    const nameBytes = new TextEncoder().encode(name);
+    const crc = crc32(data);
+    const headerEnd = this.offset + 30 + nameBytes.length;
+    const big = data.length >= 0xffffffff || this.offset >= 0xffffffff;
+    const zip64Len = big ? 20 : 0;
+    // Padding extra field ("FB", as PyTorch writes it): 4-byte header + filler to the boundary.
+    const pad = (ALIGNMENT - ((headerEnd + zip64Len + 4) % ALIGNMENT)) % ALIGNMENT;
+    const header = new Uint8Array(30 + nameBytes.length + zip64Len + 4 + pad);
+    const v = new DataView(header.buffer);
+    v.setUint32(0, SIG_LOCAL, true);
+    v.setUint16(4, big ? 45 : 20, true);
+    v.setUint16(6, 0, true); // flags
+    v.setUint16(8, 0, true); // stored
+    v.setUint16(10, 0, true); // time
+    v.setUint16(12, 0x21, true); // date 1980-01-01
+    v.setUint32(14, crc, true);
+    v.setUint32(18, big ? 0xffffffff : data.length, true);
+    v.setUint32(22, big ? 0xffffffff : data.length, true);
+    v.setUint16(26, nameBytes.length, true);
+    v.setUint16(28, zip64Len + 4 + pad, true);
+    header.set(nameBytes, 30);
+    let x = 30 + nameBytes.length;
+    if (big) {
+      v.setUint16(x, 0x0001, true);
+      v.setUint16(x + 2, 16, true);
+      v.setBigUint64(x + 4, BigInt(data.length), true);
+      v.setBigUint64(x + 12, BigInt(data.length), true);
+      x += 20;
+    }
+    v.setUint16(x, 0x4246, true); // 'FB'
+    v.setUint16(x + 2, pad, true);
+    header.fill(0x5a, x + 4); // 'Z' filler, as miniz writes
+    this.central.push({ name: nameBytes, crc, size: data.length, offset: this.offset });
+    this.push(header);
+    this.push(data);
+  }
+
+  private push(b: Uint8Array): void {
+    this.chunks.push(b);
+    this.offset += b.length;
+  }
+
+  /** Writes the central directory and returns the chunks making up the whole file. */
+  finish(): Uint8Array[] {
+    const dirStart = this.offset;
+    for (const c of this.central) {
+      const big = c.size >= 0xffffffff || c.offset >= 0xffffffff;
+      const zip64Len = big ? 28 : 0;
+      const h = new Uint8Array(46 + c.name.length + zip64Len);
+      const v = new DataView(h.buffer);
+      v.setUint32(0, SIG_CENTRAL, true);
+      v.setUint16(4, 45, true); // made by
+      v.setUint16(6, big ? 45 : 20, true);
+      v.setUint16(12, 0, true);
+      v.setUint16(14, 0x21, true);
+      v.setUint32(16, c.crc, true);
+      v.setUint32(20, big ? 0xffffffff : c.size, true);
+      v.setUint32(24, big ? 0xffffffff : c.size, true);
+      v.setUint16(28, c.name.length, true);
+      v.setUint16(30, zip64Len, true);
+      v.setUint32(42, big ? 0xffffffff : c.offset, true);
+      h.set(c.name, 46);
+      if (big) {
+        const x = 46 + c.name.length;
+        v.setUint16(x, 0x0001, true);
+        v.setUint16(x + 2, 24, true);
+        v.setBigUint64(x + 4, BigInt(c.size), true);
+        v.setBigUint64(x + 12, BigInt(c.size), true);
+        v.setBigUint64(x + 20, BigInt(c.offset), true);
+      }
+      this.push(h);
+    }
+    const dirSize = this.offset - dirStart;
+    const n = this.central.length;
+    const needZip64 = n >= 0xffff || dirStart >= 0xffffffff || dirSize >= 0xffffffff;
+    if (needZip64) {
+      const z = new Uint8Array(56 + 20);
+      const v = new DataView(z.buffer);
+      const zOffset = this.offset;
+      v.setUint32(0, SIG_ZIP64_EOCD, true);
+      v.setBigUint64(4, 44n, true);
+      v.setUint16(12, 45, true);
+      v.setUint16(14, 45, true);
+      v.setBigUint64(24, BigInt(n), true);
+      v.setBigUint64(32, BigInt(n), true);
+      v.setBigUint64(40, BigInt(dirSize), true);
+      v.setBigUint64(48, BigInt(dirStart), true);
+      v.setUint32(56, SIG_ZIP64_LOCATOR, true);
+      v.setBigUint64(64, BigInt(zOffset), true);
+      v.setUint32(72, 1, true);
+      this.push(z);
+    }
+    const end = new Uint8Array(22);
+    const v = new DataView(end.buffer);
+    v.setUint32(0, SIG_EOCD, true);
+    v.setUint16(8, needZip64 ? 0xffff : n, true);
+    v.setUint16(10, needZip64 ? 0xffff : n, true);
+    v.setUint32(12, needZip64 ? 0xffffffff : dirSize, true);
+    v.setUint32(16, needZip64 ? 0xffffffff : dirStart, true);
+    this.push(end);
+    return this.chunks;
+  }
+}
