@@ -1,0 +1,27 @@
+{
+  "targets": [
+    {
+      "target_name": "alexnet_native",
+      "sources": [
+        "native/addon.cpp",
+        "native/core.cpp",
+        "native/memory.cpp",
+        "native/elementwise.cpp",
+        "native/conv.cpp",
+        "native/pool.cpp",
+        "native/lrn.cpp",
+        "native/linear.cpp",
+        "native/loss.cpp",
+        "native/optim.cpp",
+        "native/runtime.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-Wall", "-Wno-unused-function"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl"]
+    }
+  ]
+}

@@ -1,0 +1,228 @@
+// Implementation of core.hpp: allocations, handles, the execution queue and layout conversion.
+#include "core.hpp"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace ax {
+
+dnnl::engine &cpuEngine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream &cpuStream() {
+  static dnnl::stream s(cpuEngine());
+  return s;
+}
+
+// ---- memory ----------------------------------------------------------------------------------------
+
+static std::atomic<int64_t> gLive{0};
+
+Mem::Mem(size_t n) : bytes(n) {
+  size_t rounded = ((n + 63) / 64) * 64;
+  ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!ptr) throw std::runtime_error("native: out of memory allocating " + std::to_string(n) + " bytes");
+  gLive++;
+}
+
+Mem::~Mem() {
+  std::free(ptr);
+  gLive--;
+}
+
+int64_t liveAllocations() { return gLive.load(); }
+
+size_t Buf::size() const {
+  size_t n = 1;
+  for (auto d : descDims(md)) n *= static_cast<size_t>(d);
+  return n;
+}
+
+bool Buf::isPlainF32() const { return md == plainDesc(descDims(md), dt::f32); }
+
+BufPtr newBuf(const md_t &md) { return std::make_shared<Buf>(std::make_shared<Mem>(md.get_size()), md); }
+
+// ---- handles --------------------------------------------------------------------------------------
+
+Napi::Value wrap(Napi::Env env, BufPtr buf) {
+  auto *slot = new Slot{std::move(buf)};
+  return Napi::External<Slot>::New(env, slot, [](Napi::Env, Slot *s) { delete s; });
+}
+
+BufPtr unwrapOrNull(const Napi::Value &v, const char *what) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  return unwrap(v, what);
+}
+
+BufPtr unwrap(const Napi::Value &v, const char *what) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " is not a native handle");
+  Slot *s = v.As<Napi::External<Slot>>().Data();
+  if (!s || !s->buf) throw Napi::Error::New(v.Env(), std::string("native: ") + what + " was used after dispose()");
+  return s->buf;
+}
+
+// ---- execution --------------------------------------------------------------------------------------
+
+static std::mutex gExecLock;
+static bool gDeferred = false;
+static std::vector<std::function<void()>> gQueue;
+static std::atomic<int> gThreads{0};
+
+void setThreads(int n) {
+  gThreads = n;
+  omp_set_num_threads(n);
+}
+
+int threads() { return gThreads.load() > 0 ? gThreads.load() : omp_get_max_threads(); }
+
+bool deferred() { return gDeferred; }
+void setDeferred(bool on) { gDeferred = on; }
+
+void runTasks(std::vector<std::function<void()>> &tasks) {
+  std::lock_guard<std::mutex> lock(gExecLock);
+  // The OpenMP thread count is per calling thread: set it on whichever thread runs the work.
+  if (gThreads.load() > 0 && omp_get_max_threads() != gThreads.load()) omp_set_num_threads(gThreads.load());
+  for (auto &t : tasks) t();
+  tasks.clear();
+}
+
+void submit(std::function<void()> task) {
+  if (gDeferred) {
+    gQueue.push_back(std::move(task));
+    return;
+  }
+  std::vector<std::function<void()>> one;
+  one.push_back(std::move(task));
+  runTasks(one);
+}
+
+std::vector<std::function<void()>> takeQueue() {
+  std::vector<std::function<void()>> q;
+  q.swap(gQueue);
+  return q;
+}
+
+void flushSync() {
+  if (gQueue.empty()) return;
+  auto q = takeQueue();
+  runTasks(q);
+}
+
+// The scratchpad is shared: tasks run one at a time under gExecLock.
+static MemPtr gScratch;
+
+void execPrimitive(const dnnl::primitive &p, const std::vector<Arg> &args, const md_t &scratchpad) {
+  std::unordered_map<int, dnnl::memory> map;
+  for (const auto &a : args) map.emplace(a.id, dnnl::memory(a.md, cpuEngine(), a.mem->ptr));
+  size_t need = scratchpad.get_size();
+  if (need > 0) {
+    if (!gScratch || gScratch->bytes < need) {
+      gScratch.reset();
+      gScratch = std::make_shared<Mem>(need);
+    }
+    map.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, cpuEngine(), gScratch->ptr));
+  }
+  p.execute(cpuStream(), map);
+  cpuStream().wait();
+}
+
+// ---- layout conversion ------------------------------------------------------------------------------
+
+struct ReorderPrim {
+  dnnl::reorder prim;
+  md_t scratch;
+};
+static std::unordered_map<std::string, ReorderPrim> gReorders;
+static std::mutex gReorderLock;
+
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
+  dnnl::reorder prim;
+  md_t scratch;
+  {
+    std::lock_guard<std::mutex> lock(gReorderLock);
+    std::string key = descKey(fromMd) + "|" + descKey(toMd);
+    auto it = gReorders.find(key);
+    if (it == gReorders.end()) {
+      auto pd = reorderPd(fromMd, toMd, makeAttr(false));
+      it = gReorders.emplace(key, ReorderPrim{dnnl::reorder(pd), pd.scratchpad_desc()}).first;
+    }
+    prim = it->second.prim;
+    scratch = it->second.scratch;
+  }
+  submit([prim, fromMd, from, toMd, to, scratch]() {
+    execPrimitive(prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, scratch);
+  });
+}
+
+MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
+  const md_t &from = view ? *view : b.md;
+  if (from == to) return b.mem;
+  std::string key = descKey(from) + "|" + descKey(to);
+  if (cache) {
+    for (auto &c : b.cache) {
+      if (c.key == key && c.version == b.mem->version) return c.mem;
+    }
+  }
+  auto out = std::make_shared<Mem>(to.get_size());
+  reorderInto(from, b.mem, to, out);
+  if (cache) {
+    // One entry per target layout: replace a stale one.
+    for (auto &c : b.cache) {
+      if (c.key == key) {
+        c.mem = out;
+        c.version = b.mem->version;
+        return out;
+      }
+    }
+    b.cache.push_back({key, to, out, b.mem->version});
+  }
+  return out;
+}
+
+void makePlainInPlace(Buf &b) {
+  if (b.isPlainF32()) return;
+  md_t plain = plainDesc(descDims(b.md), dt::f32);
+  MemPtr m = inLayout(b, plain, false);
+  b.mem = m;
+  b.md = plain;
+  b.cache.clear();
+}
+
+// ---- argument helpers -------------------------------------------------------------------------------
+
+dims_t toDims(const Napi::Value &v, const char *what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be an array of dims");
+  auto a = v.As<Napi::Array>();
+  dims_t d(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must hold numbers");
+    int64_t x = e.As<Napi::Number>().Int64Value();
+    if (x < 1) throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has a dim < 1");
+    d[i] = x;
+  }
+  if (d.empty()) d.push_back(1); // a scalar is stored as one element
+  return d;
+}
+
+std::vector<int64_t> ints(const Napi::Value &v, size_t n, const char *what) {
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != n) {
+    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be an array of " + std::to_string(n) + " numbers");
+  }
+  auto a = v.As<Napi::Array>();
+  std::vector<int64_t> out(n);
+  for (uint32_t i = 0; i < n; i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+std::string joinInts(const std::vector<int64_t> &v) {
+  std::string s;
+  for (auto x : v) s += std::to_string(x) + ",";
+  return s;
+}
+
+} // namespace ax

@@ -1,0 +1,141 @@
+// Fully connected layers as oneDNN inner products: y [m, n] = x [m, k] · wᵀ (w [n, k]) + b,
+// with an optional fused ReLU post-op. Layouts are oneDNN's choice; weights are reordered once
+// per write (cached on the weight buffer); weight gradients come back plain [n, k].
+// In bf16 mode src/weights/diff_dst are bf16 and every output stays f32.
+// Geometry array g: [m, k, n].
+#include "ops.hpp"
+
+namespace ax {
+
+namespace {
+
+std::unordered_map<std::string, Cached<dnnl::inner_product_forward::primitive_desc, dnnl::inner_product_forward>> gFwd;
+std::unordered_map<std::string, Cached<dnnl::inner_product_backward_data::primitive_desc, dnnl::inner_product_backward_data>>
+    gBwdData;
+std::unordered_map<std::string,
+                   Cached<dnnl::inner_product_backward_weights::primitive_desc, dnnl::inner_product_backward_weights>>
+    gBwdWeights;
+
+IpShape shapeOf(const std::vector<int64_t> &g, bool bf16, bool bias) {
+  dt low = bf16 ? dt::bf16 : dt::f32;
+  IpShape s;
+  s.src = anyDesc({g[0], g[1]}, low);
+  s.weights = anyDesc({g[2], g[1]}, low);
+  s.bias = bias ? plainDesc({g[2]}) : md_t();
+  s.dst = anyDesc({g[0], g[2]}, dt::f32);
+  return s;
+}
+
+std::string keyOf(const std::vector<int64_t> &g, bool bf16, bool bias, bool relu) {
+  return joinInts(g) + (bf16 ? "b" : "f") + (bias ? "B" : "-") + (relu ? "R" : "-");
+}
+
+auto &forwardPd(const std::vector<int64_t> &g, bool bf16, bool bias, bool relu) {
+  return cached(gFwd, keyOf(g, bf16, bias, relu), std::function<dnnl::inner_product_forward::primitive_desc()>([&] {
+                  return ipFwdPd(shapeOf(g, bf16, bias), makeAttr(relu));
+                }));
+}
+
+MemPtr weightsIn(Buf &w, const md_t &to) {
+  makePlainInPlace(w);
+  return inLayout(w, to, true);
+}
+
+Napi::Value linear(const Napi::CallbackInfo &info) {
+  BufPtr x = unwrap(info[0], "linear input");
+  BufPtr w = unwrap(info[1], "linear weight");
+  BufPtr b = unwrapOrNull(info[2], "linear bias");
+  auto g = ints(info[3], 3, "linear geometry");
+  bool relu = info[4].ToBoolean();
+  bool bf16 = info[5].ToBoolean();
+  auto &c = forwardPd(g, bf16, b != nullptr, relu);
+  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
+  // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
+  makePlainInPlace(*x);
+  md_t xView = plainDesc({g[0], g[1]});
+  MemPtr xs = inLayout(*x, srcMd, true, &xView);
+  MemPtr ws = weightsIn(*w, wMd);
+  std::vector<Arg> args = {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}};
+  if (b) {
+    makePlainInPlace(*b);
+    args.push_back({DNNL_ARG_BIAS, b->md, b->mem});
+  }
+  BufPtr y = newBuf(dstMd);
+  args.push_back({DNNL_ARG_DST, dstMd, y->mem});
+  auto prim = c.prim;
+  md_t scratch = c.pd.scratchpad_desc();
+  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  return wrap(info.Env(), y);
+}
+
+Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
+  BufPtr gy = unwrap(info[0], "linear output gradient");
+  BufPtr w = unwrap(info[1], "linear weight");
+  auto g = ints(info[2], 3, "linear geometry");
+  bool bf16 = info[3].ToBoolean();
+  auto &hint = forwardPd(g, bf16, false, false);
+  IpShape s = shapeOf(g, bf16, false);
+  s.src = anyDesc({g[0], g[1]}, dt::f32);
+  auto &c = cached(gBwdData, keyOf(g, bf16, false, false),
+                   std::function<dnnl::inner_product_backward_data::primitive_desc()>(
+                       [&] { return ipBwdDataPd(s, hint.pd, makeAttr(false)); }));
+  md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
+  MemPtr dy = inLayout(*gy, dyMd, true);
+  MemPtr ws = weightsIn(*w, wMd);
+  BufPtr dx = newBuf(dxMd);
+  std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
+  auto prim = c.prim;
+  md_t scratch = c.pd.scratchpad_desc();
+  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  return wrap(info.Env(), dx);
+}
+
+Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
+  BufPtr gy = unwrap(info[0], "linear output gradient");
+  BufPtr x = unwrap(info[1], "linear input");
+  auto g = ints(info[2], 3, "linear geometry");
+  bool withBias = info[3].ToBoolean();
+  bool bf16 = info[4].ToBoolean();
+  auto &hint = forwardPd(g, bf16, withBias, false);
+  IpShape s = shapeOf(g, bf16, withBias);
+  s.weights = anyDesc({g[2], g[1]}, dt::f32);
+  auto &c = cached(gBwdWeights, keyOf(g, bf16, withBias, false),
+                   std::function<dnnl::inner_product_backward_weights::primitive_desc()>(
+                       [&] { return ipBwdWeightsPd(s, hint.pd, makeAttr(false)); }));
+  md_t srcMd = c.pd.src_desc(), dyMd = c.pd.diff_dst_desc(), dwMd = c.pd.diff_weights_desc();
+  makePlainInPlace(*x);
+  md_t xView = plainDesc({g[0], g[1]});
+  MemPtr xs = inLayout(*x, srcMd, true, &xView);
+  MemPtr dy = inLayout(*gy, dyMd, true);
+  auto dwRaw = std::make_shared<Mem>(dwMd.get_size());
+  std::vector<Arg> args = {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_DIFF_WEIGHTS, dwMd, dwRaw}};
+  BufPtr gb;
+  if (withBias) {
+    gb = newBuf(plainDesc({g[2]}));
+    args.push_back({DNNL_ARG_DIFF_BIAS, gb->md, gb->mem});
+  }
+  auto prim = c.prim;
+  md_t scratch = c.pd.scratchpad_desc();
+  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  md_t plain = plainDesc({g[2], g[1]});
+  MemPtr dw = dwRaw;
+  if (!(dwMd == plain)) {
+    dw = std::make_shared<Mem>(plain.get_size());
+    reorderInto(dwMd, dwRaw, plain, dw);
+  }
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, wrap(env, std::make_shared<Buf>(dw, plain)));
+  out.Set(1u, gb ? wrap(env, gb) : env.Null());
+  return out;
+}
+
+} // namespace
+
+void registerLinear(Napi::Env env, Napi::Object exports) {
+  exports.Set("linear", Napi::Function::New(env, linear));
+  exports.Set("linearBackwardData", Napi::Function::New(env, linearBackwardData));
+  exports.Set("linearBackwardWeights", Napi::Function::New(env, linearBackwardWeights));
+}
+
+} // namespace ax

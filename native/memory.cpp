@@ -1,0 +1,95 @@
+// Moving data in and out of native buffers: fromArray/toArray (plain NCHW f32 at the boundary),
+// full, clone, reshape (a blocked buffer is reordered to plain once, then shared), dispose and
+// the live-allocation counter.
+#include <algorithm>
+#include <cstring>
+
+#include "ops.hpp"
+
+namespace ax {
+
+namespace {
+
+Napi::Value fromArray(const Napi::CallbackInfo &info) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), "native: fromArray needs a Float32Array");
+  }
+  auto src = info[0].As<Napi::Float32Array>();
+  dims_t dims = toDims(info[1], "fromArray shape");
+  BufPtr b = newBuf(plainDesc(dims));
+  if (b->size() != src.ElementLength()) throw Napi::RangeError::New(info.Env(), "native: fromArray data length does not match shape");
+  // Copied now (the JS array may change after the call); nothing queued can read b yet.
+  std::memcpy(b->mem->ptr, src.Data(), src.ElementLength() * sizeof(float));
+  return wrap(info.Env(), b);
+}
+
+Napi::Value toArray(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "toArray source");
+  MemPtr plain = plainF32(*b);
+  flushSync();
+  size_t n = b->size();
+  auto out = Napi::Float32Array::New(info.Env(), n);
+  float *dst = out.Data();
+  std::vector<std::function<void()>> copy;
+  copy.push_back([plain, dst, n] { std::memcpy(dst, plain->ptr, n * sizeof(float)); });
+  runTasks(copy); // waits for an async flush that may still be writing `plain`
+  return out;
+}
+
+Napi::Value full(const Napi::CallbackInfo &info) {
+  dims_t dims = toDims(info[0], "full shape");
+  float value = static_cast<float>(num(info[1], "full value"));
+  BufPtr b = newBuf(plainDesc(dims));
+  std::fill(b->mem->f32(), b->mem->f32() + b->size(), value);
+  return wrap(info.Env(), b);
+}
+
+Napi::Value clone(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "clone source");
+  BufPtr c = newBuf(b->md);
+  MemPtr from = b->mem, to = c->mem;
+  submit([from, to] { std::memcpy(to->ptr, from->ptr, to->bytes); });
+  return wrap(info.Env(), c);
+}
+
+Napi::Value reshape(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "reshape source");
+  dims_t dims = toDims(info[1], "reshape shape");
+  makePlainInPlace(*b);
+  md_t md = plainDesc(dims);
+  if (md.get_size() != b->md.get_size()) throw Napi::RangeError::New(info.Env(), "native: reshape changes the element count");
+  return wrap(info.Env(), std::make_shared<Buf>(b->mem, md));
+}
+
+Napi::Value dispose(const Napi::CallbackInfo &info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "native: dispose needs a native handle");
+  Slot *s = info[0].As<Napi::External<Slot>>().Data();
+  if (s) s->buf.reset(); // queued work keeps its own references to the memory
+  return info.Env().Undefined();
+}
+
+Napi::Value liveBuffers(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(liveAllocations()));
+}
+
+/** Debug/test: the layout of a handle ("plain" or oneDNN's blocked description). */
+Napi::Value layoutOf(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "layout source");
+  if (b->isPlainF32()) return Napi::String::New(info.Env(), "plain");
+  return Napi::String::New(info.Env(), std::string(descType(b->md) == dt::bf16 ? "bf16-" : "") + "blocked");
+}
+
+} // namespace
+
+void registerMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromArray", Napi::Function::New(env, fromArray));
+  exports.Set("toArray", Napi::Function::New(env, toArray));
+  exports.Set("full", Napi::Function::New(env, full));
+  exports.Set("clone", Napi::Function::New(env, clone));
+  exports.Set("reshape", Napi::Function::New(env, reshape));
+  exports.Set("dispose", Napi::Function::New(env, dispose));
+  exports.Set("liveBuffers", Napi::Function::New(env, liveBuffers));
+  exports.Set("layoutOf", Napi::Function::New(env, layoutOf));
+}
+
+} // namespace ax
