@@ -1,0 +1,125 @@
+// Turning a list of dataset indices into one batch: load (decode) each sample, apply the
+// transforms with that sample's own generator, and pack the results into one contiguous array.
+// Runs the same in a worker thread and in the main thread (workers: 0), which is what makes the
+// output independent of the worker count. Broken inputs are returned as failures, not thrown,
+// so that the main thread applies the skip/strict policy in index order.
+import { BadImageError, type BadInputKind } from './decode.js';
+import type { Dataset } from './dataset.js';
+import type { Pixels } from './image.js';
+import { sampleGenerator } from './seeds.js';
+import { applyTransforms, type TransformSpec } from './transforms.js';
+
+export interface SampleFailure {
+  index: number;
+  path: string;
+  kind: BadInputKind;
+  message: string;
+}
+
+export interface BatchResult {
+  /** float32 when the transforms end in a float image (ToTensor…), uint8 when they end in decoded bytes. */
+  dtype: 'float32' | 'uint8';
+  /** Samples one after another: [n, C, H, W] float (or [n, crops, C, H, W]), or [n, H, W, C] uint8. */
+  x: Float32Array | Uint8Array;
+  /** Shape of one sample. */
+  sampleShape: number[];
+  y: Int32Array;
+  /** Dataset indices of the samples kept, in batch order. */
+  indices: Int32Array;
+  failures: SampleFailure[];
+}
+
+/** Thrown for errors that are not a broken file (a transform that cannot apply, a bug); names the file. */
+export class SampleError extends Error {
+  override name = 'SampleError';
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}
+
+type Settled = { ok: true; value: Pixels } | { ok: false; error: unknown };
+
+function settle(load: () => Promise<Pixels> | Pixels): Promise<Settled> {
+  return Promise.resolve()
+    .then(load)
+    .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }));
+}
+
+function sampleLayout(out: Pixels | Pixels[]): { dtype: 'float32' | 'uint8'; shape: number[]; parts: Pixels[] } {
+  const parts = Array.isArray(out) ? out : [out];
+  const first = parts[0];
+  const one = first.kind === 'f32' ? [first.channels, first.height, first.width] : [first.height, first.width, first.channels];
+  for (const p of parts) {
+    if (p.kind !== first.kind || p.channels !== first.channels || p.height !== first.height || p.width !== first.width) {
+      throw new Error('the crops of one sample differ in shape');
+    }
+  }
+  return { dtype: first.kind === 'f32' ? 'float32' : 'uint8', shape: Array.isArray(out) ? [parts.length, ...one] : one, parts };
+}
+
+/**
+ * Loads and transforms the samples `indices` of `epoch`. `onSample(i)` is called before each
+ * sample is worked on (a worker records it so that its death can name the file).
+ */
+export async function processBatch(
+  dataset: Dataset,
+  transforms: readonly TransformSpec[],
+  indices: Int32Array,
+  seed: number,
+  epoch: number,
+  onSample?: (index: number) => void,
+): Promise<BatchResult> {
+  const n = indices.length;
+  const failures: SampleFailure[] = [];
+  const keptIdx: number[] = [];
+  let dtype: 'float32' | 'uint8' = 'float32';
+  let sampleShape: number[] = [];
+  let sampleSize = 0;
+  let x: Float32Array | Uint8Array | null = null;
+  // Decode one sample ahead: sharp decodes on the thread pool while this thread transforms.
+  let next = n > 0 ? settle(() => dataset.load(indices[0])) : null;
+  for (let k = 0; k < n; k++) {
+    const index = indices[k];
+    onSample?.(index);
+    const loaded: Settled = await (next as Promise<Settled>);
+    next = k + 1 < n ? settle(() => dataset.load(indices[k + 1])) : null;
+    if (!loaded.ok) {
+      const err = loaded.error;
+      if (err instanceof BadImageError) {
+        failures.push({ index, path: err.path, kind: err.kind, message: err.message });
+        continue;
+      }
+      throw new SampleError(dataset.sourceOf(index), `${dataset.sourceOf(index)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let layout;
+    try {
+      layout = sampleLayout(applyTransforms(transforms, loaded.value, sampleGenerator(seed, epoch, index)));
+    } catch (err) {
+      throw new SampleError(dataset.sourceOf(index), `${dataset.sourceOf(index)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (x === null) {
+      dtype = layout.dtype;
+      sampleShape = layout.shape;
+      sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+      x = dtype === 'float32' ? new Float32Array(n * sampleSize) : new Uint8Array(n * sampleSize);
+    } else if (layout.dtype !== dtype || layout.shape.join() !== sampleShape.join()) {
+      throw new SampleError(
+        dataset.sourceOf(index),
+        `${dataset.sourceOf(index)}: transformed to ${layout.dtype} [${layout.shape.join(', ')}] but the batch holds ${dtype} [${sampleShape.join(', ')}]; add a resize/crop so that every sample has one size`,
+      );
+    }
+    let off = keptIdx.length * sampleSize;
+    for (const part of layout.parts) {
+      x.set(part.data, off);
+      off += part.data.length;
+    }
+    keptIdx.push(index);
+  }
+  const kept = keptIdx.length;
+  let packed: Float32Array | Uint8Array;
+  if (x === null) packed = new Float32Array(0);
+  else packed = kept === n ? x : x.slice(0, kept * sampleSize);
+  const y = new Int32Array(kept);
+  for (let i = 0; i < kept; i++) y[i] = dataset.label(keptIdx[i]);
+  return { dtype, x: packed, sampleShape, y, indices: Int32Array.from(keptIdx), failures };
+}

@@ -1,0 +1,29 @@
+// The Dataset contract every source implements (image folders, IDX files, .npy arrays, prepared
+// files), and DatasetSpec: the plain-data description a worker thread rebuilds the same dataset
+// from (workers cannot receive objects with methods).
+import type { Pixels } from './image.js';
+import type { DecodeOptions } from './decode.js';
+
+export interface Dataset {
+  /** Number of samples. */
+  readonly length: number;
+  /** Class names, index = label. */
+  readonly classes: readonly string[];
+  /** Label of sample `index` (known without decoding). */
+  label(index: number): number;
+  /** Where sample `index` comes from, for logs and errors: a file path, or `file[#index]`. */
+  sourceOf(index: number): string;
+  /** Decoded pixels of sample `index`, a fresh copy the caller may modify. Throws BadImageError. */
+  load(index: number): Promise<Pixels> | Pixels;
+  /** Plain-data description to rebuild this dataset elsewhere (a worker thread). */
+  spec(): DatasetSpec;
+  /** Releases file handles, if any. */
+  close?(): void;
+}
+
+export type DatasetSpec =
+  | { kind: 'imageFolder'; root: string; files: string[]; labels: Int32Array; classes: string[]; decode: DecodeOptions }
+  | { kind: 'idx'; images: string; labels: string; classes: string[] }
+  | { kind: 'npy'; x: string; y: string; classes: string[] }
+  | { kind: 'arrays'; x: Uint8Array | Float32Array; shape: number[]; layout: 'NHWC' | 'NCHW'; y: Int32Array; classes: string[] }
+  | { kind: 'prepared'; path: string };

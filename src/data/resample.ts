@@ -1,0 +1,169 @@
+// Bilinear resizing with antialiasing, computed exactly as Pillow 9 does for 8-bit images
+// (ImagingResample: a separable triangle filter whose support widens with the downscale factor,
+// 22-bit fixed-point weights, a horizontal pass then a vertical pass, each rounded and clipped to
+// uint8). torchvision's Resize on a PIL image calls exactly this, so matching it bit for bit is
+// what makes our eval preprocessing agree with torchvision's.
+import { u8Image, type Box, type U8Image } from './image.js';
+
+const PRECISION_BITS = 22;
+const HALF = 1 << (PRECISION_BITS - 1);
+const ONE = 1 << PRECISION_BITS;
+
+/** Per output position: first input index, tap count, and fixed-point weights (ksize per row). */
+interface Coeffs {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Int32Array;
+  ksize: number;
+}
+
+function triangle(x: number): number {
+  const a = x < 0 ? -x : x;
+  return a < 1 ? 1 - a : 0;
+}
+
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter (support 1). */
+function coefficients(inSize: number, in0: number, in1: number, outSize: number): Coeffs {
+  const scale = (in1 - in0) / outSize;
+  const filterScale = scale < 1 ? 1 : scale;
+  const support = 1 * filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * ksize);
+  const pre = new Float64Array(ksize);
+  const ss = 1 / filterScale;
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = in0 + (xx + 0.5) * scale;
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    xmax -= xmin;
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) {
+      const w = triangle((x + xmin - center + 0.5) * ss);
+      pre[x] = w;
+      ww += w;
+    }
+    for (let x = 0; x < xmax; x++) {
+      const k = ww !== 0 ? pre[x] / ww : pre[x];
+      weights[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
+    }
+    start[xx] = xmin;
+    count[xx] = xmax;
+  }
+  return { start, count, weights, ksize };
+}
+
+function clip8(ss: number): number {
+  if (ss >= ONE * 256) return 255;
+  if (ss <= 0) return 0;
+  return ss >> PRECISION_BITS;
+}
+
+/**
+ * Resizes `img` (or the integer box of it) to outWidth × outHeight with Pillow's bilinear
+ * filter. A box keeps the crop free: RandomResizedCrop resizes a region without copying it.
+ */
+export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box): U8Image {
+  const C = img.channels;
+  const b = box ?? { top: 0, left: 0, height: img.height, width: img.width };
+  if (b.top < 0 || b.left < 0 || b.top + b.height > img.height || b.left + b.width > img.width) {
+    throw new Error(`resizeBilinear: box ${JSON.stringify(b)} outside ${img.width}x${img.height}`);
+  }
+  if (outWidth < 1 || outHeight < 1) throw new Error(`resizeBilinear: bad output size ${outWidth}x${outHeight}`);
+  const needH = outWidth !== img.width || b.left !== 0 || b.width !== outWidth;
+  const needV = outHeight !== img.height || b.top !== 0 || b.height !== outHeight;
+  if (!needH && !needV) return u8Image(img.data.slice(), img.width, img.height, C);
+
+  const cv = coefficients(img.height, b.top, b.top + b.height, outHeight);
+  // Rows of the source that the vertical pass reads.
+  const yFirst = cv.start[0];
+  const yLast = cv.start[outHeight - 1] + cv.count[outHeight - 1];
+
+  let src = img.data;
+  let srcW = img.width;
+  let rowOffset = 0; // source row index that row 0 of `src` corresponds to
+  if (needH) {
+    const ch = coefficients(img.width, b.left, b.left + b.width, outWidth);
+    const rows = yLast - yFirst;
+    const tmp = new Uint8Array(rows * outWidth * C);
+    horizontal(img.data, img.width, C, yFirst, rows, ch, outWidth, tmp);
+    src = tmp;
+    srcW = outWidth;
+    rowOffset = yFirst;
+  }
+  if (!needV) return u8Image(src, srcW, outHeight, C);
+  const out = new Uint8Array(outHeight * srcW * C);
+  vertical(src, srcW, C, rowOffset, cv, outHeight, out);
+  return u8Image(out, srcW, outHeight, C);
+}
+
+function horizontal(
+  src: Uint8Array, srcW: number, C: number, y0: number, rows: number,
+  k: Coeffs, outW: number, out: Uint8Array,
+): void {
+  const { start, count, weights, ksize } = k;
+  for (let y = 0; y < rows; y++) {
+    const srow = (y0 + y) * srcW * C;
+    const orow = y * outW * C;
+    for (let xx = 0; xx < outW; xx++) {
+      const n = count[xx];
+      const kb = xx * ksize;
+      const sb = srow + start[xx] * C;
+      if (C === 3) {
+        let s0 = HALF, s1 = HALF, s2 = HALF;
+        for (let x = 0; x < n; x++) {
+          const w = weights[kb + x];
+          const p = sb + x * 3;
+          s0 += src[p] * w;
+          s1 += src[p + 1] * w;
+          s2 += src[p + 2] * w;
+        }
+        const o = orow + xx * 3;
+        out[o] = clip8(s0);
+        out[o + 1] = clip8(s1);
+        out[o + 2] = clip8(s2);
+      } else {
+        for (let c = 0; c < C; c++) {
+          let s = HALF;
+          for (let x = 0; x < n; x++) s += src[sb + x * C + c] * weights[kb + x];
+          out[orow + xx * C + c] = clip8(s);
+        }
+      }
+    }
+  }
+}
+
+function vertical(
+  src: Uint8Array, W: number, C: number, rowOffset: number,
+  k: Coeffs, outH: number, out: Uint8Array,
+): void {
+  const { start, count, weights, ksize } = k;
+  const rowLen = W * C;
+  const acc = new Float64Array(rowLen);
+  for (let yy = 0; yy < outH; yy++) {
+    const n = count[yy];
+    const kb = yy * ksize;
+    const first = start[yy] - rowOffset;
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const w = weights[kb + y];
+      const srow = (first + y) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += src[srow + i] * w;
+    }
+    const orow = yy * rowLen;
+    for (let i = 0; i < rowLen; i++) out[orow + i] = clip8(acc[i]);
+  }
+}
+
+/** torchvision's Resize(size) output size: shorter side to `size`, longer side truncated. */
+export function shorterSideSize(width: number, height: number, size: number): { width: number; height: number } {
+  if (width <= height) {
+    if (width === size) return { width, height };
+    return { width: size, height: Math.trunc((size * height) / width) };
+  }
+  if (height === size) return { width, height };
+  return { width: Math.trunc((size * width) / height), height: size };
+}
