@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian (bookworm) machine for alexnet: system packages (oneDNN for the native
+# backend, Fashion-MNIST for the default training job, a C++ toolchain), npm packages, the
+# native addon and the TypeScript build. Run from the repository root; uses sudo when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PACKAGES="g++ make python3 libdnnl-dev dataset-fashion-mnist"
+if command -v apt-get >/dev/null 2>&1; then
+  missing=""
+  for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+  fi
+else
+  echo "setup: no apt-get here; install oneDNN (libdnnl) yourself for the native backend" >&2
+fi
+
+# npm ci also builds the native addon (its install script); the library falls back to the
+# reference backend, saying so, when that is impossible.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+npm run build
