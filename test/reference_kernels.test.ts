@@ -53,6 +53,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 6, 7, 7], w: [9, 2, 3, 3], stride: [2, 2], pad: [0, 0], groups: 3 },
   { x: [1, 3, 23, 23], w: [5, 3, 11, 11], stride: [4, 4], pad: [2, 2], groups: 1 },
   { x: [2, 4, 5, 6], w: [8, 4, 1, 1], stride: [1, 1], pad: [0, 0], groups: 1 },
+  { x: [2, 4, 3, 3], w: [6, 2, 1, 1], stride: [1, 1], pad: [0, 0], groups: 2 },
   { x: [1, 4, 5, 6], w: [4, 1, 1, 1], stride: [2, 2], pad: [1, 0], groups: 4 },
   { x: [1, 2, 4, 4], w: [3, 2, 4, 4], stride: [1, 1], pad: [3, 3], groups: 1 },
 ];

@@ -22,7 +22,7 @@ export function dropoutKernel(x: FloatArray, p: number, seed: number): { y: Floa
   for (let i = 0; i < n; i++) {
     if (gen.uniform() >= p) {
       mask[i] = keepScale;
-      y[i] = x[i] * keepScale;
+      y[i] = x[i] * mask[i]; // the stored (possibly float32-rounded) scale, as backward uses
     }
   }
   return { y, mask };
