@@ -1,11 +1,37 @@
-// Loads the native oneDNN addon and wraps it as a Backend (filled in by the native backend work).
+// Loads the native oneDNN addon and wraps it as a Backend. Options: `threads` (OpenMP threads;
+// default the machine's cores, or ALEXNET_NUM_THREADS) and `precision` ('bf16' computes
+// convolutions and inner products in bf16 where this CPU supports it natively; otherwise the
+// library says so once and stays f32).
 import type { Backend } from '../backend.js';
+import { ReferenceBackend } from '../reference/index.js';
+import { loadAddon } from './addon.js';
+import { NativeBackend, type Precision } from './native_backend.js';
 
 export interface NativeOptions {
   threads?: number;
-  precision?: 'f32' | 'bf16';
+  precision?: Precision;
 }
 
-export function tryLoadNative(_opts: NativeOptions = {}): { backend: Backend | null; reason: string } {
-  return { backend: null, reason: 'the native addon is not built yet' };
+let warnedBf16 = false;
+
+export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | null; reason: string } {
+  const { addon, reason } = loadAddon();
+  if (!addon) return { backend: null, reason };
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error(`native backend: threads must be a positive integer, got ${opts.threads}`);
+    addon.setThreads(opts.threads);
+  } else {
+    const env = process.env.ALEXNET_NUM_THREADS;
+    if (env && /^[1-9][0-9]*$/.test(env)) addon.setThreads(Number(env));
+  }
+  let precision: Precision = opts.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'bf16') throw new Error(`native backend: precision must be 'f32' or 'bf16', got '${String(precision)}'`);
+  if (precision === 'bf16' && !addon.info().bf16) {
+    if (!warnedBf16) {
+      process.stderr.write(`alexnet: this CPU has no native bf16 support (oneDNN ISA ${addon.info().isa}); computing in f32\n`);
+      warnedBf16 = true;
+    }
+    precision = 'f32';
+  }
+  return { backend: new NativeBackend(addon, new ReferenceBackend(), precision), reason: '' };
 }

@@ -1,0 +1,107 @@
+// The compiled oneDNN addon (build/Release/alexnet_native.node): its typed surface and loading.
+// OpenMP reads OMP_* variables once when the addon (and libgomp) load, so they are set here
+// first: OMP_WAIT_POLICY=passive unless set (spinning threads cost 2–10× on a busy machine) and
+// OMP_NUM_THREADS from ALEXNET_NUM_THREADS when given.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+/** Opaque native buffer handle (an External owning a oneDNN memory). */
+export interface Handle {
+  readonly __nativeHandle: never;
+}
+
+export interface NativeInfo {
+  /** Instruction set oneDNN dispatches to, e.g. 'avx512_core_bf16'. */
+  isa: string;
+  /** Whether bf16 convolutions run natively (AVX512_BF16 or AMX). */
+  bf16: boolean;
+  /** oneDNN version, e.g. '2.6.3'. */
+  onednn: string;
+}
+
+export interface NativeAddon {
+  fromArray(data: Float32Array, dims: number[]): Handle;
+  toArray(h: Handle): Float32Array;
+  full(dims: number[], value: number): Handle;
+  clone(h: Handle): Handle;
+  reshape(h: Handle, dims: number[]): Handle;
+  dispose(h: Handle): void;
+  liveBuffers(): number;
+  layoutOf(h: Handle): string;
+
+  relu(x: Handle): Handle;
+  reluBackward(gy: Handle, y: Handle): Handle;
+  unary(op: string, x: Handle): Handle;
+  binary(op: string, a: Handle, b: Handle): Handle;
+  scalar(op: string, x: Handle, value: number): Handle;
+  axpyInPlace(dst: Handle, src: Handle, alpha: number): void;
+  sum(x: Handle, axis: number | null): Handle;
+  addBias(x: Handle, b: Handle): Handle;
+  dropout(x: Handle, p: number, seed: number): [Handle, Handle];
+
+  conv2d(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean): Handle;
+  conv2dBackwardData(gy: Handle, w: Handle, g: number[], bf16: boolean): Handle;
+  conv2dBackwardWeights(gy: Handle, x: Handle, g: number[], withBias: boolean, bf16: boolean): [Handle, Handle | null];
+  maxPool2d(x: Handle, g: number[], training: boolean): [Handle, Handle | null];
+  maxPool2dBackward(gy: Handle, x: Handle, ws: Handle | null, g: number[]): Handle;
+  adaptiveAvgPool2d(x: Handle, g: number[]): Handle;
+  adaptiveAvgPool2dBackward(gy: Handle, g: number[]): Handle;
+  lrn(x: Handle, p: number[], training: boolean): [Handle, Handle | null];
+  lrnBackward(gy: Handle, x: Handle, ws: Handle | null, p: number[]): Handle;
+  linear(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean): Handle;
+  linearBackwardData(gy: Handle, w: Handle, g: number[], bf16: boolean): Handle;
+  linearBackwardWeights(gy: Handle, x: Handle, g: number[], withBias: boolean, bf16: boolean): [Handle, Handle | null];
+
+  logSoftmax(x: Handle, n: number, c: number): Handle;
+  logSoftmaxBackward(gy: Handle, y: Handle, n: number, c: number): Handle;
+  softmaxCrossEntropy(x: Handle, labels: Int32Array, n: number, c: number): [number, Handle];
+  softmaxCrossEntropyBackward(probs: Handle, labels: Int32Array, n: number, c: number, scale: number): Handle;
+  sgdStep(p: Handle, g: Handle, m: Handle | null, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, firstStep: boolean): void;
+
+  setThreads(n: number): void;
+  threads(): number;
+  info(): NativeInfo;
+  setDeferred(on: boolean): void;
+  isDeferred(): boolean;
+  flushAsync(): Promise<void>;
+  matmulGflops(m: number, k: number, n: number, reps: number): number;
+}
+
+/** Repository (package) root: this file is dist/src/backend/native/addon.js. */
+export function packageRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+}
+
+export function addonPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'alexnet_native.node');
+}
+
+let loaded: { addon: NativeAddon | null; reason: string } | null = null;
+
+/** Loads the addon once; returns it, or null with the reason it is unavailable. */
+export function loadAddon(): { addon: NativeAddon | null; reason: string } {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!existsSync(file)) {
+    loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libdnnl-dev)` };
+    return loaded;
+  }
+  process.env.OMP_WAIT_POLICY ??= 'passive';
+  const threads = process.env.ALEXNET_NUM_THREADS;
+  if (threads && /^[1-9][0-9]*$/.test(threads)) process.env.OMP_NUM_THREADS = threads;
+  try {
+    const require = createRequire(import.meta.url);
+    loaded = { addon: require(file) as NativeAddon, reason: '' };
+  } catch (e) {
+    loaded = { addon: null, reason: `${file} failed to load: ${(e as Error).message}` };
+  }
+  return loaded;
+}
+
+/** The addon if it has been loaded successfully (no load attempt). */
+export function loadedAddon(): NativeAddon | null {
+  return loaded?.addon ?? null;
+}

@@ -1,0 +1,25 @@
+// Public surface of the native backend: the backend class, its loader, async execution and
+// diagnostics (live native buffers, ISA, FMA-peak probe).
+import { loadAddon, loadedAddon, type NativeInfo } from './addon.js';
+
+export { NativeBackend, type Precision } from './native_backend.js';
+export { tryLoadNative, type NativeOptions } from './load.js';
+export { runAsync } from './async.js';
+export type { NativeInfo } from './addon.js';
+
+/** Native allocations alive now (0 when the addon is not loaded). */
+export function nativeLiveBuffers(): number {
+  return loadedAddon()?.liveBuffers() ?? 0;
+}
+
+/** oneDNN version, ISA and bf16 support, or null when the addon cannot be loaded. */
+export function nativeInfo(): NativeInfo | null {
+  return loadAddon().addon?.info() ?? null;
+}
+
+/** GFLOP/s of a large f32 oneDNN matmul: the practical FMA peak for the conv efficiency report. */
+export function measureFmaPeak(size = 2048, reps = 3): number {
+  const addon = loadAddon().addon;
+  if (!addon) throw new Error('native backend: the addon is not built');
+  return addon.matmulGflops(size, size, size, reps);
+}
