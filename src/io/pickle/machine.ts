@@ -197,8 +197,9 @@ class Machine {
     try {
       return f.call(args.items);
     } catch (err) {
-      if (err instanceof DataError) throw err;
-      this.fail(`${f.qualifiedName}: ${(err as Error).message}`);
+      // Allow-listed functions report bad arguments as plain Errors; anything else is a bug.
+      if (err instanceof Error && err.constructor === Error) this.fail(`${f.qualifiedName}: ${err.message}`);
+      throw err;
     }
   }
 
@@ -296,10 +297,10 @@ class Machine {
         }
         case 0x55: this.push(this.utf8(this.u8())); break; // SHORT_BINSTRING
         case 0x53: this.push(decodeQuotedString(this.line(), (m) => this.fail(m))); break; // STRING
-        case 0x42: this.push(new PyBytes(this.bytes(this.u32(), 'BINBYTES').slice())); break;
-        case 0x43: this.push(new PyBytes(this.bytes(this.u8(), 'SHORT_BINBYTES').slice())); break;
-        case 0x8e: this.push(new PyBytes(this.bytes(this.u64Length(), 'BINBYTES8').slice())); break;
-        case 0x96: this.push(new PyBytes(this.bytes(this.u64Length(), 'BYTEARRAY8').slice())); break;
+        case 0x42: this.push(new PyBytes(new Uint8Array(this.bytes(this.u32(), 'BINBYTES')))); break;
+        case 0x43: this.push(new PyBytes(new Uint8Array(this.bytes(this.u8(), 'SHORT_BINBYTES')))); break;
+        case 0x8e: this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BINBYTES8')))); break;
+        case 0x96: this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BYTEARRAY8')))); break;
 
         // containers
         case 0x29: this.push(new PyTuple([])); break; // EMPTY_TUPLE

@@ -179,12 +179,7 @@ export function readPth(source: string | Uint8Array, name?: string): TensorMap {
   const out: TensorMap = new Map();
   for (const [k, t] of dict.map) {
     const ref = t as TensorRef;
-    try {
-      out.set(k as string, { shape: [...ref.shape], data: materialize(ref, `${where}: tensor '${String(k)}'`, budget), sourceDType: ref.storage.elementType });
-    } catch (err) {
-      if (err instanceof DataError) throw err;
-      throw new DataError((err as Error).message);
-    }
+    out.set(k as string, { shape: [...ref.shape], data: materialize(ref, `${where}: tensor '${String(k)}'`, budget), sourceDType: ref.storage.elementType });
   }
   return out;
 }

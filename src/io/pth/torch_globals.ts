@@ -3,6 +3,7 @@
 // torch._utils._rebuild_tensor_v2 / _rebuild_parameter(_with_state), and _codecs.encode (how
 // protocol 2 pickles bytes). This mirrors torch.load(weights_only=True). The rebuild functions
 // only record and validate their arguments (TensorRef); values are read later by materialize().
+import { DataError } from '../../errors.js';
 import { elementReader, ELEMENT_SIZE, toFloat32, type ElementType } from '../dtype_convert.js';
 import { AcceptsState } from '../pickle/machine.js';
 import { PyBytes, PyDict, PyGlobal, PyList, PyObject, PyTuple, describe, type PyValue } from '../pickle/values.js';
@@ -181,12 +182,12 @@ export class DTypeGlobal extends PyGlobal {
  */
 export function materialize(t: TensorRef, where: string, budget: { bytes: number }): Float32Array {
   const bytes = t.storage.bytes;
-  if (bytes === null) throw new Error(`${where}: storage '${t.storage.key}' has no data in the file`);
+  if (bytes === null) throw new DataError(`${where}: storage '${t.storage.key}' has no data in the file`);
   const numel = t.numel;
   budget.bytes -= numel * 4;
-  if (budget.bytes < 0) throw new Error(`${where}: tensor of ${numel} elements exceeds what the file can hold`);
+  if (budget.bytes < 0) throw new DataError(`${where}: tensor of ${numel} elements exceeds what the file can hold`);
   const type = t.storage.elementType;
-  if (bytes.length < t.storage.numel * ELEMENT_SIZE[type]) throw new Error(`${where}: storage '${t.storage.key}' is truncated`);
+  if (bytes.length < t.storage.numel * ELEMENT_SIZE[type]) throw new DataError(`${where}: storage '${t.storage.key}' is truncated`);
   // Contiguous row-major views are one copy.
   let contiguous = true;
   let expect = 1;

@@ -1,0 +1,122 @@
+// safetensors files: an 8-byte little-endian header length, a JSON header mapping each tensor
+// name to {dtype, shape, data_offsets: [begin, end]} (offsets into the data section that
+// follows) plus an optional "__metadata__" string map, then the raw little-endian data.
+// Reading validates the header, every dtype/shape/offset, that the byte ranges match the
+// shapes, do not overlap and cover the data section exactly (as the reference implementation
+// requires). Writing emits float32 tensors with the header padded to 8 bytes.
+import { readFileSync } from 'node:fs';
+import { DataError } from '../errors.js';
+import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
+import { writeChunksAtomic } from './pth/index.js';
+import { numelOf, type TensorMap } from './tensor_map.js';
+
+const DTYPES: Record<string, ElementType> = {
+  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64',
+  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+
+const MAX_HEADER = 100 * 1024 * 1024;
+
+export interface SafetensorsContents {
+  tensors: TensorMap;
+  metadata: Record<string, string>;
+}
+
+interface Span { name: string; begin: number; end: number }
+
+export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): SafetensorsContents {
+  const fail = (msg: string): never => {
+    throw new DataError(`${where}: bad safetensors file: ${msg}`);
+  };
+  if (buf.length < 8) fail(`only ${buf.length} bytes (the header length alone needs 8)`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const headerLen = view.getBigUint64(0, true);
+  if (headerLen > BigInt(Math.min(MAX_HEADER, buf.length - 8))) fail(`header length ${headerLen} exceeds the ${buf.length - 8} bytes after it`);
+  const n = Number(headerLen);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
+  } catch (err) {
+    fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const dataStart = 8 + n;
+  const dataLen = buf.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const spans: Span[] = [];
+  const entries: { name: string; type: ElementType; shape: number[]; begin: number }[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (info === null || typeof info !== 'object' || Array.isArray(info)) fail('__metadata__ is not an object');
+      for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__ value for '${k}' is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (info === null || typeof info !== 'object' || Array.isArray(info)) fail(`entry '${name}' is not an object`);
+    const { dtype, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
+    const type = DTYPES[dtype as string];
+    if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
+    const [begin, end] = offsets as number[];
+    if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section`);
+    const numel = numelOf(shape as number[]);
+    if (numel * ELEMENT_SIZE[type] !== end - begin) fail(`tensor '${name}' of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${numel * ELEMENT_SIZE[type]} bytes, data_offsets give ${end - begin}`);
+    spans.push({ name, begin, end });
+    entries.push({ name, type, shape: [...(shape as number[])], begin });
+  }
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const s of spans) {
+    if (s.begin < covered) fail(`tensor '${s.name}' overlaps another tensor's data`);
+    if (s.begin > covered) fail(`gap in the data section before tensor '${s.name}' (bytes ${covered}..${s.begin})`);
+    covered = s.end;
+  }
+  if (covered !== dataLen) fail(`data section has ${dataLen} bytes, tensors use ${covered}`);
+  const data = buf.subarray(dataStart);
+  const tensors: TensorMap = new Map();
+  for (const e of entries) {
+    const numel = numelOf(e.shape);
+    const bytes = data.subarray(e.begin, e.begin + numel * ELEMENT_SIZE[e.type]);
+    tensors.set(e.name, { shape: e.shape, data: toFloat32(e.type, bytes, 0, numel), sourceDType: e.type });
+  }
+  return { tensors, metadata };
+}
+
+export function readSafetensors(source: string | Uint8Array, name?: string): SafetensorsContents {
+  if (typeof source !== 'string') return parseSafetensors(source, name);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(source);
+  } catch (err) {
+    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
+  }
+  return parseSafetensors(buf, source);
+}
+
+/** Encodes float32 tensors (in map order) with optional string metadata. */
+export function encodeSafetensors(tensors: Map<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array[] {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    if (name === '__metadata__') throw new Error("encodeSafetensors: '__metadata__' cannot name a tensor");
+    if (numelOf(t.shape) !== t.data.length) throw new Error(`encodeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  return [prefix, headerBytes, ...chunks];
+}
+
+export function writeSafetensors(path: string, tensors: Map<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): void {
+  writeChunksAtomic(path, encodeSafetensors(tensors, metadata));
+}
