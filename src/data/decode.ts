@@ -62,7 +62,9 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   try {
     meta = await sharp(bytes, input).metadata();
   } catch (err) {
-    throw new BadImageError(name, 'not-an-image', describe(err));
+    const msg = describe(err);
+    if (/pixel limit/i.test(msg)) throw new BadImageError(name, 'too-large', `${msg} (limit ${maxPixels} pixels)`);
+    throw new BadImageError(name, /unsupported image format/i.test(msg) ? 'not-an-image' : 'corrupt', msg);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;

@@ -56,7 +56,7 @@ export interface RawBatch {
   epoch: number;
   /** Position of this batch in the epoch (0-based). */
   batch: number;
-  /** Samples of this batch skipped as broken. */
+  /** Samples skipped as broken since the previous delivered batch (a batch whose samples all failed is not delivered). */
   skipped: number;
 }
 
@@ -152,6 +152,7 @@ export class DataLoader {
     const maxInFlight = this.prefetch * Math.max(1, this.workers);
     const pending = new Map<number, Task>();
     let next = startBatch;
+    let skipped = 0;
     try {
       for (let b = startBatch; b < total; b++) {
         while (next < total && pending.size < maxInFlight) {
@@ -164,11 +165,13 @@ export class DataLoader {
         if (this.failure) throw this.failure;
         for (const f of result.failures) this.broken.report({ path: f.path, kind: f.kind, message: f.message });
         this.position = { epoch, batch: b + 1 };
-        if (result.y.length === 0) continue;
+        skipped += result.failures.length;
+        if (result.y.length === 0) continue; // every sample broken: nothing to deliver
         yield {
           dtype: result.dtype, x: result.x, shape: [result.y.length, ...result.sampleShape], y: result.y,
-          indices: result.indices, epoch, batch: b, skipped: result.failures.length,
+          indices: result.indices, epoch, batch: b, skipped,
         };
+        skipped = 0;
       }
       this.position = { epoch: epoch + 1, batch: 0 };
     } catch (err) {
@@ -209,7 +212,7 @@ export class DataLoader {
       const status = new Int32Array(new SharedArrayBuffer(4));
       status[0] = -1;
       const init: WorkerInit = { dataset: spec, transforms: this.transforms, seed: this.seed, status };
-      const worker = new Worker(WORKER_URL, { workerData: init });
+      const worker = new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
       const slot: Slot = { worker, status, inFlight: new Map(), dead: false };
       worker.unref();
       worker.on('message', (reply: WorkerReply) => {
@@ -263,4 +266,21 @@ export class DataLoader {
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
+}
+
+/** The parent's Node options minus those about the main script (node --input-type=module -e …), which break a worker. */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--input-type')) continue;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
+      i++; // and its code argument
+      continue;
+    }
+    if (/^--(eval|print)=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }
