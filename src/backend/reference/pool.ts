@@ -1,8 +1,9 @@
 // Max pooling and adaptive average pooling over x [n, c, h, w] → y [n, c, oh, ow].
 // Max pooling: window rows [oy·sh − ph, oy·sh − ph + kh) clipped to the input (padding acts as
-// −inf; ceil mode's extra bottom/right padding is absorbed by the same clipping). The first
-// maximum in scan order wins and NaN propagates (the last NaN's index is kept), as in PyTorch. Argmax indices (flat within
-// each [h, w] plane) are kept for backward, which scatter-adds gy to them.
+// −inf; ceil mode's extra bottom/right padding is absorbed by the same clipping). As in
+// PyTorch, the first maximum in scan order wins and NaN propagates (the last NaN's index is
+// kept). Argmax indices (flat within each [h, w] plane) are kept for backward, which
+// scatter-adds gy to them.
 // Adaptive average pooling uses PyTorch's windows [floor(i·H/OH), ceil((i+1)·H/OH)).
 import type { AdaptivePoolGeometry, FloatArray, PoolGeometry } from '../backend.js';
 import { adaptiveWindow } from '../conv_util.js';
