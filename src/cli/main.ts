@@ -3,8 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { DataError, UsageError } from '../errors.js';
 import { register as registerSummary } from './commands/summary.js';
+import { register as registerPrepare } from './commands/prepare.js';
 
-const commands: ((program: Command) => void)[] = [registerSummary];
+const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare];
 
 export function buildProgram(): Command {
   const program = new Command('alexnet')
