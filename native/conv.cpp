@@ -97,6 +97,7 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
   auto &hint = forwardPd(g, bf16, false, false);
   ConvShape s = shapeOf(g, bf16, false);
   s.src = anyDesc({g.n, g.c, g.h, g.w}, dt::f32); // diff_src stays f32
+  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
   auto &c = cached(gBwdData, keyOf("d", g, bf16, false, false),
                    std::function<dnnl::convolution_backward_data::primitive_desc()>(
                        [&] { return convBwdDataPd(s, hint.pd, makeAttr(false)); }));
@@ -120,6 +121,7 @@ Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
   auto &hint = forwardPd(g, bf16, withBias, false);
   ConvShape s = shapeOf(g, bf16, withBias);
   s.weights = anyDesc(weightDims(g), dt::f32); // diff_weights stay f32 (master weights)
+  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
   auto &c = cached(gBwdWeights, keyOf("w", g, bf16, withBias, false),
                    std::function<dnnl::convolution_backward_weights::primitive_desc()>(
                        [&] { return convBwdWeightsPd(s, hint.pd, makeAttr(false)); }));

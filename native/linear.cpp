@@ -76,6 +76,7 @@ Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
   auto &hint = forwardPd(g, bf16, false, false);
   IpShape s = shapeOf(g, bf16, false);
   s.src = anyDesc({g[0], g[1]}, dt::f32);
+  s.dst = anyDesc({g[0], g[2]}, bf16 ? dt::bf16 : dt::f32);
   auto &c = cached(gBwdData, keyOf(g, bf16, false, false),
                    std::function<dnnl::inner_product_backward_data::primitive_desc()>(
                        [&] { return ipBwdDataPd(s, hint.pd, makeAttr(false)); }));
@@ -99,6 +100,7 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
   auto &hint = forwardPd(g, bf16, withBias, false);
   IpShape s = shapeOf(g, bf16, withBias);
   s.weights = anyDesc({g[2], g[1]}, dt::f32);
+  s.dst = anyDesc({g[0], g[2]}, bf16 ? dt::bf16 : dt::f32);
   auto &c = cached(gBwdWeights, keyOf(g, bf16, withBias, false),
                    std::function<dnnl::inner_product_backward_weights::primitive_desc()>(
                        [&] { return ipBwdWeightsPd(s, hint.pd, makeAttr(false)); }));

@@ -93,7 +93,7 @@ export class NativeBackend implements Backend {
   private refWs(w: Workspace | null): Workspace | null {
     if (!w) return null;
     if (!(w instanceof NativeWorkspace)) throw new Error(`native backend: workspace belongs to the '${w.backend}' backend`);
-    return w.f64;
+    return w.ref;
   }
 
   private nativeWs(w: Workspace | null): Handle | null {
@@ -106,6 +106,7 @@ export class NativeBackend implements Backend {
     return NativeStorage.ofFloat64(s);
   }
 
+  /** Wraps a reference-backend workspace (float64 work, even-size LRN). */
   private f64Ws(w: Workspace | null): NativeWorkspace | null {
     return w ? new NativeWorkspace(null, null, w) : null;
   }
@@ -288,6 +289,11 @@ export class NativeBackend implements Backend {
       return { y: this.f64(r.y), workspace: this.f64Ws(r.workspace) };
     }
     if (shape.length !== 4) throw new Error(`local_response_norm: expected [N, C, H, W], got ${text(shape)}`);
+    if (p.size % 2 === 0) {
+      // oneDNN centres an even window one channel later than PyTorch: run the reference kernel on a plain copy.
+      const r = this.reference.lrn(this.reference.fromArray(this.toArray(x, shape), shape), shape, p, training);
+      return { y: this.fromArray(this.reference.toArray(r.y, shape), shape), workspace: this.f64Ws(r.workspace) };
+    }
     const [y, ws] = this.addon.lrn(this.h(x, `lrn input ${text(shape)}`, numel(shape)), lrnArray(p), training);
     return { y: this.wrap(y, numel(shape)), workspace: this.wrapWs(ws) };
   }
@@ -297,6 +303,11 @@ export class NativeBackend implements Backend {
       return this.f64(this.reference.lrnBackward(this.ref(gy, 'gy'), this.ref(x, 'x'), this.ref(y, 'y'), this.refWs(workspace), shape, p));
     }
     const n = numel(shape);
+    if (p.size % 2 === 0) {
+      const plain = (s: Storage) => this.reference.fromArray(this.toArray(s, shape), shape);
+      const dxr = this.reference.lrnBackward(plain(gy), plain(x), plain(y), this.refWs(workspace), shape, p);
+      return this.fromArray(this.reference.toArray(dxr, shape), shape);
+    }
     const dx = this.addon.lrnBackward(this.h(gy, `lrn output gradient ${text(shape)}`, n), this.h(x, `lrn input ${text(shape)}`, n),
       this.nativeWs(workspace), lrnArray(p));
     return this.wrap(dx, n);

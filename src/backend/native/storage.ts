@@ -60,7 +60,8 @@ export class NativeWorkspace implements Workspace {
   readonly backend = NATIVE;
   private handleOrNull: Handle | null;
 
-  constructor(addon: NativeAddon | null, handle: Handle | null, readonly f64: Workspace | null) {
+  /** `ref`: a reference-backend workspace, for work delegated to the reference kernels. */
+  constructor(addon: NativeAddon | null, handle: Handle | null, readonly ref: Workspace | null) {
     this.handleOrNull = handle;
     if (addon && handle) registry(addon).register(this, handle, this);
   }
