@@ -4,8 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { DataError, UsageError } from '../errors.js';
 import { register as registerSummary } from './commands/summary.js';
 import { register as registerPrepare } from './commands/prepare.js';
+import { register as registerForward } from './commands/forward.js';
+import { register as registerConvert } from './commands/convert.js';
 
-const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare];
+const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare, registerForward, registerConvert];
 
 export function buildProgram(): Command {
   const program = new Command('alexnet')

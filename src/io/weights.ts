@@ -51,7 +51,7 @@ export function readWeightsFile(path: string): TensorMap {
  * Renames keys saved from a wrapped model (nn.DataParallel's 'module.' prefix) when the model
  * has no such prefix and every key in the file carries it.
  */
-function stripWrapperPrefix(tensors: TensorMap, modelKeys: Set<string>): TensorMap {
+export function stripWrapperPrefix(tensors: TensorMap, modelKeys: Set<string>): TensorMap {
   const prefix = 'module.';
   const keys = [...tensors.keys()];
   if (keys.length === 0 || !keys.every((k) => k.startsWith(prefix)) || [...modelKeys].some((k) => k.startsWith(prefix))) return tensors;
@@ -60,8 +60,13 @@ function stripWrapperPrefix(tensors: TensorMap, modelKeys: Set<string>): TensorM
 
 /** Loads a weights file into `model` (strict: same keys, same shapes). */
 export function loadWeights(model: Module, path: string): void {
+  loadTensorMap(model, readWeightsFile(path), path);
+}
+
+/** Loads tensors already read from `source` into `model` (strict: same keys, same shapes). */
+export function loadTensorMap(model: Module, fileTensors: TensorMap, source: string): void {
   const own = model.stateDict();
-  const tensors = stripWrapperPrefix(readWeightsFile(path), new Set(own.keys()));
+  const tensors = stripWrapperPrefix(fileTensors, new Set(own.keys()));
   const state = new Map<string, Tensor>();
   try {
     for (const [k, t] of tensors) {
@@ -72,7 +77,7 @@ export function loadWeights(model: Module, path: string): void {
       }
       state.set(k, Tensor.fromArray(t.data, t.shape, { backend: own.get(k)!.backend }));
     }
-    model.loadStateDict(state, { source: path });
+    model.loadStateDict(state, { source });
   } finally {
     for (const t of state.values()) t.dispose();
   }

@@ -1,0 +1,64 @@
+// `alexnet forward --arch NAME --weights FILE --input X.npy --output Y.npy [--precision f32|bf16]`:
+// eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
+// image; float32/float64/uint8 values are used as they are). The class count and input
+// channels come from the weights; the output is float32 [N, classes].
+import type { Command } from 'commander';
+import { getBackend, setBackend } from '../../backend/registry.js';
+import { DataError, UsageError } from '../../errors.js';
+import { modelFromWeights } from '../../io/model_from_weights.js';
+import { npyToFloat32, readNpy, writeNpy } from '../../io/npy.js';
+import { readWeightsFile } from '../../io/weights.js';
+import type { ArchName } from '../../models/index.js';
+import { noGrad, shapeStr, Tensor, tidy } from '../../tensor.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+
+interface ForwardFlags {
+  arch?: ArchName;
+  weights: string;
+  input: string;
+  output: string;
+  precision: 'f32' | 'bf16';
+  batchSize: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('forward')
+    .description('run a model in eval mode on an .npy batch and write the logits as .npy')
+    .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (default: recognised from the weights)', parseArch)
+    .requiredOption('--weights <file>', '.pth/.pt or .safetensors state dict (or checkpoint)')
+    .requiredOption('--input <x.npy>', 'input batch [N, C, H, W] (or [C, H, W])')
+    .requiredOption('--output <y.npy>', 'where to write the logits [N, classes] (float32)')
+    .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(['f32', 'bf16'] as const), 'f32')
+    .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
+    .action((flags: ForwardFlags) => {
+      if (flags.precision === 'bf16') {
+        if (process.env.ALEXNET_BACKEND === 'reference') throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
+        setBackend('native', { precision: 'bf16' });
+      } else {
+        getBackend();
+      }
+      const input = readNpy(flags.input);
+      const shape = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
+      if (shape.length !== 4) throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeStr(input.shape)}`);
+      const model = modelFromWeights(readWeightsFile(flags.weights), { arch: flags.arch, source: flags.weights });
+      const [n, c, h, w] = shape;
+      try {
+        model.checkInput([1, c, h, w]);
+      } catch (err) {
+        throw new DataError(`${flags.input}: ${(err as Error).message}`);
+      }
+      const x = npyToFloat32(input);
+      const per = c * h * w;
+      const out = new Float32Array(n * model.numClasses);
+      for (let start = 0; start < n; start += flags.batchSize) {
+        const count = Math.min(flags.batchSize, n - start);
+        const logits = tidy(() => noGrad(() => {
+          const batch = Tensor.fromArray(x.subarray(start * per, (start + count) * per), [count, c, h, w]);
+          return model.forward(batch).toArray();
+        }));
+        out.set(logits, start * model.numClasses);
+      }
+      writeNpy(flags.output, out, [n, model.numClasses]);
+    });
+}
