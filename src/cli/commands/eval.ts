@@ -1,0 +1,112 @@
+// `alexnet eval --weights FILE --data DIR [--ten-crop] [--json]`: top-1/top-5 error, per-class
+// accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder, a
+// prepared file, or Fashion-MNIST's test split.
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { setBackend } from '../../backend/registry.js';
+import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
+import { DataError, UsageError } from '../../errors.js';
+import type { ArchName } from '../../models/index.js';
+import { materialize, resolveDataSpec, tenCropTransforms } from '../../train/data.js';
+import { evaluate } from '../../train/evaluate.js';
+import { confusionPlot } from '../../train/plots.js';
+import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
+import { modelFromWeights } from '../../train/weights.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+
+interface EvalFlags {
+  weights: string;
+  data?: string;
+  dataset?: string;
+  arch?: ArchName;
+  tenCrop?: boolean;
+  json?: boolean;
+  batchSize?: number;
+  workers?: number;
+  out: string;
+  backend?: 'native' | 'reference';
+  strict?: boolean;
+}
+
+function openEvalData(flags: EvalFlags, channels: 1 | 3, broken: BrokenInputLog): { dataset: Dataset; name: string } {
+  if (flags.dataset) {
+    const spec = resolveDataSpec({ dataset: flags.dataset });
+    if (spec.kind !== 'fashion-mnist') throw new UsageError(`--dataset ${flags.dataset}: unknown dataset`);
+    return { dataset: IdxDataset.fashionMnist('test', spec.dir), name: 'fashion-mnist (test split)' };
+  }
+  const path = flags.data as string;
+  if (!existsSync(path)) throw new DataError(`${path}: no such dataset folder or prepared file`);
+  if (statSync(path).isDirectory()) return { dataset: ImageFolder.open(path, { channels, broken }), name: path };
+  return { dataset: new PreparedDataset(path), name: path };
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a model: top-1/top-5 error, per-class accuracy, confusion matrix')
+    .requiredOption('--weights <file>', 'model weights (.pth, .safetensors, or a training checkpoint)')
+    .option('--data <dir>', 'labelled image folder (DIR/<class>/<image>) or prepared file')
+    .option('--dataset <name>', 'fashion-mnist[=DIR]: its test split')
+    .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
+    .option('--ten-crop', 'average softmax over ten crops (4 corners + center, and flips)')
+    .option('--json', 'print the results as JSON')
+    .option('--batch-size <n>', 'images per forward pass (default 64)', parsePositiveInt)
+    .option('--workers <n>', 'data-loading worker threads (default 2)', parsePositiveInt)
+    .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
+    .option('--strict', 'stop at the first broken image instead of skipping it')
+    .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
+    .action(async (flags: EvalFlags) => {
+      if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
+      setBackend(flags.backend ?? 'native');
+      const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
+      const broken = new BrokenInputLog({ strict: flags.strict });
+      const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);
+      const modelClasses = classNamesFor(info);
+      // Folder labels → model outputs: by class name when the model knows its names, else by position.
+      let labelMap: Int32Array | undefined;
+      if (dataset.classes.every((c) => modelClasses.includes(c)) && dataset.classes.join('\n') !== modelClasses.join('\n')) {
+        labelMap = Int32Array.from(dataset.classes, (c) => modelClasses.indexOf(c));
+      } else if (dataset.classes.length > info.numClasses) {
+        throw new DataError(`${name}: ${dataset.classes.length} classes, but the model has ${info.numClasses} outputs and its class names do not cover them`);
+      }
+      const stored = evalTransformsFor(info);
+      const transforms = materialize(flags.tenCrop ? tenCropTransforms(stored) : stored, () => {
+        throw new DataError(`${flags.weights}: the model subtracts a mean image, but none was found next to it`);
+      }, meanImage);
+      const loader = new DataLoader(dataset, { batchSize: flags.batchSize ?? (flags.tenCrop ? 16 : 64), transforms, workers: flags.workers ?? 2, broken });
+      const started = performance.now();
+      let res;
+      try {
+        res = await evaluate(model, loader, modelClasses, { labelMap });
+      } finally {
+        await loader.close();
+      }
+      if (!res || res.count === 0) throw new DataError(`${name}: no image could be evaluated`);
+      const seconds = (performance.now() - started) / 1000;
+      const perClass = res.confusion.perClassAccuracy();
+      const used = labelMap ? [...labelMap] : dataset.classes.map((_, i) => i);
+      const result = {
+        weights: flags.weights, data: name, arch: info.arch, images: res.count, ten_crop: flags.tenCrop ?? false,
+        top1_error: 1 - res.top1, top5_error: 1 - res.top5, top1: res.top1, top5: res.top5, loss: res.loss,
+        per_class: used.map((k) => ({ class: modelClasses[k], accuracy: Number.isNaN(perClass[k]) ? null : perClass[k] })),
+        skipped: broken.count, seconds: Math.round(seconds * 10) / 10,
+      };
+      mkdirSync(flags.out, { recursive: true });
+      writeFileSync(join(flags.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+      writeFileSync(join(flags.out, 'per_class.csv'), 'class,accuracy\n' + result.per_class.map((p) => `"${p.class.replace(/"/g, '""')}",${p.accuracy ?? ''}`).join('\n') + '\n');
+      writeFileSync(join(flags.out, 'confusion_matrix.csv'), res.confusion.toCsv());
+      writeFileSync(join(flags.out, 'confusion_matrix.png'), await confusionPlot(res.confusion.classes, res.confusion.counts));
+      if (broken.count) process.stderr.write(broken.summary() + '\n');
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(`${info.arch} on ${name}: ${res.count} images${flags.tenCrop ? ' (10 crops)' : ''}\n`);
+      process.stdout.write(`top-1 error ${(100 * result.top1_error).toFixed(2)}%  top-5 error ${(100 * result.top5_error).toFixed(2)}%  (accuracy ${(100 * res.top1).toFixed(2)}% / ${(100 * res.top5).toFixed(2)}%)\n`);
+      if (result.per_class.length <= 50) {
+        for (const p of result.per_class) process.stdout.write(`  ${p.class.padEnd(24)} ${p.accuracy === null ? '   -' : (100 * p.accuracy).toFixed(1).padStart(5) + '%'}\n`);
+      }
+      process.stdout.write(`wrote ${join(flags.out, 'eval.json')}, per_class.csv, confusion_matrix.csv, confusion_matrix.png\n`);
+    });
+}

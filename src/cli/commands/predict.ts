@@ -1,0 +1,42 @@
+// `alexnet predict IMAGE... --weights FILE [--arch NAME] [--topk 5] [--json]`: the top-k classes
+// of each image with their probabilities. ImageNet's class names for 1000-class models, the
+// checkpoint's (or model.json's) names otherwise. A .npy input is taken as already preprocessed.
+import type { Command } from 'commander';
+import { setBackend } from '../../backend/registry.js';
+import type { ArchName } from '../../models/index.js';
+import { predictFiles } from '../../train/predict.js';
+import { modelFromWeights } from '../../train/weights.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+
+interface PredictFlags {
+  weights: string;
+  arch?: ArchName;
+  topk: number;
+  json?: boolean;
+  backend?: 'native' | 'reference';
+}
+
+export function register(program: Command): void {
+  program
+    .command('predict')
+    .description('classify images: top-k classes with probabilities')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, ...) or preprocessed .npy tensors [C, H, W]')
+    .requiredOption('--weights <file>', 'model weights (.pth, .safetensors, or a training checkpoint)')
+    .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
+    .option('--topk <k>', 'how many classes to show', parsePositiveInt, 5)
+    .option('--json', 'print JSON')
+    .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
+    .action(async (images: string[], flags: PredictFlags) => {
+      setBackend(flags.backend ?? 'native');
+      const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
+      const results = await predictFiles(model, info, images, flags.topk, { meanImage });
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+        return;
+      }
+      for (const r of results) {
+        process.stdout.write(`${r.image}:\n`);
+        r.predictions.forEach((p, i) => process.stdout.write(`  ${i + 1}. ${p.class.padEnd(30)} ${(100 * p.probability).toFixed(2).padStart(6)}%  (class ${p.index})\n`));
+      }
+    });
+}

@@ -1,0 +1,93 @@
+// Classifying images with a trained or downloaded model: class names (ImageNet's 1000 shipped in
+// data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
+// was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
+import { readFileSync } from 'node:fs';
+import {
+  applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec,
+} from '../data/index.js';
+import { DataError } from '../errors.js';
+import { readNpy } from '../io/npy.js';
+import type { Module } from '../nn/module.js';
+import { Generator } from '../random.js';
+import { materialize, type StoredTransform } from './data.js';
+import { predictProbabilities } from './evaluate.js';
+import { topkIndices } from './metrics.js';
+import type { ModelInfo } from './weights.js';
+
+let imagenet: string[] | null = null;
+
+/** ImageNet's 1000 class names in torchvision's class-index order (shipped with the package). */
+export function imagenetClasses(): string[] {
+  if (!imagenet) {
+    const url = new URL('../../../data/imagenet_classes.json', import.meta.url);
+    const parsed = JSON.parse(readFileSync(url, 'utf8')) as { classes: string[] };
+    if (!Array.isArray(parsed.classes) || parsed.classes.length !== 1000) throw new Error(`${url.pathname}: expected 1000 class names`);
+    imagenet = parsed.classes;
+  }
+  return imagenet;
+}
+
+/** Names for the model's outputs: its own (checkpoint, model.json), ImageNet's for 1000 classes, else the indices. */
+export function classNamesFor(info: ModelInfo): string[] {
+  if (info.classes.length === info.numClasses) return info.classes;
+  if (info.numClasses === 1000) return imagenetClasses();
+  return Array.from({ length: info.numClasses }, (_, i) => String(i));
+}
+
+/** The evaluation preprocessing of a model: its stored list, or torchvision's for its input size. */
+export function evalTransformsFor(info: ModelInfo): StoredTransform[] {
+  if (info.evalTransforms.length) return info.evalTransforms;
+  const gray = info.inChannels === 1;
+  return torchvisionPreset('eval', {
+    size: info.inputSize,
+    resize: Math.max(256, Math.round((info.inputSize * 256) / 224)),
+    mean: gray ? [0.449] : undefined,
+    std: gray ? [0.226] : undefined,
+  }) as StoredTransform[];
+}
+
+export interface Prediction {
+  index: number;
+  class: string;
+  probability: number;
+}
+
+/** A model input [1, C, H, W] from an image file, or from a .npy holding a preprocessed [C, H, W] / [1, C, H, W] tensor. */
+export async function loadInput(path: string, info: ModelInfo, transforms: TransformSpec[]): Promise<{ x: Float32Array; shape: number[] }> {
+  const [c, s] = [info.inChannels, info.inputSize];
+  if (path.endsWith('.npy')) {
+    const arr = readNpy(path);
+    const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
+    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c) throw new DataError(`${path}: expected a preprocessed tensor [${c}, H, W] or [1, ${c}, H, W], got [${arr.shape.join(', ')}]`);
+    if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
+    return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
+  }
+  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
+  const out = applyTransforms(transforms, img, new Generator(0));
+  const list: Pixels[] = Array.isArray(out) ? out : [out];
+  const first = list[0];
+  if (first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
+  if (first.height !== s || first.width !== s) throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
+  const x = new Float32Array(list.length * first.data.length);
+  list.forEach((p, i) => x.set(p.data, i * first.data.length));
+  return { x, shape: list.length > 1 ? [1, list.length, first.channels, s, s] : [1, first.channels, s, s] };
+}
+
+/** Top-k predictions for each input file. */
+export async function predictFiles(
+  model: Module, info: ModelInfo, files: string[], topk: number, opts: { meanImage?: MeanImage } = {},
+): Promise<{ image: string; predictions: Prediction[] }[]> {
+  const names = classNamesFor(info);
+  const stored = evalTransformsFor(info);
+  const transforms = materialize(stored, () => {
+    throw new DataError('this model subtracts a mean image, but none was found next to its weights (mean_image.npy)');
+  }, opts.meanImage);
+  const results: { image: string; predictions: Prediction[] }[] = [];
+  for (const file of files) {
+    const { x, shape } = await loadInput(file, info, transforms);
+    const { probs, c } = predictProbabilities(model, x, shape);
+    const top = topkIndices(probs, 0, c, topk);
+    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] })) });
+  }
+  return results;
+}
