@@ -6,8 +6,12 @@ import { register as registerSummary } from './commands/summary.js';
 import { register as registerPrepare } from './commands/prepare.js';
 import { register as registerForward } from './commands/forward.js';
 import { register as registerConvert } from './commands/convert.js';
+import { register as registerTrain } from './commands/train.js';
+import { register as registerEval } from './commands/eval.js';
+import { register as registerPredict } from './commands/predict.js';
+import { register as registerBench } from './commands/bench.js';
 
-const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare, registerForward, registerConvert];
+const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare, registerForward, registerConvert, registerTrain, registerEval, registerPredict, registerBench];
 
 export function buildProgram(): Command {
   const program = new Command('alexnet')
