@@ -1,0 +1,91 @@
+// Whole-model throughput: median images/s of AlexNet inference (forward, no autograd) or one
+// training step (forward, cross-entropy, backward, SGD with momentum) after warm-up, on the
+// native backend (or the reference backend where the addon is unavailable). Used by
+// `alexnet bench` and bench/compare.ts.
+import type { Backend } from '../backend/backend.js';
+import { setBackend } from '../backend/registry.js';
+import { loadedAddon } from '../backend/native/addon.js';
+import { NativeBackend } from '../backend/native/native_backend.js';
+import { createModel, type ArchName } from '../models/index.js';
+import { crossEntropy } from '../ops/index.js';
+import { SGD } from '../optim/index.js';
+import { Generator } from '../random.js';
+import { Tensor, noGrad, tidy } from '../tensor.js';
+
+export type BenchMode = 'infer' | 'train';
+
+export interface BenchOptions {
+  arch: ArchName;
+  batch: number;
+  mode: BenchMode;
+  precision: 'f32' | 'bf16';
+  threads?: number;
+  /** Untimed iterations first (default 2). */
+  warmup?: number;
+  /** Timed iterations; the median is reported (default 5). */
+  iters?: number;
+  backend?: 'native' | 'reference';
+}
+
+export interface BenchResult {
+  arch: ArchName;
+  batch: number;
+  mode: BenchMode;
+  precision: 'f32' | 'bf16';
+  threads: number;
+  backend: string;
+  img_per_s: number;
+  ms_per_iter: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Sets up the backend for a benchmark; returns it and the effective precision. */
+export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend'>): { backend: Backend; precision: 'f32' | 'bf16' } {
+  const backend = setBackend(opts.backend ?? 'native', { precision: opts.precision, threads: opts.threads });
+  const precision = backend instanceof NativeBackend ? backend.precision : 'f32';
+  return { backend, precision };
+}
+
+export function runModelBench(opts: BenchOptions): BenchResult {
+  const { backend, precision } = benchBackend(opts);
+  const rng = new Generator(1);
+  const model = createModel(opts.arch, { rng });
+  const [c, h, w] = model.inputShape;
+  const x = Tensor.uniform([opts.batch, c, h, w], -1, 1, { rng });
+  const labels = Int32Array.from({ length: opts.batch }, () => rng.int(model.numClasses));
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  const iterate = opts.mode === 'infer'
+    ? (): void => {
+      model.eval();
+      noGrad(() => tidy(() => { model.forward(x); }));
+    }
+    : (): void => {
+      model.train();
+      opt.zeroGrad();
+      tidy(() => {
+        const loss = crossEntropy(model.forward(x), labels);
+        loss.backward();
+        return loss.item();
+      });
+      opt.step();
+    };
+  for (let i = 0; i < (opts.warmup ?? 2); i++) iterate();
+  const times: number[] = [];
+  for (let i = 0; i < (opts.iters ?? 5); i++) {
+    const t0 = performance.now();
+    iterate();
+    times.push(performance.now() - t0);
+  }
+  opt.zeroGrad();
+  const ms = median(times);
+  const threads = backend instanceof NativeBackend ? (loadedAddon()?.threads() ?? 1) : 1;
+  return {
+    arch: opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
+    img_per_s: (opts.batch * 1000) / ms, ms_per_iter: ms,
+  };
+}

@@ -1,0 +1,49 @@
+// `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16 [--threads T] [--json]`:
+// median images/s of AlexNet inference or training steps after warm-up on the native backend.
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import type { ArchName } from '../../models/index.js';
+import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+
+interface BenchFlags {
+  arch: ArchName;
+  batch: number;
+  mode: BenchMode;
+  precision: 'f32' | 'bf16';
+  threads?: number;
+  iters: number;
+  warmup: number;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('measure AlexNet inference or training throughput (median img/s after warm-up)')
+    .requiredOption('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012', parseArch)
+    .option('--batch <n>', 'batch size', parsePositiveInt, 64)
+    .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
+    .option('--precision <p>', 'f32 | bf16', parseChoice(['f32', 'bf16'] as const), 'f32')
+    .option('--threads <n>', 'OpenMP threads (default: the machine\'s cores)', parsePositiveInt)
+    .option('--iters <n>', 'timed iterations (the median is reported)', parsePositiveInt, 5)
+    .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)
+    .option('--json', 'print one JSON object')
+    .action((flags: BenchFlags) => {
+      let r;
+      try {
+        r = runModelBench({
+          arch: flags.arch, batch: flags.batch, mode: flags.mode, precision: flags.precision,
+          threads: flags.threads, iters: flags.iters, warmup: flags.warmup,
+        });
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      process.stdout.write(`${r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): `
+        + `${r.img_per_s.toFixed(1)} img/s, ${r.ms_per_iter.toFixed(1)} ms per iteration\n`);
+    });
+}
