@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""PyTorch side of the opt-in parity suite (test/parity/io_parity.test.ts; npm run test:parity).
+
+  io_parity_torch.py make OUTDIR ARCH   full-size random-weight model of ARCH (alexnet,
+      alexnet-v1, alexnet-2012) saved as w_zip.pth and w_legacy.pth, an input batch x.npy and
+      its eval-mode output y.npy; labels.npy and grads.pth (gradients of every parameter after
+      one cross-entropy forward/backward, dropout disabled); steps_x.npy / steps_y.npy and
+      losses.npy (10 SGD steps, lr 0.01, momentum 0.9, weight decay 5e-4, dropout disabled).
+  io_parity_torch.py check OURS REF     loads OURS with torch.load(weights_only=True) and prints
+      a JSON line comparing it with the state dict in REF (keys, shapes, max |difference|).
+
+Uses Debian's python3-torch 1.13 / python3-torchvision 0.14.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+class AlexNetV1(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, 96, 11, stride=4, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
+        self.fc_layer = nn.Sequential(
+            nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
+            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
+            nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = x.view(x.size(0), -1)
+        return self.fc_layer(x)
+
+
+class AlexNet2012(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        lrn = lambda: nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
+        self.classifier = nn.Sequential(
+            nn.Linear(9216, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5),
+            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def build(arch):
+    if arch == 'alexnet':
+        import torchvision
+        return torchvision.models.alexnet(), 224
+    if arch == 'alexnet-v1':
+        return AlexNetV1(), 227
+    if arch == 'alexnet-2012':
+        return AlexNet2012(), 227
+    raise SystemExit('unknown arch ' + arch)
+
+
+def make(out, arch):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(1234)
+    model, size = build(arch)
+    model.eval()  # no batch norm: eval() only turns dropout off
+    sd = model.state_dict()
+    torch.save(sd, os.path.join(out, 'w_zip.pth'))
+    torch.save(sd, os.path.join(out, 'w_legacy.pth'), _use_new_zipfile_serialization=False)
+    batch = 2
+    x = torch.randn(batch, 3, size, size)
+    np.save(os.path.join(out, 'x.npy'), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, 'y.npy'), model(x).numpy())
+    labels = torch.tensor([3, 917])
+    np.save(os.path.join(out, 'labels.npy'), labels.numpy())
+    loss = nn.functional.cross_entropy(model(x), labels)
+    loss.backward()
+    torch.save({k: p.grad for k, p in model.named_parameters()}, os.path.join(out, 'grads.pth'))
+    model.zero_grad()
+    steps_x = torch.randn(10, batch, 3, size, size)
+    steps_y = torch.randint(0, 1000, (10, batch))
+    np.save(os.path.join(out, 'steps_x.npy'), steps_x.numpy())
+    np.save(os.path.join(out, 'steps_y.npy'), steps_y.numpy())
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    losses = []
+    for i in range(10):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(steps_x[i]), steps_y[i])
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    np.save(os.path.join(out, 'losses.npy'), np.array(losses, dtype=np.float64))
+
+
+def check(ours, ref):
+    a = torch.load(ours, weights_only=True)
+    b = torch.load(ref)
+    if 'state_dict' in b and isinstance(b['state_dict'], dict):
+        b = b['state_dict']
+    result = {'type': type(a).__name__, 'keys_equal': list(a.keys()) == list(b.keys()), 'max_abs_diff': 0.0, 'shapes_equal': True}
+    for k in b:
+        if k not in a:
+            continue
+        if a[k].shape != b[k].shape:
+            result['shapes_equal'] = False
+            continue
+        result['max_abs_diff'] = max(result['max_abs_diff'], (a[k].float() - b[k].float()).abs().max().item() if a[k].numel() else 0.0)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 4 and sys.argv[1] == 'make':
+        make(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == 'check':
+        check(sys.argv[2], sys.argv[3])
+    else:
+        raise SystemExit(__doc__)
