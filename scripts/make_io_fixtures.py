@@ -103,6 +103,9 @@ def pth_fixtures():
                os.path.join(d, 'checkpoint_zip.pth'))
     torch.save({'meta': {'note': 'nested'}, 'model': {'state_dict': msd}},
                os.path.join(d, 'checkpoint_nested_legacy.pth'), _use_new_zipfile_serialization=False)
+    # Parameters (not detached tensors) pickle through torch._utils._rebuild_parameter.
+    params = OrderedDict((k, torch.nn.Parameter(v)) for k, v in msd.items())
+    torch.save(params, os.path.join(d, 'parameters_zip.pth'))
     # Malicious files: a pickle that would run a shell command if executed.
     marker = '/tmp/alexnet_io_fixture_pwned'
     torch.save({'weight': torch.ones(2), 'payload': System('touch ' + marker)}, os.path.join(d, 'malicious_system_zip.pth'))

@@ -45,6 +45,10 @@ test('checkpoint dicts: state dict found under state_dict, and nested under mode
   assertMatches(readPth(dir + 'checkpoint_nested_legacy.pth'), expected.checkpoint, 'checkpoint_nested_legacy');
 });
 
+test('nn.Parameter values (_rebuild_parameter) read like tensors', () => {
+  assertMatches(readPth(dir + 'parameters_zip.pth'), expected.checkpoint, 'parameters_zip');
+});
+
 test('malicious pickles are refused, naming the global, and nothing runs', () => {
   rmSync(expected.marker, { force: true });
   const cases: [string, RegExp][] = [

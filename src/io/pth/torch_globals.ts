@@ -1,6 +1,6 @@
 // The allow-list of Python globals a PyTorch state dict may name, and the objects they build:
 // storage types (torch.FloatStorage ...), dtypes (torch.float32 ...), collections.OrderedDict,
-// torch._utils._rebuild_tensor_v2 / _rebuild_parameter(_with_state), and _codecs.encode (how
+// torch._utils._rebuild_tensor(_v2) / _rebuild_parameter(_with_state), and _codecs.encode (how
 // protocol 2 pickles bytes). This mirrors torch.load(weights_only=True). The rebuild functions
 // only record and validate their arguments (TensorRef); values are read later by materialize().
 import { DataError } from '../../errors.js';
@@ -108,6 +108,12 @@ function rebuildTensor(args: readonly PyValue[]): TensorRef {
   return new TensorRef(storage, offset, shape, stride, requiresGrad === true);
 }
 
+/** torch._utils._rebuild_tensor(storage, storage_offset, size, stride): files from PyTorch 0.4-era code paths. */
+function rebuildTensorV1(args: readonly PyValue[]): TensorRef {
+  if (args.length !== 4) throw new Error(`expected 4 arguments, got ${args.length}`);
+  return rebuildTensor([...args, false, null]);
+}
+
 function rebuildParameter(args: readonly PyValue[]): TensorRef {
   if (args.length < 3 || args.length > 4) throw new Error(`expected 3 or 4 arguments, got ${args.length}`);
   const data = args[0];
@@ -149,6 +155,7 @@ function codecsEncode(args: readonly PyValue[]): PyBytes {
 export function resolveTorchGlobal(module: string, name: string): PyGlobal | null {
   if (module === 'collections' && name === 'OrderedDict') return new PyGlobal(module, name, orderedDict);
   if (module === 'torch._utils' && name === '_rebuild_tensor_v2') return new PyGlobal(module, name, rebuildTensor);
+  if (module === 'torch._utils' && name === '_rebuild_tensor') return new PyGlobal(module, name, rebuildTensorV1);
   if (module === 'torch._utils' && (name === '_rebuild_parameter' || name === '_rebuild_parameter_with_state')) {
     return new PyGlobal(module, name, rebuildParameter);
   }
