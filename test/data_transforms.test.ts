@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { readNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
-  applyTransforms, decodeImageFile, floatImage, randomResizedCropBox, resizeBilinear, roundHalfEven,
+  applyTransforms, crop, decodeImageFile, flipHorizontal, toFloat, floatImage, randomResizedCropBox, resizeBilinear, roundHalfEven,
   symmetricEigen3, T, torchvisionPreset, paperPreset, u8Image, IMAGENET_MEAN, IMAGENET_STD,
   type FloatImage, type Pixels, type U8Image,
 } from '../src/data/index.js';
@@ -161,6 +161,29 @@ test('symmetricEigen3 diagonalises a covariance', () => {
     for (let r = 0; r < 3; r++) {
       const mv = m[r][0] * eigvec[0][j] + m[r][1] * eigvec[1][j] + m[r][2] * eigvec[2][j];
       assert.ok(Math.abs(mv - eigval[j] * eigvec[r][j]) < 1e-12);
+    }
+  }
+});
+
+test('the fused crop+flip+toTensor+normalize path equals the separate steps exactly', () => {
+  const img = ramp(37, 29, 3);
+  for (let seed = 0; seed < 20; seed++) {
+    const specs = [T.randomCrop([25, 30], 4), T.randomHorizontalFlip(), T.toTensor(), T.normalize()];
+    const out = new Float32Array(3 * 25 * 30);
+    const fused = applyTransforms(specs, img, new Generator(seed), out) as FloatImage;
+    assert.equal(fused.data, out, 'wrote into the given output');
+    const g = new Generator(seed);
+    const top = g.int(29 + 8 - 25 + 1) - 4;
+    const left = g.int(37 + 8 - 30 + 1) - 4;
+    let u = crop(img, { top, left, height: 25, width: 30 });
+    if (g.uniform() < 0.5) u = flipHorizontal(u);
+    const f = toFloat(u);
+    const n = 25 * 30;
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < n; p++) {
+        const want = Math.fround((f.data[c * n + p] - IMAGENET_MEAN[c]) / IMAGENET_STD[c]);
+        assert.equal(fused.data[c * n + p], want, `seed ${seed} c ${c} p ${p}`);
+      }
     }
   }
 });

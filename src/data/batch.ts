@@ -3,11 +3,12 @@
 // Runs the same in a worker thread and in the main thread (workers: 0), which is what makes the
 // output independent of the worker count. Broken inputs are returned as failures, not thrown,
 // so that the main thread applies the skip/strict policy in index order.
-import { BadImageError, type BadInputKind } from './decode.js';
+import type { Generator } from '../random.js';
+import { BadImageError, type BadInputKind, type RegionPicker } from './decode.js';
 import type { Dataset } from './dataset.js';
 import type { Pixels } from './image.js';
 import { sampleGenerator } from './seeds.js';
-import { applyTransforms, type TransformSpec } from './transforms.js';
+import { applyTransforms, hw, randomResizedCropBox, type TransformSpec } from './transforms.js';
 
 export interface SampleFailure {
   index: number;
@@ -76,13 +77,28 @@ export async function processBatch(
   let sampleShape: number[] = [];
   let sampleSize = 0;
   let x: Float32Array | Uint8Array | null = null;
+  // RandomResizedCrop first, with resampler 'libvips': the decoder cuts and resizes natively.
+  const first = transforms[0];
+  const native = first?.type === 'randomResizedCrop' && first.resampler === 'libvips' && dataset.loadResizedCrop ? first : null;
+  const rest = native ? transforms.slice(1) : transforms;
+  const rngs = new Map<number, Generator>();
+  const start = (index: number): Promise<Settled> => {
+    const rng = sampleGenerator(seed, epoch, index);
+    rngs.set(index, rng);
+    if (!native || !dataset.loadResizedCrop) return settle(() => dataset.load(index));
+    const [th, tw] = hw(native.size);
+    const pick: RegionPicker = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th });
+    return settle(() => (dataset.loadResizedCrop as NonNullable<Dataset['loadResizedCrop']>)(index, pick));
+  };
   // Decode one sample ahead: sharp decodes on the thread pool while this thread transforms.
-  let next = n > 0 ? settle(() => dataset.load(indices[0])) : null;
+  let next = n > 0 ? start(indices[0]) : null;
   for (let k = 0; k < n; k++) {
     const index = indices[k];
     onSample?.(index);
     const loaded: Settled = await (next as Promise<Settled>);
-    next = k + 1 < n ? settle(() => dataset.load(indices[k + 1])) : null;
+    next = k + 1 < n ? start(indices[k + 1]) : null;
+    const rng = rngs.get(index) as Generator;
+    rngs.delete(index);
     if (!loaded.ok) {
       const err = loaded.error;
       if (err instanceof BadImageError) {
@@ -92,8 +108,10 @@ export async function processBatch(
       throw new SampleError(dataset.sourceOf(index), `${dataset.sourceOf(index)}: ${err instanceof Error ? err.message : String(err)}`);
     }
     let layout;
+    // Once the batch array exists, the last transform may write straight into this sample's slot.
+    const slot = x instanceof Float32Array ? x.subarray(keptIdx.length * sampleSize, (keptIdx.length + 1) * sampleSize) : undefined;
     try {
-      layout = sampleLayout(applyTransforms(transforms, loaded.value, sampleGenerator(seed, epoch, index)));
+      layout = sampleLayout(applyTransforms(rest, loaded.value, rng, slot));
     } catch (err) {
       throw new SampleError(dataset.sourceOf(index), `${dataset.sourceOf(index)}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -110,7 +128,7 @@ export async function processBatch(
     }
     let off = keptIdx.length * sampleSize;
     for (const part of layout.parts) {
-      x.set(part.data, off);
+      if (part.data !== slot) x.set(part.data, off);
       off += part.data.length;
     }
     keptIdx.push(index);

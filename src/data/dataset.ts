@@ -2,7 +2,7 @@
 // files), and DatasetSpec: the plain-data description a worker thread rebuilds the same dataset
 // from (workers cannot receive objects with methods).
 import type { Pixels } from './image.js';
-import type { DecodeOptions } from './decode.js';
+import type { DecodeOptions, RegionPicker } from './decode.js';
 
 export interface Dataset {
   /** Number of samples. */
@@ -15,6 +15,11 @@ export interface Dataset {
   sourceOf(index: number): string;
   /** Decoded pixels of sample `index`, a fresh copy the caller may modify. Throws BadImageError. */
   load(index: number): Promise<Pixels> | Pixels;
+  /**
+   * Optional: decode sample `index` already cut to `pick`'s region and resized, natively (image
+   * files only). Used for RandomResizedCrop with resampler 'libvips'.
+   */
+  loadResizedCrop?(index: number, pick: RegionPicker): Promise<Pixels>;
   /** Plain-data description to rebuild this dataset elsewhere (a worker thread). */
   spec(): DatasetSpec;
   /** Releases file handles, if any. */

@@ -11,7 +11,8 @@
 // `maxPixels` pixels are refused before decoding (PIL's DecompressionBombError threshold by default).
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { grayToChannels, rgbToGray, u8Image, type U8Image } from './image.js';
+import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
+import { resizeBilinear } from './resample.js';
 
 /** PIL raises DecompressionBombError above 2 × Image.MAX_IMAGE_PIXELS (89,478,485). */
 export const DEFAULT_MAX_PIXELS = 2 * 89_478_485;
@@ -40,8 +41,15 @@ export class BadImageError extends Error {
   }
 }
 
+/**
+ * Chooses, from the stored image size, a region to cut out and the size to resize it to; the
+ * decoder then does both natively (libvips, bilinear with antialiasing — close to but not
+ * bit-identical with Pillow). Used by RandomResizedCrop with resampler 'libvips'.
+ */
+export type RegionPicker = (width: number, height: number) => { box: Box; width: number; height: number };
+
 /** Reads and decodes one image file. Throws BadImageError for anything unusable. */
-export async function decodeImageFile(path: string, options: DecodeOptions = {}): Promise<U8Image> {
+export async function decodeImageFile(path: string, options: DecodeOptions = {}, region?: RegionPicker): Promise<U8Image> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -49,52 +57,118 @@ export async function decodeImageFile(path: string, options: DecodeOptions = {})
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new BadImageError(path, 'unreadable', `cannot read (${code})`);
   }
-  return decodeImage(bytes, path, options);
+  return decodeImage(bytes, path, options, region);
 }
 
 /** Decodes image bytes (JPEG, PNG, WebP, and whatever else libvips reads); `name` is for errors. */
-export async function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): Promise<U8Image> {
+export async function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}, region?: RegionPicker): Promise<U8Image> {
   const channels = options.channels ?? 3;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length === 0) throw new BadImageError(name, 'empty', 'zero-byte file');
   const input = { limitInputPixels: maxPixels, failOn: 'truncated' as const };
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, input).metadata();
-  } catch (err) {
-    const msg = describe(err);
-    if (/pixel limit/i.test(msg)) throw new BadImageError(name, 'too-large', `${msg} (limit ${maxPixels} pixels)`);
-    throw new BadImageError(name, /unsupported image format/i.test(msg) ? 'not-an-image' : 'corrupt', msg);
+  // Common formats tell their size and colour model in their first bytes: no separate header read.
+  let { format, width, height } = sniffFormat(bytes);
+  let cmyk = format === 'jpeg-cmyk';
+  if (format === 'other' || (region && (width === 0 || height === 0))) {
+    let meta: Metadata;
+    try {
+      meta = await sharp(bytes, input).metadata();
+    } catch (err) {
+      throw classify(name, err, maxPixels);
+    }
+    width = meta.width ?? 0;
+    height = meta.height ?? 0;
+    cmyk = meta.space === 'cmyk';
   }
-  const width = meta.width ?? 0;
-  const height = meta.height ?? 0;
   if (width * height > maxPixels) {
     throw new BadImageError(name, 'too-large', `${width}x${height} exceeds the ${maxPixels}-pixel limit`);
   }
   try {
     let pipeline = sharp(bytes, input);
     if (options.autoOrient) pipeline = pipeline.rotate();
-    if (meta.space === 'cmyk') {
+    if (region && !options.autoOrient) {
+      const r = region(width, height);
+      pipeline = pipeline
+        .extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height })
+        .resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
+    }
+    if (cmyk) {
       const { data, info } = await pipeline
         .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
         .toBuffer({ resolveWithObject: true });
       const rgb = cmykToRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
-      return channels === 1 ? rgbToGray(rgb) : rgb;
+      return finish(channels === 1 ? rgbToGray(rgb) : rgb, region, options);
     }
-    const gray = meta.space === 'b-w' || meta.space === 'grey16';
+    // Grey inputs (8 or 16 bit, with or without alpha) become three equal channels here.
     const { data, info } = await pipeline
       .removeAlpha()
-      .toColourspace(gray ? 'b-w' : 'srgb')
+      .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     const img = u8Image(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
-    if (img.channels === 1) return grayToChannels(img, channels);
+    if (img.channels === 1) return finish(grayToChannels(img, channels), region, options);
     if (img.channels !== 3) throw new Error(`decoded to ${img.channels} channels`);
-    return channels === 1 ? rgbToGray(img) : img;
+    return finish(channels === 1 ? rgbToGray(img) : img, region, options);
   } catch (err) {
-    if (err instanceof BadImageError) throw err;
-    throw new BadImageError(name, 'corrupt', describe(err));
+    throw classify(name, err, maxPixels);
   }
+}
+
+/** With autoOrient the stored size is not the displayed one: cut the region after decoding, in TypeScript. */
+function finish(img: U8Image, region: RegionPicker | undefined, options: DecodeOptions): U8Image {
+  if (!region || !options.autoOrient) return img;
+  const r = region(img.width, img.height);
+  return resizeBilinear(img, r.width, r.height, r.box);
+}
+
+function classify(name: string, err: unknown, maxPixels: number): BadImageError {
+  if (err instanceof BadImageError) return err;
+  const msg = describe(err);
+  if (/pixel limit/i.test(msg)) return new BadImageError(name, 'too-large', `${msg} (limit ${maxPixels} pixels)`);
+  if (/unsupported image format/i.test(msg)) return new BadImageError(name, 'not-an-image', msg);
+  return new BadImageError(name, 'corrupt', msg);
+}
+
+/**
+ * PNG, WebP and JPEG by magic bytes, with the stored size where the header gives it (PNG's IHDR,
+ * JPEG's frame header; 0 otherwise) and, for JPEG, whether it has 4 components (CMYK/YCCK).
+ * Anything else, or a JPEG whose markers cannot be walked, is 'other' (libvips decides).
+ */
+export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 'jpeg-cmyk' | 'other'; width: number; height: number } {
+  const other = { format: 'other' as const, width: 0, height: 0 };
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { format: 'png', width: v.getUint32(16, false), height: v.getUint32(20, false) };
+  }
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) {
+    return { format: 'webp', width: 0, height: 0 };
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return other;
+  let pos = 2;
+  while (pos + 4 <= b.length) {
+    if (b[pos] !== 0xff) return other;
+    const marker = b[pos + 1];
+    if (marker === 0xff) {
+      pos++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      pos += 2;
+      continue;
+    }
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (pos + 10 > b.length) return other;
+      const height = (b[pos + 5] << 8) | b[pos + 6];
+      const width = (b[pos + 7] << 8) | b[pos + 8];
+      const comps = b[pos + 9];
+      if (comps === 4) return { format: 'jpeg-cmyk', width, height };
+      return comps === 1 || comps === 3 ? { format: 'jpeg', width, height } : other;
+    }
+    if (marker === 0xd9 || marker === 0xda) return other; // image data before any frame header
+    pos += 2 + ((b[pos + 2] << 8) | b[pos + 3]);
+  }
+  return other;
 }
 
 /** Pillow's cmyk2rgb: each of R, G, B = (255 − K) − C·(255 − K)/255, in Pillow's integer rounding. */

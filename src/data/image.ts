@@ -88,6 +88,18 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
   if (img.kind === 'u8') {
     const src = img.data;
     const out = new Uint8Array(src.length);
+    if (C === 3) {
+      for (let y = 0; y < H; y++) {
+        const row = y * W * 3;
+        for (let x = 0, d = row + (W - 1) * 3; x < W; x++, d -= 3) {
+          const s = row + x * 3;
+          out[d] = src[s];
+          out[d + 1] = src[s + 1];
+          out[d + 2] = src[s + 2];
+        }
+      }
+      return u8Image(out, W, H, C) as P;
+    }
     for (let y = 0; y < H; y++) {
       const row = y * W * C;
       for (let x = 0; x < W; x++) {

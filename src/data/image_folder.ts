@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
-import { decodeImageFile, type DecodeOptions } from './decode.js';
+import { decodeImageFile, type DecodeOptions, type RegionPicker } from './decode.js';
 import type { BrokenInputLog } from './broken_inputs.js';
 import type { Dataset, DatasetSpec } from './dataset.js';
 import type { U8Image } from './image.js';
@@ -143,6 +143,10 @@ export class ImageFolder implements Dataset {
 
   load(index: number): Promise<U8Image> {
     return decodeImageFile(this.files[index], this.decode);
+  }
+
+  loadResizedCrop(index: number, pick: RegionPicker): Promise<U8Image> {
+    return decodeImageFile(this.files[index], this.decode, pick);
   }
 
   spec(): DatasetSpec {

@@ -19,7 +19,8 @@ export { ArrayDataset, NpyDataset, type ArrayDatasetInit } from './array_dataset
 export { PreparedDataset, PreparedWriter, readPreparedHeader, type PreparedHeader } from './prepared.js';
 export { openDataset } from './open_dataset.js';
 export {
-  decodeImage, decodeImageFile, BadImageError, DEFAULT_MAX_PIXELS, type DecodeOptions, type BadInputKind,
+  decodeImage, decodeImageFile, sniffFormat, BadImageError, DEFAULT_MAX_PIXELS, type DecodeOptions, type BadInputKind,
+  type RegionPicker,
 } from './decode.js';
 export {
   crop, flipHorizontal, rgbToGray, grayToChannels, toFloat, u8Image, floatImage, roundHalfEven,
@@ -27,7 +28,7 @@ export {
 } from './image.js';
 export { resizeBilinear, shorterSideSize } from './resample.js';
 export {
-  T, applyTransforms, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
+  T, applyTransforms, randomResizedCropBox, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
   type TransformSpec, type Size,
 } from './transforms.js';
 export { torchvisionPreset, paperPreset, inputSizeFor, type TorchvisionPresetOptions, type PaperPresetOptions } from './presets.js';

@@ -57,7 +57,8 @@ function coefficients(inSize: number, in0: number, in1: number, outSize: number)
 }
 
 function clip8(ss: number): number {
-  if (ss >= ONE * 256) return 255;
+  // ss is an int32 sum; ONE * 256 = 2^30.
+  if (ss >= 1 << 30) return 255;
   if (ss <= 0) return 0;
   return ss >> PRECISION_BITS;
 }
@@ -104,6 +105,7 @@ function horizontal(
   src: Uint8Array, srcW: number, C: number, y0: number, rows: number,
   k: Coeffs, outW: number, out: Uint8Array,
 ): void {
+  // Sums stay below 2^31 (weights sum to 2^22, samples ≤ 255), so int32 arithmetic is exact.
   const { start, count, weights, ksize } = k;
   for (let y = 0; y < rows; y++) {
     const srow = (y0 + y) * srcW * C;
@@ -114,12 +116,11 @@ function horizontal(
       const sb = srow + start[xx] * C;
       if (C === 3) {
         let s0 = HALF, s1 = HALF, s2 = HALF;
-        for (let x = 0; x < n; x++) {
+        for (let x = 0, p = sb; x < n; x++, p += 3) {
           const w = weights[kb + x];
-          const p = sb + x * 3;
-          s0 += src[p] * w;
-          s1 += src[p + 1] * w;
-          s2 += src[p + 2] * w;
+          s0 = (s0 + Math.imul(src[p], w)) | 0;
+          s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
+          s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
         }
         const o = orow + xx * 3;
         out[o] = clip8(s0);
@@ -128,7 +129,7 @@ function horizontal(
       } else {
         for (let c = 0; c < C; c++) {
           let s = HALF;
-          for (let x = 0; x < n; x++) s += src[sb + x * C + c] * weights[kb + x];
+          for (let x = 0; x < n; x++) s = (s + Math.imul(src[sb + x * C + c], weights[kb + x])) | 0;
           out[orow + xx * C + c] = clip8(s);
         }
       }
@@ -142,19 +143,16 @@ function vertical(
 ): void {
   const { start, count, weights, ksize } = k;
   const rowLen = W * C;
-  const acc = new Float64Array(rowLen);
   for (let yy = 0; yy < outH; yy++) {
     const n = count[yy];
     const kb = yy * ksize;
-    const first = start[yy] - rowOffset;
-    acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
-      const w = weights[kb + y];
-      const srow = (first + y) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += src[srow + i] * w;
-    }
+    const base = (start[yy] - rowOffset) * rowLen;
     const orow = yy * rowLen;
-    for (let i = 0; i < rowLen; i++) out[orow + i] = clip8(acc[i]);
+    for (let i = 0; i < rowLen; i++) {
+      let s = HALF;
+      for (let y = 0, p = base + i; y < n; y++, p += rowLen) s = (s + Math.imul(src[p], weights[kb + y])) | 0;
+      out[orow + i] = clip8(s);
+    }
   }
 }
 

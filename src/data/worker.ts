@@ -3,6 +3,7 @@
 // each sample it stores the sample's index in a shared slot, so that if this thread dies the
 // main thread can name the file it was working on.
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { processBatch } from './batch.js';
 import type { DatasetSpec } from './dataset.js';
 import { openDataset } from './open_dataset.js';
@@ -30,6 +31,10 @@ const init = workerData as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('src/data/worker.js must run as a worker thread');
 const dataset = openDataset(init.dataset);
+// Parallelism comes from the workers: one libvips thread each, and no operation cache (every
+// file is decoded once per epoch, so caching only costs memory).
+sharp.concurrency(1);
+sharp.cache(false);
 // Test hook: die (as a native crash would) when reaching a file whose path contains this text.
 const crashOn = process.env.ALEXNET_DATA_TEST_CRASH_ON;
 
