@@ -124,9 +124,12 @@ export function materialize(list: readonly StoredTransform[], resolveFile: (file
   });
 }
 
-/** The evaluation list with its center crop replaced by ten crops (4 corners + center, and flips). */
+/** The evaluation list with its last center crop (the network's input) replaced by ten crops (4 corners + center, and flips). */
 export function tenCropTransforms(list: readonly StoredTransform[]): StoredTransform[] {
-  const at = list.findIndex((t) => t.type === 'centerCrop');
+  let at = -1;
+  list.forEach((t, i) => {
+    if (t.type === 'centerCrop') at = i;
+  });
   if (at < 0) {
     // No crop (Fashion-MNIST's resize): ten crops of the full size are the image and its flip.
     const tt = list.findIndex((t) => t.type === 'toTensor');

@@ -296,7 +296,8 @@ export class Trainer {
     const be = getBackend();
     const precision = be.name === 'native' ? c.precision : 'f32';
     const native = c.arch === 'alexnet' ? 224 : 227;
-    const sizeNote = c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}; ${c.arch} normally takes ${native}×${native})` : '';
+    const fc6 = c.arch !== 'alexnet' && c.inputSize !== native ? ', FC6 sized for it' : '';
+    const sizeNote = c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
     this.say(`${c.arch}: ${c.inChannels} input channel${c.inChannels > 1 ? 's' : ''}, ${c.numClasses} classes, input ${c.inChannels}×${c.inputSize}×${c.inputSize}${sizeNote}; ${this.model.parameterCount().toLocaleString('en-US')} parameters`);
     this.say(`data: ${this.data.name}: ${this.data.train.length} training / ${this.data.val.length} validation images; recipe ${c.recipe}`);
     this.say(`SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`);
