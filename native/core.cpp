@@ -22,16 +22,52 @@ dnnl::stream &cpuStream() {
 
 static std::atomic<int64_t> gLive{0};
 
+// Large blocks are kept for reuse (exact size): training allocates the same activation and
+// gradient sizes every step, and fresh multi-MB blocks cost page faults (mmap/munmap) each time.
+// The pool is bounded, so memory stays flat; liveAllocations() counts only blocks in use.
+static std::mutex gPoolLock;
+static std::unordered_multimap<size_t, void *> gPool;
+static size_t gPoolBytes = 0;
+constexpr size_t kPoolMinBytes = size_t(1) << 20;
+constexpr size_t kPoolMaxBytes = size_t(1) << 30;
+
+static size_t roundedSize(size_t n) { return n == 0 ? 64 : ((n + 63) / 64) * 64; }
+
 Mem::Mem(size_t n) : bytes(n) {
-  size_t rounded = ((n + 63) / 64) * 64;
-  ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  size_t rounded = roundedSize(n);
+  if (rounded >= kPoolMinBytes) {
+    std::lock_guard<std::mutex> lock(gPoolLock);
+    auto it = gPool.find(rounded);
+    if (it != gPool.end()) {
+      ptr = it->second;
+      gPool.erase(it);
+      gPoolBytes -= rounded;
+    }
+  }
+  if (!ptr) ptr = std::aligned_alloc(64, rounded);
   if (!ptr) throw std::runtime_error("native: out of memory allocating " + std::to_string(n) + " bytes");
   gLive++;
 }
 
 Mem::~Mem() {
-  std::free(ptr);
   gLive--;
+  size_t rounded = roundedSize(bytes);
+  if (rounded >= kPoolMinBytes) {
+    std::lock_guard<std::mutex> lock(gPoolLock);
+    if (gPoolBytes + rounded <= kPoolMaxBytes) {
+      gPool.emplace(rounded, ptr);
+      gPoolBytes += rounded;
+      return;
+    }
+  }
+  std::free(ptr);
+}
+
+void trimPool() {
+  std::lock_guard<std::mutex> lock(gPoolLock);
+  for (auto &e : gPool) std::free(e.second);
+  gPool.clear();
+  gPoolBytes = 0;
 }
 
 int64_t liveAllocations() { return gLive.load(); }

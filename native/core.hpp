@@ -34,6 +34,8 @@ using MemPtr = std::shared_ptr<Mem>;
 
 /** Number of native allocations alive now (the leak check reads this). */
 int64_t liveAllocations();
+/** Returns the blocks kept for reuse to the system. */
+void trimPool();
 
 /** A tensor's storage: an allocation and the (maybe blocked) oneDNN layout of its elements. */
 struct Buf {

@@ -72,6 +72,11 @@ Napi::Value liveBuffers(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(liveAllocations()));
 }
 
+Napi::Value trimPoolJs(const Napi::CallbackInfo &info) {
+  trimPool();
+  return info.Env().Undefined();
+}
+
 /** Debug/test: the layout of a handle ("plain" or oneDNN's blocked description). */
 Napi::Value layoutOf(const Napi::CallbackInfo &info) {
   BufPtr b = unwrap(info[0], "layout source");
@@ -89,6 +94,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("reshape", Napi::Function::New(env, reshape));
   exports.Set("dispose", Napi::Function::New(env, dispose));
   exports.Set("liveBuffers", Napi::Function::New(env, liveBuffers));
+  exports.Set("trimPool", Napi::Function::New(env, trimPoolJs));
   exports.Set("layoutOf", Napi::Function::New(env, layoutOf));
 }
 
