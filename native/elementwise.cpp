@@ -169,8 +169,11 @@ Napi::Value axpyInPlace(const Napi::CallbackInfo &info) {
   BufPtr src = unwrap(info[1], "axpy source");
   float alpha = static_cast<float>(num(info[2], "axpy alpha"));
   if (dst->size() != src->size()) throw Napi::RangeError::New(info.Env(), "native: axpy operands differ in size");
-  if (!(descType(dst->md) == dt::f32 && dst->dense())) makePlainInPlace(*dst);
-  MemPtr s = inLayout(*src, dst->md, false);
+  // Same layout: work on the physical buffers; otherwise both in plain row-major order (the
+  // operands may even differ in dims, e.g. a flat gradient for a 4-D weight).
+  bool physical = src->md == dst->md && descType(dst->md) == dt::f32 && dst->dense();
+  if (!physical) makePlainInPlace(*dst);
+  MemPtr s = physical ? src->mem : plainF32(*src);
   MemPtr d = dst->mem;
   touched(*dst);
   int64_t n = static_cast<int64_t>(dst->size());

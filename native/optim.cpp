@@ -4,6 +4,7 @@
 // Writing the parameter invalidates its cached reordered (blocked/bf16) copies.
 #include "ops.hpp"
 
+
 namespace ax {
 
 namespace {
@@ -23,7 +24,7 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   }
   if (momentum != 0.f && !mom) throw Napi::Error::New(info.Env(), "native: sgd with momentum needs a momentum buffer");
   makePlainInPlace(*param);
-  MemPtr g = inLayout(*grad, param->md, false);
+  MemPtr g = grad->md == param->md ? grad->mem : plainF32(*grad); // row-major order, whatever its dims
   MemPtr m;
   if (mom && momentum != 0.f) {
     makePlainInPlace(*mom);

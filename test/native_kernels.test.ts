@@ -278,3 +278,18 @@ test('bad input is a JS error, never a crash', { skip }, () => {
   nb.dispose(x); // twice is harmless
   assert.throws(() => nb.fromArray(new Float32Array(5), [2, 3]), /do not fill shape/);
 });
+
+test('axpyInPlace and sgdStep take operands whose dims differ from the destination (same size)', { skip }, () => {
+  const act = blockedActivation([2, 32, 3, 3], 140);
+  const shape: Shape = [2, 32, 3, 3];
+  const flat = pairOf(randomArray(size(shape), 141), [size(shape)]);
+  nb.axpyInPlace(act.n, flat.n, 2, shape);
+  reference.axpyInPlace(act.r, flat.r, 2, shape);
+  assertClose('axpy into a blocked 4-D buffer from a flat one', nb, act.n, act.r, shape);
+  const w = pairOf(randomArray(size(shape), 142), shape);
+  const p = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false };
+  const m = { n: nb.full([size(shape)], 0, 'float32'), r: reference.full([size(shape)], 0, 'float32') };
+  nb.sgdStep(w.n, flat.n, m.n, size(shape), p, true);
+  reference.sgdStep(w.r, flat.r, m.r, size(shape), p, true);
+  assertClose('sgd with a flat gradient and momentum buffer', nb, w.n, w.r, shape);
+});

@@ -10,7 +10,7 @@ import type {
 import type { ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
-import { convUsesBf16, linearUsesBf16 } from './precision.js';
+import { DEFAULT_PRECISION_TABLE, type PrecisionTable } from './precision.js';
 
 export type Precision = 'f32' | 'bf16';
 
@@ -44,6 +44,8 @@ export class NativeBackend implements Backend {
     private readonly reference: ReferenceBackend,
     /** 'bf16' computes convolutions and inner products in bf16 (per-layer table in precision.ts). */
     readonly precision: Precision = 'f32',
+    /** Which layers and passes compute in bf16 when precision is 'bf16' (measured per layer). */
+    private readonly table: PrecisionTable = DEFAULT_PRECISION_TABLE,
   ) {}
 
   // ---- checked casts ---------------------------------------------------------------------------
@@ -227,7 +229,7 @@ export class NativeBackend implements Backend {
     const s = this.convSizes(g);
     const bh = b ? this.h(b, `conv2d bias [${g.oc}]`, g.oc) : null;
     const y = this.addon.conv2d(this.h(x, 'conv2d input', s.x), this.h(w, 'conv2d weight', s.w), bh, convArray(g), relu,
-      this.bf16() && convUsesBf16(g, 'forward'));
+      this.bf16() && this.table.conv(g, 'forward'));
     return this.wrap(y, s.y);
   }
 
@@ -235,7 +237,7 @@ export class NativeBackend implements Backend {
     if (this.isF64(gy, w)) return this.f64(this.reference.conv2dBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
     const s = this.convSizes(g);
     const dx = this.addon.conv2dBackwardData(this.h(gy, 'conv2d output gradient', s.y), this.h(w, 'conv2d weight', s.w),
-      convArray(g), this.bf16() && convUsesBf16(g, 'backwardData'));
+      convArray(g), this.bf16() && this.table.conv(g, 'backwardData'));
     return this.wrap(dx, s.x);
   }
 
@@ -246,7 +248,7 @@ export class NativeBackend implements Backend {
     }
     const s = this.convSizes(g);
     const [gw, gb] = this.addon.conv2dBackwardWeights(this.h(gy, 'conv2d output gradient', s.y), this.h(x, 'conv2d input', s.x),
-      convArray(g), withBias, this.bf16() && convUsesBf16(g, 'backwardWeights'));
+      convArray(g), withBias, this.bf16() && this.table.conv(g, 'backwardWeights'));
     return { gw: this.wrap(gw, s.w), gb: gb ? this.wrap(gb, g.oc) : null };
   }
 
@@ -321,14 +323,14 @@ export class NativeBackend implements Backend {
     }
     const bh = b ? this.h(b, `linear bias [${g.n}]`, g.n) : null;
     const y = this.addon.linear(this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k), this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k), bh,
-      [g.m, g.k, g.n], relu, this.bf16() && linearUsesBf16(g, 'forward'));
+      [g.m, g.k, g.n], relu, this.bf16() && this.table.linear(g, 'forward'));
     return this.wrap(y, g.m * g.n);
   }
 
   linearBackwardData(gy: Storage, w: Storage, g: LinearGeometry): Storage {
     if (this.isF64(gy, w)) return this.f64(this.reference.linearBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
     const dx = this.addon.linearBackwardData(this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
-      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k), [g.m, g.k, g.n], this.bf16() && linearUsesBf16(g, 'backwardData'));
+      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k), [g.m, g.k, g.n], this.bf16() && this.table.linear(g, 'backwardData'));
     return this.wrap(dx, g.m * g.k);
   }
 
@@ -338,7 +340,7 @@ export class NativeBackend implements Backend {
       return { gw: this.f64(r.gw), gb: r.gb ? this.f64(r.gb) : null };
     }
     const [gw, gb] = this.addon.linearBackwardWeights(this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
-      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k), [g.m, g.k, g.n], withBias, this.bf16() && linearUsesBf16(g, 'backwardWeights'));
+      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k), [g.m, g.k, g.n], withBias, this.bf16() && this.table.linear(g, 'backwardWeights'));
     return { gw: this.wrap(gw, g.n * g.k), gb: gb ? this.wrap(gb, g.n) : null };
   }
 

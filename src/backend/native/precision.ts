@@ -28,6 +28,11 @@ const CONV_TABLE: Record<string, Choice> = {
   'conv c3 oc64 k11 s4 g1': { forward: true, backwardData: true, backwardWeights: false },
 };
 
+export interface PrecisionTable {
+  conv(g: ConvGeometry, pass: Pass): boolean;
+  linear(g: LinearGeometry, pass: Pass): boolean;
+}
+
 export function convUsesBf16(g: ConvGeometry, pass: Pass): boolean {
   const listed = CONV_TABLE[convSignature(g)];
   if (listed) return listed[pass];
@@ -41,3 +46,5 @@ export function convUsesBf16(g: ConvGeometry, pass: Pass): boolean {
 export function linearUsesBf16(_g: LinearGeometry, pass: Pass): boolean {
   return ALL_BF16[pass];
 }
+
+export const DEFAULT_PRECISION_TABLE: PrecisionTable = { conv: convUsesBf16, linear: linearUsesBf16 };
