@@ -1,6 +1,6 @@
 // Loader throughput: images/s of 224×224 training crops (a) decoded from 500×375 JPEG files
 // (RandomResizedCrop + flip + normalize, torchvision's train preset) and (b) read from a
-// prepared 256×256 file (random crop + flip + normalize). The JPEGs are generated scenes
+// prepared 256×256 file (the prepared images repeated 8 times) (random crop + flip + normalize). The JPEGs are generated scenes
 // (gradients, shapes, noise) written by sharp at quality 90 into a temporary folder.
 //
 //   node dist/bench/loader.js [--images 256] [--workers 2] [--batch 64] [--epochs 2]
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
-  BrokenInputLog, DataLoader, ImageFolder, PreparedDataset, prepareDataset, T, torchvisionPreset, type Dataset,
-  type TransformSpec,
+  BrokenInputLog, DataLoader, ImageFolder, PreparedDataset, PreparedWriter, prepareDataset, T, torchvisionPreset,
+  type Dataset, type TransformSpec, type U8Image,
 } from '../src/data/index.js';
 import { Generator } from '../src/random.js';
 
@@ -66,15 +66,25 @@ async function main(): Promise<void> {
     const evalRate = await throughput(folder, torchvisionPreset('eval'), workers, batch, 1);
     const file = join(root, 'prepared.bin');
     const prep = await prepareDataset(root, { out: file, size: 256, workers });
-    const prepared = new PreparedDataset(file);
+    // Epochs of a few batches would measure the start and drain of each epoch: repeat the
+    // prepared images into a larger file (same pixels, 8 times).
+    const small = new PreparedDataset(file);
+    const bigFile = join(root, 'prepared-x8.bin');
+    const writer = new PreparedWriter(bigFile, { height: 256, width: 256, channels: 3 });
+    for (let r = 0; r < 8; r++) {
+      for (let i = 0; i < small.length; i++) writer.append((small.load(i) as U8Image).data, [small.label(i)]);
+    }
+    writer.finish({ classes: small.classes.slice(), source: root, skipped: [] });
+    small.close();
+    const prepared = new PreparedDataset(bigFile);
     const crops = [T.randomCrop(224), T.randomHorizontalFlip(), T.toTensor(), T.normalize()];
-    const preparedRate = await throughput(prepared, crops, workers, batch, epochs * 4);
+    const preparedRate = await throughput(prepared, crops, workers, batch, epochs);
     prepared.close();
     const rows = [
       ['JPEG 500x375 → RandomResizedCrop 224 + flip + normalize', jpegRate],
       ['JPEG 500x375 → resize 256 + center crop 224 + normalize', evalRate],
       ['prepare (decode + resize 256 + center crop, write)', prep.header.count / prep.seconds],
-      ['prepared 256x256 → random crop 224 + flip + normalize', preparedRate],
+      [`prepared 256x256 (${prepared.length}) → random crop 224 + flip + normalize`, preparedRate],
     ] as const;
     console.log(`loader throughput, ${count} images, ${workers} workers, batch ${batch}`);
     for (const [name, rate] of rows) console.log(`  ${name.padEnd(58)} ${rate.toFixed(0).padStart(6)} images/s`);

@@ -113,27 +113,38 @@ function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Image, rng
   const plane = H * W;
   const data = out && out.length === C * plane ? out : new Float32Array(C * plane);
   const src = img.data;
+  const srcW = img.width;
+  const srcH = img.height;
+  // Output columns [x0, x1) read inside the image; the rest is zero padding.
+  const x0 = Math.max(0, -left);
+  const x1 = Math.min(W, srcW - left);
   const table = new Float32Array(256);
   for (let c = 0; c < C; c++) {
     for (let v = 0; v < 256; v++) {
       const t = Math.fround(v / 255);
       table[v] = norm ? (t - norm.mean[c]) / norm.std[c] : t;
     }
+    const pad = table[0];
     for (let y = 0; y < H; y++) {
       const sy = top + y;
       const o = c * plane + y * W;
-      if (sy < 0 || sy >= img.height) {
-        data.fill(table[0], o, o + W);
+      if (sy < 0 || sy >= srcH || x1 <= x0) {
+        data.fill(pad, o, o + W);
         continue;
       }
-      const row = sy * img.width;
-      if (!flip && left >= 0 && left + W <= img.width) {
-        for (let x = 0, s = (row + left) * C + c; x < W; x++, s += C) data[o + x] = table[src[s]];
-        continue;
-      }
-      for (let x = 0; x < W; x++) {
-        const sx = flip ? left + W - 1 - x : left + x;
-        data[o + x] = sx < 0 || sx >= img.width ? table[0] : table[src[(row + sx) * C + c]];
+      // Output x reads source column left + x, or left + W - 1 - x when flipped.
+      const rowBase = sy * srcW;
+      if (!flip) {
+        if (x0 > 0) data.fill(pad, o, o + x0);
+        if (x1 < W) data.fill(pad, o + x1, o + W);
+        for (let x = x0, s = (rowBase + left + x0) * C + c; x < x1; x++, s += C) data[o + x] = table[src[s]];
+      } else {
+        // Flipped, output x ↔ crop column W - 1 - x: valid where W - 1 - x lies in [x0, x1).
+        const f0 = W - x1;
+        const f1 = W - x0;
+        if (f0 > 0) data.fill(pad, o, o + f0);
+        if (f1 < W) data.fill(pad, o + f1, o + W);
+        for (let x = f0, s = (rowBase + left + W - 1 - f0) * C + c; x < f1; x++, s -= C) data[o + x] = table[src[s]];
       }
     }
   }
