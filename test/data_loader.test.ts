@@ -379,3 +379,25 @@ test('RandomResizedCrop through the decoder (libvips) takes the same boxes as th
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('aborting stops the workers and rejects the running iteration', async () => {
+  const root = makeFolder();
+  try {
+    const quiet = new BrokenInputLog({ log: () => undefined });
+    const ds = ImageFolder.open(root, { broken: quiet });
+    const controller = new AbortController();
+    const loader = new DataLoader(ds, { batchSize: 2, workers: 2, transforms: EVAL_64, broken: quiet, signal: controller.signal });
+    let seen = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of loader.iterate(0)) if (++seen === 1) controller.abort();
+      })(),
+      (e: unknown) => e instanceof DataError && /aborted/.test(e.message),
+    );
+    assert.equal(seen, 1);
+    await assert.rejects(loader.iterate(1).next(), /aborted/);
+    await loader.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
