@@ -3,9 +3,22 @@
 // Storage, master weights and optimiser state stay f32 either way; only the primitive's inputs
 // (src, weights, diff_dst) are converted, once per write, and its outputs are f32.
 //
-// Measurement notes (bench/precision_probe.ts, batch 64, 2 threads on a shared 2-core EPYC Zen 4,
-// oneDNN 2.6.3 avx512_core_bf16; ms per pass, f32 → bf16; provisional, machine was busy):
-// see MEASURED below. A pass keeps f32 where bf16 was not clearly faster.
+// Measurement notes (bench/precision_probe.ts --arch alexnet --batch 64, 2 OpenMP threads,
+// AMD EPYC Zen 4 with AVX512_BF16 and no AMX, oneDNN 2.6.3; the machine was shared with other
+// jobs (load ~6 on 2 cores), so each figure is the median of 2-3 runs and two sessions agree
+// only in direction; ms, f32 → bf16, bf16 conversions of weights after an SGD write included):
+//   layer  forward                 backward data             backward weights
+//   conv1  116 → 88 | 194 → 70     1097 → 291 | 721 → 521    211 → 52 | 142 → 106
+//   conv2  298 → 185 | 481 → 223   347 → 200 | 485 → 272     299 → 149 | 558 → 279
+//   conv3  115 → 166 | 212 → 88    138 → 115 | 252 → 120     188 → 114 | 206 → 119
+//   conv4  393 → 75 | 335 → 153    305 → 159 | 544 → 201     243 → 243 | 486 → 166
+//   conv5  179 → 114 | 166 → 220   141 → 183 | 159 → 106     318 → 305 | 247 → 114
+//   fc6 (64x9216→4096, bench notes)  fwd ~100 → ~44, bwd data ~100 → ~36, bwd weights ~96 → ~32
+// bf16 wins on every layer and pass in the sum of both sessions (conv3 forward and conv5
+// forward/backward-data flipped between sessions: noise), so every AlexNet layer computes in
+// bf16 here. DESIGN §4's AMX machine found conv1's bf16 weight gradient slower than f32; that is
+// not so on Zen 4. The table keeps the per-layer switch for such machines: a layer listed with
+// false keeps that pass in f32.
 import type { ConvGeometry, LinearGeometry } from '../backend.js';
 
 export type Pass = 'forward' | 'backwardData' | 'backwardWeights';
@@ -25,7 +38,12 @@ const ALL_BF16: Choice = { forward: true, backwardData: true, backwardWeights: t
 
 // Filled from measurements (see notes above); layers not listed use ALL_BF16.
 const CONV_TABLE: Record<string, Choice> = {
-  'conv c3 oc64 k11 s4 g1': { forward: true, backwardData: true, backwardWeights: false },
+  // torchvision alexnet (measured above)
+  'conv c3 oc64 k11 s4 g1': ALL_BF16,
+  'conv c64 oc192 k5 s1 g1': ALL_BF16,
+  'conv c192 oc384 k3 s1 g1': ALL_BF16,
+  'conv c384 oc256 k3 s1 g1': ALL_BF16,
+  'conv c256 oc256 k3 s1 g1': ALL_BF16,
 };
 
 export interface PrecisionTable {
@@ -34,13 +52,7 @@ export interface PrecisionTable {
 }
 
 export function convUsesBf16(g: ConvGeometry, pass: Pass): boolean {
-  const listed = CONV_TABLE[convSignature(g)];
-  if (listed) return listed[pass];
-  // An image-input layer (few channels): its weight gradient sums many cancelling terms, and bf16
-  // rounding of the output gradient costs ~20% relative error there; oneDNN's bf16 kernel for so
-  // few input channels was also slower than f32 (DESIGN §4). Keep that pass in f32.
-  if (pass === 'backwardWeights' && g.c <= 4) return false;
-  return ALL_BF16[pass];
+  return (CONV_TABLE[convSignature(g)] ?? ALL_BF16)[pass];
 }
 
 export function linearUsesBf16(_g: LinearGeometry, pass: Pass): boolean {
