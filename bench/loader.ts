@@ -5,7 +5,7 @@
 //
 //   node dist/bench/loader.js [--images 256] [--workers 2] [--batch 64] [--epochs 2]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
@@ -37,16 +37,25 @@ function scene(g: Generator, w = 500, h = 375): Buffer {
   return px;
 }
 
-async function throughput(dataset: Dataset, transforms: TransformSpec[], workers: number, batchSize: number, epochs: number): Promise<number> {
+interface Rate {
+  /** Images per second of wall time. */
+  rate: number;
+  /** CPU milliseconds per image, all threads of the process (workers, libvips, main). */
+  cpuMs: number;
+}
+
+async function throughput(dataset: Dataset, transforms: TransformSpec[], workers: number, batchSize: number, epochs: number): Promise<Rate> {
   const loader = new DataLoader(dataset, { batchSize, shuffle: true, seed: 1, workers, transforms, broken: new BrokenInputLog() });
   // Warm-up: start the workers and fill the page cache.
   for await (const _ of loader.iterate(0)) break;
   let images = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let e = 1; e <= epochs; e++) for await (const b of loader.iterate(e)) images += b.y.length;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   await loader.close();
-  return images / seconds;
+  return { rate: images / seconds, cpuMs: (used.user + used.system) / 1000 / images };
 }
 
 async function main(): Promise<void> {
@@ -80,14 +89,21 @@ async function main(): Promise<void> {
     const crops = [T.randomCrop(224), T.randomHorizontalFlip(), T.toTensor(), T.normalize()];
     const preparedRate = await throughput(prepared, crops, workers, batch, epochs);
     prepared.close();
-    const rows = [
+    const prepRate: Rate = { rate: prep.header.count / prep.seconds, cpuMs: Number.NaN };
+    const rows: [string, Rate][] = [
       ['JPEG 500x375 → RandomResizedCrop 224 + flip + normalize', jpegRate],
       ['JPEG 500x375 → resize 256 + center crop 224 + normalize', evalRate],
-      ['prepare (decode + resize 256 + center crop, write)', prep.header.count / prep.seconds],
+      ['prepare (decode + resize 256 + center crop, write)', prepRate],
       [`prepared 256x256 (${prepared.length}) → random crop 224 + flip + normalize`, preparedRate],
-    ] as const;
-    console.log(`loader throughput, ${count} images, ${workers} workers, batch ${batch}`);
-    for (const [name, rate] of rows) console.log(`  ${name.padEnd(58)} ${rate.toFixed(0).padStart(6)} images/s`);
+    ];
+    const cores = Math.min(workers, availableParallelism());
+    console.log(`loader throughput, ${count} images, ${workers} workers, batch ${batch} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
+    console.log(`  ${'pipeline'.padEnd(62)} ${'images/s'.padStart(9)} ${'cpu ms/img'.padStart(11)} ${`÷${cores} cores`.padStart(11)}`);
+    for (const [name, r] of rows) {
+      const bound = Number.isFinite(r.cpuMs) ? (cores * 1000) / r.cpuMs : Number.NaN;
+      console.log(`  ${name.padEnd(62)} ${r.rate.toFixed(0).padStart(9)} ${Number.isFinite(r.cpuMs) ? r.cpuMs.toFixed(2).padStart(11) : '-'.padStart(11)} ${Number.isFinite(bound) ? bound.toFixed(0).padStart(11) : '-'.padStart(11)}`);
+    }
+    console.log(`  (÷${cores} cores: the rate ${cores} otherwise idle cores would give at the measured CPU cost per image)`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
