@@ -9,6 +9,7 @@ import { tryLoadNative } from '../src/backend/native/load.js';
 import { NativeBackend } from '../src/backend/native/native_backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { median } from '../src/bench/model_bench.js';
+import { CONV_LAYERS as LAYERS, type ConvLayer } from './layers.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,32 +19,6 @@ function arg(name: string, fallback: string): string {
 const batch = Number(arg('batch', '64'));
 const reps = Number(arg('reps', '3'));
 const arch = arg('arch', 'alexnet');
-
-interface ConvLayer { name: string; c: number; hw: number; oc: number; k: number; s: number; p: number; g: number }
-
-const LAYERS: Record<string, ConvLayer[]> = {
-  alexnet: [
-    { name: 'conv1', c: 3, hw: 224, oc: 64, k: 11, s: 4, p: 2, g: 1 },
-    { name: 'conv2', c: 64, hw: 27, oc: 192, k: 5, s: 1, p: 2, g: 1 },
-    { name: 'conv3', c: 192, hw: 13, oc: 384, k: 3, s: 1, p: 1, g: 1 },
-    { name: 'conv4', c: 384, hw: 13, oc: 256, k: 3, s: 1, p: 1, g: 1 },
-    { name: 'conv5', c: 256, hw: 13, oc: 256, k: 3, s: 1, p: 1, g: 1 },
-  ],
-  'alexnet-v1': [
-    { name: 'conv1', c: 3, hw: 227, oc: 96, k: 11, s: 4, p: 1, g: 1 },
-    { name: 'conv2', c: 96, hw: 27, oc: 256, k: 5, s: 1, p: 2, g: 1 },
-    { name: 'conv3', c: 256, hw: 13, oc: 384, k: 3, s: 1, p: 1, g: 1 },
-    { name: 'conv4', c: 384, hw: 13, oc: 384, k: 3, s: 1, p: 1, g: 1 },
-    { name: 'conv5', c: 384, hw: 13, oc: 256, k: 3, s: 1, p: 1, g: 1 },
-  ],
-  'alexnet-2012': [
-    { name: 'conv1', c: 3, hw: 227, oc: 96, k: 11, s: 4, p: 0, g: 1 },
-    { name: 'conv2', c: 96, hw: 27, oc: 256, k: 5, s: 1, p: 2, g: 2 },
-    { name: 'conv3', c: 256, hw: 13, oc: 384, k: 3, s: 1, p: 1, g: 1 },
-    { name: 'conv4', c: 384, hw: 13, oc: 384, k: 3, s: 1, p: 1, g: 2 },
-    { name: 'conv5', c: 384, hw: 13, oc: 256, k: 3, s: 1, p: 1, g: 2 },
-  ],
-};
 
 function fill(be: Backend, n: number, shape: number[], scale: number): Storage {
   const a = new Float32Array(n);
