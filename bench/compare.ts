@@ -131,6 +131,31 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
   return out;
 }
 
+/** bf16 training loss against f32 over the same steps (target: within 2%). */
+function lossCheck(): string[] {
+  const arch = archs[0];
+  const batch = quick ? 2 : 16;
+  const steps = quick ? 3 : 50;
+  const curve = (precision: string): number[] | string => {
+    const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+    if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
+    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { losses: number[] }).losses;
+  };
+  const f = curve('f32');
+  const b = curve('bf16');
+  if (typeof f === 'string' || typeof b === 'string') return [`bf16 loss check failed: ${typeof f === 'string' ? f : b}`];
+  let worst = 0;
+  for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(b[i] - f[i]) / Math.abs(f[i]));
+  return [
+    '### bf16 training loss against f32',
+    '',
+    `${arch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: `
+      + `largest per-step relative loss difference ${(100 * worst).toFixed(2)}% (target ≤ 2%); `
+      + `final loss f32 ${f[f.length - 1].toFixed(4)}, bf16 ${b[b.length - 1].toFixed(4)}.`,
+  ];
+}
+
 function main(): void {
   const info = nativeInfo();
   if (!info) throw new Error('the native addon is not built: run npm run build:native');
@@ -139,6 +164,7 @@ function main(): void {
   console.log(machine);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'alexnet-bench-'));
   const lines: string[] = [];
+  const lossLines: string[] = [];
   const table: string[] = ['| arch | case | ours | PyTorch 1.13 | ONNX Runtime | ratio (target) |', '| --- | --- | --- | --- | --- | --- |'];
   try {
     for (const arch of archs) {
@@ -175,6 +201,8 @@ function main(): void {
       }
     }
     console.log(lines.join('\n'));
+    lossLines.push(...lossCheck());
+    console.log(lossLines.join('\n'));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -191,6 +219,8 @@ function main(): void {
     '### Convolutions, f32, our kernels',
     '',
     ...lines,
+    '',
+    ...lossLines,
     '<!-- native:end -->',
   ].join('\n');
   if (write) {
