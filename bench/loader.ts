@@ -51,7 +51,12 @@ async function throughput(dataset: Dataset, transforms: TransformSpec[], workers
   let images = 0;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let e = 1; e <= epochs; e++) for await (const b of loader.iterate(e)) images += b.y.length;
+  for (let e = 1; e <= epochs; e++) {
+    for await (const b of loader.iterate(e)) {
+      images += b.y.length;
+      b.release(); // a trainer releases after copying x into its input tensor
+    }
+  }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
   await loader.close();

@@ -42,9 +42,17 @@ function makeFolder(): string {
 
 const EVAL_64 = [T.resize(72), T.centerCrop(64), T.toTensor()];
 
-async function collect(loader: DataLoader, epoch: number, start = 0): Promise<Batch[]> {
+async function collect(loader: DataLoader, epoch: number, start = 0, release = false): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of loader.iterate(epoch, start)) out.push(b);
+  for await (const b of loader.iterate(epoch, start)) {
+    if (release) {
+      // Keep a copy and hand the buffer back: the next batches are written into it.
+      out.push({ ...b, x: b.x.slice() });
+      b.release();
+    } else {
+      out.push(b);
+    }
+  }
   return out;
 }
 
@@ -130,7 +138,8 @@ test('same seed: same order and augmentations for any worker count; resume is ex
     const run = async (workers: number, prefetch: number, seed: number, epoch: number, start = 0): Promise<Batch[]> => {
       const loader = new DataLoader(ds, { batchSize: 3, shuffle: true, seed, workers, prefetch, transforms, broken: new BrokenInputLog({ log: () => undefined }) });
       try {
-        return await collect(loader, epoch, start);
+        // Recycle buffers in the multi-worker runs: results must not change.
+        return await collect(loader, epoch, start, workers > 0);
       } finally {
         await loader.close();
       }

@@ -69,6 +69,7 @@ export async function processBatch(
   seed: number,
   epoch: number,
   onSample?: (index: number) => void,
+  scratch?: ArrayBuffer,
 ): Promise<BatchResult> {
   const n = indices.length;
   const failures: SampleFailure[] = [];
@@ -119,7 +120,13 @@ export async function processBatch(
       dtype = layout.dtype;
       sampleShape = layout.shape;
       sampleSize = sampleShape.reduce((a, b) => a * b, 1);
-      x = dtype === 'float32' ? new Float32Array(n * sampleSize) : new Uint8Array(n * sampleSize);
+      // A recycled buffer (Batch.release) saves allocating and page-faulting a fresh one per batch.
+      const bytes = n * sampleSize * (dtype === 'float32' ? 4 : 1);
+      if (scratch && scratch.byteLength >= bytes) {
+        x = dtype === 'float32' ? new Float32Array(scratch, 0, n * sampleSize) : new Uint8Array(scratch, 0, n * sampleSize);
+      } else {
+        x = dtype === 'float32' ? new Float32Array(n * sampleSize) : new Uint8Array(n * sampleSize);
+      }
     } else if (layout.dtype !== dtype || layout.shape.join() !== sampleShape.join()) {
       throw new SampleError(
         dataset.sourceOf(index),
@@ -136,7 +143,7 @@ export async function processBatch(
   const kept = keptIdx.length;
   let packed: Float32Array | Uint8Array;
   if (x === null) packed = new Float32Array(0);
-  else packed = kept === n ? x : x.slice(0, kept * sampleSize);
+  else packed = kept === n ? x : x.subarray(0, kept * sampleSize);
   const y = new Int32Array(kept);
   for (let i = 0; i < kept; i++) y[i] = dataset.label(keptIdx[i]);
   return { dtype, x: packed, sampleShape, y, indices: Int32Array.from(keptIdx), failures };

@@ -21,6 +21,8 @@ export interface WorkerTask {
   id: number;
   epoch: number;
   indices: Int32Array;
+  /** A released batch buffer to fill again, if the loader has one. */
+  scratch?: ArrayBuffer;
 }
 
 export type WorkerReply =
@@ -51,7 +53,7 @@ async function drain(): Promise<void> {
       const result = await processBatch(dataset, init.transforms, task.indices, init.seed, task.epoch, (index) => {
         Atomics.store(init.status, 0, index);
         if (crashOn && dataset.sourceOf(index).includes(crashOn)) process.exit(70);
-      });
+      }, task.scratch);
       reply = { id: task.id, ok: true, result };
       Atomics.store(init.status, 0, -1);
       port?.postMessage(reply, [result.x.buffer as ArrayBuffer]);
