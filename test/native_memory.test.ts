@@ -4,6 +4,8 @@
 // and that forwardAsync-style deferred runs free what they queued.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { setBackend } from '../src/backend/registry.js';
 import { nativeLiveBuffers, runAsync } from '../src/backend/native/index.js';
 import { Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential } from '../src/nn/index.js';
@@ -83,4 +85,20 @@ test('dispose frees native memory at once; deferred (async) runs free what they 
   } finally {
     setBackend('reference');
   }
+});
+
+test('storages that are never disposed are freed once garbage collected (FinalizationRegistry)', { skip, timeout: 30_000 }, async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const base = nativeLiveBuffers();
+  (() => {
+    for (let i = 0; i < 20; i++) native!.full([1024], i, 'float32'); // dropped on the floor
+  })();
+  assert.equal(nativeLiveBuffers(), base + 20);
+  for (let i = 0; i < 100 && nativeLiveBuffers() > base; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // ≤: storages that earlier tests left unreachable may be collected too.
+  assert.ok(nativeLiveBuffers() <= base, `unreachable storages were not freed: ${nativeLiveBuffers()} live, ${base} before`);
 });
