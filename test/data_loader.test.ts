@@ -13,7 +13,7 @@ import { DataError } from '../src/errors.js';
 import { writeNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
-  applyTransforms, BrokenInputLog, computeMeanImage, DataLoader, decodeImageFile, IdxDataset, ImageFolder,
+  applyTransforms, ArrayDataset, BrokenInputLog, computeMeanImage, computeRgbPca, DataLoader, decodeImageFile, IdxDataset, ImageFolder,
   loadMeanImage, NpyDataset, parseIdx, PreparedDataset, prepareDataset, saveMeanImage, T, torchvisionPreset,
   DEBIAN_FASHION_MNIST_DIR, type Batch, type U8Image,
 } from '../src/data/index.js';
@@ -408,5 +408,33 @@ test('aborting stops the workers and rejects the running iteration', async () =>
     await loader.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('computeRgbPca finds the direction colours vary along; computeMeanImage the per-pixel mean', async () => {
+  const n = 40;
+  const H = 6;
+  const W = 5;
+  const x = new Float32Array(n * 3 * H * W);
+  const g = new Generator(9);
+  const d = [0.8, 0.36, 0.48]; // unit vector
+  for (let k = 0; k < n; k++) {
+    for (let p = 0; p < H * W; p++) {
+      const t = g.uniform() - 0.5; // variance 1/12
+      for (let c = 0; c < 3; c++) x[((k * 3 + c) * H * W) + p] = 0.5 + t * d[c];
+    }
+  }
+  const ds = new ArrayDataset({ x, shape: [n, 3, H, W], y: new Int32Array(n) });
+  const pca = await computeRgbPca(ds, { transforms: [], stride: 1 });
+  assert.ok(Math.abs(pca.eigval[0] - 1 / 12) < 0.01, `eigval ${pca.eigval}`);
+  assert.ok(pca.eigval[1] < 1e-6 && pca.eigval[2] < 1e-6, `eigval ${pca.eigval}`);
+  const dot = d.reduce((a, v, c) => a + v * pca.eigvec[c][0], 0);
+  assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-6, `eigvec ${pca.eigvec.map((r) => r[0])}`);
+  const mean = await computeMeanImage(ds, { transforms: [] });
+  assert.deepEqual(mean.shape, [3, H, W]);
+  for (let c = 0; c < 3; c++) {
+    let want = 0;
+    for (let k = 0; k < n; k++) want += x[(k * 3 + c) * H * W + 7];
+    assert.ok(Math.abs(mean.data[c * H * W + 7] - want / n) < 1e-6);
   }
 });
