@@ -132,6 +132,15 @@ def unusual():
         save_npy(os.path.join(out, name + '.l.npy'), np.asarray(img.convert('RGB').convert('L')))
     # PIL opens a 16-bit RGB PNG as 8-bit by keeping each sample's high byte: record that too.
     assert np.array_equal(np.asarray(Image.open(os.path.join(out, 'rgb16.png')).convert('RGB')), (arr16 >> 8).astype(np.uint8))
+    # A 16-bit grayscale PNG: PIL opens it as mode "I" and convert("RGB") clips every value above
+    # 255 to white, which destroys the image. We keep the high byte instead, as PIL does for
+    # 16-bit RGB; the expected arrays say so (a deliberate difference from PIL).
+    gray16 = (np.asarray(base.convert('L')).astype(np.uint16) * 257 + 100).astype(np.uint16)
+    Image.fromarray(gray16).save(os.path.join(out, 'gray16.png'))
+    assert Image.open(os.path.join(out, 'gray16.png')).mode in ('I', 'I;16')
+    high = (gray16 >> 8).astype(np.uint8)
+    save_npy(os.path.join(out, 'gray16.png.rgb.npy'), np.dstack([high, high, high]))
+    save_npy(os.path.join(out, 'gray16.png.l.npy'), high)
 
 
 def broken():

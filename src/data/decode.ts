@@ -2,7 +2,8 @@
 // from PIL's Image.open(path).convert("RGB"):
 //  - alpha is dropped, not composited (PIL's RGBA/LA → RGB ignores alpha);
 //  - grayscale and palette images are expanded to RGB (palette transparency ignored);
-//  - 16-bit PNGs keep each sample's high byte (what PIL does for 16-bit RGB);
+//  - 16-bit PNGs keep each sample's high byte (what PIL does for 16-bit RGB; for 16-bit grey PIL
+//    clips values above 255 to white, which we deliberately do not copy);
 //  - CMYK JPEGs are converted with PIL's naive formula R = (255-C)(255-K)/255, not through
 //    ICC profiles (libvips' default), so colours agree with PIL;
 //  - EXIF orientation is NOT applied by default, because PIL's Image.open does not apply it and
