@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     const jpegRate = await throughput(folder, torchvisionPreset('train'), workers, batch, epochs);
     const evalRate = await throughput(folder, torchvisionPreset('eval'), workers, batch, 1);
     const file = join(root, 'prepared.bin');
+    const prepVips = await prepareDataset(root, { out: file, size: 256, workers, resampler: 'libvips' });
     const prep = await prepareDataset(root, { out: file, size: 256, workers });
     // Epochs of a few batches would measure the start and drain of each epoch: repeat the
     // prepared images into a larger file (same pixels, 8 times).
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       ['JPEG 500x375 → RandomResizedCrop 224 + flip + normalize', jpegRate],
       ['JPEG 500x375 → resize 256 + center crop 224 + normalize', evalRate],
       ['prepare (decode + resize 256 + center crop, write)', prepRate],
+      ['prepare --resampler libvips', { rate: prepVips.header.count / prepVips.seconds, cpuMs: Number.NaN }],
       [`prepared 256x256 (${prepared.length}) → random crop 224 + flip + normalize`, preparedRate],
     ];
     const cores = Math.min(workers, availableParallelism());

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../src/errors.js';
-import { writeNpy } from '../src/io/npy.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
   applyTransforms, ArrayDataset, BrokenInputLog, computeMeanImage, computeRgbPca, DataLoader, decodeImageFile, IdxDataset, ImageFolder,
@@ -436,5 +436,33 @@ test('computeRgbPca finds the direction colours vary along; computeMeanImage the
     let want = 0;
     for (let k = 0; k < n; k++) want += x[(k * 3 + c) * H * W + 7];
     assert.ok(Math.abs(mean.data[c * H * W + 7] - want / n) < 1e-6);
+  }
+});
+
+test('Resize through the decoder (libvips) still meets the 0.02 torchvision bound on photos', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'alexnet-vips-resize-'));
+  try {
+    mkdirSync(join(root, 'all'));
+    const names = ['portrait.png', 'small.webp', 'street.jpg', 'wide.jpg']; // sorted, as listed
+    for (const f of names) copyFileSync(join(FIX, 'photos', f), join(root, 'all', f));
+    const ds = ImageFolder.open(root);
+    const transforms = [T.resize(256, 'libvips'), T.centerCrop(224), T.toTensor(), T.normalize()];
+    const loader = new DataLoader(ds, { batchSize: 4, workers: 0, transforms });
+    const [b] = await collect(loader, 0);
+    await loader.close();
+    const M = [0.485, 0.456, 0.406];
+    const S = [0.229, 0.224, 0.225];
+    const plane = 224 * 224;
+    names.forEach((name, k) => {
+      const ref = readNpy(join(FIX, 'photos', `${name}.eval.npy`)).data as Uint8Array;
+      let sum = 0;
+      for (let c = 0; c < 3; c++) {
+        for (let p = 0; p < plane; p++) sum += Math.abs(b.x[(k * 3 + c) * plane + p] - (ref[p * 3 + c] / 255 - M[c]) / S[c]);
+      }
+      const mean = sum / (3 * plane);
+      assert.ok(mean <= 0.02, `${name}: mean abs diff ${mean}`);
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

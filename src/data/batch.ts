@@ -8,7 +8,7 @@ import { BadImageError, type BadInputKind, type RegionPicker } from './decode.js
 import type { Dataset } from './dataset.js';
 import type { Pixels } from './image.js';
 import { sampleGenerator } from './seeds.js';
-import { applyTransforms, hw, randomResizedCropBox, type TransformSpec } from './transforms.js';
+import { applyTransforms, hw, randomResizedCropBox, resizeTarget, type TransformSpec } from './transforms.js';
 
 export interface SampleFailure {
   index: number;
@@ -78,17 +78,24 @@ export async function processBatch(
   let sampleShape: number[] = [];
   let sampleSize = 0;
   let x: Float32Array | Uint8Array | null = null;
-  // RandomResizedCrop first, with resampler 'libvips': the decoder cuts and resizes natively.
+  // Resize or RandomResizedCrop first, with resampler 'libvips': the decoder cuts and resizes natively.
   const first = transforms[0];
-  const native = first?.type === 'randomResizedCrop' && first.resampler === 'libvips' && dataset.loadResizedCrop ? first : null;
+  const native = (first?.type === 'randomResizedCrop' || first?.type === 'resize') && first.resampler === 'libvips' && dataset.loadResizedCrop
+    ? first : null;
   const rest = native ? transforms.slice(1) : transforms;
   const rngs = new Map<number, Generator>();
   const start = (index: number): Promise<Settled> => {
     const rng = sampleGenerator(seed, epoch, index);
     rngs.set(index, rng);
     if (!native || !dataset.loadResizedCrop) return settle(() => dataset.load(index));
-    const [th, tw] = hw(native.size);
-    const pick: RegionPicker = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th });
+    let pick: RegionPicker;
+    if (native.type === 'resize') {
+      const size = native.size;
+      pick = (w, h) => ({ box: { top: 0, left: 0, height: h, width: w }, ...resizeTarget(size, w, h) });
+    } else {
+      const [th, tw] = hw(native.size);
+      pick = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th });
+    }
     return settle(() => (dataset.loadResizedCrop as NonNullable<Dataset['loadResizedCrop']>)(index, pick));
   };
   // Decode one sample ahead: sharp decodes on the thread pool while this thread transforms.

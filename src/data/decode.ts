@@ -44,8 +44,9 @@ export class BadImageError extends Error {
 
 /**
  * Chooses, from the stored image size, a region to cut out and the size to resize it to; the
- * decoder then does both natively (libvips, bilinear with antialiasing — close to but not
- * bit-identical with Pillow). Used by RandomResizedCrop with resampler 'libvips'.
+ * decoder then cuts natively and, when shrinking, resizes natively too (libvips, bilinear with
+ * antialiasing — within a fraction of a grey level of Pillow); enlargements use Pillow's
+ * arithmetic. Used by Resize and RandomResizedCrop with resampler 'libvips'.
  */
 export type RegionPicker = (width: number, height: number) => { box: Box; width: number; height: number };
 
@@ -87,18 +88,29 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   try {
     let pipeline = sharp(bytes, input);
     if (options.autoOrient) pipeline = pipeline.rotate();
-    if (region && !options.autoOrient) {
+    // What is left to do in TypeScript after decoding: a region under autoOrient (the stored size
+    // is not the displayed one), or an enlargement (libvips enlarges differently from Pillow).
+    let post: ((img: U8Image) => U8Image) | null = null;
+    if (region && options.autoOrient) {
+      post = (img) => {
+        const r = region(img.width, img.height);
+        return resizeBilinear(img, r.width, r.height, r.box);
+      };
+    } else if (region) {
       const r = region(width, height);
-      pipeline = pipeline
-        .extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height })
-        .resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
+      const whole = r.box.left === 0 && r.box.top === 0 && r.box.width === width && r.box.height === height;
+      // Without an extract, libvips may also shrink JPEGs while decoding them (DCT scaling).
+      if (!whole) pipeline = pipeline.extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height });
+      if (r.width > r.box.width || r.height > r.box.height) post = (img) => resizeBilinear(img, r.width, r.height);
+      else if (r.width !== r.box.width || r.height !== r.box.height) pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
     }
+    const finish = (img: U8Image): U8Image => (post ? post(img) : img);
     if (cmyk) {
       const { data, info } = await pipeline
         .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
         .toBuffer({ resolveWithObject: true });
       const rgb = cmykToRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
-      return finish(channels === 1 ? rgbToGray(rgb) : rgb, region, options);
+      return finish(channels === 1 ? rgbToGray(rgb) : rgb);
     }
     // Grey inputs (8 or 16 bit, with or without alpha) become three equal channels here.
     const { data, info } = await pipeline
@@ -107,19 +119,12 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     const img = u8Image(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
-    if (img.channels === 1) return finish(grayToChannels(img, channels), region, options);
+    if (img.channels === 1) return finish(grayToChannels(img, channels));
     if (img.channels !== 3) throw new Error(`decoded to ${img.channels} channels`);
-    return finish(channels === 1 ? rgbToGray(img) : img, region, options);
+    return finish(channels === 1 ? rgbToGray(img) : img);
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
-}
-
-/** With autoOrient the stored size is not the displayed one: cut the region after decoding, in TypeScript. */
-function finish(img: U8Image, region: RegionPicker | undefined, options: DecodeOptions): U8Image {
-  if (!region || !options.autoOrient) return img;
-  const r = region(img.width, img.height);
-  return resizeBilinear(img, r.width, r.height, r.box);
 }
 
 function classify(name: string, err: unknown, maxPixels: number): BadImageError {

@@ -28,7 +28,7 @@ export {
 } from './image.js';
 export { resizeBilinear, shorterSideSize } from './resample.js';
 export {
-  T, applyTransforms, randomResizedCropBox, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
+  T, applyTransforms, randomResizedCropBox, resizeTarget, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
   type TransformSpec, type Size,
 } from './transforms.js';
 export { torchvisionPreset, paperPreset, inputSizeFor, type TorchvisionPresetOptions, type PaperPresetOptions } from './presets.js';

@@ -15,7 +15,11 @@ import { resizeBilinear, shorterSideSize } from './resample.js';
 export type Size = number | [number, number];
 
 export type TransformSpec =
-  | { type: 'resize'; size: Size }
+  | {
+    type: 'resize'; size: Size;
+    /** As for randomResizedCrop: 'pillow' (default, torchvision-exact) or 'libvips' (in the decoder, when first). */
+    resampler?: 'pillow' | 'libvips';
+  }
   | { type: 'centerCrop'; size: Size }
   | { type: 'randomCrop'; size: Size; padding?: number }
   | {
@@ -47,7 +51,7 @@ export const IMAGENET_PCA_EIGVEC = [
 
 /** Builders, named like torchvision's classes. */
 export const T = {
-  resize: (size: Size): TransformSpec => ({ type: 'resize', size }),
+  resize: (size: Size, resampler: 'pillow' | 'libvips' = 'pillow'): TransformSpec => ({ type: 'resize', size, resampler }),
   centerCrop: (size: Size): TransformSpec => ({ type: 'centerCrop', size }),
   randomCrop: (size: Size, padding = 0): TransformSpec => ({ type: 'randomCrop', size, padding }),
   randomResizedCrop: (
@@ -151,6 +155,11 @@ function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Image, rng
   return { kind: 'f32', data, channels: C, height: H, width: W };
 }
 
+/** Output size of Resize(size) for a width × height image. */
+export function resizeTarget(size: Size, width: number, height: number): { width: number; height: number } {
+  return typeof size === 'number' ? shorterSideSize(width, height, size) : { height: size[0], width: size[1] };
+}
+
 export function hw(size: Size): [number, number] {
   return typeof size === 'number' ? [size, size] : size;
 }
@@ -169,9 +178,7 @@ function applyOne(spec: TransformSpec, img: Pixels, rng: Generator): Pixels | Pi
   switch (spec.type) {
     case 'resize': {
       const u = needU8(spec, img);
-      const out = typeof spec.size === 'number'
-        ? shorterSideSize(u.width, u.height, spec.size)
-        : { height: spec.size[0], width: spec.size[1] };
+      const out = resizeTarget(spec.size, u.width, u.height);
       return resizeBilinear(u, out.width, out.height);
     }
     case 'centerCrop':

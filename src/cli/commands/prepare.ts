@@ -3,7 +3,7 @@
 // reads at memory speed. Broken files are skipped and listed (or, with --strict, stop the run).
 import { InvalidArgumentError, type Command } from 'commander';
 import { prepareDataset } from '../../data/index.js';
-import { parsePositiveInt } from '../args.js';
+import { parseChoice, parsePositiveInt } from '../args.js';
 
 interface PrepareFlags {
   out: string;
@@ -12,6 +12,7 @@ interface PrepareFlags {
   strict?: boolean;
   grayscale?: boolean;
   autoOrient?: boolean;
+  resampler: 'pillow' | 'libvips';
   quiet?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--strict', 'stop at the first broken or unreadable file instead of skipping it')
     .option('--grayscale', 'store one channel (PIL "L") instead of RGB')
     .option('--auto-orient', 'apply EXIF orientation (torchvision does not)')
+    .option('--resampler <name>', "pillow (torchvision's resize, exact) or libvips (native, faster on large photos)", parseChoice(['pillow', 'libvips'] as const), 'pillow')
     .option('--quiet', 'no progress line')
     .action(async (dataDir: string, flags: PrepareFlags) => {
       const tty = process.stderr.isTTY === true;
@@ -43,6 +45,7 @@ export function register(program: Command): void {
         workers: flags.workers,
         strict: flags.strict,
         autoOrient: flags.autoOrient,
+        resampler: flags.resampler,
         log: (line) => process.stderr.write((tty ? '\r\x1b[K' : '') + line + '\n'),
         progress: flags.quiet ? undefined : (done, total) => {
           const pct = Math.floor((100 * done) / total);
