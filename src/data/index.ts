@@ -7,11 +7,15 @@
 //   PreparedDataset(file)                                       made by `alexnet prepare`
 // Transforms are plain data (T.resize(256), T.centerCrop(224), …, torchvisionPreset('eval'),
 // paperPreset('train', {size: 227, meanImage})) applied per sample with a seeded Generator.
-// DataLoader(dataset, {batchSize, shuffle, seed, dropLast, transforms, workers, prefetch, strict})
+// DataLoader(dataset, {batchSize, shuffle, seed, dropLast, transforms, workers, prefetch, strict, signal})
 //   .iterate(epoch, startBatch?) → AsyncGenerator<Batch>: x Float32Array [N, C, H, W] (TenCrop:
-//   [N, 10, C, H, W]), shape, y Int32Array [N], indices, epoch, batch, skipped
+//   [N, 10, C, H, W]), shape, y Int32Array [N], indices, epoch, batch, skipped, release()
 //   .state() → {epoch, batch} to resume; .numBatches; .broken.summary(); await .close()
-// Broken files are skipped and logged (BrokenInputLog); strict makes the first one a DataError.
+// A training loop: for await (const b of loader.iterate(epoch, start)) { x = Tensor.fromArray(b.x,
+// b.shape); b.release(); … } — release() lets the loader refill the same memory (optional).
+// N can be below batchSize when broken files were skipped (strict: the first is a DataError).
+// Same seed → same order and augmentations for any worker count; iterate(state.epoch, state.batch)
+// resumes exactly. Resize/RandomResizedCrop take resampler 'libvips' to run inside the decoder.
 export type { Dataset, DatasetSpec } from './dataset.js';
 export { ImageFolder, IMG_EXTENSIONS, findClasses, type ImageFolderOptions } from './image_folder.js';
 export { IdxDataset, readIdx, parseIdx, FASHION_MNIST_CLASSES, DEBIAN_FASHION_MNIST_DIR, type IdxArray } from './idx.js';
@@ -28,7 +32,7 @@ export {
 } from './image.js';
 export { resizeBilinear, shorterSideSize } from './resample.js';
 export {
-  T, applyTransforms, randomResizedCropBox, resizeTarget, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
+  T, applyTransforms, randomResizedCropBox, cropBox, centerBox, resizeTarget, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
   type TransformSpec, type Size,
 } from './transforms.js';
 export { torchvisionPreset, paperPreset, inputSizeFor, type TorchvisionPresetOptions, type PaperPresetOptions } from './presets.js';
