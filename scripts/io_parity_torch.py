@@ -8,6 +8,7 @@
       losses.npy (10 SGD steps, lr 0.01, momentum 0.9, weight decay 5e-4, dropout disabled).
   io_parity_torch.py check OURS REF     loads OURS with torch.load(weights_only=True) and prints
       a JSON line comparing it with the state dict in REF (keys, shapes, max |difference|).
+  io_parity_torch.py onnxcheck FILE   runs onnx.checker (full check, with shape inference).
 
 Uses Debian's python3-torch 1.13 / python3-torchvision 0.14.
 """
@@ -119,10 +120,18 @@ def check(ours, ref):
     print(json.dumps(result))
 
 
+def onnxcheck(path):
+    import onnx
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    print('ok')
+
+
 if __name__ == '__main__':
     if len(sys.argv) == 4 and sys.argv[1] == 'make':
         make(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == 'check':
         check(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == 'onnxcheck':
+        onnxcheck(sys.argv[2])
     else:
         raise SystemExit(__doc__)

@@ -74,6 +74,8 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         cli('forward', '--weights', f('w.safetensors'), '--input', f('x.npy'), '--output', f('out_st.npy'));
         assert.ok(relErr(npyToFloat32(readNpy(f('out_st.npy'))), y) < TOL);
         cli('convert', f('w_zip.pth'), f('w.onnx'), '--arch', arch);
+        const checked = spawnSync(python, [join(root, 'scripts/io_parity_torch.py'), 'onnxcheck', f('w.onnx')], { encoding: 'utf8' });
+        assert.equal(checked.status, 0, `onnx.checker: ${checked.stderr}`);
         const x = readNpy(f('x.npy'));
         const session = await ort.InferenceSession.create(f('w.onnx'));
         const res = await session.run({ input: new ort.Tensor('float32', npyToFloat32(x), x.shape) });
