@@ -3,7 +3,7 @@
 // BadImageError naming the file and saying why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, symlinkSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,13 @@ test('an unreadable file and a lowered pixel limit are reported, not thrown as c
     symlinkSync(join(dir, 'missing-target.jpg'), dangling);
     await assert.rejects(decodeImageFile(dangling), (e: unknown) => e instanceof BadImageError && e.kind === 'unreadable');
     await assert.rejects(decodeImageFile(dir), (e: unknown) => e instanceof BadImageError && e.kind === 'unreadable');
+    if (process.getuid?.() !== 0) {
+      // Permissions (root reads anything, so only checked as another user).
+      const locked = join(dir, 'locked.jpg');
+      copyFileSync(join(FIX, 'photos', 'street.jpg'), locked);
+      chmodSync(locked, 0);
+      await assert.rejects(decodeImageFile(locked), (e: unknown) => e instanceof BadImageError && e.kind === 'unreadable' && /EACCES/.test(e.message));
+    }
     await assert.rejects(
       decodeImageFile(join(FIX, 'unusual', 'rgba.png'), { maxPixels: 1000 }),
       (e: unknown) => e instanceof BadImageError && e.kind === 'too-large' && /1000/.test(e.message),
