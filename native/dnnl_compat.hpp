@@ -95,39 +95,45 @@ inline md_t anyDesc(const dims_t &dims, dt type) { return md_t(dims, type, tag::
 struct ConvShape {
   md_t src, weights, bias, dst; // bias may be a zero desc (no bias)
   dims_t strides, padL, padR;
+  dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
 };
 
-inline dnnl::convolution_forward::primitive_desc convFwdPd(const ConvShape &s, const dnnl::primitive_attr &attr) {
+// The conv builders return an empty primitive descriptor (no exception) when `allowEmpty` is set
+// and no implementation supports the request (e.g. Winograd for this shape).
+
+inline dnnl::convolution_forward::primitive_desc convFwdPd(const ConvShape &s, const dnnl::primitive_attr &attr,
+                                                          bool allowEmpty = false) {
 #if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src, s.weights, s.bias,
-          s.dst, s.strides, s.padL, s.padR, attr};
+  return {cpuEngine(), dnnl::prop_kind::forward_training, s.alg, s.src, s.weights, s.bias,
+          s.dst, s.strides, s.padL, s.padR, attr, allowEmpty};
 #else
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src,
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, s.alg, s.src,
                                     s.weights, s.bias, s.dst, s.strides, s.padL, s.padR);
-  return {d, attr, cpuEngine()};
+  return {d, attr, cpuEngine(), allowEmpty};
 #endif
 }
 
 inline dnnl::convolution_backward_data::primitive_desc convBwdDataPd(
-    const ConvShape &s, const dnnl::convolution_forward::primitive_desc &hint, const dnnl::primitive_attr &attr) {
+    const ConvShape &s, const dnnl::convolution_forward::primitive_desc &hint, const dnnl::primitive_attr &attr,
+    bool allowEmpty = false) {
 #if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::algorithm::convolution_direct, s.src, s.weights, s.dst, s.strides, s.padL, s.padR, hint, attr};
+  return {cpuEngine(), s.alg, s.src, s.weights, s.dst, s.strides, s.padL, s.padR, hint, attr, allowEmpty};
 #else
-  dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, s.src, s.weights, s.dst, s.strides,
+  dnnl::convolution_backward_data::desc d(s.alg, s.src, s.weights, s.dst, s.strides,
                                           s.padL, s.padR);
-  return {d, attr, cpuEngine(), hint};
+  return {d, attr, cpuEngine(), hint, allowEmpty};
 #endif
 }
 
 inline dnnl::convolution_backward_weights::primitive_desc convBwdWeightsPd(
-    const ConvShape &s, const dnnl::convolution_forward::primitive_desc &hint, const dnnl::primitive_attr &attr) {
+    const ConvShape &s, const dnnl::convolution_forward::primitive_desc &hint, const dnnl::primitive_attr &attr,
+    bool allowEmpty = false) {
 #if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::algorithm::convolution_direct, s.src, s.weights, s.bias, s.dst, s.strides, s.padL, s.padR,
-          hint, attr};
+  return {cpuEngine(), s.alg, s.src, s.weights, s.bias, s.dst, s.strides, s.padL, s.padR, hint, attr, allowEmpty};
 #else
-  dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, s.src, s.weights, s.bias, s.dst,
+  dnnl::convolution_backward_weights::desc d(s.alg, s.src, s.weights, s.bias, s.dst,
                                              s.strides, s.padL, s.padR);
-  return {d, attr, cpuEngine(), hint};
+  return {d, attr, cpuEngine(), hint, allowEmpty};
 #endif
 }
 
