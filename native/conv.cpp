@@ -55,20 +55,24 @@ std::string keyOf(const char *kind, const Geom &g, bool bf16, bool bias, bool re
 }
 
 /**
- * Winograd F(4x4, 3x3) for f32 3x3 stride-1 ungrouped convolutions: on this AVX-512 CPU it ran
- * conv3-5 of AlexNet (batch 64) in about half the time of the direct kernels, forward and
- * backward (bench notes, 2 threads), within the 1e-4 tolerance of the tests. Falls back to the
- * direct algorithm where oneDNN has no Winograd kernel. ALEXNET_CONV_DIRECT=1 disables it.
+ * Winograd F(4x4, 3x3) for the forward pass of f32 3x3 stride-1 ungrouped convolutions, opt-in
+ * with ALEXNET_CONV_WINOGRAD=1. On this AVX-512 CPU it ran conv3-5 of AlexNet (batch 64) in about
+ * half the time of the direct kernels (bench notes, 2 threads), and forward activations stayed
+ * within 1e-6 of the reference; but in training on alexnet-v1's parity data (test/parity) the
+ * weight gradients came out 1e-2 to 2e-2 off PyTorch's, against 1e-6 with the direct algorithm,
+ * and the cause is not understood yet. So the default is the direct algorithm everywhere, and
+ * backward passes never use Winograd.
  */
 bool winogradCandidate(const Geom &g, bool bf16) {
-  static const bool disabled = std::getenv("ALEXNET_CONV_DIRECT") != nullptr;
-  return !disabled && !bf16 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.groups == 1;
+  static const bool enabled = std::getenv("ALEXNET_CONV_WINOGRAD") != nullptr;
+  return enabled && !bf16 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.groups == 1;
 }
 
 /** Builds with Winograd when it is a candidate and supported, else with the direct algorithm. */
 template <class Pd>
-Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<Pd(const ConvShape &, bool)> &make) {
-  if (winogradCandidate(g, bf16)) {
+Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<Pd(const ConvShape &, bool)> &make,
+                     bool forward) {
+  if (forward && winogradCandidate(g, bf16)) {
     s.alg = dnnl::algorithm::convolution_winograd;
     Pd pd = make(s, true);
     if (pd) return pd;
@@ -82,7 +86,7 @@ auto &forwardPd(const Geom &g, bool bf16, bool bias, bool relu) {
                 std::function<dnnl::convolution_forward::primitive_desc()>([&] {
                   return withBestAlgorithm<dnnl::convolution_forward::primitive_desc>(
                       g, bf16, shapeOf(g, bf16, bias),
-                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); });
+                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); }, true);
                 }));
 }
 
@@ -132,7 +136,7 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
                          return withBestAlgorithm<dnnl::convolution_backward_data::primitive_desc>(
                              g, bf16, s, [&](const ConvShape &t, bool allowEmpty) {
                                return convBwdDataPd(t, hint.pd, makeAttr(false), allowEmpty);
-                             });
+                             }, false);
                        }));
   md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
   MemPtr dy = inLayout(*gy, dyMd, true);
@@ -161,7 +165,7 @@ Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
                          return withBestAlgorithm<dnnl::convolution_backward_weights::primitive_desc>(
                              g, bf16, s, [&](const ConvShape &t, bool allowEmpty) {
                                return convBwdWeightsPd(t, hint.pd, makeAttr(false), allowEmpty);
-                             });
+                             }, false);
                        }));
   md_t srcMd = c.pd.src_desc(), dyMd = c.pd.diff_dst_desc(), dwMd = c.pd.diff_weights_desc();
   MemPtr xs = inLayout(*x, srcMd, true);
