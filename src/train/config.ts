@@ -38,6 +38,8 @@ export interface TrainConfig {
   seed: number;
   /** Stop after this many optimiser steps in total (tests). */
   maxSteps: number | null;
+  /** Also write a checkpoint every this many steps inside an epoch (long epochs); null: at epoch ends only. */
+  checkpointEvery: number | null;
   /** Stop training in time to finish the run within this many seconds (the quick start's budget). */
   timeLimitS: number | null;
   strict: boolean;
@@ -74,6 +76,7 @@ export interface TrainChoices {
   workers?: number;
   seed?: number;
   maxSteps?: number;
+  checkpointEvery?: number;
   timeLimit?: number;
   strict?: boolean;
   freeze?: 'features';
@@ -194,11 +197,12 @@ export function resolveConfig(
     init: d.init,
     dropout: 0.5,
     precision: choices.precision ?? 'f32',
-    backend: choices.backend ?? 'native',
+    backend: choices.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native'),
     threads: choices.threads ?? null,
     workers: choices.workers ?? (data.kind === 'fashion-mnist' ? 0 : 2),
     seed: choices.seed ?? 0,
     maxSteps: choices.maxSteps ?? null,
+    checkpointEvery: choices.checkpointEvery ?? null,
     timeLimitS: choices.timeLimit ?? d.timeLimitS,
     strict: choices.strict ?? false,
     freeze,

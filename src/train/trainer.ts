@@ -326,7 +326,8 @@ export class Trainer {
       this.model.train();
       let tBatch = performance.now();
       try {
-        if (this.state.batch < total) {
+        if (c.maxSteps !== null && this.state.step >= c.maxSteps) limitReason = `--max-steps ${c.maxSteps} reached`;
+        else if (this.state.batch < total) {
           for await (const b of this.trainLoader.iterate(epoch, this.state.batch)) {
             const { loss, correct } = this.trainStep(b.x, b.shape, b.y);
             const now = performance.now();
@@ -354,6 +355,7 @@ export class Trainer {
               bar.stop();
               return this.interrupted();
             }
+            if (c.checkpointEvery !== null && this.state.step % c.checkpointEvery === 0 && this.state.batch < total) this.saveCheckpoint();
             if (c.maxSteps !== null && this.state.step >= c.maxSteps) {
               limitReason = `--max-steps ${c.maxSteps} reached`;
               break;

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
     .action(async (images: string[], flags: PredictFlags) => {
-      setBackend(flags.backend ?? 'native');
+      setBackend(flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native'));
       const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {

@@ -40,7 +40,7 @@ function parseWorkers(value: string): number {
 }
 
 /** Options that may change on --resume without changing the run's arithmetic. */
-const RESUMABLE = new Set(['resume', 'epochs', 'workers', 'threads', 'maxSteps', 'timeLimit', 'out', 'backend']);
+const RESUMABLE = new Set(['resume', 'epochs', 'workers', 'threads', 'maxSteps', 'checkpointEvery', 'timeLimit', 'out', 'backend']);
 
 function defaultRunDir(config: { arch: ArchName }, dataset: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -101,6 +101,7 @@ export function register(program: Command): void {
     .option('--ten-crop', 'evaluate on ten crops, averaging softmax (default with --recipe paper)')
     .option('--grayscale', 'decode images as one channel (Fashion-MNIST is one channel already)')
     .option('--max-steps <n>', 'stop after this many SGD steps in total', parsePositiveInt)
+    .option('--checkpoint-every <n>', 'also write a checkpoint every n steps within an epoch', parsePositiveInt)
     .option('--time-limit <seconds>', 'stop training early enough to finish within this many seconds', parsePositiveNumber)
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .action(async (data: string | undefined, flags: TrainFlags, cmd: Command) => {
@@ -120,6 +121,7 @@ export function register(program: Command): void {
         if (flags.threads !== undefined) config.threads = flags.threads;
         if (flags.backend !== undefined) config.backend = flags.backend;
         if (flags.maxSteps !== undefined) config.maxSteps = flags.maxSteps;
+        if (flags.checkpointEvery !== undefined) config.checkpointEvery = flags.checkpointEvery;
         if (flags.timeLimit !== undefined) config.timeLimitS = flags.timeLimit;
         meta.config = config;
         trainer = new Trainer({ config, runDir, resume: checkpoint });
