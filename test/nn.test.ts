@@ -8,6 +8,7 @@ import { DataError } from '../src/errors.js';
 import { createModel } from '../src/models/index.js';
 import { Conv2d, Dropout, Linear, ReLU, Sequential } from '../src/nn/index.js';
 import { crossEntropy } from '../src/ops/index.js';
+import { SGD } from '../src/optim/index.js';
 import { Generator } from '../src/random.js';
 import { liveTensorCount, noGrad, Tensor, tidy } from '../src/tensor.js';
 
@@ -103,6 +104,20 @@ test('models reject inputs of the wrong size, naming the size they expect', () =
   const fitted = createModel('alexnet-v1', { numClasses: 2, inChannels: 1, inputSize: 224 });
   assert.deepEqual(fitted.outputShape([4, 1, 224, 224]), [4, 2]);
   assert.equal(fitted.stateDict().get('fc_layer.0.weight')!.shape[1], 256 * 5 * 5);
+});
+
+test('optimiser state made inside tidy() survives it', () => {
+  const model = new Sequential(new Linear(3, 2));
+  const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const x = Tensor.fromArray(new Float32Array(6).fill(1), [2, 3]);
+  for (let i = 0; i < 3; i++) {
+    tidy(() => {
+      crossEntropy(model.forward(x), [0, 1]).backward();
+      opt.step();
+      opt.zeroGrad();
+    });
+  }
+  assert.ok(opt.stateDict().buffers.every((b) => b !== null && !b.isDisposed));
 });
 
 test('tidy() frees everything a training step creates except what it returns', () => {

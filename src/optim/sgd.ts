@@ -3,7 +3,7 @@
 //   d = nesterov ? d + momentum·buf : buf;  p −= lr·d.
 // The update runs in the backend (one in-place kernel per parameter).
 import type { SgdParams } from '../backend/backend.js';
-import { shapeStr, Tensor } from '../tensor.js';
+import { keep, shapeStr, Tensor } from '../tensor.js';
 
 export interface SgdOptions {
   lr: number;
@@ -52,7 +52,8 @@ export class SGD {
       let buf = this.buffers[i];
       const first = this.momentum !== 0 && buf === null;
       if (first) {
-        buf = new Tensor(param.backend.full(param.shape, 0, param.dtype), param.shape, param.backend);
+        // Optimiser state outlives any tidy() scope the step runs in.
+        buf = keep(new Tensor(param.backend.full(param.shape, 0, param.dtype), param.shape, param.backend));
         this.buffers[i] = buf;
       }
       param.backend.sgdStep(param.storage, param.grad.storage, this.momentum !== 0 ? buf!.storage : null, param.size, p, first);
@@ -84,7 +85,7 @@ export class SGD {
       }
       const param = this.params[i];
       if (b.size !== param.size) throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeStr(b.shape)}, parameter has ${shapeStr(param.shape)}`);
-      this.buffers[i] = Tensor.fromArray(b.toArray(), param.shape, { backend: param.backend });
+      this.buffers[i] = keep(Tensor.fromArray(b.toArray(), param.shape, { backend: param.backend }));
     });
   }
 }
