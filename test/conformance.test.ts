@@ -5,7 +5,12 @@
 // bf16 rounds the inputs of convolutions and inner products to 8 significant bits (relative
 // error up to 2^-9 ≈ 2e-3 per operand); with f32 accumulation, outputs of layers with hundreds
 // of terms differ from f32 by about 1e-2 of their range, and errors compound over the eight
-// layers of the network, so bf16 is held to 3e-2 per op and 6e-2 for the whole network.
+// layers of the network, so bf16 is held to 3e-2 per op and 6e-2 for the network's output, loss
+// and the gradients of conv4, conv5 and the classifier (measured: at most 6e-3). The gradients
+// of conv1–conv3 reach them through LRN, two max pools and ReLUs whose decisions flip under
+// bf16 rounding in this 8–16-channel network (measured 0.08–0.26), so they are held to 0.35
+// here; test/native_bf16.test.ts checks them tightly against a reference that rounds the same
+// operands to bf16.
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Backend } from '../src/backend/backend.js';
@@ -28,13 +33,14 @@ const dir = new URL('./fixtures/golden/', import.meta.url.replace('/dist/test/',
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as T;
 
 /** The backends under test, with their tolerance for ops and for the whole network. */
-function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol: number }[] {
-  const out = [{ name: 'reference', be: referenceBackend() as Backend, opTol: 1e-4, netTol: 1e-4 }];
+interface Tolerance { net: number; early?: number }
+function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol: Tolerance }[] {
+  const out: { name: string; be: Backend; opTol: number; netTol: Tolerance }[] = [{ name: 'reference', be: referenceBackend(), opTol: 1e-4, netTol: { net: 1e-4 } }];
   const f32 = nativeBackend({ precision: 'f32' });
-  if (f32.backend) out.push({ name: 'native f32', be: f32.backend, opTol: 1e-4, netTol: 1e-4 });
+  if (f32.backend) out.push({ name: 'native f32', be: f32.backend, opTol: 1e-4, netTol: { net: 1e-4 } });
   else console.log(`# conformance: native backend not tested here: ${f32.reason}`);
   const bf16 = nativeBackend({ precision: 'bf16' });
-  if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16') out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: 6e-2 });
+  if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16') out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.35 } });
   return out;
 }
 
@@ -81,7 +87,7 @@ for (const { name: backendName, be, opTol, netTol } of backendsUnderTest()) {
   });
 }
 
-function miniNetwork(tensor: (a: Arr) => Tensor, tol: number): void {
+function miniNetwork(tensor: (a: Arr) => Tensor, tol: Tolerance): void {
   const c = load<{ input: Arr; labels: number[]; output: Arr; loss: number; state_dict: Record<string, Arr>; grads: Record<string, Arr> }>('mini_alexnet.json');
   const lrn = () => new LocalResponseNorm(5, 5e-4, 0.75, 2);
   const features = new Sequential(
@@ -94,9 +100,9 @@ function miniNetwork(tensor: (a: Arr) => Tensor, tol: number): void {
   const model = new AlexNet('alexnet', [['features', features], ['avgpool', new AdaptiveAvgPool2d(2)], ['classifier', classifier]], 2, [3, 67, 67], 5);
   model.loadStateDict(new Map(Object.entries(c.state_dict).map(([k, v]) => [k, tensor(v)])));
   const out = model.forward(tensor(c.input));
-  assertRelClose(out.toArray(), c.output.data, tol, 'mini AlexNet output');
+  assertRelClose(out.toArray(), c.output.data, tol.net, 'mini AlexNet output');
   const loss = ops.crossEntropy(out, c.labels);
-  assertRelClose([loss.item()], [c.loss], tol, 'mini AlexNet loss');
+  assertRelClose([loss.item()], [c.loss], tol.net, 'mini AlexNet loss');
   loss.backward();
-  for (const [name, p] of model.namedParameters()) assertRelClose(p.grad!.toArray(), c.grads[name].data, tol, `grad ${name}`);
+  for (const [name, p] of model.namedParameters()) assertRelClose(p.grad!.toArray(), c.grads[name].data, tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net, `grad ${name}`);
 }
