@@ -114,12 +114,12 @@ interface RecipeDefaults {
 export const FASHION_MNIST_QUICKSTART = {
   arch: 'alexnet-v1' as ArchName,
   inputSize: 65,
-  epochs: 4,
-  batchSize: 128,
-  lr: 0.01,
+  epochs: 3,
+  batchSize: 64,
+  lr: 0.02,
   momentum: 0.9,
   weightDecay: 5e-4,
-  stepSize: 3,
+  stepSize: 2,
   /** Seconds: training stops early enough for evaluation and the final files to fit in 10 minutes. */
   timeLimitS: 570,
 };
@@ -203,7 +203,8 @@ export function resolveConfig(
     seed: choices.seed ?? 0,
     maxSteps: choices.maxSteps ?? null,
     checkpointEvery: choices.checkpointEvery ?? null,
-    timeLimitS: choices.timeLimit ?? d.timeLimitS,
+    // The quick start's budget applies to its own defaults; a chosen --epochs runs them all.
+    timeLimitS: choices.timeLimit ?? (choices.epochs === undefined ? d.timeLimitS : null),
     strict: choices.strict ?? false,
     freeze,
     pretrained: choices.pretrained ?? null,

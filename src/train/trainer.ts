@@ -5,7 +5,7 @@
 // momentum buffers, the schedule and every random stream are restored (on the reference backend
 // the losses are bit for bit those of an uninterrupted run).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { getBackend, setBackend } from '../backend/registry.js';
 import {
   DataLoader, T, meanImageCached, type Dataset, type MeanImage,
@@ -75,6 +75,12 @@ export interface Summary {
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** 'bf16' only where the native backend really computes in bf16 (it falls back to f32 elsewhere). */
+function effectivePrecision(): 'f32' | 'bf16' {
+  const be = getBackend() as { name: string; precision?: string };
+  return be.name === 'native' && be.precision === 'bf16' ? 'bf16' : 'f32';
+}
+
 export class Trainer {
   readonly config: TrainConfig;
   readonly runDir: string;
@@ -91,7 +97,8 @@ export class Trainer {
   private meanImage: MeanImage | null = null;
   private state!: Omit<CheckpointMeta, 'kind' | 'config' | 'model' | 'optimizer' | 'scheduler' | 'rng'>;
   private stopSignal: string | null = null;
-  private sessionStart = performance.now();
+  /** performance.now() counts from process start, so the run's wall time includes start-up. */
+  private sessionStart = 0;
   private elapsedBefore = 0;
 
   constructor(private readonly opts: TrainerOptions) {
@@ -294,7 +301,7 @@ export class Trainer {
   private describeStart(): void {
     const c = this.config;
     const be = getBackend();
-    const precision = be.name === 'native' ? c.precision : 'f32';
+    const precision = effectivePrecision();
     const native = c.arch === 'alexnet' ? 224 : 227;
     const fc6 = c.arch !== 'alexnet' && c.inputSize !== native ? ', FC6 sized for it' : '';
     const sizeNote = c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
@@ -322,7 +329,9 @@ export class Trainer {
       const acc = this.state.epochAccum;
       const bar = new EpochProgress(label, total, this.state.batch, this.out);
       let limitReason: string | null = null;
-      const reserve = (): number => evalSeconds + 15;
+      // Time kept for evaluation and the final files: the last evaluation's duration, or before
+      // the first one an estimate (a forward pass costs about a third of a training step).
+      const reserve = (): number => 15 + (evalSeconds || this.data.val.length / (3 * Math.max(acc.seen / Math.max(acc.trainS, 1e-9), 1)));
       this.model.train();
       let tBatch = performance.now();
       try {
@@ -448,13 +457,17 @@ export class Trainer {
       val_top5: last?.val_top5 ?? null,
       wall_s: Math.round(this.elapsed() * 10) / 10,
       img_per_s: Math.round((this.state.trainImages / Math.max(this.state.trainS, 1e-9)) * 10) / 10,
-      precision: be.name === 'native' ? c.precision : 'f32',
+      precision: effectivePrecision(),
       backend: be.name,
     };
     writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (c.showPredictions > 0) await this.printPredictions(this.data.val, c.showPredictions);
     const acc = last?.val_top1 ?? 0;
     this.say(`done in ${formatDuration(summary.wall_s)}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}, validation top-1 accuracy ${(100 * acc).toFixed(2)}%, top-5 ${(100 * (last?.val_top5 ?? 0)).toFixed(2)}%, ${summary.img_per_s} img/s (${summary.backend}, ${summary.precision})`);
+    if (c.recipe === 'fashion-mnist') {
+      const met = acc >= 0.9 && summary.wall_s <= 600;
+      this.say(`quick start target (≥ 90% test accuracy within 10 minutes): ${met ? 'met' : 'not met'} — ${(100 * acc).toFixed(2)}% in ${formatDuration(summary.wall_s)}`);
+    }
     this.say(`weights: ${weightsPath} (+ model.json); metrics: ${this.log.jsonlPath}; plots: loss.png error.png lr.png conv1_filters.png`);
   }
 
@@ -475,7 +488,7 @@ export class Trainer {
           const name = (k: number): string => c.classes[k] ?? String(k);
           const mark = top[0] === b.y[i] ? 'ok   ' : 'wrong';
           const guesses = top.map((k) => `${name(k)} ${(100 * probs[i * nc + k]).toFixed(1)}%`).join(', ');
-          this.say(`  ${mark} ${val.sourceOf(b.indices[i])}: true ${name(b.y[i])}; predicted ${guesses}`);
+          this.say(`  ${mark} ${basename(val.sourceOf(b.indices[i]))}: true ${name(b.y[i])}; predicted ${guesses}`);
         }
         break;
       }
