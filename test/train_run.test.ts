@@ -137,7 +137,7 @@ test('a NaN loss stops the run with a message and keeps the last good checkpoint
 test('train usage and data errors are one line with exit 2 / 1', () => {
   const cases: [string[], number, RegExp][] = [
     [['train', '--dataset', 'cifar10'], 2, /unknown dataset 'cifar10'/],
-    [['train', '--dataset', `fashion-mnist=${data}`, '--schedule', 'cosine'], 2, /expected one of step, plateau, none/],
+    [['train', '--dataset', `fashion-mnist=${data}`, '--schedule', 'cosine'], 2, /expected one of step, plateau, linear, none/],
     [['train', '--dataset', `fashion-mnist=${data}`, '--freeze', 'features'], 2, /--freeze features needs --pretrained/],
     [['train', '--dataset', 'fashion-mnist=/nonexistent'], 1, /\/nonexistent\/train-images-idx3-ubyte\.gz: cannot read/],
     [['train', '--resume', '/nonexistent/run'], 1, /--resume: \/nonexistent\/run does not exist/],

@@ -307,7 +307,7 @@ export class Trainer {
     const sizeNote = c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
     this.say(`${c.arch}: ${c.inChannels} input channel${c.inChannels > 1 ? 's' : ''}, ${c.numClasses} classes, input ${c.inChannels}×${c.inputSize}×${c.inputSize}${sizeNote}; ${this.model.parameterCount().toLocaleString('en-US')} parameters`);
     this.say(`data: ${this.data.name}: ${this.data.train.length} training / ${this.data.val.length} validation images; recipe ${c.recipe}`);
-    this.say(`SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`);
+    this.say(`SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`);
     this.say(`run directory: ${this.runDir}`);
   }
 
@@ -338,6 +338,8 @@ export class Trainer {
         if (c.maxSteps !== null && this.state.step >= c.maxSteps) limitReason = `--max-steps ${c.maxSteps} reached`;
         else if (this.state.batch < total) {
           for await (const b of this.trainLoader.iterate(epoch, this.state.batch)) {
+            // Linear decay to zero over the planned steps (a function of the step: resumes exactly).
+            if (c.schedule === 'linear') this.sgd.lr = c.lr * Math.max(0, 1 - this.state.step / (c.epochs * total));
             const { loss, correct } = this.trainStep(b.x, b.shape, b.y);
             const now = performance.now();
             const dt = (now - tBatch) / 1000;

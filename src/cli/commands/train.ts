@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { DataError, UsageError } from '../../errors.js';
+import { nativeInfo } from '../../backend/native/index.js';
 import type { ArchName } from '../../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { resolveConfig, type TrainChoices, type TrainConfig } from '../../train/config.js';
@@ -84,7 +85,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'learning rate', parsePositiveNumber)
     .option('--momentum <x>', 'SGD momentum', parseNonNegativeNumber)
     .option('--weight-decay <x>', 'L2 weight decay', parseNonNegativeNumber)
-    .option('--schedule <kind>', 'step | plateau | none', parseChoice(['step', 'plateau', 'none'] as const))
+    .option('--schedule <kind>', 'step | plateau | linear (to 0 over the run, per step) | none', parseChoice(['step', 'plateau', 'linear', 'none'] as const))
     .option('--step-size <n>', 'epochs between learning-rate decays (step schedule)', parsePositiveInt)
     .option('--patience <n>', 'epochs without improvement before ÷10 (plateau schedule)', parsePositiveInt)
     .option('--recipe <name>', 'paper | torchvision (DESIGN §3)', parseChoice(['paper', 'torchvision'] as const))
@@ -129,7 +130,8 @@ export function register(program: Command): void {
         const spec = resolveDataSpec({ data, train: flags.train, val: flags.val, dataset: flags.dataset ?? (data || flags.train ? undefined : 'fashion-mnist') });
         const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : flags.grayscale ?? false;
         const runData = openRunData(spec, grayscale ? 1 : 3, flags.strict ?? false);
-        const base = resolveConfig({ ...flags, grayscale }, spec, runData.classes);
+        const native = (flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native')) === 'native';
+        const base = resolveConfig({ ...flags, grayscale }, spec, runData.classes, { bf16: native && nativeInfo()?.bf16 === true });
         const meanImageFile = base.recipe === 'paper' ? 'mean_image.npy' : null;
         const meanShape: [number, number, number] | undefined = meanImageFile ? [base.inChannels, 256, 256] : undefined;
         const { train, eval: evalT } = recipeTransforms(base.recipe, {
