@@ -55,24 +55,25 @@ std::string keyOf(const char *kind, const Geom &g, bool bf16, bool bias, bool re
 }
 
 /**
- * Winograd F(4x4, 3x3) for the forward pass of f32 3x3 stride-1 ungrouped convolutions, opt-in
- * with ALEXNET_CONV_WINOGRAD=1. On this AVX-512 CPU it ran conv3-5 of AlexNet (batch 64) in about
- * half the time of the direct kernels (bench notes, 2 threads), and forward activations stayed
- * within 1e-6 of the reference; but in training on alexnet-v1's parity data (test/parity) the
- * weight gradients came out 1e-2 to 2e-2 off PyTorch's, against 1e-6 with the direct algorithm,
- * and the cause is not understood yet. So the default is the direct algorithm everywhere, and
- * backward passes never use Winograd.
+ * Winograd F(4x4, 3x3) for the forward pass of f32 3x3 stride-1 ungrouped convolutions. On this
+ * AVX-512 CPU it ran conv3-5 of AlexNet (batch 64) in about half the time of the direct kernels
+ * (bench notes, 2 threads), with forward activations within 1e-6 of the direct algorithm. It is
+ * used for inference (the caller says no backward follows) and, with ALEXNET_CONV_WINOGRAD=1, in
+ * training too. Not by default in training: its different rounding flips max-pool near-ties
+ * (values equal to 1e-7), which moves whole gradient entries, so training would no longer follow
+ * PyTorch's (direct) numbers step for step. Backward passes never use Winograd.
  */
-bool winogradCandidate(const Geom &g, bool bf16) {
-  static const bool enabled = std::getenv("ALEXNET_CONV_WINOGRAD") != nullptr;
-  return enabled && !bf16 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.groups == 1;
+bool winogradCandidate(const Geom &g, bool bf16, bool inference) {
+  static const bool always = std::getenv("ALEXNET_CONV_WINOGRAD") != nullptr;
+  static const bool never = std::getenv("ALEXNET_CONV_DIRECT") != nullptr;
+  return (inference || always) && !never && !bf16 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.groups == 1;
 }
 
 /** Builds with Winograd when it is a candidate and supported, else with the direct algorithm. */
 template <class Pd>
 Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<Pd(const ConvShape &, bool)> &make,
-                     bool forward) {
-  if (forward && winogradCandidate(g, bf16)) {
+                     bool forward, bool inference = false) {
+  if (forward && winogradCandidate(g, bf16, inference)) {
     s.alg = dnnl::algorithm::convolution_winograd;
     Pd pd = make(s, true);
     if (pd) return pd;
@@ -81,12 +82,13 @@ Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<
   return make(s, false);
 }
 
-auto &forwardPd(const Geom &g, bool bf16, bool bias, bool relu) {
-  return cached(gFwd, keyOf("f", g, bf16, bias, relu),
+auto &forwardPd(const Geom &g, bool bf16, bool bias, bool relu, bool inference = false) {
+  return cached(gFwd, keyOf(inference ? "fi" : "f", g, bf16, bias, relu),
                 std::function<dnnl::convolution_forward::primitive_desc()>([&] {
                   return withBestAlgorithm<dnnl::convolution_forward::primitive_desc>(
                       g, bf16, shapeOf(g, bf16, bias),
-                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); }, true);
+                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); }, true,
+                      inference);
                 }));
 }
 
@@ -104,7 +106,8 @@ Napi::Value conv2d(const Napi::CallbackInfo &info) {
   Geom g = readGeom(info[3]);
   bool relu = info[4].ToBoolean();
   bool bf16 = info[5].ToBoolean();
-  auto &c = forwardPd(g, bf16, b != nullptr, relu);
+  bool inference = info.Length() > 6 && info[6].ToBoolean();
+  auto &c = forwardPd(g, bf16, b != nullptr, relu, inference);
   md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
   MemPtr xs = inLayout(*x, srcMd, true);
   MemPtr ws = weightsIn(*w, g, wMd);

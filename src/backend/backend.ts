@@ -107,8 +107,12 @@ export interface Backend {
   reluBackward(gy: Storage, y: Storage, shape: Shape): Storage;
 
   // ---- convolution (weights [oc, c/groups, kh, kw], optional bias [oc]) ---------------
-  /** y = conv(x, w) + b, then ReLU when `relu` is set (fused). */
-  conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean): Storage;
+  /**
+   * y = conv(x, w) + b, then ReLU when `relu` is set (fused). `training` (default true) says a
+   * backward pass may follow; when false (inference) a backend may pick a faster algorithm whose
+   * rounding differs slightly (Winograd for 3×3 convolutions).
+   */
+  conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean, training?: boolean): Storage;
   conv2dBackwardData(gy: Storage, w: Storage, g: ConvGeometry): Storage;
   conv2dBackwardWeights(gy: Storage, x: Storage, g: ConvGeometry, withBias: boolean): { gw: Storage; gb: Storage | null };
 

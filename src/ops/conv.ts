@@ -3,7 +3,7 @@
 // input gradient is never computed in training).
 import type { Storage } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
-import { makeResult, shapeStr, type Tensor } from '../tensor.js';
+import { isGradEnabled, makeResult, shapeStr, type Tensor } from '../tensor.js';
 import { backendOf } from './util.js';
 
 export interface Conv2dOptions {
@@ -21,7 +21,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
     throw new Error(`conv2d: bias ${shapeStr(bias.shape)} does not match ${g.oc} output channels`);
   }
   const relu = opts.relu ?? false;
-  const y = backend.conv2d(x.storage, weight.storage, bias ? bias.storage : null, g, relu);
+  const training = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
+  const y = backend.conv2d(x.storage, weight.storage, bias ? bias.storage : null, g, relu, training);
   const yShape = [g.n, g.oc, g.oh, g.ow];
   const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
     name: relu ? 'conv2d_relu' : 'conv2d',

@@ -41,7 +41,8 @@ export interface NativeAddon {
   addBias(x: Handle, b: Handle): Handle;
   dropout(x: Handle, p: number, seed: number): [Handle, Handle];
 
-  conv2d(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean): Handle;
+  /** `winograd`: inference only — the forward pass may use Winograd for f32 3×3 stride-1 convolutions. */
+  conv2d(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean, winograd: boolean): Handle;
   conv2dBackwardData(gy: Handle, w: Handle, g: number[], bf16: boolean): Handle;
   conv2dBackwardWeights(gy: Handle, x: Handle, g: number[], withBias: boolean, bf16: boolean): [Handle, Handle | null];
   maxPool2d(x: Handle, g: number[], training: boolean): [Handle, Handle | null];

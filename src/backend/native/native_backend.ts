@@ -222,14 +222,14 @@ export class NativeBackend implements Backend {
     return { x: g.n * g.c * g.h * g.w, w: g.oc * (g.c / g.groups) * g.kh * g.kw, y: g.n * g.oc * g.oh * g.ow };
   }
 
-  conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean): Storage {
+  conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean, training = true): Storage {
     if (this.isF64(x, w, b)) {
       return this.f64(this.reference.conv2d(this.ref(x, 'conv2d input'), this.ref(w, 'conv2d weight'), this.refOrNull(b, 'conv2d bias'), g, relu));
     }
     const s = this.convSizes(g);
     const bh = b ? this.h(b, `conv2d bias [${g.oc}]`, g.oc) : null;
     const y = this.addon.conv2d(this.h(x, 'conv2d input', s.x), this.h(w, 'conv2d weight', s.w), bh, convArray(g), relu,
-      this.bf16() && this.table.conv(g, 'forward'));
+      this.bf16() && this.table.conv(g, 'forward'), !training);
     return this.wrap(y, s.y);
   }
 
