@@ -4,7 +4,7 @@
 import type { Storage } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
 import { isGradEnabled, makeResult, shapeStr, type Tensor } from '../tensor.js';
-import { backendOf } from './util.js';
+import { backendOf, weightLayerBackward } from './util.js';
 
 export interface Conv2dOptions {
   stride?: number | Pair;
@@ -27,19 +27,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
     name: relu ? 'conv2d_relu' : 'conv2d',
     inputs: [x, weight, bias],
-    backward(gyIn: Storage) {
-      const gy = relu ? backend.reluBackward(gyIn, out.storage, yShape) : gyIn;
-      const gx = x.requiresGrad ? backend.conv2dBackwardData(gy, weight.storage, g) : null;
-      let gw: Storage | null = null;
-      let gb: Storage | null = null;
-      if (weight.requiresGrad || (bias && bias.requiresGrad)) {
-        const r = backend.conv2dBackwardWeights(gy, x.storage, g, bias !== null);
-        gw = r.gw;
-        gb = r.gb;
-      }
-      if (relu) backend.dispose(gy);
-      return [gx, gw, gb];
-    },
+    backward: (gy: Storage) => weightLayerBackward(backend, gy, out, relu, x, weight, bias,
+      (d) => backend.conv2dBackwardData(d, weight.storage, g),
+      (d) => backend.conv2dBackwardWeights(d, x.storage, g, bias !== null)),
     release() {},
   }));
   return out;

@@ -1,7 +1,7 @@
 // linear: x [M, K] · weightᵀ (weight [N, K]) + bias [N] → y [M, N], optional fused ReLU.
 import type { LinearGeometry, Storage } from '../backend/backend.js';
 import { makeResult, shapeStr, type Tensor } from '../tensor.js';
-import { backendOf } from './util.js';
+import { backendOf, weightLayerBackward } from './util.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
   const backend = backendOf('linear', x, weight, bias);
@@ -19,19 +19,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { r
   const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
     name: relu ? 'linear_relu' : 'linear',
     inputs: [x, weight, bias],
-    backward(gyIn: Storage) {
-      const gy = relu ? backend.reluBackward(gyIn, out.storage, yShape) : gyIn;
-      const gx = x.requiresGrad ? backend.linearBackwardData(gy, weight.storage, g) : null;
-      let gw: Storage | null = null;
-      let gb: Storage | null = null;
-      if (weight.requiresGrad || (bias && bias.requiresGrad)) {
-        const r = backend.linearBackwardWeights(gy, x.storage, g, bias !== null);
-        gw = r.gw;
-        gb = r.gb;
-      }
-      if (relu) backend.dispose(gy);
-      return [gx, gw, gb];
-    },
+    backward: (gy: Storage) => weightLayerBackward(backend, gy, out, relu, x, weight, bias,
+      (d) => backend.linearBackwardData(d, weight.storage, g),
+      (d) => backend.linearBackwardWeights(d, x.storage, g, bias !== null)),
     release() {},
   }));
   return out;

@@ -1,5 +1,5 @@
 // Small checks shared by the ops: one backend per op, matching shapes, float dtypes agree.
-import type { Backend } from '../backend/backend.js';
+import type { Backend, Shape, Storage } from '../backend/backend.js';
 import { shapeStr, type Tensor } from '../tensor.js';
 
 /** The backend all given tensors live on; throws when they differ. */
@@ -19,4 +19,20 @@ export function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
   }
+}
+
+/**
+ * Backward of a weight layer with optional fused ReLU, y = relu?(layer(x, w, b)): masks gy with
+ * the ReLU, then computes only the gradients that some input needs.
+ */
+export function weightLayerBackward(
+  backend: Backend, gyIn: Storage, y: Tensor, relu: boolean, x: Tensor, weight: Tensor, bias: Tensor | null,
+  data: (gy: Storage) => Storage, weights: (gy: Storage) => { gw: Storage; gb: Storage | null },
+): (Storage | null)[] {
+  const yShape: Shape = y.shape;
+  const gy = relu ? backend.reluBackward(gyIn, y.storage, yShape) : gyIn;
+  const gx = x.requiresGrad ? data(gy) : null;
+  const r = weight.requiresGrad || bias?.requiresGrad ? weights(gy) : { gw: null, gb: null };
+  if (relu) backend.dispose(gy);
+  return [gx, r.gw, r.gb];
 }
