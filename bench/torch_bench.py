@@ -7,32 +7,13 @@ import statistics
 import sys
 import time
 
+import os
+
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
-
-class AlexNetV1(nn.Module):
-    """The paper's widths in one tower (DESIGN.md §2, alexnet-v1)."""
-
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
-        self.fc_layer = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
-            nn.Linear(4096, num_classes))
-
-    def forward(self, x):
-        x = self.conv(x)
-        x = x.view(x.size(0), -1)
-        return self.fc_layer(x)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'scripts'))
+from torch_models import build  # noqa: E402  (the three AlexNets, as the library defines them)
 
 
 def main():
@@ -40,12 +21,9 @@ def main():
     batch, threads, warmup, iters = int(batch), int(threads), int(warmup), int(iters)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    if arch == 'alexnet':
-        model, size = torchvision.models.alexnet(), 224
-    elif arch == 'alexnet-v1':
-        model, size = AlexNetV1(), 227
-    else:
+    if arch not in ('alexnet', 'alexnet-v1', 'alexnet-2012'):
         raise SystemExit(f'torch_bench: unsupported arch {arch}')
+    model, size = build(arch), (224 if arch == 'alexnet' else 227)
     bf16 = precision == 'bf16'
     x = torch.randn(batch, 3, size, size)
     y = torch.randint(0, 1000, (batch,))

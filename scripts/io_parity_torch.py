@@ -18,56 +18,15 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 
-
-class AlexNetV1(nn.Module):
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
-        self.fc_layer = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
-            nn.Linear(4096, num_classes))
-
-    def forward(self, x):
-        x = self.conv(x)
-        x = x.view(x.size(0), -1)
-        return self.fc_layer(x)
-
-
-class AlexNet2012(nn.Module):
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        lrn = lambda: nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
-        self.classifier = nn.Sequential(
-            nn.Linear(9216, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(4096, num_classes))
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(self.features(x), 1))
+sys.path.insert(0, os.path.dirname(__file__))
+from torch_models import build as build_model  # noqa: E402  (the three AlexNets)
 
 
 def build(arch):
-    if arch == 'alexnet':
-        import torchvision
-        return torchvision.models.alexnet(), 224
-    if arch == 'alexnet-v1':
-        return AlexNetV1(), 227
-    if arch == 'alexnet-2012':
-        return AlexNet2012(), 227
-    raise SystemExit('unknown arch ' + arch)
+    if arch not in ('alexnet', 'alexnet-v1', 'alexnet-2012'):
+        raise SystemExit('unknown arch ' + arch)
+    return build_model(arch), (224 if arch == 'alexnet' else 227)
 
 
 def make(out, arch):
@@ -85,7 +44,7 @@ def make(out, arch):
         np.save(os.path.join(out, 'y.npy'), model(x).numpy())
     labels = torch.tensor([3, 917])
     np.save(os.path.join(out, 'labels.npy'), labels.numpy())
-    loss = nn.functional.cross_entropy(model(x), labels)
+    loss = torch.nn.functional.cross_entropy(model(x), labels)
     loss.backward()
     torch.save({k: p.grad for k, p in model.named_parameters()}, os.path.join(out, 'grads.pth'))
     model.zero_grad()
@@ -97,7 +56,7 @@ def make(out, arch):
     losses = []
     for i in range(10):
         opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(steps_x[i]), steps_y[i])
+        loss = torch.nn.functional.cross_entropy(model(steps_x[i]), steps_y[i])
         loss.backward()
         opt.step()
         losses.append(loss.item())
