@@ -410,7 +410,7 @@ export class Trainer {
       if (isBest) this.store.markLastAsBest();
       this.log.append(record);
       this.log.writeCsv();
-      this.say(`${label}: train loss ${record.train_loss.toFixed(4)}, train top-1 ${(100 * record.train_top1).toFixed(2)}% | val loss ${res.loss.toFixed(4)}, top-1 error ${(100 * (1 - res.top1)).toFixed(2)}%, top-5 error ${(100 * (1 - res.top5)).toFixed(2)}% | lr ${record.lr} | ${formatDuration(record.epoch_s)} (${record.img_per_s.toFixed(0)} img/s)${isBest ? ' | best' : ''}`);
+      this.say(`${label}: train loss ${record.train_loss.toFixed(4)}, train top-1 ${(100 * record.train_top1).toFixed(2)}% | val loss ${res.loss.toFixed(4)}, top-1 error ${(100 * (1 - res.top1)).toFixed(2)}%, top-5 error ${(100 * (1 - res.top5)).toFixed(2)}% | lr ${Number(record.lr.toPrecision(4))} | ${formatDuration(record.epoch_s)} (${record.img_per_s.toFixed(0)} img/s)${isBest ? ' | best' : ''}`);
       await this.writePlots();
       if (limitReason) {
         this.say(`stopping: ${this.state.stoppedEarly}`);
