@@ -118,9 +118,7 @@ Napi::Value conv2d(const Napi::CallbackInfo &info) {
   }
   BufPtr y = newBuf(dstMd);
   args.push_back({DNNL_ARG_DST, dstMd, y->mem});
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), y);
 }
 
@@ -146,9 +144,7 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
   MemPtr ws = weightsIn(*w, g, wMd);
   BufPtr dx = newBuf(dxMd);
   std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), dx);
 }
 
@@ -180,9 +176,7 @@ Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
     gb = newBuf(plainDesc({g.oc}));
     args.push_back({DNNL_ARG_DIFF_BIAS, gb->md, gb->mem});
   }
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   // Weight gradients go back plain [oc, c/g, kh, kw] (the optimiser works on plain weights).
   md_t plainView = plainDesc(weightDims(g));
   MemPtr dw = dwRaw;

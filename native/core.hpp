@@ -99,6 +99,13 @@ struct Arg {
 };
 void execPrimitive(const dnnl::primitive &p, const std::vector<Arg> &args, const md_t &scratchpad);
 
+/** Queues a cached primitive (anything with `.prim` and `.pd`) with its arguments and scratchpad. */
+template <class Cached> void submitPrimitive(const Cached &c, std::vector<Arg> args) {
+  dnnl::primitive prim = c.prim;
+  md_t scratch = c.pd.scratchpad_desc();
+  submit([prim, args = std::move(args), scratch] { execPrimitive(prim, args, scratch); });
+}
+
 // ---- layout conversion ------------------------------------------------------------------------------
 
 /**

@@ -27,9 +27,7 @@ Napi::Value relu(const Napi::CallbackInfo &info) {
   auto &c = reluForwardPd(x->md);
   BufPtr y = newBuf(x->md);
   std::vector<Arg> args = {{DNNL_ARG_SRC, x->md, x->mem}, {DNNL_ARG_DST, y->md, y->mem}};
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), y);
 }
 
@@ -45,9 +43,7 @@ Napi::Value reluBackward(const Napi::CallbackInfo &info) {
   MemPtr dy = inLayout(*gy, md, false);
   BufPtr dx = newBuf(md);
   std::vector<Arg> args = {{DNNL_ARG_DST, md, y->mem}, {DNNL_ARG_DIFF_DST, md, dy}, {DNNL_ARG_DIFF_SRC, md, dx->mem}};
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), dx);
 }
 

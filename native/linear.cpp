@@ -62,9 +62,7 @@ Napi::Value linear(const Napi::CallbackInfo &info) {
   }
   BufPtr y = newBuf(dstMd);
   args.push_back({DNNL_ARG_DST, dstMd, y->mem});
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), y);
 }
 
@@ -85,9 +83,7 @@ Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
   MemPtr ws = weightsIn(*w, wMd);
   BufPtr dx = newBuf(dxMd);
   std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), dx);
 }
 
@@ -120,9 +116,7 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
     gb = newBuf(plainDesc({g[2]}));
     args.push_back({DNNL_ARG_DIFF_BIAS, gb->md, gb->mem});
   }
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   md_t plain = plainDesc({g[2], g[1]});
   MemPtr dw = dwRaw;
   if (!(dwMd == plain)) {

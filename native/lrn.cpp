@@ -47,9 +47,7 @@ LrnOut runForward(Buf &x, const LrnShape &s, bool training) {
     out.ws = newBuf(wsMd);
     if (wsMd.get_size() > 0) args.push_back({DNNL_ARG_WORKSPACE, wsMd, out.ws->mem});
   }
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return out;
 }
 
@@ -79,9 +77,7 @@ Napi::Value lrnBackward(const Napi::CallbackInfo &info) {
   BufPtr dx = newBuf(dxMd);
   std::vector<Arg> args = {{DNNL_ARG_SRC, x->md, x->mem}, {DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
   if (wsMd.get_size() > 0) args.push_back({DNNL_ARG_WORKSPACE, wsMd, ws->mem});
-  auto prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args, scratch] { execPrimitive(prim, args, scratch); });
+  submitPrimitive(c, std::move(args));
   return wrap(info.Env(), dx);
 }
 
