@@ -79,6 +79,20 @@ test("PyTorch's default init: U(±1/√fan_in) for weight and bias", () => {
   assert.ok(Math.max(...conv.weight.toArray().map(Math.abs)) > bound * 0.9);
 });
 
+test('Xavier init (d2l): weights U(±√(6/(fan_in+fan_out))) with fans as PyTorch counts them, biases kept', () => {
+  const m = createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, init: 'xavier', rng: new Generator(5) });
+  const sd = m.stateDict();
+  // conv2: [256, 96, 5, 5] -> fan_in 96·25, fan_out 256·25; FC8: [10, 4096].
+  for (const [key, fanIn, fanOut] of [['conv.3.weight', 96 * 25, 256 * 25], ['fc_layer.6.weight', 4096, 10]] as const) {
+    const bound = Math.sqrt(6 / (fanIn + fanOut));
+    const w = sd.get(key)!.toArray();
+    assert.ok(w.every((x) => Math.abs(x) <= bound), key);
+    assert.ok(Array.from(w).reduce((m, x) => Math.max(m, Math.abs(x)), 0) > bound * 0.95, key);
+  }
+  // Biases stay PyTorch's U(±1/√fan_in).
+  assert.ok(sd.get('fc_layer.6.bias')!.toArray().every((x) => Math.abs(x) <= 1 / Math.sqrt(4096)));
+});
+
 test("the paper's init: N(0, 0.01) weights, biases 1 in conv2, conv4, conv5, FC6, FC7", () => {
   const m = createModel('alexnet-2012', { numClasses: 10, init: 'paper', rng: new Generator(3) });
   const sd = m.stateDict();

@@ -8,7 +8,7 @@ import { Linear } from '../nn/linear.js';
 import { LocalResponseNorm } from '../nn/lrn.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pool.js';
 import { Sequential } from '../nn/sequential.js';
-import { AlexNet, featureSize, paperInit, type ArchName, type ModelOptions } from './alexnet_base.js';
+import { AlexNet, featureSize, paperInit, xavierInit, type ArchName, type ModelOptions } from './alexnet_base.js';
 
 export const ARCHS: readonly ArchName[] = ['alexnet', 'alexnet-v1', 'alexnet-2012'];
 
@@ -82,5 +82,6 @@ export function createModel(arch: ArchName, opts: ModelOptions = {}): AlexNet {
   if (!Number.isInteger(o.inChannels) || o.inChannels < 1) throw new Error(`inChannels must be a positive integer, got ${o.inChannels}`);
   const model = arch === 'alexnet' ? torchvisionAlexNet(o) : arch === 'alexnet-v1' ? alexNetV1(o) : alexNet2012(o);
   if (o.init === 'paper') paperInit(model, o.rng);
+  if (o.init === 'xavier') xavierInit(model, o.rng);
   return model;
 }

@@ -3,7 +3,7 @@
 // module appears in the state dict or the summary). Checks the input against what FC6 expects.
 import type { Shape } from '../backend/backend.js';
 import { Conv2d } from '../nn/conv.js';
-import { constant_, normal_ } from '../nn/init.js';
+import { constant_, normal_, xavierUniform_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
@@ -12,14 +12,17 @@ import type { Generator } from '../random.js';
 import { shapeStr, sizeOf, type Tensor } from '../tensor.js';
 
 export type ArchName = 'alexnet' | 'alexnet-v1' | 'alexnet-2012';
-export type InitScheme = 'pytorch' | 'paper';
+export type InitScheme = 'pytorch' | 'paper' | 'xavier';
 
 export interface ModelOptions {
   numClasses?: number;
   inChannels?: number;
   /** Dropout probability before/after the hidden FC layers (0.5 by default). */
   dropout?: number;
-  /** 'pytorch' (default: kaiming-uniform as nn.Conv2d/nn.Linear do) or 'paper' (N(0, 0.01), biases 1 in conv2/4/5 and FC6/7). */
+  /**
+   * 'pytorch' (default: kaiming-uniform as nn.Conv2d/nn.Linear do), 'paper' (N(0, 0.01), biases 1
+   * in conv2/4/5 and FC6/7) or 'xavier' (Xavier-uniform weights, PyTorch's biases: the d2l textbook's).
+   */
   init?: InitScheme;
   /** Input height = width. For alexnet-v1/-2012 FC6's width is derived from it (default 227). */
   inputSize?: number;
@@ -103,6 +106,13 @@ export function paperInit(model: AlexNet, rng?: Generator): void {
   for (const m of layers) {
     normal_(m.weight, 0, 0.01, rng);
     if (m.bias) constant_(m.bias, onesBias.has(m) ? 1 : 0);
+  }
+}
+
+/** Re-draws every conv and linear weight Xavier-uniform (biases keep PyTorch's default), as d2l's `init_weights` does. */
+export function xavierInit(model: AlexNet, rng?: Generator): void {
+  for (const m of model.stages()) {
+    if (m instanceof Conv2d || m instanceof Linear) xavierUniform_(m.weight, rng);
   }
 }
 

@@ -1,5 +1,5 @@
 // Weight initialisation: PyTorch's defaults for Conv2d/Linear (kaiming-uniform with a = √5, so
-// bound = 1/√fan_in, and the same bound for the bias) and the paper's N(0, 0.01).
+// bound = 1/√fan_in, and the same bound for the bias), Xavier/Glorot uniform and the paper's N(0, 0.01).
 import { defaultGenerator, type Generator } from '../random.js';
 import { noGrad, Tensor } from '../tensor.js';
 
@@ -28,4 +28,14 @@ export function pytorchDefaultInit(weight: Tensor, bias: Tensor | null, fanIn: n
   // kaiming_uniform_(a=√5): gain = √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√fan_in.
   uniform_(weight, bound, rng);
   if (bias) uniform_(bias, bound, rng);
+}
+
+/**
+ * torch.nn.init.xavier_uniform_: U(±√(6 / (fan_in + fan_out))), with PyTorch's fans for a weight
+ * [out, in/groups, kh, kw] (or [out, in]): fan_in = in/groups·kh·kw, fan_out = out·kh·kw.
+ */
+export function xavierUniform_(weight: Tensor, rng: Generator = defaultGenerator): void {
+  const [out, inPerGroup, ...kernel] = weight.shape;
+  const receptive = kernel.reduce((a, b) => a * b, 1);
+  uniform_(weight, Math.sqrt(6 / (inPerGroup * receptive + out * receptive)), rng);
 }

@@ -150,10 +150,11 @@ export const RECIPES: Record<Recipe, RecipeDefaults> = {
     schedule: FASHION_MNIST_QUICKSTART.schedule, stepSize: FASHION_MNIST_QUICKSTART.stepSize, gamma: 0.1, patience: 2, init: 'pytorch', inChannels: 1,
     inputSize: (a) => (a === 'alexnet' ? 63 : 65), tenCrop: false, timeLimitS: FASHION_MNIST_QUICKSTART.timeLimitS, showPredictions: 8,
   },
-  // Dive into Deep Learning §8.1: alexnet-v1 layers, 1 channel, 10 classes, 224 input, SGD lr 0.01, batch 128, 10 epochs.
+  // Dive into Deep Learning §8.1: alexnet-v1 layers, 1 channel, 10 classes, 224 input, plain SGD
+  // lr 0.01, batch 128, 10 epochs, Xavier-uniform weights (its train_ch6's init_weights).
   d2l: {
     arch: 'alexnet-v1', epochs: 10, batchSize: 128, lr: 0.01, momentum: 0, weightDecay: 0,
-    schedule: 'none', stepSize: 30, gamma: 0.1, patience: 4, init: 'pytorch', inChannels: 1,
+    schedule: 'none', stepSize: 30, gamma: 0.1, patience: 4, init: 'xavier', inChannels: 1,
     inputSize: () => 224, tenCrop: false, timeLimitS: null, showPredictions: 8,
   },
 };
