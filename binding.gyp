@@ -22,6 +22,20 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-Wall", "-Wno-unused-function"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"]
+    },
+    {
+      "target_name": "alexnet_image",
+      "sources": [
+        "native/image/addon.cpp",
+        "native/image/jpeg_region.cpp",
+        "native/image/resample.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-Wall"],
+      "libraries": ["-ljpeg"]
     }
   ]
 }

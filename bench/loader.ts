@@ -46,8 +46,9 @@ interface Rate {
 
 async function throughput(dataset: Dataset, transforms: TransformSpec[], workers: number, batchSize: number, epochs: number): Promise<Rate> {
   const loader = new DataLoader(dataset, { batchSize, shuffle: true, seed: 1, workers, transforms, broken: new BrokenInputLog() });
-  // Warm-up: start the workers and fill the page cache.
-  for await (const _ of loader.iterate(0)) break;
+  // Warm-up: one whole epoch starts the workers and fills the page cache (breaking out of it
+  // early would leave its prefetched batches running into the timed part).
+  for await (const b of loader.iterate(0)) b.release();
   let images = 0;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();

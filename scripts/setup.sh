@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian (bookworm) machine for alexnet: system packages (oneDNN for the native
-# backend, Fashion-MNIST for the default training job, a C++ toolchain), npm packages, the
-# native addon and the TypeScript build. Run from the repository root; uses sudo when not root.
+# backend, libjpeg-turbo for the loader's JPEG decoder, Fashion-MNIST for the default training
+# job, a C++ toolchain), npm packages, the native addons and the TypeScript build. Run from the repository root; uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES="g++ make python3 libdnnl-dev dataset-fashion-mnist"
+PACKAGES="g++ make python3 libdnnl-dev libjpeg62-turbo-dev dataset-fashion-mnist"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

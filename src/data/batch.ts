@@ -78,10 +78,9 @@ export async function processBatch(
   let sampleShape: number[] = [];
   let sampleSize = 0;
   let x: Float32Array | Uint8Array | null = null;
-  // Resize or RandomResizedCrop first, with resampler 'libvips': the decoder cuts and resizes natively.
+  // Resize or RandomResizedCrop first: the decoder cuts and resizes (JPEGs: only the region is decoded).
   const first = transforms[0];
-  const native = (first?.type === 'randomResizedCrop' || first?.type === 'resize') && first.resampler === 'libvips' && dataset.loadResizedCrop
-    ? first : null;
+  const native = (first?.type === 'randomResizedCrop' || first?.type === 'resize') && dataset.loadResizedCrop ? first : null;
   const rest = native ? transforms.slice(1) : transforms;
   const rngs = new Map<number, Generator>();
   const start = (index: number): Promise<Settled> => {
@@ -91,10 +90,10 @@ export async function processBatch(
     let pick: RegionPicker;
     if (native.type === 'resize') {
       const size = native.size;
-      pick = (w, h) => ({ box: { top: 0, left: 0, height: h, width: w }, ...resizeTarget(size, w, h) });
+      pick = (w, h) => ({ box: { top: 0, left: 0, height: h, width: w }, ...resizeTarget(size, w, h), resampler: native.resampler });
     } else {
       const [th, tw] = hw(native.size);
-      pick = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th });
+      pick = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th, resampler: native.resampler });
     }
     return settle(() => (dataset.loadResizedCrop as NonNullable<Dataset['loadResizedCrop']>)(index, pick));
   };

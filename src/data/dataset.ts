@@ -16,8 +16,8 @@ export interface Dataset {
   /** Decoded pixels of sample `index`, a fresh copy the caller may modify. Throws BadImageError. */
   load(index: number): Promise<Pixels> | Pixels;
   /**
-   * Optional: decode sample `index` already cut to `pick`'s region and resized, natively (image
-   * files only). Used for RandomResizedCrop with resampler 'libvips'.
+   * Optional: decode sample `index` already cut to `pick`'s region and resized (image files only:
+   * JPEGs decode just that region). Used when a pipeline starts with Resize or RandomResizedCrop.
    */
   loadResizedCrop?(index: number, pick: RegionPicker): Promise<Pixels>;
   /** Plain-data description to rebuild this dataset elsewhere (a worker thread). */

@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
+import { jpegAddon } from './native_jpeg.js';
 import { resizeBilinear } from './resample.js';
 
 /** PIL raises DecompressionBombError above 2 × Image.MAX_IMAGE_PIXELS (89,478,485). */
@@ -43,12 +44,14 @@ export class BadImageError extends Error {
 }
 
 /**
- * Chooses, from the stored image size, a region to cut out and the size to resize it to; the
- * decoder then cuts natively and, when shrinking, resizes natively too (libvips, bilinear with
- * antialiasing — within a fraction of a grey level of Pillow); enlargements use Pillow's
- * arithmetic. Used by Resize and RandomResizedCrop with resampler 'libvips'.
+ * Chooses, from the stored image size, a region to cut out and the size to resize it to
+ * (torchvision's resized_crop: cut, then resize). Plain JPEGs go through libjpeg-turbo, which
+ * decodes only that region, and PIL's resize: PIL's pixels exactly. Other files are decoded by
+ * sharp; then resampler 'pillow' (default) resizes with Pillow's arithmetic, 'libvips' lets
+ * libvips shrink (bilinear with antialiasing, within a fraction of a grey level of Pillow;
+ * enlargements still use Pillow's arithmetic). Used by Resize and RandomResizedCrop.
  */
-export type RegionPicker = (width: number, height: number) => { box: Box; width: number; height: number };
+export type RegionPicker = (width: number, height: number) => { box: Box; width: number; height: number; resampler?: 'pillow' | 'libvips' };
 
 /** Reads and decodes one image file. Throws BadImageError for anything unusable. */
 export async function decodeImageFile(path: string, options: DecodeOptions = {}, region?: RegionPicker): Promise<U8Image> {
@@ -85,11 +88,21 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   if (width * height > maxPixels) {
     throw new BadImageError(name, 'too-large', `${width}x${height} exceeds the ${maxPixels}-pixel limit`);
   }
+  const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? jpegAddon().addon : null;
+  if (jpeg) {
+    const r = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
+    try {
+      const out = await jpeg.decodeJpeg(bytes, [r.box.left, r.box.top, r.box.width, r.box.height], r.width, r.height);
+      return u8Image(out.data, out.width, out.height, 3);
+    } catch (err) {
+      throw new BadImageError(name, 'corrupt', describe(err));
+    }
+  }
   try {
     let pipeline = sharp(bytes, input);
     if (options.autoOrient) pipeline = pipeline.rotate();
     // What is left to do in TypeScript after decoding: a region under autoOrient (the stored size
-    // is not the displayed one), or an enlargement (libvips enlarges differently from Pillow).
+    // is not the displayed one), Pillow's resize, or an enlargement (libvips enlarges differently).
     let post: ((img: U8Image) => U8Image) | null = null;
     if (region && options.autoOrient) {
       post = (img) => {
@@ -97,12 +110,16 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
         return resizeBilinear(img, r.width, r.height, r.box);
       };
     } else if (region) {
+      // The picker may draw random numbers: it is called exactly once per image.
       const r = region(width, height);
       const whole = r.box.left === 0 && r.box.top === 0 && r.box.width === width && r.box.height === height;
-      // Without an extract, libvips may also shrink JPEGs while decoding them (DCT scaling).
-      if (!whole) pipeline = pipeline.extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height });
-      if (r.width > r.box.width || r.height > r.box.height) post = (img) => resizeBilinear(img, r.width, r.height);
-      else if (r.width !== r.box.width || r.height !== r.box.height) pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
+      if (r.resampler !== 'libvips') post = (img) => resizeBilinear(img, r.width, r.height, r.box);
+      else {
+        // Without an extract, libvips may also shrink JPEGs while decoding them (DCT scaling).
+        if (!whole) pipeline = pipeline.extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height });
+        if (r.width > r.box.width || r.height > r.box.height) post = (img) => resizeBilinear(img, r.width, r.height);
+        else if (r.width !== r.box.width || r.height !== r.box.height) pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
+      }
     }
     const finish = (img: U8Image): U8Image => (post ? post(img) : img);
     if (cmyk) {
@@ -125,6 +142,15 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
+}
+
+/**
+ * Whether the data ends with the EOI marker (FF D9). The region decoder stops after the rows it
+ * needs, so it would not notice a file cut short below them; those go to the full decoder,
+ * which reports truncation as PIL does. (Files with bytes after EOI take that path too.)
+ */
+function endsWithEoi(b: Uint8Array): boolean {
+  return b.length >= 4 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
 }
 
 function classify(name: string, err: unknown, maxPixels: number): BadImageError {

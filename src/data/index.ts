@@ -15,7 +15,9 @@
 // b.shape); b.release(); … } — release() lets the loader refill the same memory (optional).
 // N can be below batchSize when broken files were skipped (strict: the first is a DataError).
 // Same seed → same order and augmentations for any worker count; iterate(state.epoch, state.batch)
-// resumes exactly. Resize/RandomResizedCrop take resampler 'libvips' to run inside the decoder.
+// resumes exactly. A leading Resize/RandomResizedCrop runs inside the decoder: JPEGs through
+// libjpeg-turbo, decoding only the crop (PIL's pixels exactly); other files through sharp, where
+// resampler 'libvips' trades Pillow's exact arithmetic for speed.
 export type { Dataset, DatasetSpec } from './dataset.js';
 export { ImageFolder, IMG_EXTENSIONS, findClasses, type ImageFolderOptions } from './image_folder.js';
 export { IdxDataset, readIdx, parseIdx, FASHION_MNIST_CLASSES, DEBIAN_FASHION_MNIST_DIR, type IdxArray } from './idx.js';

@@ -3,7 +3,7 @@
 // 22-bit fixed-point weights, a horizontal pass then a vertical pass, each rounded and clipped to
 // uint8). torchvision's Resize on a PIL image calls exactly this, so matching it bit for bit is
 // what makes our eval preprocessing agree with torchvision's.
-import { u8Image, type Box, type U8Image } from './image.js';
+import { crop, u8Image, type Box, type U8Image } from './image.js';
 
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -64,21 +64,25 @@ function clip8(ss: number): number {
 }
 
 /**
- * Resizes `img` (or the integer box of it) to outWidth × outHeight with Pillow's bilinear
- * filter. A box keeps the crop free: RandomResizedCrop resizes a region without copying it.
+ * Resizes `img` to outWidth × outHeight with Pillow's bilinear filter. With a box, the box is cut
+ * out first and then resized, as torchvision's resized_crop (RandomResizedCrop) does with PIL:
+ * the filter never reads pixels outside the box.
  */
 export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box): U8Image {
-  const C = img.channels;
-  const b = box ?? { top: 0, left: 0, height: img.height, width: img.width };
-  if (b.top < 0 || b.left < 0 || b.top + b.height > img.height || b.left + b.width > img.width) {
-    throw new Error(`resizeBilinear: box ${JSON.stringify(b)} outside ${img.width}x${img.height}`);
+  if (box) {
+    if (box.top < 0 || box.left < 0 || box.top + box.height > img.height || box.left + box.width > img.width) {
+      throw new Error(`resizeBilinear: box ${JSON.stringify(box)} outside ${img.width}x${img.height}`);
+    }
+    const whole = box.top === 0 && box.left === 0 && box.height === img.height && box.width === img.width;
+    if (!whole) return resizeBilinear(crop(img, box), outWidth, outHeight);
   }
+  const C = img.channels;
   if (outWidth < 1 || outHeight < 1) throw new Error(`resizeBilinear: bad output size ${outWidth}x${outHeight}`);
-  const needH = outWidth !== img.width || b.left !== 0 || b.width !== outWidth;
-  const needV = outHeight !== img.height || b.top !== 0 || b.height !== outHeight;
+  const needH = outWidth !== img.width;
+  const needV = outHeight !== img.height;
   if (!needH && !needV) return u8Image(img.data.slice(), img.width, img.height, C);
 
-  const cv = coefficients(img.height, b.top, b.top + b.height, outHeight);
+  const cv = coefficients(img.height, 0, img.height, outHeight);
   // Rows of the source that the vertical pass reads.
   const yFirst = cv.start[0];
   const yLast = cv.start[outHeight - 1] + cv.count[outHeight - 1];
@@ -87,7 +91,7 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
   let srcW = img.width;
   let rowOffset = 0; // source row index that row 0 of `src` corresponds to
   if (needH) {
-    const ch = coefficients(img.width, b.left, b.left + b.width, outWidth);
+    const ch = coefficients(img.width, 0, img.width, outWidth);
     const rows = yLast - yFirst;
     const tmp = new Uint8Array(rows * outWidth * C);
     horizontal(img.data, img.width, C, yFirst, rows, ch, outWidth, tmp);

@@ -1,0 +1,111 @@
+// Entry point of the alexnet_image addon: JPEG decoding of the region a crop needs, resized as
+// PIL would, on the libuv thread pool.
+//   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight)
+//     -> Promise<{ data: Uint8Array (outHeight × outWidth × 3, RGB), width, height }>
+// rejects with libjpeg's message for a file it cannot decode.
+//   jpegHeader(bytes) -> { width, height, components } (synchronous, for tests and tools).
+#include <napi.h>
+
+#include "jpeg_region.hpp"
+#include "resample.hpp"
+
+namespace {
+
+using aximg::Pixels;
+
+class DecodeWorker : public Napi::AsyncWorker {
+ public:
+  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH)
+      : Napi::AsyncWorker(env),
+        bytesRef_(Napi::Persistent(bytes)),
+        bytes_(bytes.Data()),
+        size_(bytes.ByteLength()),
+        left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      Pixels region = aximg::decodeJpegRegion(bytes_, size_, left_, top_, left_ + width_, top_ + height_);
+      result_ = aximg::greyToRgb(aximg::resizeBilinear(region, outW_, outH_));
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    auto data = Napi::Uint8Array::New(env, result_.data.size());
+    std::copy(result_.data.begin(), result_.data.end(), data.Data());
+    o.Set("data", data);
+    o.Set("width", result_.width);
+    o.Set("height", result_.height);
+    deferred_.Resolve(o);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Reference<Napi::Uint8Array> bytesRef_; // keeps the input alive while a pool thread reads it
+  const uint8_t* bytes_;
+  size_t size_;
+  int left_, top_, width_, height_, outW_, outH_;
+  Pixels result_;
+  Napi::Promise::Deferred deferred_;
+};
+
+int intArg(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("decodeJpeg: ") + what + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<int>(d) || d < 0 || d > (1 << 30)) throw Napi::RangeError::New(v.Env(), std::string("decodeJpeg: bad ") + what);
+  return static_cast<int>(d);
+}
+
+Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 4 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
+    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight)");
+  }
+  auto boxArr = info[1].As<Napi::Array>();
+  if (boxArr.Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: box is [left, top, width, height]");
+  int box[4];
+  const char* names[4] = {"left", "top", "width", "height"};
+  for (uint32_t i = 0; i < 4; i++) box[i] = intArg(boxArr.Get(i), names[i]);
+  const int outW = intArg(info[2], "outWidth");
+  const int outH = intArg(info[3], "outHeight");
+  if (box[2] < 1 || box[3] < 1 || outW < 1 || outH < 1) throw Napi::RangeError::New(env, "decodeJpeg: empty box or output");
+  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value jpegHeader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, "jpegHeader(bytes: Uint8Array)");
+  }
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  try {
+    aximg::JpegHeader h = aximg::readJpegHeader(bytes.Data(), bytes.ByteLength());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("width", h.width);
+    o.Set("height", h.height);
+    o.Set("components", h.components);
+    return o;
+  } catch (const aximg::JpegError& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("decodeJpeg", Napi::Function::New(env, decodeJpeg, "decodeJpeg"));
+  exports.Set("jpegHeader", Napi::Function::New(env, jpegHeader, "jpegHeader"));
+  return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(alexnet_image, init)
