@@ -2,6 +2,8 @@
 # training step (cross-entropy, backward, SGD with momentum), f32 or bf16 autocast, with the
 # given number of threads. Prints one JSON object.
 #   python3 bench/torch_bench.py ARCH BATCH MODE PRECISION THREADS WARMUP ITERS
+# ARCH 'd2l' is the textbook's Fashion-MNIST model (alexnet-v1 layers, 1×224×224 input, FC6 of
+# 256·5·5, 10 classes) with plain SGD (lr 0.01), as `alexnet train --preset d2l` trains it.
 import json
 import statistics
 import sys
@@ -13,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'scripts'))
-from torch_models import build  # noqa: E402  (the three AlexNets, as the library defines them)
+from torch_models import AlexNetV1, build  # noqa: E402  (the three AlexNets, as the library defines them)
 
 
 def main():
@@ -21,13 +23,19 @@ def main():
     batch, threads, warmup, iters = int(batch), int(threads), int(warmup), int(iters)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    if arch not in ('alexnet', 'alexnet-v1', 'alexnet-2012'):
+    if arch not in ('alexnet', 'alexnet-v1', 'alexnet-2012', 'd2l'):
         raise SystemExit(f'torch_bench: unsupported arch {arch}')
-    model, size = build(arch), (224 if arch == 'alexnet' else 227)
     bf16 = precision == 'bf16'
-    x = torch.randn(batch, 3, size, size)
-    y = torch.randint(0, 1000, (batch,))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    if arch == 'd2l':
+        model = AlexNetV1(num_classes=10, in_channels=1, fc_in=256 * 5 * 5)
+        x = torch.randn(batch, 1, 224, 224)
+        y = torch.randint(0, 10, (batch,))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    else:
+        model, size = build(arch), (224 if arch == 'alexnet' else 227)
+        x = torch.randn(batch, 3, size, size)
+        y = torch.randint(0, 1000, (batch,))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 
     def step():
         if mode == 'infer':

@@ -1,4 +1,4 @@
-// Interrupting and resuming training (reference backend): SIGINT finishes the step, writes a
+// Interrupting and resuming training (reference backend; the native one at the end): SIGINT finishes the step, writes a
 // checkpoint and exits 130, and the resumed run's losses equal the uninterrupted run's bit for
 // bit; SIGKILL at random moments (20 times, half of them while a checkpoint is being written,
 // slowed down by ALEXNET_CHECKPOINT_SLOW_MS; checkpoints after every step so that kills land in
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCheckpoint } from '../src/train/checkpoint.js';
+import { nativeBf16, skip as nativeSkip } from './native_helpers.js';
 import { finished, runCli, smallRunArgs, spawnCli, tempDir, tinyFashionMnist } from './train_helpers.js';
 
 interface Rec { type: 'step' | 'epoch'; step: number; epoch: number; loss?: number; train_loss?: number; val_loss?: number }
@@ -140,3 +141,25 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
   const n = Math.min(baseline.length, 2 * (lastEpoch + 1));
   assert.deepEqual(stepLosses(run).slice(0, n), baseline.slice(0, n));
 });
+
+// The native backend (oneDNN) computes the same thing the same way each run for a fixed thread
+// count and CPU (its CPU kernels use no atomics or run-time races), so a resumed run repeats the
+// uninterrupted one exactly there too; shown for f32 and, where the CPU has it, bf16.
+for (const precision of ['f32', 'bf16'] as const) {
+  const skip = nativeSkip || (precision === 'bf16' && !nativeBf16 ? 'no native bf16 on this CPU' : false);
+  test(`native backend (${precision}, 2 threads): resuming after epoch 1 gives the uninterrupted run's losses bit for bit`, { skip }, () => {
+    const env = { ALEXNET_BACKEND: 'native', OMP_NUM_THREADS: '2', ALEXNET_NUM_THREADS: '2' };
+    const args = (run: string, epochs: number): string[] => smallRunArgs(data, run, ['--epochs', String(epochs), '--precision', precision]);
+    const whole = join(tempDir(`native-${precision}`), 'whole');
+    const r1 = runCli(args(whole, 3), env);
+    assert.equal(r1.status, 0, r1.stdout + r1.stderr);
+    assert.match(r1.stdout, new RegExp(`backend native, ${precision}`));
+    const split = join(tempDir(`native-${precision}`), 'split');
+    const r2 = runCli(args(split, 1), env);
+    assert.equal(r2.status, 0, r2.stdout + r2.stderr);
+    const r3 = runCli(['train', '--resume', split, '--epochs', '3'], env);
+    assert.equal(r3.status, 0, r3.stdout + r3.stderr);
+    assert.equal(stepLosses(whole).length, 6);
+    assert.deepEqual(stepLosses(split), stepLosses(whole));
+  });
+}

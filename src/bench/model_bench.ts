@@ -1,5 +1,6 @@
 // Whole-model throughput: median images/s of AlexNet inference (forward, no autograd) or one
-// training step (forward, cross-entropy, backward, SGD with momentum) after warm-up, on the
+// training step (forward, cross-entropy, backward, SGD with momentum; the d2l preset's model and
+// plain SGD with `preset: 'd2l'`) after warm-up, on the
 // native backend (or the reference backend where the addon is unavailable). Used by
 // `alexnet bench` and bench/compare.ts.
 import type { Backend } from '../backend/backend.js';
@@ -16,6 +17,11 @@ export type BenchMode = 'infer' | 'train';
 
 export interface BenchOptions {
   arch: ArchName;
+  /**
+   * 'd2l': the textbook's Fashion-MNIST model instead (alexnet-v1 layers, 1×224×224 input, FC6
+   * sized for it, 10 classes) trained with plain SGD (lr 0.01, no momentum), as `--preset d2l` trains.
+   */
+  preset?: 'd2l';
   batch: number;
   mode: BenchMode;
   precision: 'f32' | 'bf16';
@@ -36,6 +42,7 @@ export interface BenchResult {
   backend: string;
   img_per_s: number;
   ms_per_iter: number;
+  preset?: 'd2l';
 }
 
 export function median(xs: readonly number[]): number {
@@ -54,11 +61,14 @@ export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 
 export function runModelBench(opts: BenchOptions): BenchResult {
   const { backend, precision } = benchBackend(opts);
   const rng = new Generator(1);
-  const model = createModel(opts.arch, { rng });
+  const d2l = opts.preset === 'd2l';
+  const model = d2l
+    ? createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 224, init: 'xavier', rng })
+    : createModel(opts.arch, { rng });
   const [c, h, w] = model.inputShape;
   const x = Tensor.uniform([opts.batch, c, h, w], -1, 1, { rng });
   const labels = Int32Array.from({ length: opts.batch }, () => rng.int(model.numClasses));
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  const opt = new SGD(model.parameters(), d2l ? { lr: 0.01 } : { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   const iterate = opts.mode === 'infer'
     ? (): void => {
       model.eval();
@@ -85,7 +95,7 @@ export function runModelBench(opts: BenchOptions): BenchResult {
   const ms = median(times);
   const threads = backend instanceof NativeBackend ? (loadedAddon()?.threads() ?? 1) : 1;
   return {
-    arch: opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
-    img_per_s: (opts.batch * 1000) / ms, ms_per_iter: ms,
+    arch: d2l ? 'alexnet-v1' : opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
+    img_per_s: (opts.batch * 1000) / ms, ms_per_iter: ms, ...(d2l ? { preset: 'd2l' as const } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16 [--threads T] [--json]`:
 // median images/s of AlexNet inference or training steps after warm-up on the native backend.
+// `--preset d2l` times the textbook's Fashion-MNIST model instead (see `alexnet train --preset d2l`).
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
@@ -7,7 +8,8 @@ import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface BenchFlags {
-  arch: ArchName;
+  arch?: ArchName;
+  preset?: 'd2l';
   batch: number;
   mode: BenchMode;
   precision: 'f32' | 'bf16';
@@ -21,7 +23,8 @@ export function register(program: Command): void {
   program
     .command('bench')
     .description('measure AlexNet inference or training throughput (median img/s after warm-up)')
-    .requiredOption('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012', parseArch)
+    .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (required unless --preset)', parseArch)
+    .option('--preset <name>', "d2l: the textbook's Fashion-MNIST model (alexnet-v1 layers, 1×224×224, 10 classes) with plain SGD", parseChoice(['d2l'] as const))
     .option('--batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
     .option('--precision <p>', 'f32 | bf16', parseChoice(['f32', 'bf16'] as const), 'f32')
@@ -30,10 +33,12 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)
     .option('--json', 'print one JSON object')
     .action((flags: BenchFlags) => {
+      if (!flags.arch && !flags.preset) throw new UsageError('bench needs --arch NAME (or --preset d2l)');
+      if (flags.arch && flags.preset) throw new UsageError('--preset d2l fixes the model: leave --arch out');
       let r;
       try {
         r = runModelBench({
-          arch: flags.arch, batch: flags.batch, mode: flags.mode, precision: flags.precision,
+          arch: flags.arch ?? 'alexnet-v1', preset: flags.preset, batch: flags.batch, mode: flags.mode, precision: flags.precision,
           threads: flags.threads, iters: flags.iters, warmup: flags.warmup,
         });
       } catch (err) {
@@ -43,7 +48,7 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
       }
-      process.stdout.write(`${r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): `
+      process.stdout.write(`${r.preset ? `${r.preset} (${r.arch})` : r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): `
         + `${r.img_per_s.toFixed(1)} img/s, ${r.ms_per_iter.toFixed(1)} ms per iteration\n`);
     });
 }
