@@ -28,7 +28,8 @@
       "sources": [
         "native/image/addon.cpp",
         "native/image/jpeg_region.cpp",
-        "native/image/resample.cpp"
+        "native/image/resample.cpp",
+        "native/image/to_tensor.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8"],

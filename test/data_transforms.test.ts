@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jpegAddon } from '../src/data/native_jpeg.js';
+import { imageAddon } from '../src/data/native_image.js';
 import { readNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
@@ -48,7 +48,7 @@ for (const name of ['street.jpg', 'portrait.png', 'wide.jpg', 'small.webp']) {
     // We resample as Pillow does: expect far better than the bound.
     assert.ok(mean < 1e-3, `${name}: mean abs diff ${mean} (max ${max}) — resampling no longer matches Pillow`);
     // JPEGs through the JPEG addon are decoded by libjpeg-turbo as PIL does: the same bytes.
-    if (name.endsWith('.jpg') && jpegAddon().addon) assert.ok(max < 1e-6, `${name}: max diff ${max} with the JPEG addon`);
+    if (name.endsWith('.jpg') && imageAddon().addon) assert.ok(max < 1e-6, `${name}: max diff ${max} with the JPEG addon`);
   });
 }
 

@@ -4,10 +4,13 @@
 //     -> Promise<{ data: Uint8Array (outHeight × outWidth × 3, RGB), width, height }>
 // rejects with libjpeg's message for a file it cannot decode.
 //   jpegHeader(bytes) -> { width, height, components } (synchronous, for tests and tools).
+//   toTensorU8(src, srcW, srcH, channels, [top, left, height, width], flip, table, out)
+//     (synchronous): crop + flip + ToTensor/Normalize through a per-channel table, see to_tensor.hpp.
 #include <napi.h>
 
 #include "jpeg_region.hpp"
 #include "resample.hpp"
+#include "to_tensor.hpp"
 
 namespace {
 
@@ -57,9 +60,9 @@ class DecodeWorker : public Napi::AsyncWorker {
 };
 
 int intArg(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("decodeJpeg: ") + what + " must be a number");
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("image addon: ") + what + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<int>(d) || d < 0 || d > (1 << 30)) throw Napi::RangeError::New(v.Env(), std::string("decodeJpeg: bad ") + what);
+  if (d != static_cast<int>(d) || d < 0 || d > (1 << 30)) throw Napi::RangeError::New(v.Env(), std::string("image addon: bad ") + what);
   return static_cast<int>(d);
 }
 
@@ -100,7 +103,46 @@ Napi::Value jpegHeader(const Napi::CallbackInfo& info) {
   }
 }
 
+int signedArg(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("toTensorU8: ") + what + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<int>(d) || d < -(1 << 30) || d > (1 << 30)) throw Napi::RangeError::New(v.Env(), std::string("toTensorU8: bad ") + what);
+  return static_cast<int>(d);
+}
+
+template <typename T>
+T typedArg(const Napi::Value& v, napi_typedarray_type type, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(v.Env(), std::string("toTensorU8: ") + what + " has the wrong type");
+  }
+  return v.As<T>();
+}
+
+Napi::Value toTensorU8(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 8 || !info[4].IsArray() || !info[5].IsBoolean()) {
+    throw Napi::TypeError::New(env, "toTensorU8(src, srcW, srcH, channels, [top, left, height, width], flip, table, out)");
+  }
+  auto src = typedArg<Napi::Uint8Array>(info[0], napi_uint8_array, "src");
+  const int srcW = intArg(info[1], "srcW");
+  const int srcH = intArg(info[2], "srcH");
+  const int C = intArg(info[3], "channels");
+  auto boxArr = info[4].As<Napi::Array>();
+  if (boxArr.Length() != 4) throw Napi::TypeError::New(env, "toTensorU8: box is [top, left, height, width]");
+  aximg::CropSpec k{signedArg(boxArr.Get(0u), "top"), signedArg(boxArr.Get(1u), "left"), signedArg(boxArr.Get(2u), "height"),
+                    signedArg(boxArr.Get(3u), "width"), info[5].As<Napi::Boolean>().Value()};
+  auto table = typedArg<Napi::Float32Array>(info[6], napi_float32_array, "table");
+  auto out = typedArg<Napi::Float32Array>(info[7], napi_float32_array, "out");
+  if (C < 1 || k.height < 1 || k.width < 1) throw Napi::RangeError::New(env, "toTensorU8: empty crop or no channels");
+  if (src.ElementLength() < static_cast<size_t>(srcW) * srcH * C) throw Napi::RangeError::New(env, "toTensorU8: src is smaller than srcW x srcH x channels");
+  if (table.ElementLength() < static_cast<size_t>(C) * 256) throw Napi::RangeError::New(env, "toTensorU8: table needs 256 entries per channel");
+  if (out.ElementLength() < static_cast<size_t>(C) * k.height * k.width) throw Napi::RangeError::New(env, "toTensorU8: out is smaller than the crop");
+  aximg::toTensorU8(src.Data(), srcW, srcH, C, k, table.Data(), out.Data());
+  return env.Undefined();
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("toTensorU8", Napi::Function::New(env, toTensorU8, "toTensorU8"));
   exports.Set("decodeJpeg", Napi::Function::New(env, decodeJpeg, "decodeJpeg"));
   exports.Set("jpegHeader", Napi::Function::New(env, jpegHeader, "jpegHeader"));
   return exports;

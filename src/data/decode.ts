@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
-import { jpegAddon } from './native_jpeg.js';
+import { imageAddon } from './native_image.js';
 import { resizeBilinear } from './resample.js';
 
 /** PIL raises DecompressionBombError above 2 × Image.MAX_IMAGE_PIXELS (89,478,485). */
@@ -88,7 +88,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   if (width * height > maxPixels) {
     throw new BadImageError(name, 'too-large', `${width}x${height} exceeds the ${maxPixels}-pixel limit`);
   }
-  const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? jpegAddon().addon : null;
+  const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? imageAddon().addon : null;
   if (jpeg) {
     const r = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
     try {

@@ -1,8 +1,10 @@
 // The common end of a pipeline in one pass: [crop]? [flip]? toTensor [normalize]? from 8-bit HWC
 // pixels straight into the float CHW output (often a slot of the batch array). Same values and
-// same random draws as the separate steps; only faster (one read, one write, no temporaries).
+// same random draws as the separate steps; only faster (one read, one write, no temporaries;
+// in C++ where the image addon is built).
 import type { Generator } from '../random.js';
 import { cropBox } from './crop_boxes.js';
+import { imageAddon } from './native_image.js';
 import type { Box, FloatImage, U8Image } from './image.js';
 import type { TransformSpec } from './transform_spec.js';
 
@@ -41,13 +43,22 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
   // Output columns [x0, x1) read inside the image; the rest is zero padding.
   const x0 = Math.max(0, -left);
   const x1 = Math.min(W, srcW - left);
-  const table = new Float32Array(256);
+  // ToTensor (+ Normalize) of every byte value, per channel: exactly the separate steps' floats.
+  const table = new Float32Array(C * 256);
   for (let c = 0; c < C; c++) {
     for (let v = 0; v < 256; v++) {
       const t = Math.fround(v / 255);
-      table[v] = norm ? (t - norm.mean[c]) / norm.std[c] : t;
+      table[c * 256 + v] = norm ? (t - norm.mean[c]) / norm.std[c] : t;
     }
-    const pad = table[0];
+  }
+  const addon = imageAddon().addon;
+  if (addon) {
+    addon.toTensorU8(src, srcW, srcH, C, [top, left, H, W], flip, table, data);
+    return { kind: 'f32', data, channels: C, height: H, width: W };
+  }
+  for (let c = 0; c < C; c++) {
+    const t0 = c * 256;
+    const pad = table[t0];
     for (let y = 0; y < H; y++) {
       const sy = top + y;
       const o = c * plane + y * W;
@@ -60,14 +71,14 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
       if (!flip) {
         if (x0 > 0) data.fill(pad, o, o + x0);
         if (x1 < W) data.fill(pad, o + x1, o + W);
-        for (let x = x0, s = (rowBase + left + x0) * C + c; x < x1; x++, s += C) data[o + x] = table[src[s]];
+        for (let x = x0, s = (rowBase + left + x0) * C + c; x < x1; x++, s += C) data[o + x] = table[t0 + src[s]];
       } else {
         // Flipped, output x ↔ crop column W - 1 - x: valid where W - 1 - x lies in [x0, x1).
         const f0 = W - x1;
         const f1 = W - x0;
         if (f0 > 0) data.fill(pad, o, o + f0);
         if (f1 < W) data.fill(pad, o + f1, o + W);
-        for (let x = f0, s = (rowBase + left + W - 1 - f0) * C + c; x < f1; x++, s -= C) data[o + x] = table[src[s]];
+        for (let x = f0, s = (rowBase + left + W - 1 - f0) * C + c; x < f1; x++, s -= C) data[o + x] = table[t0 + src[s]];
       }
     }
   }

@@ -1,13 +1,15 @@
-// The compiled JPEG addon (build/Release/alexnet_image.node, native/image/): libjpeg-turbo —
+// The compiled image addon (build/Release/alexnet_image.node, native/image/): libjpeg-turbo —
 // the decoder PIL uses — decoding only the rows and columns a crop needs, then PIL's bilinear
-// resize, on the libuv thread pool. Its pixels equal PIL's bit for bit. Where it is not built the
-// loader decodes through sharp instead; ALEXNET_NATIVE_JPEG=0 turns it off.
+// resize, on the libuv thread pool (its pixels equal PIL's bit for bit); and the loader's last
+// step, crop + flip + ToTensor/Normalize into the batch. Where it is not built, JPEGs go through
+// sharp and the last step runs in TypeScript, with the same results; ALEXNET_NATIVE_IMAGE=0
+// turns it off.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { packageRoot } from '../backend/native/addon.js';
 
-export interface JpegAddon {
+export interface ImageAddon {
   /**
    * Decodes the box [left, top, width, height] of a JPEG and resizes it to outWidth × outHeight
    * (PIL: image.crop(box).resize(size, BILINEAR)); RGB, grey expanded. Rejects with libjpeg's
@@ -16,19 +18,24 @@ export interface JpegAddon {
   decodeJpeg(bytes: Uint8Array, box: [number, number, number, number], outWidth: number, outHeight: number): Promise<{ data: Uint8Array; width: number; height: number }>;
   /** The frame header: size and colour components (1, 3 or 4). Throws for data libjpeg refuses. */
   jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number };
+  /**
+   * out[c][y][x] = table[c·256 + src[top + y][left + x][c]] (x mirrored when `flip`), and
+   * table[c·256] outside the image: src is HWC bytes, out CHW floats of the crop's size.
+   */
+  toTensorU8(src: Uint8Array, srcW: number, srcH: number, channels: number, box: [number, number, number, number], flip: boolean, table: Float32Array, out: Float32Array): void;
 }
 
-let loaded: { addon: JpegAddon | null; reason: string } | null = null;
+let loaded: { addon: ImageAddon | null; reason: string } | null = null;
 
 /** Loads the addon once; null with the reason when it is unavailable or turned off. */
-export function jpegAddon(): { addon: JpegAddon | null; reason: string } {
+export function imageAddon(): { addon: ImageAddon | null; reason: string } {
   if (loaded) return loaded;
   const file = path.join(packageRoot(), 'build', 'Release', 'alexnet_image.node');
-  if (process.env.ALEXNET_NATIVE_JPEG === '0') loaded = { addon: null, reason: 'turned off by ALEXNET_NATIVE_JPEG=0' };
+  if (process.env.ALEXNET_NATIVE_IMAGE === '0') loaded = { addon: null, reason: 'turned off by ALEXNET_NATIVE_IMAGE=0' };
   else if (!existsSync(file)) loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libjpeg62-turbo-dev)` };
   else {
     try {
-      loaded = { addon: createRequire(import.meta.url)(file) as JpegAddon, reason: '' };
+      loaded = { addon: createRequire(import.meta.url)(file) as ImageAddon, reason: '' };
     } catch (e) {
       loaded = { addon: null, reason: `${file} failed to load: ${(e as Error).message}` };
     }

@@ -1,22 +1,24 @@
-// The JPEG addon (native/image/, libjpeg-turbo): a region decode plus PIL's resize gives exactly
+// The image addon (native/image/): a libjpeg-turbo region decode plus PIL's resize gives exactly
 // what decoding the whole image, cutting the box and resizing gives (torchvision's
 // resized_crop), for every chroma subsampling, progressive and grey files; the whole-image decode
-// is PIL's (fixtures); bad data is a clean rejection naming the file, never a crash. Skipped
+// is PIL's (fixtures); bad data is a clean rejection naming the file, never a crash. The
+// transform and decode suites also pass without the addon (sharp and TypeScript paths). Skipped
 // where the addon is not built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readNpy } from '../src/io/npy.js';
 import { BadImageError, crop, decodeImage, resizeBilinear, u8Image, type U8Image } from '../src/data/index.js';
-import { jpegAddon } from '../src/data/native_jpeg.js';
+import { imageAddon } from '../src/data/native_image.js';
 import { Generator } from '../src/random.js';
 
 const FIX = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'test', 'fixtures', 'data');
-const addon = jpegAddon().addon;
-const skip = addon ? false : `JPEG addon unavailable: ${jpegAddon().reason}`;
+const addon = imageAddon().addon;
+const skip = addon ? false : `image addon unavailable: ${imageAddon().reason}`;
 
 /** A 333×251 noisy scene (odd sizes: partial iMCUs at the right and bottom). */
 function scene(g: Generator, w = 333, h = 251): Buffer {
@@ -100,4 +102,14 @@ test('truncated, corrupt and garbage JPEG data: BadImageError or a valid image, 
   // Bad arguments are TypeErrors/RangeErrors, and a box outside the image a rejection.
   assert.throws(() => addon!.decodeJpeg(bytes, [0, 0, 0, 5], 5, 5), RangeError);
   await assert.rejects(addon!.decodeJpeg(bytes, [0, 0, 100000, 5], 5, 5), /outside/);
+});
+
+test('without the addon (ALEXNET_NATIVE_IMAGE=0) the transform and decode suites pass on sharp and TypeScript', { skip }, () => {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  // A fresh test runner, not a child of this one (NODE_TEST_CONTEXT would make it report to us).
+  const env: NodeJS.ProcessEnv = { ...process.env, ALEXNET_NATIVE_IMAGE: '0' };
+  delete env.NODE_TEST_CONTEXT;
+  const r = spawnSync(process.execPath, ['--test', join(here, 'data_transforms.test.js'), join(here, 'data_decode.test.js')], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  assert.equal(r.status, 0, r.stdout.split('\n').filter((l) => /^not ok|error/.test(l)).join('\n'));
+  assert.match(r.stdout, /# fail 0/);
 });
