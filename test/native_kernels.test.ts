@@ -167,6 +167,23 @@ test('linear forward (fused relu) and backward, input from a blocked conv output
   assertClose('db', nb, gn.gb!, gr.gb!, [10]);
 });
 
+test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, from a blocked conv output', { skip }, () => {
+  const act = blockedActivation([1, 32, 3, 3], 64);
+  const k = 32 * 9;
+  const x = { n: nb.reshape(act.n, [1, 32, 3, 3], [1, k]), r: reference.reshape(act.r, [1, 32, 3, 3], [1, k]) };
+  const g = { m: 1, k, n: 37 };
+  const w = pairOf(randomArray(37 * k, 65, 0.1), [37, k]);
+  const b = pairOf(randomArray(37, 66), [37]);
+  for (const relu of [false, true]) {
+    assertClose(`y relu=${relu}`, nb, nb.linear(x.n, w.n, b.n, g, relu), reference.linear(x.r, w.r, b.r, g, relu), [1, 37]);
+  }
+  assertClose('y no bias', nb, nb.linear(x.n, w.n, null, g, false), reference.linear(x.r, w.r, null, g, false), [1, 37]);
+  const gy = pairOf(randomArray(37, 67), [1, 37]);
+  assertClose('dx', nb, nb.linearBackwardData(gy.n, w.n, g), reference.linearBackwardData(gy.r, w.r, g), [1, k]);
+  const gn = nb.linearBackwardWeights(gy.n, x.n, g, true);
+  assertClose('dw', nb, gn.gw, reference.linearBackwardWeights(gy.r, x.r, g, true).gw, [37, k]);
+});
+
 test('adaptive average pooling forward/backward (uneven windows)', { skip }, () => {
   const shape: Shape = [2, 4, 7, 5];
   const x = pairOf(randomArray(size(shape), 70), shape);
