@@ -58,18 +58,21 @@ function run(cmd: string, args: string[]): Row {
   }
 }
 
+/** Batch-1 latency is a few ms per call and noisy here: it gets 10× the iterations (at least 20). */
+const itersFor = (batch: number): number => (batch === 1 && !quick ? Math.max(20, iters * 10) : iters);
+
 function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
   return run(process.execPath, ['bin/alexnet.js', 'bench', '--arch', arch, '--batch', String(batch), '--mode', mode,
-    '--precision', precision, '--threads', String(threads), '--iters', String(iters), '--warmup', String(warmup), '--json']);
+    '--precision', precision, '--threads', String(threads), '--iters', String(itersFor(batch)), '--warmup', String(warmup), '--json']);
 }
 
 function torch(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
-  return run(python, ['bench/torch_bench.py', arch, String(batch), mode, precision, String(threads), String(warmup), String(iters)]);
+  return run(python, ['bench/torch_bench.py', arch, String(batch), mode, precision, String(threads), String(warmup), String(itersFor(batch))]);
 }
 
 function ort(onnxFile: string | null, arch: ArchName, batch: number): Row {
   if (!onnxFile) return { error: 'no ONNX export' };
-  return run(process.execPath, ['dist/bench/ort_infer.js', onnxFile, arch, String(batch), String(threads), String(warmup), String(iters)]);
+  return run(process.execPath, ['dist/bench/ort_infer.js', onnxFile, arch, String(batch), String(threads), String(warmup), String(itersFor(batch))]);
 }
 
 function exportOnnx(arch: ArchName, dir: string): string | null {
@@ -211,7 +214,7 @@ function main(): void {
     '## Native backend (oneDNN) against PyTorch and ONNX Runtime',
     '',
     `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-    `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations after ${warmup} warm-up, each framework in its own process.`,
+    `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations (batch 1: ${itersFor(1)}) after ${warmup} warm-up, each framework in its own process.`,
     'Targets are the issue\'s, set on an Intel AMX machine; this CPU (AMD Zen 4) has AVX512_BF16 but no AMX, so bf16 gains are smaller than there.',
     '',
     ...table,
