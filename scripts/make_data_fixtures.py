@@ -8,6 +8,8 @@ Writes test/fixtures/data/:
                               (Resize(256) + CenterCrop(224); ToTensor is an exact /255, so the
                               float tensor is these bytes / 255 and Normalize is exact arithmetic)
   photos/*.resize.npy         Resize((37, 53)) and Resize((301, 411)) of the first photo (PIL bilinear
+  photos/*.resized_crop.npy   torchvision's F.resized_crop of street.jpg (box 37,21 201x150 -> 224x224,
+                              and 300,10 7x9 -> 64x48): the crop is cut first, then resized
                               with antialias), to test the resampler directly in both directions
   unusual/*                   valid but unusual images and PIL's convert("RGB") of each (*.rgb.npy)
   broken/*                    broken files, one per kind (the unreadable file and the empty class
@@ -94,6 +96,16 @@ def photos():
         save_npy(os.path.join(out, f'street.jpg.resize{h}x{w}.npy'), np.asarray(transforms.Resize((h, w))(first)))
 
 
+def resized_crops():
+    """RandomResizedCrop's resize step on fixed boxes (F.resized_crop: crop, then resize)."""
+    from torchvision.transforms import functional as TF
+    out = os.path.join(ROOT, 'photos')
+    img = Image.open(os.path.join(out, 'street.jpg')).convert('RGB')
+    for (left, top, w, h), (ow, oh) in [((37, 21, 201, 150), (224, 224)), ((300, 10, 7, 9), (64, 48))]:
+        r = TF.resized_crop(img, top, left, h, w, [oh, ow], transforms.InterpolationMode.BILINEAR)
+        save_npy(os.path.join(out, f'street.jpg.resized_crop{left}_{top}_{w}x{h}_{ow}x{oh}.npy'), np.asarray(r))
+
+
 def unusual():
     out = os.path.join(ROOT, 'unusual')
     os.makedirs(out, exist_ok=True)
@@ -163,7 +175,12 @@ def broken():
 
 
 if __name__ == '__main__':
+    import sys
+    if sys.argv[1:] == ['resized-crops']:  # only these (they read the committed street.jpg)
+        resized_crops()
+        sys.exit(0)
     photos()
+    resized_crops()
     unusual()
     broken()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)

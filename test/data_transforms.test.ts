@@ -52,6 +52,22 @@ for (const name of ['street.jpg', 'portrait.png', 'wide.jpg', 'small.webp']) {
   });
 }
 
+test("a box is cut first, then resized: torchvision's resized_crop byte for byte (TypeScript and JPEG decoder)", async () => {
+  const file = join(FIX, 'photos', 'street.jpg');
+  const img = await decodeImageFile(file);
+  for (const [left, top, w, h, ow, oh] of [[37, 21, 201, 150, 224, 224], [300, 10, 7, 9, 64, 48]]) {
+    const ref = npyU8(join(FIX, 'photos', `street.jpg.resized_crop${left}_${top}_${w}x${h}_${ow}x${oh}.npy`));
+    const box = { left, top, width: w, height: h };
+    const viaTs = resizeBilinear(img, ow, oh, box);
+    const viaDecoder = await decodeImageFile(file, {}, () => ({ box, width: ow, height: oh, resampler: 'pillow' }));
+    for (const [what, got] of [['resizeBilinear', viaTs], ['decoder', viaDecoder]] as const) {
+      let diff = 0;
+      for (let i = 0; i < ref.data.length; i++) if (ref.data[i] !== got.data[i]) diff++;
+      assert.equal(diff, 0, `${what} ${left},${top} ${w}x${h} -> ${ow}x${oh}: ${diff} bytes differ`);
+    }
+  }
+});
+
 test('bilinear resize is bit-exact with Pillow, down and up', async () => {
   const img = await decodeImageFile(join(FIX, 'photos', 'street.jpg'));
   for (const [h, w] of [[37, 53], [301, 411]]) {

@@ -23,8 +23,8 @@ function triangle(x: number): number {
 }
 
 /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter (support 1). */
-function coefficients(inSize: number, in0: number, in1: number, outSize: number): Coeffs {
-  const scale = (in1 - in0) / outSize;
+function coefficients(inSize: number, outSize: number): Coeffs {
+  const scale = inSize / outSize;
   const filterScale = scale < 1 ? 1 : scale;
   const support = 1 * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
@@ -34,7 +34,7 @@ function coefficients(inSize: number, in0: number, in1: number, outSize: number)
   const pre = new Float64Array(ksize);
   const ss = 1 / filterScale;
   for (let xx = 0; xx < outSize; xx++) {
-    const center = in0 + (xx + 0.5) * scale;
+    const center = (xx + 0.5) * scale;
     let xmin = Math.trunc(center - support + 0.5);
     if (xmin < 0) xmin = 0;
     let xmax = Math.trunc(center + support + 0.5);
@@ -82,7 +82,7 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
   const needV = outHeight !== img.height;
   if (!needH && !needV) return u8Image(img.data.slice(), img.width, img.height, C);
 
-  const cv = coefficients(img.height, 0, img.height, outHeight);
+  const cv = coefficients(img.height, outHeight);
   // Rows of the source that the vertical pass reads.
   const yFirst = cv.start[0];
   const yLast = cv.start[outHeight - 1] + cv.count[outHeight - 1];
@@ -91,7 +91,7 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
   let srcW = img.width;
   let rowOffset = 0; // source row index that row 0 of `src` corresponds to
   if (needH) {
-    const ch = coefficients(img.width, 0, img.width, outWidth);
+    const ch = coefficients(img.width, outWidth);
     const rows = yLast - yFirst;
     const tmp = new Uint8Array(rows * outWidth * C);
     horizontal(img.data, img.width, C, yFirst, rows, ch, outWidth, tmp);
