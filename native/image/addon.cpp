@@ -37,18 +37,29 @@ class DecodeWorker : public Napi::AsyncWorker {
     }
   }
 
+  // A data worker thread may be terminated while a decode is in flight: its environment is then
+  // shutting down, every N-API call fails, and nobody awaits the promise. Such failures are
+  // swallowed here (an exception escaping a completion callback would abort the whole process).
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    auto data = Napi::Uint8Array::New(env, result_.data.size());
-    std::copy(result_.data.begin(), result_.data.end(), data.Data());
-    o.Set("data", data);
-    o.Set("width", result_.width);
-    o.Set("height", result_.height);
-    deferred_.Resolve(o);
+    try {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      auto data = Napi::Uint8Array::New(env, result_.data.size());
+      std::copy(result_.data.begin(), result_.data.end(), data.Data());
+      o.Set("data", data);
+      o.Set("width", result_.width);
+      o.Set("height", result_.height);
+      deferred_.Resolve(o);
+    } catch (const Napi::Error&) {
+    }
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (const Napi::Error&) {
+    }
+  }
 
  private:
   Napi::Reference<Napi::Uint8Array> bytesRef_; // keeps the input alive while a pool thread reads it
