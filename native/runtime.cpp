@@ -53,8 +53,20 @@ class FlushWorker : public Napi::AsyncWorker {
     }
     tasks_.clear(); // drop memory references on the worker thread is fine (plain frees)
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+  // In a worker thread being terminated every N-API call fails and nobody awaits the promise:
+  // swallow that (an exception escaping a completion callback would abort the process).
+  void OnOK() override {
+    try {
+      deferred_.Resolve(Env().Undefined());
+    } catch (const Napi::Error &) {
+    }
+  }
+  void OnError(const Napi::Error &e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (const Napi::Error &) {
+    }
+  }
 
  private:
   std::vector<std::function<void()>> tasks_;
