@@ -182,6 +182,12 @@ test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, 
   assertClose('dx', nb, nb.linearBackwardData(gy.n, w.n, g), reference.linearBackwardData(gy.r, w.r, g), [1, k]);
   const gn = nb.linearBackwardWeights(gy.n, x.n, g, true);
   assertClose('dw', nb, gn.gw, reference.linearBackwardWeights(gy.r, x.r, g, true).gw, [37, k]);
+  // Lengths that leave remainders in every loop of the kernel (k = 16·18 + 13, n = 4·2 + 3).
+  const x2 = pairOf(randomArray(301, 68), [1, 301]);
+  const w2 = pairOf(randomArray(11 * 301, 69, 0.1), [11, 301]);
+  const b2 = pairOf(randomArray(11, 70), [11]);
+  const g2 = { m: 1, k: 301, n: 11 };
+  assertClose('y odd sizes', nb, nb.linear(x2.n, w2.n, b2.n, g2, true), reference.linear(x2.r, w2.r, b2.r, g2, true), [1, 11]);
 });
 
 test('adaptive average pooling forward/backward (uneven windows)', { skip }, () => {
