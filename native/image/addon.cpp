@@ -20,9 +20,7 @@ class DecodeWorker : public Napi::AsyncWorker {
  public:
   DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH)
       : Napi::AsyncWorker(env),
-        bytesRef_(Napi::Persistent(bytes)),
-        bytes_(bytes.Data()),
-        size_(bytes.ByteLength()),
+        bytes_(bytes.Data(), bytes.Data() + bytes.ByteLength()),
         left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH),
         deferred_(Napi::Promise::Deferred::New(env)) {}
 
@@ -30,7 +28,7 @@ class DecodeWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      Pixels region = aximg::decodeJpegRegion(bytes_, size_, left_, top_, left_ + width_, top_ + height_);
+      Pixels region = aximg::decodeJpegRegion(bytes_.data(), bytes_.size(), left_, top_, left_ + width_, top_ + height_);
       result_ = aximg::greyToRgb(aximg::resizeBilinear(region, outW_, outH_));
     } catch (const std::exception& e) {
       SetError(e.what());
@@ -62,9 +60,9 @@ class DecodeWorker : public Napi::AsyncWorker {
   }
 
  private:
-  Napi::Reference<Napi::Uint8Array> bytesRef_; // keeps the input alive while a pool thread reads it
-  const uint8_t* bytes_;
-  size_t size_;
+  // A copy of the file's bytes (tens of kB): JavaScript may detach or reuse its buffer while a
+  // pool thread decodes.
+  std::vector<uint8_t> bytes_;
   int left_, top_, width_, height_, outW_, outH_;
   Pixels result_;
   Napi::Promise::Deferred deferred_;
