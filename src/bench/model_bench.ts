@@ -12,6 +12,7 @@ import { crossEntropy } from '../ops/index.js';
 import { SGD } from '../optim/index.js';
 import { Generator } from '../random.js';
 import { Tensor, noGrad, tidy } from '../tensor.js';
+import { RECIPES } from '../train/config.js';
 
 export type BenchMode = 'infer' | 'train';
 
@@ -62,13 +63,14 @@ export function runModelBench(opts: BenchOptions): BenchResult {
   const { backend, precision } = benchBackend(opts);
   const rng = new Generator(1);
   const d2l = opts.preset === 'd2l';
+  const r = RECIPES.d2l;
   const model = d2l
-    ? createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 224, init: 'xavier', rng })
+    ? createModel(r.arch, { numClasses: 10, inChannels: r.inChannels, inputSize: r.inputSize(r.arch), init: r.init, rng })
     : createModel(opts.arch, { rng });
   const [c, h, w] = model.inputShape;
   const x = Tensor.uniform([opts.batch, c, h, w], -1, 1, { rng });
   const labels = Int32Array.from({ length: opts.batch }, () => rng.int(model.numClasses));
-  const opt = new SGD(model.parameters(), d2l ? { lr: 0.01 } : { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  const opt = new SGD(model.parameters(), d2l ? { lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay } : { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   const iterate = opts.mode === 'infer'
     ? (): void => {
       model.eval();
@@ -95,7 +97,7 @@ export function runModelBench(opts: BenchOptions): BenchResult {
   const ms = median(times);
   const threads = backend instanceof NativeBackend ? (loadedAddon()?.threads() ?? 1) : 1;
   return {
-    arch: d2l ? 'alexnet-v1' : opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
+    arch: d2l ? r.arch : opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
     img_per_s: (opts.batch * 1000) / ms, ms_per_iter: ms, ...(d2l ? { preset: 'd2l' as const } : {}),
   };
 }
