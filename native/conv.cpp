@@ -87,8 +87,10 @@ Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<
 auto &forwardPd(const Geom &g, bool bf16, bool bias, bool relu, bool inference = false) {
   return cached(gFwd, keyOf(inference ? "fi" : "f", g, bf16, bias, relu),
                 std::function<dnnl::convolution_forward::primitive_desc()>([&] {
+                  ConvShape s = shapeOf(g, bf16, bias);
+                  s.inference = inference;
                   return withBestAlgorithm<dnnl::convolution_forward::primitive_desc>(
-                      g, bf16, shapeOf(g, bf16, bias),
+                      g, bf16, s,
                       [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); }, true,
                       inference);
                 }));

@@ -96,6 +96,8 @@ struct ConvShape {
   md_t src, weights, bias, dst; // bias may be a zero desc (no bias)
   dims_t strides, padL, padR;
   dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
+  /** No backward follows: forward_inference, which lets oneDNN offer its inference-only kernels. */
+  bool inference = false;
 };
 
 // The conv builders return an empty primitive descriptor (no exception) when `allowEmpty` is set
@@ -103,11 +105,12 @@ struct ConvShape {
 
 inline dnnl::convolution_forward::primitive_desc convFwdPd(const ConvShape &s, const dnnl::primitive_attr &attr,
                                                           bool allowEmpty = false) {
+  auto prop = s.inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
 #if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::prop_kind::forward_training, s.alg, s.src, s.weights, s.bias,
+  return {cpuEngine(), prop, s.alg, s.src, s.weights, s.bias,
           s.dst, s.strides, s.padL, s.padR, attr, allowEmpty};
 #else
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, s.alg, s.src,
+  dnnl::convolution_forward::desc d(prop, s.alg, s.src,
                                     s.weights, s.bias, s.dst, s.strides, s.padL, s.padR);
   return {d, attr, cpuEngine(), allowEmpty};
 #endif

@@ -4,6 +4,7 @@
 // Max-pool geometry g (14 ints): [n, c, h, w, kh, kw, oh, ow, strideH, strideW, padH, padW,
 // padBottom, padRight]; padBottom/padRight already include ceil mode's extra padding.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "ops.hpp"
@@ -90,6 +91,13 @@ int64_t winEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out 
 Napi::Value adaptiveAvgPool2d(const Napi::CallbackInfo &info) {
   BufPtr x = unwrap(info[0], "adaptive_avg_pool2d input");
   auto g = ints(info[1], 6, "adaptive pool geometry"); // n, c, h, w, oh, ow
+  if (g[2] == g[4] && g[3] == g[5]) {
+    // One-element windows (torchvision's 6x6 pool on a 6x6 map): a copy, in x's own layout.
+    BufPtr y = newBuf(x->md);
+    MemPtr from = x->mem, to = y->mem;
+    submit([from, to] { std::memcpy(to->ptr, from->ptr, to->bytes); });
+    return wrap(info.Env(), y);
+  }
   MemPtr xs = plainF32(*x);
   BufPtr y = newBuf(plainDesc({g[0], g[1], g[4], g[5]}));
   MemPtr ym = y->mem;
