@@ -236,16 +236,6 @@ inline dnnl::inner_product_backward_data::primitive_desc ipBwdDataPd(
 #endif
 }
 
-inline dnnl::inner_product_backward_weights::primitive_desc ipBwdWeightsPd(
-    const IpShape &s, const dnnl::inner_product_forward::primitive_desc &hint, const dnnl::primitive_attr &attr) {
-#if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), s.src, s.weights, s.bias, s.dst, hint, attr};
-#else
-  dnnl::inner_product_backward_weights::desc d(s.src, s.weights, s.bias, s.dst);
-  return {d, attr, cpuEngine(), hint};
-#endif
-}
-
 // ---- ReLU (eltwise) ----------------------------------------------------------------------------------
 
 inline dnnl::eltwise_forward::primitive_desc reluFwdPd(const md_t &data, const dnnl::primitive_attr &attr) {
