@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend, Storage } from '../src/backend/backend.js';
 import { convGeometry } from '../src/backend/conv_util.js';
 import { setBackend } from '../src/backend/registry.js';
-import { measureFmaPeak, nativeInfo, tryLoadNative } from '../src/backend/native/index.js';
+import { measureFmaPeak, measureReadBandwidth, nativeInfo, tryLoadNative } from '../src/backend/native/index.js';
 import type { BenchResult } from '../src/bench/model_bench.js';
 import { median } from '../src/bench/model_bench.js';
 import { writeOnnx } from '../src/io/onnx/export.js';
@@ -134,6 +134,27 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
   return out;
 }
 
+/**
+ * What batch-1 latency can be here: the classifier reads each of its f32 weights once per image,
+ * so its time is at least their bytes over the memory's read bandwidth; the convolutions' flops
+ * at the best compute rate seen add to that. Compared with the ORT-relative target.
+ */
+function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, peak: number): string {
+  const model = createModel(arch);
+  const fcBytes = model.parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0);
+  const convFlops = (CONV_LAYERS[arch] ?? []).reduce((s, l) => {
+    const o = Math.floor((l.hw + 2 * l.p - l.k) / l.s) + 1;
+    return s + 2 * l.oc * o * o * (l.c / l.g) * l.k * l.k;
+  }, 0);
+  const fcMs = fcBytes / bandwidth / 1e6;
+  const convMs = convFlops / peak / 1e6;
+  const target = ortMs ? ` The target, 0.9 × ONNX Runtime's ${ortMs.toFixed(1)} ms = ${(0.9 * ortMs).toFixed(1)} ms, `
+    + `leaves ${(0.9 * ortMs - fcMs).toFixed(1)} ms for the ${(convFlops / 1e9).toFixed(2)} GFLOP of convolutions, pooling and the rest `
+    + `(${(convFlops / (0.9 * ortMs - fcMs) / 1e6).toFixed(0)} GFLOP/s).` : '';
+  return `- ${arch}: classifier weights ${(fcBytes / 1e6).toFixed(0)} MB → ≥ ${fcMs.toFixed(1)} ms; `
+    + `convolutions at that rate ≥ ${convMs.toFixed(1)} ms; together ≥ ${(fcMs + convMs).toFixed(1)} ms.${target}`;
+}
+
 /** bf16 training loss against f32 over the same steps (target: within 2%). */
 function lossCheck(): string[] {
   const arch = archs[0];
@@ -168,6 +189,8 @@ function main(): void {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'alexnet-bench-'));
   const lines: string[] = [];
   const lossLines: string[] = [];
+  const floorLines: string[] = [];
+  const ortLatency = new Map<ArchName, number | null>();
   const table: string[] = ['| arch | case | ours | PyTorch 1.13 | ONNX Runtime | ratio (target) |', '| --- | --- | --- | --- | --- | --- |'];
   try {
     for (const arch of archs) {
@@ -176,6 +199,7 @@ function main(): void {
       const r1 = ort(onnx, arch, 1);
       const t1 = torch(arch, 1, 'infer', 'f32');
       const lat = (r: Row) => ('error' in r ? null : r.ms_per_iter);
+      ortLatency.set(arch, lat(r1));
       table.push(`| ${arch} | infer f32 batch 1 (latency) | ${fmt(o1)} | ${fmt(t1)} | ${fmt(r1)} | ${ratio(lat(o1), lat(r1))} of ORT latency (≤ 0.9×) |`);
       const o64 = ours(arch, big, 'infer', 'f32');
       const r64 = ort(onnx, arch, big);
@@ -198,12 +222,21 @@ function main(): void {
     const peak = measureFmaPeak(quick ? 1024 : 2048, quick ? 1 : 3);
     lines.push(`Measured FMA peak (f32 ${quick ? 1024 : 2048}³ oneDNN matmul): ${peak.toFixed(0)} GFLOP/s.`, '');
     lines.push('| arch | layer | pass | ms | GFLOP/s | % of peak |', '| --- | --- | --- | --- | --- | --- |');
+    let bestConv = peak;
     for (const arch of archs) {
       for (const r of convRates(be, arch, big)) {
+        bestConv = Math.max(bestConv, r.gflops);
         lines.push(`| ${arch} | ${r.layer} | ${r.pass} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(0)} | ${((100 * r.gflops) / peak).toFixed(0)}% |`);
       }
     }
     console.log(lines.join('\n'));
+    const fcMib = Math.ceil(createModel(archs[0]).parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0) / 2 ** 20);
+    const bandwidth = measureReadBandwidth(quick ? 64 : fcMib, quick ? 1 : 5);
+    floorLines.push('### Batch-1 latency: the floor on this machine', '',
+      `Memory read bandwidth (${threads} threads, ${quick ? 'a 64 MiB buffer (quick run)' : `a ${fcMib} MiB buffer, the size of the classifier's weights`}): ${bandwidth.toFixed(1)} GB/s.`, '');
+    floorLines.push(`Compute rate: the faster of the FMA peak above and the best convolution rate measured, ${bestConv.toFixed(0)} GFLOP/s.`, '');
+    for (const arch of archs) floorLines.push(batchOneFloor(arch, ortLatency.get(arch) ?? null, bandwidth, bestConv));
+    console.log(floorLines.join('\n'));
     lossLines.push(...lossCheck());
     console.log(lossLines.join('\n'));
   } finally {
@@ -215,13 +248,17 @@ function main(): void {
     '',
     `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations (batch 1: ${itersFor(1)}) after ${warmup} warm-up, each framework in its own process.`,
-    'Targets are the issue\'s, set on an Intel AMX machine; this CPU (AMD Zen 4) has AVX512_BF16 but no AMX, so bf16 gains are smaller than there.',
+    info.isa === 'avx512_core_amx'
+      ? 'Targets are the issue\'s, set on an Intel machine with AMX, the kind this CPU is (bf16 convolutions and inner products run on AMX tiles).'
+      : `Targets are the issue's, set on an Intel machine with AMX; this CPU (oneDNN ISA ${info.isa}) has no AMX, so bf16 gains are smaller than there.`,
     '',
     ...table,
     '',
     '### Convolutions, f32, our kernels',
     '',
     ...lines,
+    '',
+    ...floorLines,
     '',
     ...lossLines,
     '<!-- native:end -->',

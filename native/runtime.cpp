@@ -1,5 +1,6 @@
 // Runtime controls: OpenMP threads, the CPU ISA oneDNN dispatches to, deferred execution and its
-// asynchronous flush on the libuv thread pool, and an FMA-peak probe (a large f32 matmul).
+// asynchronous flush on the libuv thread pool, an FMA-peak probe (a large f32 matmul) and a
+// memory read-bandwidth probe.
 #include <chrono>
 
 #include "ops.hpp"
@@ -106,6 +107,39 @@ Napi::Value matmulGflops(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), 2.0 * m * n * k / best / 1e9);
 }
 
+static volatile uint64_t gSink; // keeps the reads observable
+
+/** XOR of `words` 64-bit words on the OpenMP threads (AVX-512 loads where the CPU has them). */
+__attribute__((target_clones("avx512f", "default"))) uint64_t xorWords(const uint64_t *w, size_t words) {
+  uint64_t x = 0;
+#pragma omp parallel for simd reduction(^ : x)
+  for (size_t i = 0; i < words; i++) x ^= w[i];
+  return x;
+}
+
+/**
+ * Read bandwidth from memory in GB/s (best of `reps`): an XOR over a buffer of `mb` MiB on the
+ * OpenMP threads. At batch 1 a linear layer reads each weight once, so this bounds its latency.
+ */
+Napi::Value readBandwidth(const Napi::CallbackInfo &info) {
+  size_t words = static_cast<size_t>(num(info[0], "MiB")) * (size_t(1) << 20) / 8;
+  int reps = static_cast<int>(num(info[1], "reps"));
+  Mem buf(words * 8);
+  auto *w = static_cast<uint64_t *>(buf.ptr);
+  for (size_t i = 0; i < words; i++) w[i] = i * 0x9e3779b97f4a7c15ull;
+  double best = 1e30;
+  for (int r = 0; r < reps + 1; r++) {
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t x = 0;
+    std::vector<std::function<void()>> one{[&] { x = xorWords(w, words); }};
+    runTasks(one);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    gSink = x;
+    if (r > 0 && s < best) best = s;
+  }
+  return Napi::Number::New(info.Env(), words * 8 / best / 1e9);
+}
+
 } // namespace
 
 void registerRuntime(Napi::Env env, Napi::Object exports) {
@@ -116,6 +150,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("isDeferred", Napi::Function::New(env, queuedJs));
   exports.Set("flushAsync", Napi::Function::New(env, flushAsync));
   exports.Set("matmulGflops", Napi::Function::New(env, matmulGflops));
+  exports.Set("readBandwidth", Napi::Function::New(env, readBandwidth));
 }
 
 } // namespace ax

@@ -69,6 +69,8 @@ export interface NativeAddon {
   isDeferred(): boolean;
   flushAsync(): Promise<void>;
   matmulGflops(m: number, k: number, n: number, reps: number): number;
+  /** GB/s read from a buffer of `mib` MiB on the OpenMP threads (best of `reps`). */
+  readBandwidth(mib: number, reps: number): number;
 }
 
 /** Repository (package) root: this file is dist/src/backend/native/addon.js. */

@@ -1,5 +1,5 @@
 // Public surface of the native backend: the backend class, its loader, async execution and
-// diagnostics (live native buffers, ISA, FMA-peak probe).
+// diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
 import { loadAddon, loadedAddon, type NativeInfo } from './addon.js';
 
 export { NativeBackend, type Precision } from './native_backend.js';
@@ -22,4 +22,11 @@ export function measureFmaPeak(size = 2048, reps = 3): number {
   const addon = loadAddon().addon;
   if (!addon) throw new Error('native backend: the addon is not built');
   return addon.matmulGflops(size, size, size, reps);
+}
+
+/** Memory read bandwidth in GB/s (a buffer of `mib` MiB, far larger than the caches; best of `reps`). */
+export function measureReadBandwidth(mib = 1024, reps = 3): number {
+  const addon = loadAddon().addon;
+  if (!addon) throw new Error('native backend: the addon is not built');
+  return addon.readBandwidth(mib, reps);
 }
