@@ -165,6 +165,9 @@ test('linear forward (fused relu) and backward, input from a blocked conv output
   const gr = reference.linearBackwardWeights(gy.r, x.r, g, true);
   assertClose('dw', nb, gn.gw, gr.gw, [10, k]);
   assertClose('db', nb, gn.gb!, gr.gb!, [10]);
+  const noBias = nb.linearBackwardWeights(gy.n, x.n, g, false);
+  assertClose('dw without bias', nb, noBias.gw, gr.gw, [10, k]);
+  assert.equal(noBias.gb, null);
 });
 
 test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, from a blocked conv output', { skip }, () => {
@@ -200,6 +203,17 @@ test('adaptive average pooling forward/backward (uneven windows)', { skip }, () 
     const gy = pairOf(randomArray(size(yShape), 71), yShape);
     assertClose(`dx ${out}`, nb, nb.adaptiveAvgPool2dBackward(gy.n, g), reference.adaptiveAvgPool2dBackward(gy.r, g), shape);
   }
+});
+
+test('adaptive average pooling to the same size (torchvision 6x6 on 6x6) copies a blocked input', { skip }, () => {
+  const shape: Shape = [2, 16, 6, 6];
+  const act = blockedActivation(shape, 72);
+  const g = adaptivePoolGeometry(shape, [6, 6]);
+  const y = nb.adaptiveAvgPool2d(act.n, g);
+  assert.equal(native!.layoutOf(y), 'blocked');
+  const want = reference.adaptiveAvgPool2d(act.r, g);
+  nb.dispose(act.n); // the output owns its memory
+  assertClose('y', nb, y, want, shape);
 });
 
 test('log-softmax and softmax cross-entropy forward/backward', { skip }, () => {
