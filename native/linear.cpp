@@ -121,7 +121,8 @@ Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
  * (the optimiser's layout), gy read transposed in place; gb [n] = column sums of gy. On the AMX
  * machine (batch 64, 2 threads, bf16) the inner-product primitive took 34 / 18 / 3.5 ms for
  * FC6 / FC7 / FC8 (GEMM into plain weights) or 15 ms plus a 130 ms reorder back to plain (brgemm
- * into its blocked layout); this matmul takes 14 / 4 / 0.75 ms, and f32 gains as well.
+ * into its blocked layout); this matmul takes 14 / 4 / 0.75 ms. In f32 the training step is no
+ * slower for it (alexnet-v1: 1,254 against 1,264 ms).
  */
 Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "linear output gradient");

@@ -118,12 +118,13 @@ __attribute__((target_clones("avx512f", "default"))) uint64_t xorWords(const uin
 }
 
 /**
- * Read bandwidth from memory in GB/s (best of `reps`): an XOR over a buffer of `mb` MiB on the
+ * Read bandwidth from memory in GB/s (best of `reps`): an XOR over a buffer of `mib` MiB on the
  * OpenMP threads. At batch 1 a linear layer reads each weight once, so this bounds its latency.
  */
 Napi::Value readBandwidth(const Napi::CallbackInfo &info) {
   size_t words = static_cast<size_t>(num(info[0], "MiB")) * (size_t(1) << 20) / 8;
   int reps = static_cast<int>(num(info[1], "reps"));
+  if (words == 0 || reps < 1) throw Napi::RangeError::New(info.Env(), "native: readBandwidth needs at least 1 MiB and 1 repetition");
   Mem buf(words * 8);
   auto *w = static_cast<uint64_t *>(buf.ptr);
   for (size_t i = 0; i < words; i++) w[i] = i * 0x9e3779b97f4a7c15ull;
