@@ -134,17 +134,21 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
   return out;
 }
 
+/** Bytes of the linear layers' f32 weights (the 2-D parameters): what a batch-1 forward streams. */
+function classifierBytes(arch: ArchName): number {
+  return createModel(arch).parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0);
+}
+
 /**
  * What batch-1 latency can be here: the classifier reads each of its f32 weights once per image,
  * so its time is at least their bytes over the memory's read bandwidth; the convolutions' flops
  * at the best compute rate seen add to that. Compared with the ORT-relative target.
  */
 function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, peak: number): string {
-  const model = createModel(arch);
-  const fcBytes = model.parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0);
+  const fcBytes = classifierBytes(arch);
   const convFlops = (CONV_LAYERS[arch] ?? []).reduce((s, l) => {
-    const o = Math.floor((l.hw + 2 * l.p - l.k) / l.s) + 1;
-    return s + 2 * l.oc * o * o * (l.c / l.g) * l.k * l.k;
+    const g = convGeometry([1, l.c, l.hw, l.hw], [l.oc, l.c / l.g, l.k, l.k], [l.s, l.s], [l.p, l.p], l.g);
+    return s + 2 * l.oc * g.oh * g.ow * (l.c / l.g) * l.k * l.k;
   }, 0);
   const fcMs = fcBytes / bandwidth / 1e6;
   const convMs = convFlops / peak / 1e6;
@@ -230,7 +234,7 @@ function main(): void {
       }
     }
     console.log(lines.join('\n'));
-    const fcMib = Math.ceil(createModel(archs[0]).parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0) / 2 ** 20);
+    const fcMib = Math.ceil(classifierBytes(archs[0]) / 2 ** 20);
     const bandwidth = measureReadBandwidth(quick ? 64 : fcMib, quick ? 1 : 5);
     floorLines.push('### Batch-1 latency: the floor on this machine', '',
       `Memory read bandwidth (${threads} threads, ${quick ? 'a 64 MiB buffer (quick run)' : `a ${fcMib} MiB buffer, the size of the classifier's weights`}): ${bandwidth.toFixed(1)} GB/s.`, '');
