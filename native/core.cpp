@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace ax {
@@ -81,6 +82,13 @@ size_t Buf::size() const {
 bool Buf::isPlainF32() const { return md == plainDesc(descDims(md), dt::f32); }
 
 BufPtr newBuf(const md_t &md) { return std::make_shared<Buf>(std::make_shared<Mem>(md.get_size()), md); }
+
+BufPtr copyOf(const Buf &b) {
+  BufPtr c = newBuf(b.md);
+  MemPtr from = b.mem, to = c->mem;
+  submit([from, to] { std::memcpy(to->ptr, from->ptr, to->bytes); });
+  return c;
+}
 
 // ---- handles --------------------------------------------------------------------------------------
 

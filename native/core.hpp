@@ -60,6 +60,8 @@ using BufPtr = std::shared_ptr<Buf>;
 
 /** Allocates a buffer for `md`. */
 BufPtr newBuf(const md_t &md);
+/** A new buffer with b's layout, its bytes copied by a queued task. */
+BufPtr copyOf(const Buf &b);
 
 // ---- handles --------------------------------------------------------------------------------------
 

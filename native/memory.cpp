@@ -45,11 +45,7 @@ Napi::Value full(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value clone(const Napi::CallbackInfo &info) {
-  BufPtr b = unwrap(info[0], "clone source");
-  BufPtr c = newBuf(b->md);
-  MemPtr from = b->mem, to = c->mem;
-  submit([from, to] { std::memcpy(to->ptr, from->ptr, to->bytes); });
-  return wrap(info.Env(), c);
+  return wrap(info.Env(), copyOf(*unwrap(info[0], "clone source")));
 }
 
 Napi::Value reshape(const Napi::CallbackInfo &info) {

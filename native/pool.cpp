@@ -4,7 +4,6 @@
 // Max-pool geometry g (14 ints): [n, c, h, w, kh, kw, oh, ow, strideH, strideW, padH, padW,
 // padBottom, padRight]; padBottom/padRight already include ceil mode's extra padding.
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 #include "ops.hpp"
@@ -93,10 +92,7 @@ Napi::Value adaptiveAvgPool2d(const Napi::CallbackInfo &info) {
   auto g = ints(info[1], 6, "adaptive pool geometry"); // n, c, h, w, oh, ow
   if (g[2] == g[4] && g[3] == g[5]) {
     // One-element windows (torchvision's 6x6 pool on a 6x6 map): a copy, in x's own layout.
-    BufPtr y = newBuf(x->md);
-    MemPtr from = x->mem, to = y->mem;
-    submit([from, to] { std::memcpy(to->ptr, from->ptr, to->bytes); });
-    return wrap(info.Env(), y);
+    return wrap(info.Env(), copyOf(*x));
   }
   MemPtr xs = plainF32(*x);
   BufPtr y = newBuf(plainDesc({g[0], g[1], g[4], g[5]}));
