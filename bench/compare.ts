@@ -43,7 +43,11 @@ const python = process.env.ALEXNET_PYTHON ?? (existsSync('/usr/bin/python3') ? '
 type Row = BenchResult | { error: string };
 
 function parseJson(out: string): BenchResult {
-  const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error('no JSON in output');
   return JSON.parse(line) as BenchResult;
 }
@@ -62,17 +66,51 @@ function run(cmd: string, args: string[]): Row {
 const itersFor = (batch: number): number => (batch === 1 && !quick ? Math.max(20, iters * 10) : iters);
 
 function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
-  return run(process.execPath, ['bin/alexnet.js', 'bench', '--arch', arch, '--batch', String(batch), '--mode', mode,
-    '--precision', precision, '--threads', String(threads), '--iters', String(itersFor(batch)), '--warmup', String(warmup), '--json']);
+  return run(process.execPath, [
+    'bin/alexnet.js',
+    'bench',
+    '--arch',
+    arch,
+    '--batch',
+    String(batch),
+    '--mode',
+    mode,
+    '--precision',
+    precision,
+    '--threads',
+    String(threads),
+    '--iters',
+    String(itersFor(batch)),
+    '--warmup',
+    String(warmup),
+    '--json',
+  ]);
 }
 
 function torch(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
-  return run(python, ['bench/torch_bench.py', arch, String(batch), mode, precision, String(threads), String(warmup), String(itersFor(batch))]);
+  return run(python, [
+    'bench/torch_bench.py',
+    arch,
+    String(batch),
+    mode,
+    precision,
+    String(threads),
+    String(warmup),
+    String(itersFor(batch)),
+  ]);
 }
 
 function ort(onnxFile: string | null, arch: ArchName, batch: number): Row {
   if (!onnxFile) return { error: 'no ONNX export' };
-  return run(process.execPath, ['dist/bench/ort_infer.js', onnxFile, arch, String(batch), String(threads), String(warmup), String(itersFor(batch))]);
+  return run(process.execPath, [
+    'dist/bench/ort_infer.js',
+    onnxFile,
+    arch,
+    String(batch),
+    String(threads),
+    String(warmup),
+    String(itersFor(batch)),
+  ]);
 }
 
 function exportOnnx(arch: ArchName, dir: string): string | null {
@@ -88,10 +126,16 @@ function exportOnnx(arch: ArchName, dir: string): string | null {
 }
 
 const ips = (r: Row): number | null => ('error' in r ? null : r.img_per_s);
-const fmt = (r: Row): string => ('error' in r ? `error: ${r.error.slice(0, 60)}` : `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(1)} ms)`);
+const fmt = (r: Row): string =>
+  'error' in r ? `error: ${r.error.slice(0, 60)}` : `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(1)} ms)`;
 const ratio = (a: number | null, b: number | null): string => (a && b ? `${(a / b).toFixed(2)}×` : 'n/a');
 
-interface ConvRate { layer: string; pass: string; ms: number; gflops: number }
+interface ConvRate {
+  layer: string;
+  pass: string;
+  ms: number;
+  gflops: number;
+}
 
 /** Per-layer f32 conv timing at batch `batch` with our kernels (forward, backward data, backward weights). */
 function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
@@ -123,12 +167,22 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
     const b = fill([l.oc], 0.1);
     const gy = fill([batch, l.oc, g.oh, g.ow], 0.01);
     const rec = (pass: string, ms: number) => out.push({ layer: l.name, pass, ms, gflops: (2 * macs) / ms / 1e6 });
-    rec('forward', time(() => [be.conv2d(x, w, b, g, true)]));
-    if (l.c > 3) rec('backward data', time(() => [be.conv2dBackwardData(gy, w, g)])); // conv1's input gradient is never needed
-    rec('backward weights', time(() => {
-      const r = be.conv2dBackwardWeights(gy, x, g, true);
-      return [r.gw, r.gb!];
-    }));
+    rec(
+      'forward',
+      time(() => [be.conv2d(x, w, b, g, true)]),
+    );
+    if (l.c > 3)
+      rec(
+        'backward data',
+        time(() => [be.conv2dBackwardData(gy, w, g)]),
+      ); // conv1's input gradient is never needed
+    rec(
+      'backward weights',
+      time(() => {
+        const r = be.conv2dBackwardWeights(gy, x, g, true);
+        return [r.gw, r.gb!];
+      }),
+    );
     for (const s of [x, w, b, gy]) be.dispose(s);
   }
   return out;
@@ -136,7 +190,10 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
 
 /** Bytes of the linear layers' f32 weights (the 2-D parameters): what a batch-1 forward streams. */
 function classifierBytes(arch: ArchName): number {
-  return createModel(arch).parameters().filter((p) => p.shape.length === 2).reduce((s, p) => s + 4 * p.size, 0);
+  return createModel(arch)
+    .parameters()
+    .filter((p) => p.shape.length === 2)
+    .reduce((s, p) => s + 4 * p.size, 0);
 }
 
 /**
@@ -152,11 +209,15 @@ function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, 
   }, 0);
   const fcMs = fcBytes / bandwidth / 1e6;
   const convMs = convFlops / peak / 1e6;
-  const target = ortMs ? ` The target, 0.9 × ONNX Runtime's ${ortMs.toFixed(1)} ms = ${(0.9 * ortMs).toFixed(1)} ms, `
-    + `leaves ${(0.9 * ortMs - fcMs).toFixed(1)} ms for the ${(convFlops / 1e9).toFixed(2)} GFLOP of convolutions, pooling and the rest `
-    + `(${(convFlops / (0.9 * ortMs - fcMs) / 1e6).toFixed(0)} GFLOP/s).` : '';
-  return `- ${arch}: classifier weights ${(fcBytes / 1e6).toFixed(0)} MB → ≥ ${fcMs.toFixed(1)} ms; `
-    + `convolutions at that rate ≥ ${convMs.toFixed(1)} ms; together ≥ ${(fcMs + convMs).toFixed(1)} ms.${target}`;
+  const target = ortMs
+    ? ` The target, 0.9 × ONNX Runtime's ${ortMs.toFixed(1)} ms = ${(0.9 * ortMs).toFixed(1)} ms, ` +
+      `leaves ${(0.9 * ortMs - fcMs).toFixed(1)} ms for the ${(convFlops / 1e9).toFixed(2)} GFLOP of convolutions, pooling and the rest ` +
+      `(${(convFlops / (0.9 * ortMs - fcMs) / 1e6).toFixed(0)} GFLOP/s).`
+    : '';
+  return (
+    `- ${arch}: classifier weights ${(fcBytes / 1e6).toFixed(0)} MB → ≥ ${fcMs.toFixed(1)} ms; ` +
+    `convolutions at that rate ≥ ${convMs.toFixed(1)} ms; together ≥ ${(fcMs + convMs).toFixed(1)} ms.${target}`
+  );
 }
 
 /** bf16 training loss against f32 over the same steps (target: within 2%). */
@@ -165,8 +226,11 @@ function lossCheck(): string[] {
   const batch = quick ? 2 : 16;
   const steps = quick ? 3 : 50;
   const curve = (precision: string): number[] | string => {
-    const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+    const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+    });
     if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
     return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { losses: number[] }).losses;
   };
@@ -178,9 +242,9 @@ function lossCheck(): string[] {
   return [
     '### bf16 training loss against f32',
     '',
-    `${arch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: `
-      + `largest per-step relative loss difference ${(100 * worst).toFixed(2)}% (target ≤ 2%); `
-      + `final loss f32 ${f[f.length - 1].toFixed(4)}, bf16 ${b[b.length - 1].toFixed(4)}.`,
+    `${arch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: ` +
+      `largest per-step relative loss difference ${(100 * worst).toFixed(2)}% (target ≤ 2%); ` +
+      `final loss f32 ${f[f.length - 1].toFixed(4)}, bf16 ${b[b.length - 1].toFixed(4)}.`,
   ];
 }
 
@@ -195,7 +259,10 @@ function main(): void {
   const lossLines: string[] = [];
   const floorLines: string[] = [];
   const ortLatency = new Map<ArchName, number | null>();
-  const table: string[] = ['| arch | case | ours | PyTorch 1.13 | ONNX Runtime | ratio (target) |', '| --- | --- | --- | --- | --- | --- |'];
+  const table: string[] = [
+    '| arch | case | ours | PyTorch 1.13 | ONNX Runtime | ratio (target) |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   try {
     for (const arch of archs) {
       const onnx = exportOnnx(arch, tmp);
@@ -204,20 +271,30 @@ function main(): void {
       const t1 = torch(arch, 1, 'infer', 'f32');
       const lat = (r: Row) => ('error' in r ? null : r.ms_per_iter);
       ortLatency.set(arch, lat(r1));
-      table.push(`| ${arch} | infer f32 batch 1 (latency) | ${fmt(o1)} | ${fmt(t1)} | ${fmt(r1)} | ${ratio(lat(o1), lat(r1))} of ORT latency (≤ 0.9×) |`);
+      table.push(
+        `| ${arch} | infer f32 batch 1 (latency) | ${fmt(o1)} | ${fmt(t1)} | ${fmt(r1)} | ${ratio(lat(o1), lat(r1))} of ORT latency (≤ 0.9×) |`,
+      );
       const o64 = ours(arch, big, 'infer', 'f32');
       const r64 = ort(onnx, arch, big);
       const t64 = torch(arch, big, 'infer', 'f32');
-      table.push(`| ${arch} | infer f32 batch ${big} | ${fmt(o64)} | ${fmt(t64)} | ${fmt(r64)} | ${ratio(ips(o64), ips(r64))} ORT img/s (≥ 1.15×) |`);
+      table.push(
+        `| ${arch} | infer f32 batch ${big} | ${fmt(o64)} | ${fmt(t64)} | ${fmt(r64)} | ${ratio(ips(o64), ips(r64))} ORT img/s (≥ 1.15×) |`,
+      );
       const ob = ours(arch, big, 'infer', 'bf16');
       const tb = torch(arch, big, 'infer', 'bf16');
-      table.push(`| ${arch} | infer bf16 batch ${big} | ${fmt(ob)} | ${fmt(tb)} (autocast) | — | ${ratio(ips(ob), ips(tb))} PyTorch bf16 (≥ 2.5×) |`);
+      table.push(
+        `| ${arch} | infer bf16 batch ${big} | ${fmt(ob)} | ${fmt(tb)} (autocast) | — | ${ratio(ips(ob), ips(tb))} PyTorch bf16 (≥ 2.5×) |`,
+      );
       const otr = ours(arch, big, 'train', 'f32');
       const ttr = torch(arch, big, 'train', 'f32');
-      table.push(`| ${arch} | train f32 batch ${big} | ${fmt(otr)} | ${fmt(ttr)} | — | ${ratio(ips(otr), ips(ttr))} PyTorch f32 (≥ 1.8×) |`);
+      table.push(
+        `| ${arch} | train f32 batch ${big} | ${fmt(otr)} | ${fmt(ttr)} | — | ${ratio(ips(otr), ips(ttr))} PyTorch f32 (≥ 1.8×) |`,
+      );
       const otb = ours(arch, big, 'train', 'bf16');
       const ttb = torch(arch, big, 'train', 'bf16');
-      table.push(`| ${arch} | train bf16 batch ${big} | ${fmt(otb)} | ${fmt(ttb)} (autocast) | — | ${ratio(ips(otb), ips(ttb))} PyTorch bf16 (≥ 1.8×) |`);
+      table.push(
+        `| ${arch} | train bf16 batch ${big} | ${fmt(otb)} | ${fmt(ttb)} (autocast) | — | ${ratio(ips(otb), ips(ttb))} PyTorch bf16 (≥ 1.8×) |`,
+      );
       console.log(table.slice(-5).join('\n'));
     }
     // Conv efficiency: our f32 kernels against the FMA peak (a large f32 oneDNN matmul).
@@ -230,15 +307,24 @@ function main(): void {
     for (const arch of archs) {
       for (const r of convRates(be, arch, big)) {
         bestConv = Math.max(bestConv, r.gflops);
-        lines.push(`| ${arch} | ${r.layer} | ${r.pass} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(0)} | ${((100 * r.gflops) / peak).toFixed(0)}% |`);
+        lines.push(
+          `| ${arch} | ${r.layer} | ${r.pass} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(0)} | ${((100 * r.gflops) / peak).toFixed(0)}% |`,
+        );
       }
     }
     console.log(lines.join('\n'));
     const fcMib = Math.ceil(classifierBytes(archs[0]) / 2 ** 20);
     const bandwidth = measureReadBandwidth(quick ? 64 : fcMib, quick ? 1 : 5);
-    floorLines.push('### Batch-1 latency: the floor on this machine', '',
-      `Memory read bandwidth (${threads} threads, ${quick ? 'a 64 MiB buffer (quick run)' : `a ${fcMib} MiB buffer, the size of the classifier's weights`}): ${bandwidth.toFixed(1)} GB/s.`, '');
-    floorLines.push(`Compute rate: the faster of the FMA peak above and the best convolution rate measured, ${bestConv.toFixed(0)} GFLOP/s.`, '');
+    floorLines.push(
+      '### Batch-1 latency: the floor on this machine',
+      '',
+      `Memory read bandwidth (${threads} threads, ${quick ? 'a 64 MiB buffer (quick run)' : `a ${fcMib} MiB buffer, the size of the classifier's weights`}): ${bandwidth.toFixed(1)} GB/s.`,
+      '',
+    );
+    floorLines.push(
+      `Compute rate: the faster of the FMA peak above and the best convolution rate measured, ${bestConv.toFixed(0)} GFLOP/s.`,
+      '',
+    );
     for (const arch of archs) floorLines.push(batchOneFloor(arch, ortLatency.get(arch) ?? null, bandwidth, bestConv));
     console.log(floorLines.join('\n'));
     lossLines.push(...lossCheck());
@@ -253,7 +339,7 @@ function main(): void {
     `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations (batch 1: ${itersFor(1)}) after ${warmup} warm-up, each framework in its own process.`,
     info.isa === 'avx512_core_amx'
-      ? 'Targets are the issue\'s, set on an Intel machine with AMX, the kind this CPU is (bf16 convolutions and inner products run on AMX tiles).'
+      ? "Targets are the issue's, set on an Intel machine with AMX, the kind this CPU is (bf16 convolutions and inner products run on AMX tiles)."
       : `Targets are the issue's, set on an Intel machine with AMX; this CPU (oneDNN ISA ${info.isa}) has no AMX, so bf16 gains are smaller than there.`,
     '',
     ...table,
@@ -272,9 +358,10 @@ function main(): void {
     const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
     const begin = old.indexOf('<!-- native:begin');
     const end = old.indexOf('<!-- native:end -->');
-    const next = begin >= 0 && end > begin
-      ? old.slice(0, begin) + section + old.slice(end + '<!-- native:end -->'.length)
-      : `${old.trimEnd()}\n\n${section}\n`;
+    const next =
+      begin >= 0 && end > begin
+        ? old.slice(0, begin) + section + old.slice(end + '<!-- native:end -->'.length)
+        : `${old.trimEnd()}\n\n${section}\n`;
     writeFileSync(file, next);
     console.log(`wrote the native section of ${file}`);
   }

@@ -19,7 +19,10 @@ const iters = arg('iters', 5);
 const warmup = arg('warmup', 2);
 const batch = arg('batch', 128);
 
-interface Row { img_per_s: number; ms_per_iter: number }
+interface Row {
+  img_per_s: number;
+  ms_per_iter: number;
+}
 
 function run(cmd: string, args: string[]): Row | string {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' }, maxBuffer: 1 << 24 });
@@ -30,10 +33,39 @@ function run(cmd: string, args: string[]): Row | string {
 
 console.log(`d2l model training step, batch ${batch}, ${threads} threads, median of ${iters} after ${warmup} warm-up`);
 for (const precision of ['f32', 'bf16'] as const) {
-  const ours = run(process.execPath, ['bin/alexnet.js', 'bench', '--preset', 'd2l', '--mode', 'train', '--batch', String(batch),
-    '--precision', precision, '--threads', String(threads), '--iters', String(iters), '--warmup', String(warmup), '--json']);
-  const torch = run('/usr/bin/python3', ['bench/torch_bench.py', 'd2l', String(batch), 'train', precision, String(threads), String(warmup), String(iters)]);
-  const show = (r: Row | string): string => (typeof r === 'string' ? `error: ${r.slice(0, 80)}` : `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(0)} ms)`);
+  const ours = run(process.execPath, [
+    'bin/alexnet.js',
+    'bench',
+    '--preset',
+    'd2l',
+    '--mode',
+    'train',
+    '--batch',
+    String(batch),
+    '--precision',
+    precision,
+    '--threads',
+    String(threads),
+    '--iters',
+    String(iters),
+    '--warmup',
+    String(warmup),
+    '--json',
+  ]);
+  const torch = run('/usr/bin/python3', [
+    'bench/torch_bench.py',
+    'd2l',
+    String(batch),
+    'train',
+    precision,
+    String(threads),
+    String(warmup),
+    String(iters),
+  ]);
+  const show = (r: Row | string): string =>
+    typeof r === 'string' ? `error: ${r.slice(0, 80)}` : `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(0)} ms)`;
   const ratio = typeof ours !== 'string' && typeof torch !== 'string' ? `${(ours.img_per_s / torch.img_per_s).toFixed(2)}×` : 'n/a';
-  console.log(`  ${precision.padEnd(5)} ours ${show(ours).padEnd(28)} PyTorch${precision === 'bf16' ? ' (autocast)' : ''} ${show(torch).padEnd(28)} ratio ${ratio}`);
+  console.log(
+    `  ${precision.padEnd(5)} ours ${show(ours).padEnd(28)} PyTorch${precision === 'bf16' ? ' (autocast)' : ''} ${show(torch).padEnd(28)} ratio ${ratio}`,
+  );
 }

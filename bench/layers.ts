@@ -1,6 +1,15 @@
 // The convolution layers of the AlexNets (input channels, spatial size, output channels, kernel,
 // stride, padding, groups), for the per-layer benchmarks.
-export interface ConvLayer { name: string; c: number; hw: number; oc: number; k: number; s: number; p: number; g: number }
+export interface ConvLayer {
+  name: string;
+  c: number;
+  hw: number;
+  oc: number;
+  k: number;
+  s: number;
+  p: number;
+  g: number;
+}
 
 export const CONV_LAYERS: Record<string, ConvLayer[]> = {
   alexnet: [
@@ -25,4 +34,3 @@ export const CONV_LAYERS: Record<string, ConvLayer[]> = {
     { name: 'conv5', c: 384, hw: 13, oc: 256, k: 3, s: 1, p: 1, g: 2 },
   ],
 };
-

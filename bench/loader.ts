@@ -9,8 +9,17 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
-  BrokenInputLog, DataLoader, ImageFolder, PreparedDataset, PreparedWriter, prepareDataset, T, torchvisionPreset,
-  type Dataset, type TransformSpec, type U8Image,
+  BrokenInputLog,
+  DataLoader,
+  ImageFolder,
+  PreparedDataset,
+  PreparedWriter,
+  prepareDataset,
+  T,
+  torchvisionPreset,
+  type Dataset,
+  type TransformSpec,
+  type U8Image,
 } from '../src/data/index.js';
 import { Generator } from '../src/random.js';
 
@@ -44,7 +53,13 @@ interface Rate {
   cpuMs: number;
 }
 
-async function throughput(dataset: Dataset, transforms: TransformSpec[], workers: number, batchSize: number, epochs: number): Promise<Rate> {
+async function throughput(
+  dataset: Dataset,
+  transforms: TransformSpec[],
+  workers: number,
+  batchSize: number,
+  epochs: number,
+): Promise<Rate> {
   const loader = new DataLoader(dataset, { batchSize, shuffle: true, seed: 1, workers, transforms, broken: new BrokenInputLog() });
   // Warm-up: one whole epoch starts the workers and fills the page cache (breaking out of it
   // early would leave its prefetched batches running into the timed part).
@@ -74,7 +89,9 @@ async function main(): Promise<void> {
     const g = new Generator(7);
     for (let c = 0; c < 2; c++) mkdirSync(join(root, `class${c}`));
     for (let i = 0; i < count; i++) {
-      await sharp(scene(g), { raw: { width: 500, height: 375, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(root, `class${i % 2}`, `img${i}.jpg`));
+      await sharp(scene(g), { raw: { width: 500, height: 375, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toFile(join(root, `class${i % 2}`, `img${i}.jpg`));
     }
     const folder = ImageFolder.open(root);
     const jpegRate = await throughput(folder, torchvisionPreset('train'), workers, batch, epochs);
@@ -105,11 +122,15 @@ async function main(): Promise<void> {
       [`prepared 256x256 (${prepared.length}) → random crop 224 + flip + normalize`, preparedRate],
     ];
     const cores = Math.min(workers, availableParallelism());
-    console.log(`loader throughput, ${count} images, ${workers} workers, batch ${batch} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
+    console.log(
+      `loader throughput, ${count} images, ${workers} workers, batch ${batch} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+    );
     console.log(`  ${'pipeline'.padEnd(62)} ${'images/s'.padStart(9)} ${'cpu ms/img'.padStart(11)} ${`÷${cores} cores`.padStart(11)}`);
     for (const [name, r] of rows) {
       const bound = Number.isFinite(r.cpuMs) ? (cores * 1000) / r.cpuMs : Number.NaN;
-      console.log(`  ${name.padEnd(62)} ${r.rate.toFixed(0).padStart(9)} ${Number.isFinite(r.cpuMs) ? r.cpuMs.toFixed(2).padStart(11) : '-'.padStart(11)} ${Number.isFinite(bound) ? bound.toFixed(0).padStart(11) : '-'.padStart(11)}`);
+      console.log(
+        `  ${name.padEnd(62)} ${r.rate.toFixed(0).padStart(9)} ${Number.isFinite(r.cpuMs) ? r.cpuMs.toFixed(2).padStart(11) : '-'.padStart(11)} ${Number.isFinite(bound) ? bound.toFixed(0).padStart(11) : '-'.padStart(11)}`,
+      );
     }
     console.log(`  (÷${cores} cores: the rate ${cores} otherwise idle cores would give at the measured CPU cost per image)`);
   } finally {

@@ -26,11 +26,13 @@ model.train();
 for (let s = 0; s < Number(stepsS); s++) {
   const { x, y } = batches[s % batches.length];
   opt.zeroGrad();
-  losses.push(tidy(() => {
-    const loss = crossEntropy(model.forward(x), y);
-    loss.backward();
-    return loss.item();
-  }));
+  losses.push(
+    tidy(() => {
+      const loss = crossEntropy(model.forward(x), y);
+      loss.backward();
+      return loss.item();
+    }),
+  );
   opt.step();
 }
 process.stdout.write(`${JSON.stringify({ arch, precision, losses })}\n`);

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const threads = Number(threadsS);
   const size = arch === 'alexnet' ? 224 : 227;
   const session = await ort.InferenceSession.create(file, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
   });
   const data = new Float32Array(batch * 3 * size * size);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.001);
@@ -23,7 +26,9 @@ async function main(): Promise<void> {
     times.push(performance.now() - t0);
   }
   const ms = median(times);
-  process.stdout.write(`${JSON.stringify({ arch, batch, mode: 'infer', precision: 'f32', threads, backend: `onnxruntime-node ${ort.env.versions.common}`, img_per_s: (batch * 1000) / ms, ms_per_iter: ms })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ arch, batch, mode: 'infer', precision: 'f32', threads, backend: `onnxruntime-node ${ort.env.versions.common}`, img_per_s: (batch * 1000) / ms, ms_per_iter: ms })}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

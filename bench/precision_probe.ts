@@ -44,19 +44,38 @@ function probeConv(be: Backend, l: ConvLayer): { fwd: number; bwdData: number; b
   const xs = [batch, l.c, l.hw, l.hw];
   const ws = [l.oc, l.c / l.g, l.k, l.k];
   const g = convGeometry(xs, ws, [l.s, l.s], [l.p, l.p], l.g);
-  const x = fill(be, xs.reduce((a, b) => a * b), xs, 1);
-  const w = fill(be, ws.reduce((a, b) => a * b), ws, 0.05);
+  const x = fill(
+    be,
+    xs.reduce((a, b) => a * b),
+    xs,
+    1,
+  );
+  const w = fill(
+    be,
+    ws.reduce((a, b) => a * b),
+    ws,
+    0.05,
+  );
   const b = fill(be, l.oc, [l.oc], 0.1);
   const ys = [batch, l.oc, g.oh, g.ow];
-  const gy = fill(be, ys.reduce((a, c) => a * c), ys, 0.01);
+  const gy = fill(
+    be,
+    ys.reduce((a, c) => a * c),
+    ys,
+    0.01,
+  );
   const zero = be.full([ws.reduce((a, c) => a * c)], 0, 'float32');
   const touch = () => be.axpyInPlace(w, zero, 1, [ws.reduce((a, c) => a * c)]);
   const fwd = time(() => [be.conv2d(x, w, b, g, true)], touch, be);
   const bwdData = time(() => [be.conv2dBackwardData(gy, w, g)], touch, be);
-  const bwdWeights = time(() => {
-    const r = be.conv2dBackwardWeights(gy, x, g, true);
-    return [r.gw, r.gb!];
-  }, touch, be);
+  const bwdWeights = time(
+    () => {
+      const r = be.conv2dBackwardWeights(gy, x, g, true);
+      return [r.gw, r.gb!];
+    },
+    touch,
+    be,
+  );
   for (const s of [x, w, b, gy, zero]) be.dispose(s);
   return { fwd, bwdData, bwdWeights, g };
 }

@@ -17,9 +17,25 @@ function randomStorage(shape: Shape, scale: number): Storage {
   return backend.fromArray(data, shape);
 }
 
-interface ConvLayer { kind: 'conv'; w: Storage; b: Storage; wShape: Shape; stride: number; padding: number }
-interface PoolLayer { kind: 'pool' }
-interface LinearLayer { kind: 'linear'; w: Storage; b: Storage; inF: number; outF: number; relu: boolean }
+interface ConvLayer {
+  kind: 'conv';
+  w: Storage;
+  b: Storage;
+  wShape: Shape;
+  stride: number;
+  padding: number;
+}
+interface PoolLayer {
+  kind: 'pool';
+}
+interface LinearLayer {
+  kind: 'linear';
+  w: Storage;
+  b: Storage;
+  inF: number;
+  outF: number;
+  relu: boolean;
+}
 type Layer = ConvLayer | PoolLayer | LinearLayer;
 
 function conv(inC: number, outC: number, k: number, stride: number, padding: number): ConvLayer {
@@ -33,9 +49,14 @@ function linear(inF: number, outF: number, relu: boolean): LinearLayer {
 
 // torchvision.models.alexnet: features, avgpool (6×6), flatten, classifier (dropout is identity in eval).
 const features: Layer[] = [
-  conv(3, 64, 11, 4, 2), { kind: 'pool' },
-  conv(64, 192, 5, 1, 2), { kind: 'pool' },
-  conv(192, 384, 3, 1, 1), conv(384, 256, 3, 1, 1), conv(256, 256, 3, 1, 1), { kind: 'pool' },
+  conv(3, 64, 11, 4, 2),
+  { kind: 'pool' },
+  conv(64, 192, 5, 1, 2),
+  { kind: 'pool' },
+  conv(192, 384, 3, 1, 1),
+  conv(384, 256, 3, 1, 1),
+  conv(256, 256, 3, 1, 1),
+  { kind: 'pool' },
 ];
 const classifier: LinearLayer[] = [linear(9216, 4096, true), linear(4096, 4096, true), linear(4096, 1000, false)];
 
@@ -73,5 +94,7 @@ for (let run = 0; run < 5; run++) {
   if (y.size !== 1000) throw new Error(`expected 1000 logits, got ${y.size}`);
 }
 times.sort((a, b) => a - b);
-console.log(`reference backend, AlexNet (torchvision) forward, batch 1, 3x224x224: median ${times[2].toFixed(1)} ms ` +
-  `(runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms)`);
+console.log(
+  `reference backend, AlexNet (torchvision) forward, batch 1, 3x224x224: median ${times[2].toFixed(1)} ms ` +
+    `(runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms)`,
+);

@@ -10,5 +10,15 @@ export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { summary, summaryRows, type SummaryOptions } from './summary/summary.js';
 export { isGradEnabled, keep, liveTensorCount, noGrad, Tensor, tidy } from './tensor.js';
 export * as io from './io/index.js';
-export { loadWeights, saveWeights, exportOnnx, readPth, writePth, readSafetensors, writeSafetensors, readNpy, writeNpy } from './io/index.js';
+export {
+  loadWeights,
+  saveWeights,
+  exportOnnx,
+  readPth,
+  writePth,
+  readSafetensors,
+  writeSafetensors,
+  readNpy,
+  writeNpy,
+} from './io/index.js';
 export * as data from './data/index.js';

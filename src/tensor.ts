@@ -205,7 +205,8 @@ export class Tensor {
   /** Replaces the values in place (optimisers, loadStateDict); shapes must match. */
   assign(src: Tensor): void {
     if (src.size !== this.size) throw new Error(`assign: shape ${shapeStr(src.shape)} does not match ${shapeStr(this.shape)}`);
-    const next = this.backend === src.backend ? this.backend.clone(src.storage, this.shape) : this.backend.fromArray(src.toArray(), this.shape);
+    const next =
+      this.backend === src.backend ? this.backend.clone(src.storage, this.shape) : this.backend.fromArray(src.toArray(), this.shape);
     if (this._storage) this.backend.dispose(this._storage);
     this._storage = next;
   }
@@ -239,7 +240,14 @@ export class Tensor {
 }
 
 /** Creates an op's output tensor and records its GradFn when any input needs a gradient. */
-export function makeResult(storage: Storage, shape: Shape, backend: Backend, inputs: readonly (Tensor | null)[], makeGradFn: () => GradFn, owned: readonly (Storage | Workspace)[] = []): Tensor {
+export function makeResult(
+  storage: Storage,
+  shape: Shape,
+  backend: Backend,
+  inputs: readonly (Tensor | null)[],
+  makeGradFn: () => GradFn,
+  owned: readonly (Storage | Workspace)[] = [],
+): Tensor {
   const needsGrad = gradEnabled && inputs.some((t) => t !== null && t.requiresGrad);
   const out = new Tensor(storage, shape, backend, needsGrad);
   if (needsGrad) out.gradFn = makeGradFn();

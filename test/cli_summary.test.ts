@@ -7,11 +7,20 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, ['bin/alexnet.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ALEXNET_BACKEND: 'reference' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/alexnet.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ALEXNET_BACKEND: 'reference' },
+  });
 const fixture = (name: string) => readFileSync(`${root}test/fixtures/summary/${name}`, 'utf8');
-const trimLines = (s: string) => s.split('\n').map((l) => l.trimEnd()).join('\n');
+const trimLines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
 
-test('alexnet summary prints torchsummary\'s table', () => {
+test("alexnet summary prints torchsummary's table", () => {
   const r = run('summary', '--arch', 'alexnet-2012', '--input', '3,227,227');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(trimLines(r.stdout), trimLines(fixture('alexnet-2012_3x227x227.txt')));
@@ -29,7 +38,11 @@ test('alexnet summary --flops adds MACs', () => {
 const usageErrors: [string, string[], RegExp][] = [
   ['unknown architecture', ['summary', '--arch', 'vgg16'], /unknown architecture 'vgg16'/],
   ['malformed --input', ['summary', '--arch', 'alexnet', '--input', '3,224'], /expected C,H,W/],
-  ['input the model cannot take', ['summary', '--arch', 'alexnet-v1', '--input', '3,224,224'], /alexnet-v1 expects input \[N, 3, 227, 227\]/],
+  [
+    'input the model cannot take',
+    ['summary', '--arch', 'alexnet-v1', '--input', '3,224,224'],
+    /alexnet-v1 expects input \[N, 3, 227, 227\]/,
+  ],
   ['unknown command', ['frobnicate'], /unknown command/],
 ];
 for (const [what, args, message] of usageErrors) {

@@ -26,21 +26,38 @@ import * as ops from '../src/ops/index.js';
 import { Tensor } from '../src/tensor.js';
 import { assertRelClose } from './helpers.js';
 
-interface Arr { shape: number[]; data: number[] }
-interface OpCase { name: string; params: Record<string, number | number[] | boolean>; inputs: Record<string, Arr>; gy: Arr; output: Arr; grads: Record<string, Arr>; labels?: number[] }
+interface Arr {
+  shape: number[];
+  data: number[];
+}
+interface OpCase {
+  name: string;
+  params: Record<string, number | number[] | boolean>;
+  inputs: Record<string, Arr>;
+  gy: Arr;
+  output: Arr;
+  grads: Record<string, Arr>;
+  labels?: number[];
+}
 
 const dir = new URL('./fixtures/golden/', import.meta.url.replace('/dist/test/', '/test/'));
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as T;
 
 /** The backends under test, with their tolerance for ops and for the whole network. */
-interface Tolerance { net: number; early?: number }
+interface Tolerance {
+  net: number;
+  early?: number;
+}
 function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol: Tolerance }[] {
-  const out: { name: string; be: Backend; opTol: number; netTol: Tolerance }[] = [{ name: 'reference', be: referenceBackend(), opTol: 1e-4, netTol: { net: 1e-4 } }];
+  const out: { name: string; be: Backend; opTol: number; netTol: Tolerance }[] = [
+    { name: 'reference', be: referenceBackend(), opTol: 1e-4, netTol: { net: 1e-4 } },
+  ];
   const f32 = nativeBackend({ precision: 'f32' });
   if (f32.backend) out.push({ name: 'native f32', be: f32.backend, opTol: 1e-4, netTol: { net: 1e-4 } });
   else console.log(`# conformance: native backend not tested here: ${f32.reason}`);
   const bf16 = nativeBackend({ precision: 'bf16' });
-  if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16') out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.35 } });
+  if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16')
+    out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.35 } });
   return out;
 }
 
@@ -88,21 +105,50 @@ for (const { name: backendName, be, opTol, netTol } of backendsUnderTest()) {
 }
 
 function miniNetwork(tensor: (a: Arr) => Tensor, tol: Tolerance): void {
-  const c = load<{ input: Arr; labels: number[]; output: Arr; loss: number; state_dict: Record<string, Arr>; grads: Record<string, Arr> }>('mini_alexnet.json');
+  const c = load<{ input: Arr; labels: number[]; output: Arr; loss: number; state_dict: Record<string, Arr>; grads: Record<string, Arr> }>(
+    'mini_alexnet.json',
+  );
   const lrn = () => new LocalResponseNorm(5, 5e-4, 0.75, 2);
   const features = new Sequential(
-    new Conv2d(3, 8, 11, { stride: 4 }), new ReLU(), lrn(), new MaxPool2d(3, 2),
-    new Conv2d(8, 12, 5, { padding: 2, groups: 2 }), new ReLU(), lrn(), new MaxPool2d(3, 2),
-    new Conv2d(12, 16, 3, { padding: 1 }), new ReLU(),
-    new Conv2d(16, 16, 3, { padding: 1, groups: 2 }), new ReLU(),
-    new Conv2d(16, 8, 3, { padding: 1, groups: 2 }), new ReLU(), new MaxPool2d(3, 2));
+    new Conv2d(3, 8, 11, { stride: 4 }),
+    new ReLU(),
+    lrn(),
+    new MaxPool2d(3, 2),
+    new Conv2d(8, 12, 5, { padding: 2, groups: 2 }),
+    new ReLU(),
+    lrn(),
+    new MaxPool2d(3, 2),
+    new Conv2d(12, 16, 3, { padding: 1 }),
+    new ReLU(),
+    new Conv2d(16, 16, 3, { padding: 1, groups: 2 }),
+    new ReLU(),
+    new Conv2d(16, 8, 3, { padding: 1, groups: 2 }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+  );
   const classifier = new Sequential(new Linear(32, 20), new ReLU(), new Linear(20, 5));
-  const model = new AlexNet('alexnet', [['features', features], ['avgpool', new AdaptiveAvgPool2d(2)], ['classifier', classifier]], 2, [3, 67, 67], 5);
+  const model = new AlexNet(
+    'alexnet',
+    [
+      ['features', features],
+      ['avgpool', new AdaptiveAvgPool2d(2)],
+      ['classifier', classifier],
+    ],
+    2,
+    [3, 67, 67],
+    5,
+  );
   model.loadStateDict(new Map(Object.entries(c.state_dict).map(([k, v]) => [k, tensor(v)])));
   const out = model.forward(tensor(c.input));
   assertRelClose(out.toArray(), c.output.data, tol.net, 'mini AlexNet output');
   const loss = ops.crossEntropy(out, c.labels);
   assertRelClose([loss.item()], [c.loss], tol.net, 'mini AlexNet loss');
   loss.backward();
-  for (const [name, p] of model.namedParameters()) assertRelClose(p.grad!.toArray(), c.grads[name].data, tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net, `grad ${name}`);
+  for (const [name, p] of model.namedParameters())
+    assertRelClose(
+      p.grad!.toArray(),
+      c.grads[name].data,
+      tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net,
+      `grad ${name}`,
+    );
 }

@@ -12,7 +12,18 @@ import { BadImageError, decodeImageFile } from '../src/data/index.js';
 
 const FIX = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'test', 'fixtures', 'data');
 // gray16.png's expected bytes are its high bytes, not PIL's (which clips 16-bit grey to white).
-const UNUSUAL = ['cmyk.jpg', 'rgb16.png', 'gray16.png', 'rgba.png', 'gray_alpha.png', 'gray.jpg', 'gray.png', 'palette.png', 'exif_rotated.jpg', 'photo.webp'];
+const UNUSUAL = [
+  'cmyk.jpg',
+  'rgb16.png',
+  'gray16.png',
+  'rgba.png',
+  'gray_alpha.png',
+  'gray.jpg',
+  'gray.png',
+  'palette.png',
+  'exif_rotated.jpg',
+  'photo.webp',
+];
 
 function compare(name: string, got: Uint8Array, ref: Uint8Array): void {
   assert.equal(got.length, ref.length, `${name}: ${got.length} bytes, PIL has ${ref.length}`);
@@ -40,7 +51,7 @@ test('EXIF orientation is ignored by default (as torchvision) and applied with a
   const turned = await decodeImageFile(path, { autoOrient: true });
   assert.deepEqual([turned.width, turned.height], [48, 64]);
   // Orientation 6 = rotate 90° clockwise: the displayed top-left pixel is the stored bottom-left.
-  for (let c = 0; c < 3; c++) assert.equal(turned.data[c], plain.data[(47 * 64) * 3 + c]);
+  for (let c = 0; c < 3; c++) assert.equal(turned.data[c], plain.data[47 * 64 * 3 + c]);
 });
 
 const BROKEN: [string, string][] = [
@@ -76,7 +87,10 @@ test('an unreadable file and a lowered pixel limit are reported, not thrown as c
       const locked = join(dir, 'locked.jpg');
       copyFileSync(join(FIX, 'photos', 'street.jpg'), locked);
       chmodSync(locked, 0);
-      await assert.rejects(decodeImageFile(locked), (e: unknown) => e instanceof BadImageError && e.kind === 'unreadable' && /EACCES/.test(e.message));
+      await assert.rejects(
+        decodeImageFile(locked),
+        (e: unknown) => e instanceof BadImageError && e.kind === 'unreadable' && /EACCES/.test(e.message),
+      );
     }
     await assert.rejects(
       decodeImageFile(join(FIX, 'unusual', 'rgba.png'), { maxPixels: 1000 }),

@@ -13,16 +13,43 @@ import { DataError } from '../src/errors.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
-  applyTransforms, ArrayDataset, BrokenInputLog, computeMeanImage, computeRgbPca, DataLoader, decodeImageFile, IdxDataset, ImageFolder,
-  loadMeanImage, NpyDataset, parseIdx, PreparedDataset, prepareDataset, saveMeanImage, T, torchvisionPreset,
-  DEBIAN_FASHION_MNIST_DIR, type Batch, type U8Image,
+  applyTransforms,
+  ArrayDataset,
+  BrokenInputLog,
+  computeMeanImage,
+  computeRgbPca,
+  DataLoader,
+  decodeImageFile,
+  IdxDataset,
+  ImageFolder,
+  loadMeanImage,
+  NpyDataset,
+  parseIdx,
+  PreparedDataset,
+  prepareDataset,
+  saveMeanImage,
+  T,
+  torchvisionPreset,
+  DEBIAN_FASHION_MNIST_DIR,
+  type Batch,
+  type U8Image,
 } from '../src/data/index.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const FIX = join(HERE, '..', '..', 'test', 'fixtures', 'data');
 const DIST = join(HERE, '..', 'src', 'data', 'index.js');
 
-const UNUSUAL = ['cmyk.jpg', 'rgb16.png', 'rgba.png', 'gray_alpha.png', 'gray.jpg', 'gray.png', 'palette.png', 'exif_rotated.jpg', 'photo.webp'];
+const UNUSUAL = [
+  'cmyk.jpg',
+  'rgb16.png',
+  'rgba.png',
+  'gray_alpha.png',
+  'gray.jpg',
+  'gray.png',
+  'palette.png',
+  'exif_rotated.jpg',
+  'photo.webp',
+];
 const BROKEN = ['truncated.jpg', 'corrupt.jpg', 'empty.jpg', 'not_an_image.png', 'bomb.png'];
 
 /** root/{a_valid: unusual images, b_mixed: photos + broken + unreadable, c_empty: nothing, d_nested/x/y: one} */
@@ -66,12 +93,18 @@ test('ImageFolder lists classes sorted, files recursively with torchvision exten
     assert.deepEqual(ds.classToIdx, { a_valid: 0, b_mixed: 1, c_empty: 2, d_nested: 3 });
     assert.equal(ds.length, UNUSUAL.length + BROKEN.length + 3 + 1);
     assert.ok(!ds.files.some((f) => f.endsWith('.txt')));
-    assert.ok(ds.files.some((f) => f.endsWith('street.JPG')), 'upper-case extension listed');
+    assert.ok(
+      ds.files.some((f) => f.endsWith('street.JPG')),
+      'upper-case extension listed',
+    );
     assert.equal(ds.label(ds.length - 1), 3);
     assert.deepEqual(ds.emptyClasses, ['c_empty']);
     assert.equal(lines.length, 1);
     assert.match(lines[0], /c_empty.*empty-class/);
-    assert.throws(() => ImageFolder.open(root, { broken: new BrokenInputLog({ strict: true }) }), (e: unknown) => e instanceof DataError && /c_empty/.test(e.message));
+    assert.throws(
+      () => ImageFolder.open(root, { broken: new BrokenInputLog({ strict: true }) }),
+      (e: unknown) => e instanceof DataError && /c_empty/.test(e.message),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -101,10 +134,15 @@ for (const workers of [0, 2]) {
       }
       await loader.close();
       assert.equal(broken.count, BROKEN.length + 2, 'each broken input logged once (plus the empty class)');
-      for (const f of [...BROKEN, 'unreadable.jpg']) assert.ok(lines.some((l) => l.includes(f)), `${f} named in the log`);
+      for (const f of [...BROKEN, 'unreadable.jpg'])
+        assert.ok(
+          lines.some((l) => l.includes(f)),
+          `${f} named in the log`,
+        );
       const summary = broken.summary();
       assert.match(summary, /^skipped 7 broken inputs \(/);
-      for (const kind of ['corrupt', 'empty', 'not-an-image', 'too-large', 'unreadable', 'empty-class']) assert.ok(summary.includes(kind), `${kind} in ${summary}`);
+      for (const kind of ['corrupt', 'empty', 'not-an-image', 'too-large', 'unreadable', 'empty-class'])
+        assert.ok(summary.includes(kind), `${kind} in ${summary}`);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -136,7 +174,15 @@ test('same seed: same order and augmentations for any worker count; resume is ex
     const ds = ImageFolder.open(root, { broken: new BrokenInputLog({ log: () => undefined }) });
     const transforms = [T.resize(48), T.randomResizedCrop(32), T.randomHorizontalFlip(), T.toTensor(), T.normalize()];
     const run = async (workers: number, prefetch: number, seed: number, epoch: number, start = 0): Promise<Batch[]> => {
-      const loader = new DataLoader(ds, { batchSize: 3, shuffle: true, seed, workers, prefetch, transforms, broken: new BrokenInputLog({ log: () => undefined }) });
+      const loader = new DataLoader(ds, {
+        batchSize: 3,
+        shuffle: true,
+        seed,
+        workers,
+        prefetch,
+        transforms,
+        broken: new BrokenInputLog({ log: () => undefined }),
+      });
       try {
         // Recycle buffers in the multi-worker runs: results must not change.
         return await collect(loader, epoch, start, workers > 0);
@@ -146,21 +192,40 @@ test('same seed: same order and augmentations for any worker count; resume is ex
     };
     const a = await run(0, 1, 11, 4);
     const b = await run(2, 3, 11, 4);
-    assert.deepEqual(b.map((x) => [...x.indices]), a.map((x) => [...x.indices]));
+    assert.deepEqual(
+      b.map((x) => [...x.indices]),
+      a.map((x) => [...x.indices]),
+    );
     a.forEach((batch, i) => assert.deepEqual(b[i].x, batch.x, `batch ${i} pixels`));
     const otherEpoch = await run(0, 2, 11, 5);
-    assert.notDeepEqual(otherEpoch.map((x) => [...x.indices]), a.map((x) => [...x.indices]));
+    assert.notDeepEqual(
+      otherEpoch.map((x) => [...x.indices]),
+      a.map((x) => [...x.indices]),
+    );
     const otherSeed = await run(0, 2, 12, 4);
-    assert.notDeepEqual(otherSeed.map((x) => [...x.indices]), a.map((x) => [...x.indices]));
+    assert.notDeepEqual(
+      otherSeed.map((x) => [...x.indices]),
+      a.map((x) => [...x.indices]),
+    );
     // Resume: stop after 2 batches, read the state, continue from it.
-    const loader = new DataLoader(ds, { batchSize: 3, shuffle: true, seed: 11, workers: 1, transforms, broken: new BrokenInputLog({ log: () => undefined }) });
+    const loader = new DataLoader(ds, {
+      batchSize: 3,
+      shuffle: true,
+      seed: 11,
+      workers: 1,
+      transforms,
+      broken: new BrokenInputLog({ log: () => undefined }),
+    });
     let n = 0;
     for await (const _ of loader.iterate(4)) if (++n === 2) break;
     const state = loader.state();
     await loader.close();
     const rest = await run(2, 2, 11, state.epoch, state.batch);
     const full = a.filter((x) => x.batch >= state.batch);
-    assert.deepEqual(rest.map((x) => x.batch), full.map((x) => x.batch));
+    assert.deepEqual(
+      rest.map((x) => x.batch),
+      full.map((x) => x.batch),
+    );
     rest.forEach((batch, i) => assert.deepEqual(batch.x, full[i].x));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -175,8 +240,14 @@ test('dropLast and numBatches', async () => {
     const drop = new DataLoader(ds, { batchSize: 4, dropLast: true, transforms: [T.toTensor()] });
     assert.equal(keep.numBatches, 3);
     assert.equal(drop.numBatches, 2);
-    assert.deepEqual((await collect(keep, 0)).map((b) => b.y.length), [4, 4, 2]);
-    assert.deepEqual((await collect(drop, 0)).map((b) => b.y.length), [4, 4]);
+    assert.deepEqual(
+      (await collect(keep, 0)).map((b) => b.y.length),
+      [4, 4, 2],
+    );
+    assert.deepEqual(
+      (await collect(drop, 0)).map((b) => b.y.length),
+      [4, 4],
+    );
     assert.deepEqual(keep.state(), { epoch: 1, batch: 0 });
   });
 });
@@ -253,13 +324,25 @@ test('prepare → PreparedDataset holds resize+center-crop bytes; mean image sav
     const folder = ImageFolder.open(root, { broken: new BrokenInputLog({ log: () => undefined }) });
     const street = folder.files.findIndex((f) => f.endsWith('street.JPG'));
     const k = report.header.count - 2; // street.JPG and small.webp follow a_valid and the broken files (sorted)
-    const expected = applyTransforms([T.resize(40), T.centerCrop(40)], await decodeImageFile(folder.files[street]), new Generator(0)) as U8Image;
+    const expected = applyTransforms(
+      [T.resize(40), T.centerCrop(40)],
+      await decodeImageFile(folder.files[street]),
+      new Generator(0),
+    ) as U8Image;
     const kStreet = [k - 1, k].find((i) => ds.label(i) === 1 && (ds.load(i) as U8Image).data.every((v, j) => v === expected.data[j]));
     assert.ok(kStreet !== undefined, 'street.JPG stored as its resized center crop');
-    const loader = new DataLoader(ds, { batchSize: 5, workers: 2, shuffle: true, transforms: [T.randomCrop(32), T.randomHorizontalFlip(), T.toTensor()] });
+    const loader = new DataLoader(ds, {
+      batchSize: 5,
+      workers: 2,
+      shuffle: true,
+      transforms: [T.randomCrop(32), T.randomHorizontalFlip(), T.toTensor()],
+    });
     const batches = await collect(loader, 0);
     await loader.close();
-    assert.equal(batches.reduce((a, b) => a + b.y.length, 0), ds.length);
+    assert.equal(
+      batches.reduce((a, b) => a + b.y.length, 0),
+      ds.length,
+    );
     assert.deepEqual(batches[0].shape, [5, 3, 32, 32]);
     const mean = await computeMeanImage(ds, { transforms: [T.toTensor()] });
     assert.deepEqual(mean.shape, [3, 40, 40]);
@@ -273,10 +356,18 @@ test('prepare → PreparedDataset holds resize+center-crop bytes; mean image sav
 });
 
 /** Runs `code` (an ES module) in a child node process; resolves with its exit code, stderr and time. */
-function runChild(code: string, timeoutMs: number, env: Record<string, string> = {}, signalAfterMs?: number): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
+function runChild(
+  code: string,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+  signalAfterMs?: number,
+): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
   return new Promise((resolve) => {
     const start = Date.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -305,27 +396,54 @@ test('no hang: leaving an epoch early without close(), Ctrl-C, a strict error, a
   const root = makeFolder();
   try {
     // 1. break out mid-epoch and never call close(): the process must still exit by itself.
-    const early = await runChild(childScript(root, `
+    const early = await runChild(
+      childScript(
+        root,
+        `
 const loader = new DataLoader(ds, { batchSize: 2, workers: 2, prefetch: 4, transforms, broken });
 for await (const b of loader.iterate(0)) break;
-console.log('done');`), 20000);
+console.log('done');`,
+      ),
+      20000,
+    );
     assert.equal(early.code, 0, `exit ${early.code}/${early.signal}: ${early.stderr}`);
     // 2. SIGINT while iterating forever.
-    const sigint = await runChild(childScript(root, `
+    const sigint = await runChild(
+      childScript(
+        root,
+        `
 const loader = new DataLoader(ds, { batchSize: 2, workers: 2, transforms, broken });
 console.log('started');
-for (let e = 0; ; e++) for await (const b of loader.iterate(e)) {}`), 20000, {}, 300);
+for (let e = 0; ; e++) for await (const b of loader.iterate(e)) {}`,
+      ),
+      20000,
+      {},
+      300,
+    );
     assert.ok(sigint.signal === 'SIGINT' || sigint.code === 130, `exit ${sigint.code}/${sigint.signal}: ${sigint.stderr}`);
     // 3. strict: an uncaught DataError naming the file; the process exits non-zero.
-    const strict = await runChild(childScript(root, `
+    const strict = await runChild(
+      childScript(
+        root,
+        `
 const loader = new DataLoader(ds, { batchSize: 2, workers: 2, strict: true, transforms });
-for await (const b of loader.iterate(0)) {}`), 20000);
+for await (const b of loader.iterate(0)) {}`,
+      ),
+      20000,
+    );
     assert.notEqual(strict.code, 0);
     assert.match(strict.stderr, /DataError.*b_mixed\/\S+\.(jpg|png).*strict/);
     // 4. a worker dies on a file: the error names it, no hang.
-    const dead = await runChild(childScript(root, `
+    const dead = await runChild(
+      childScript(
+        root,
+        `
 const loader = new DataLoader(ds, { batchSize: 2, workers: 2, transforms, broken });
-try { for await (const b of loader.iterate(0)) {} } catch (e) { console.error('caught: ' + e.message); process.exitCode = 3; }`), 20000, { ALEXNET_DATA_TEST_CRASH_ON: 'palette.png' });
+try { for await (const b of loader.iterate(0)) {} } catch (e) { console.error('caught: ' + e.message); process.exitCode = 3; }`,
+      ),
+      20000,
+      { ALEXNET_DATA_TEST_CRASH_ON: 'palette.png' },
+    );
     assert.equal(dead.code, 3, dead.stderr);
     assert.match(dead.stderr, /caught: data worker \d died \(exited with code 70\) while loading \S+a_valid\/palette\.png/);
   } finally {
@@ -337,7 +455,14 @@ test('torchvision train preset through 2 workers gives normalized 224 crops', as
   const root = makeFolder();
   try {
     const ds = ImageFolder.open(root, { broken: new BrokenInputLog({ log: () => undefined }) });
-    const loader = new DataLoader(ds, { batchSize: 8, workers: 2, shuffle: true, seed: 1, transforms: torchvisionPreset('train'), broken: new BrokenInputLog({ log: () => undefined }) });
+    const loader = new DataLoader(ds, {
+      batchSize: 8,
+      workers: 2,
+      shuffle: true,
+      seed: 1,
+      transforms: torchvisionPreset('train'),
+      broken: new BrokenInputLog({ log: () => undefined }),
+    });
     const [b] = await collect(loader, 0);
     await loader.close();
     assert.deepEqual(b.shape.slice(1), [3, 224, 224]);
@@ -421,7 +546,7 @@ test('computeRgbPca finds the direction colours vary along; computeMeanImage the
   for (let k = 0; k < n; k++) {
     for (let p = 0; p < H * W; p++) {
       const t = g.uniform() - 0.5; // variance 1/12
-      for (let c = 0; c < 3; c++) x[((k * 3 + c) * H * W) + p] = 0.5 + t * d[c];
+      for (let c = 0; c < 3; c++) x[(k * 3 + c) * H * W + p] = 0.5 + t * d[c];
     }
   }
   const ds = new ArrayDataset({ x, shape: [n, 3, H, W], y: new Int32Array(n) });

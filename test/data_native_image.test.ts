@@ -25,7 +25,8 @@ function scene(g: Generator, w = 333, h = 251): Buffer {
   const px = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++) px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, 128 + 90 * Math.sin(x / (9 + c) + y / 23) + (g.uniform() - 0.5) * 40));
+      for (let c = 0; c < 3; c++)
+        px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, 128 + 90 * Math.sin(x / (9 + c) + y / 23) + (g.uniform() - 0.5) * 40));
     }
   }
   return px;
@@ -81,7 +82,10 @@ test('truncated, corrupt and garbage JPEG data: BadImageError or a valid image, 
   const bytes = readFileSync(join(FIX, 'photos', 'street.jpg'));
   // Cut short: the region path is not taken (no EOI); the full decode names the truncation.
   const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
-  await assert.rejects(decodeImage(cut, 'cut.jpg'), (e: unknown) => e instanceof BadImageError && e.path === 'cut.jpg' && e.kind === 'corrupt');
+  await assert.rejects(
+    decodeImage(cut, 'cut.jpg'),
+    (e: unknown) => e instanceof BadImageError && e.path === 'cut.jpg' && e.kind === 'corrupt',
+  );
   const h = addon!.jpegHeader(cut);
   await assert.rejects(addon!.decodeJpeg(cut, [0, 0, h.width, h.height], 64, 64), /truncated/);
   // Random damage anywhere (headers included): the addon resolves or rejects with a message.
@@ -109,7 +113,18 @@ test('without the addon (ALEXNET_NATIVE_IMAGE=0) the transform and decode suites
   // A fresh test runner, not a child of this one (NODE_TEST_CONTEXT would make it report to us).
   const env: NodeJS.ProcessEnv = { ...process.env, ALEXNET_NATIVE_IMAGE: '0' };
   delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, ['--test', join(here, 'data_transforms.test.js'), join(here, 'data_decode.test.js')], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
-  assert.equal(r.status, 0, r.stdout.split('\n').filter((l) => /^not ok|error/.test(l)).join('\n'));
+  const r = spawnSync(process.execPath, ['--test', join(here, 'data_transforms.test.js'), join(here, 'data_decode.test.js')], {
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 24,
+  });
+  assert.equal(
+    r.status,
+    0,
+    r.stdout
+      .split('\n')
+      .filter((l) => /^not ok|error/.test(l))
+      .join('\n'),
+  );
   assert.match(r.stdout, /# fail 0/);
 });

@@ -36,7 +36,10 @@ test('alexnet prepare writes a prepared file, skips and lists broken files; --st
     const ds = new PreparedDataset(out);
     assert.deepEqual([ds.length, ds.header.height, ds.header.channels], [3, 48, 3]);
     assert.deepEqual([ds.label(0), ds.label(1), ds.label(2)], [0, 0, 1]);
-    assert.deepEqual(ds.header.skipped.map((p) => p.split('/').pop()), ['truncated.jpg']);
+    assert.deepEqual(
+      ds.header.skipped.map((p) => p.split('/').pop()),
+      ['truncated.jpg'],
+    );
     ds.close();
 
     const strictOut = join(root, 'strict.prep');
@@ -44,7 +47,11 @@ test('alexnet prepare writes a prepared file, skips and lists broken files; --st
     assert.equal(strict.status, 1);
     assert.match(strict.stderr, /^alexnet: \S*dog\/truncated\.jpg: corrupt: .*strict/m);
     assert.ok(!existsSync(strictOut), 'no output after --strict failure');
-    assert.deepEqual(readdirSync(root).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.includes('.tmp')),
+      [],
+      'no temporary file left',
+    );
 
     const usage = cli(['prepare', root]);
     assert.equal(usage.status, 2);

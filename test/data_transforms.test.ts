@@ -9,9 +9,25 @@ import { imageAddon } from '../src/data/native_image.js';
 import { readNpy } from '../src/io/npy.js';
 import { Generator } from '../src/random.js';
 import {
-  applyTransforms, crop, decodeImageFile, flipHorizontal, toFloat, floatImage, randomResizedCropBox, resizeBilinear, roundHalfEven,
-  symmetricEigen3, T, torchvisionPreset, paperPreset, u8Image, IMAGENET_MEAN, IMAGENET_STD,
-  type FloatImage, type Pixels, type U8Image,
+  applyTransforms,
+  crop,
+  decodeImageFile,
+  flipHorizontal,
+  toFloat,
+  floatImage,
+  randomResizedCropBox,
+  resizeBilinear,
+  roundHalfEven,
+  symmetricEigen3,
+  T,
+  torchvisionPreset,
+  paperPreset,
+  u8Image,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type FloatImage,
+  type Pixels,
+  type U8Image,
 } from '../src/data/index.js';
 
 const FIX = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'test', 'fixtures', 'data');
@@ -55,12 +71,18 @@ for (const name of ['street.jpg', 'portrait.png', 'wide.jpg', 'small.webp']) {
 test("a box is cut first, then resized: torchvision's resized_crop byte for byte (TypeScript and JPEG decoder)", async () => {
   const file = join(FIX, 'photos', 'street.jpg');
   const img = await decodeImageFile(file);
-  for (const [left, top, w, h, ow, oh] of [[37, 21, 201, 150, 224, 224], [300, 10, 7, 9, 64, 48]]) {
+  for (const [left, top, w, h, ow, oh] of [
+    [37, 21, 201, 150, 224, 224],
+    [300, 10, 7, 9, 64, 48],
+  ]) {
     const ref = npyU8(join(FIX, 'photos', `street.jpg.resized_crop${left}_${top}_${w}x${h}_${ow}x${oh}.npy`));
     const box = { left, top, width: w, height: h };
     const viaTs = resizeBilinear(img, ow, oh, box);
     const viaDecoder = await decodeImageFile(file, {}, () => ({ box, width: ow, height: oh, resampler: 'pillow' }));
-    for (const [what, got] of [['resizeBilinear', viaTs], ['decoder', viaDecoder]] as const) {
+    for (const [what, got] of [
+      ['resizeBilinear', viaTs],
+      ['decoder', viaDecoder],
+    ] as const) {
       let diff = 0;
       for (let i = 0; i < ref.data.length; i++) if (ref.data[i] !== got.data[i]) diff++;
       assert.equal(diff, 0, `${what} ${left},${top} ${w}x${h} -> ${ow}x${oh}: ${diff} bytes differ`);
@@ -70,7 +92,10 @@ test("a box is cut first, then resized: torchvision's resized_crop byte for byte
 
 test('bilinear resize is bit-exact with Pillow, down and up', async () => {
   const img = await decodeImageFile(join(FIX, 'photos', 'street.jpg'));
-  for (const [h, w] of [[37, 53], [301, 411]]) {
+  for (const [h, w] of [
+    [37, 53],
+    [301, 411],
+  ]) {
     const ref = npyU8(join(FIX, 'photos', `street.jpg.resize${h}x${w}.npy`));
     const ours = resizeBilinear(img, w, h);
     let diff = 0;
@@ -101,7 +126,11 @@ test('center crop rounds offsets like Python and pads when the crop is larger', 
 
 test('flip, toTensor, normalize on a tiny image', () => {
   const img = u8Image(Uint8Array.from([0, 10, 20, 255, 128, 64]), 2, 1, 3);
-  const f = applyTransforms([T.randomHorizontalFlip(1), T.toTensor(), T.normalize([0.5, 0.5, 0.5], [0.5, 0.25, 1])], img, new Generator(0)) as FloatImage;
+  const f = applyTransforms(
+    [T.randomHorizontalFlip(1), T.toTensor(), T.normalize([0.5, 0.5, 0.5], [0.5, 0.25, 1])],
+    img,
+    new Generator(0),
+  ) as FloatImage;
   assert.deepEqual([f.channels, f.height, f.width], [3, 1, 2]);
   const expect = [(1 - 0.5) / 0.5, (0 - 0.5) / 0.5, (128 / 255 - 0.5) / 0.25, (10 / 255 - 0.5) / 0.25, 64 / 255 - 0.5, 20 / 255 - 0.5];
   expect.forEach((v, i) => assert.ok(Math.abs(f.data[i] - v) < 1e-6, `${i}: ${f.data[i]} vs ${v}`));
@@ -129,7 +158,13 @@ test('TenCrop gives torchvision order: 4 corners + center, then the same of the 
   const crops = applyTransforms([T.tenCrop(2)], img, new Generator(0)) as FloatImage[];
   assert.equal(crops.length, 10);
   const at = (im: FloatImage, y: number, x: number): number => im.data[y * im.width + x];
-  const corners = [[0, 0], [0, 4], [3, 0], [3, 4], [roundHalfEven(1.5), 2]];
+  const corners = [
+    [0, 0],
+    [0, 4],
+    [3, 0],
+    [3, 4],
+    [roundHalfEven(1.5), 2],
+  ];
   corners.forEach(([y, x], i) => assert.equal(at(crops[i], 0, 0), at(img, y, x), `crop ${i}`));
   // flipped: top-left of the flip is the top-right of the original, mirrored
   assert.equal(at(crops[5], 0, 0), at(img, 0, 5));
@@ -173,7 +208,11 @@ test('same generator seed, same augmentation; different seed, different', () => 
 });
 
 test('symmetricEigen3 diagonalises a covariance', () => {
-  const m = [[0.07, 0.06, 0.05], [0.06, 0.065, 0.055], [0.05, 0.055, 0.068]];
+  const m = [
+    [0.07, 0.06, 0.05],
+    [0.06, 0.065, 0.055],
+    [0.05, 0.055, 0.068],
+  ];
   const { eigval, eigvec } = symmetricEigen3(m);
   assert.ok(eigval[0] >= eigval[1] && eigval[1] >= eigval[2]);
   for (let j = 0; j < 3; j++) {

@@ -20,8 +20,14 @@ export function assertClose(actual: Numbers, expected: Numbers, opts: { atol?: n
     }
   }
   if (worst >= 0) {
-    const head = (a: Numbers) => Array.from(a).slice(0, 5).map((v) => v.toPrecision(6)).join(', ');
-    assert.fail(`${name}: max |diff| ${worstDiff.toExponential(3)} at ${worst} (${actual[worst]} vs ${expected[worst]}); first actual [${head(actual)}], expected [${head(expected)}]`);
+    const head = (a: Numbers) =>
+      Array.from(a)
+        .slice(0, 5)
+        .map((v) => v.toPrecision(6))
+        .join(', ');
+    assert.fail(
+      `${name}: max |diff| ${worstDiff.toExponential(3)} at ${worst} (${actual[worst]} vs ${expected[worst]}); first actual [${head(actual)}], expected [${head(expected)}]`,
+    );
   }
 }
 
@@ -39,7 +45,10 @@ export function relError(actual: Numbers, expected: Numbers): number {
 export function assertRelClose(actual: Numbers, expected: Numbers, tol: number, name: string): void {
   assert.equal(actual.length, expected.length, `${name}: length ${actual.length} != ${expected.length}`);
   const e = relError(actual, expected);
-  assert.ok(e <= tol, `${name}: relative error ${e.toExponential(3)} > ${tol}; first actual [${Array.from(actual).slice(0, 4).join(', ')}], expected [${Array.from(expected).slice(0, 4).join(', ')}]`);
+  assert.ok(
+    e <= tol,
+    `${name}: relative error ${e.toExponential(3)} > ${tol}; first actual [${Array.from(actual).slice(0, 4).join(', ')}], expected [${Array.from(expected).slice(0, 4).join(', ')}]`,
+  );
 }
 
 /** Random float64 values from a seeded LCG (deterministic tests without the library RNG). */
@@ -57,7 +66,13 @@ export function randomArray(n: number, seed: number, scale = 1): Float64Array {
  * Checks the analytic gradients of fn at the given float64 inputs against central finite
  * differences of L = sum(fn(inputs) · gy), with gy fixed random weights.
  */
-export function gradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs: { data: FloatArray; shape: number[] }[], backend: Backend, opts: { eps?: number; atol?: number; rtol?: number } = {}): void {
+export function gradcheck(
+  name: string,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: { data: FloatArray; shape: number[] }[],
+  backend: Backend,
+  opts: { eps?: number; atol?: number; rtol?: number } = {},
+): void {
   const { eps = 1e-6, atol = 1e-6, rtol = 1e-4 } = opts;
   const leaves = inputs.map((i) => Tensor.fromArray(Float64Array.from(i.data), i.shape, { backend, requiresGrad: true }));
   const out = fn(...leaves);

@@ -13,7 +13,12 @@ import { readSafetensors } from '../src/io/safetensors.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = join(root, 'test/fixtures/io');
-const run = (...args: string[]) => spawnSync(process.execPath, ['bin/alexnet.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ALEXNET_BACKEND: 'reference' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/alexnet.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ALEXNET_BACKEND: 'reference' },
+  });
 
 test('convert .pth → .safetensors → .pth keeps every tensor', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alexnet-cli-io-'));
@@ -41,13 +46,49 @@ test('bad inputs: one line on stderr naming the file, no stack trace', () => {
   try {
     writeFileSync(join(tmp, 'x.npy'), 'not numpy');
     const cases: [string[], number, RegExp][] = [
-      [['convert', join(fixtures, 'pth/malicious_system_zip.pth'), join(tmp, 'o.safetensors')], 1, /malicious_system_zip\.pth.*refused global 'posix\.system'/],
+      [
+        ['convert', join(fixtures, 'pth/malicious_system_zip.pth'), join(tmp, 'o.safetensors')],
+        1,
+        /malicious_system_zip\.pth.*refused global 'posix\.system'/,
+      ],
       [['convert', join(fixtures, 'pth/state_zip.pth'), join(tmp, 'o.txt')], 2, /cannot tell the output format of '.*o\.txt'/],
-      [['convert', join(fixtures, 'pth/state_zip.pth'), join(tmp, 'o.onnx')], 2, /state_zip\.pth: cannot tell which AlexNet these weights belong to/],
+      [
+        ['convert', join(fixtures, 'pth/state_zip.pth'), join(tmp, 'o.onnx')],
+        2,
+        /state_zip\.pth: cannot tell which AlexNet these weights belong to/,
+      ],
       [['convert', join(tmp, 'missing.pth'), join(tmp, 'o.pth')], 1, /missing\.pth: cannot read/],
-      [['forward', '--weights', join(fixtures, 'pth/state_zip.pth'), '--input', join(tmp, 'x.npy'), '--output', join(tmp, 'y.npy')], 1, /x\.npy: not a \.npy file/],
-      [['forward', '--weights', join(fixtures, 'pth/state_zip.pth'), '--input', join(fixtures, 'npy/f8_fortran_2d.npy'), '--output', join(tmp, 'y.npy')], 1, /f8_fortran_2d\.npy: expected an \[N, C, H, W\] or \[C, H, W\] array, got shape \[3, 5\]/],
-      [['forward', '--weights', join(fixtures, 'pth/state_zip.pth'), '--input', join(fixtures, 'npy/f4_c.npy'), '--output', join(tmp, 'y.npy')], 2, /state_zip\.pth: cannot tell which AlexNet/],
+      [
+        ['forward', '--weights', join(fixtures, 'pth/state_zip.pth'), '--input', join(tmp, 'x.npy'), '--output', join(tmp, 'y.npy')],
+        1,
+        /x\.npy: not a \.npy file/,
+      ],
+      [
+        [
+          'forward',
+          '--weights',
+          join(fixtures, 'pth/state_zip.pth'),
+          '--input',
+          join(fixtures, 'npy/f8_fortran_2d.npy'),
+          '--output',
+          join(tmp, 'y.npy'),
+        ],
+        1,
+        /f8_fortran_2d\.npy: expected an \[N, C, H, W\] or \[C, H, W\] array, got shape \[3, 5\]/,
+      ],
+      [
+        [
+          'forward',
+          '--weights',
+          join(fixtures, 'pth/state_zip.pth'),
+          '--input',
+          join(fixtures, 'npy/f4_c.npy'),
+          '--output',
+          join(tmp, 'y.npy'),
+        ],
+        2,
+        /state_zip\.pth: cannot tell which AlexNet/,
+      ],
       [['forward', '--arch', 'vgg', '--weights', 'w.pth', '--input', 'x.npy', '--output', 'y.npy'], 2, /unknown architecture 'vgg'/],
     ];
     for (const [args, code, re] of cases) {

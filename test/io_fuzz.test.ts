@@ -20,7 +20,8 @@ const rng = new Generator(20261127);
 function mutate(src: Uint8Array): Uint8Array {
   const b = new Uint8Array(src);
   switch (rng.int(4)) {
-    case 0: return b.subarray(0, rng.int(b.length));
+    case 0:
+      return b.subarray(0, rng.int(b.length));
     case 1: {
       const flips = 1 + rng.int(8);
       for (let i = 0; i < flips; i++) b[rng.int(b.length)] ^= 1 << rng.int(8);
@@ -61,9 +62,16 @@ const readers: Record<string, (b: Uint8Array) => unknown> = {
 const sources: { kind: string; bytes: Uint8Array; repack: boolean }[] = [
   ...['state_zip.pth', 'state_zip_proto4.pth', 'checkpoint_zip.pth'].flatMap((f) => {
     const bytes = readFileSync(root + 'pth/' + f);
-    return [{ kind: 'pth', bytes, repack: false }, { kind: 'pth', bytes, repack: true }];
+    return [
+      { kind: 'pth', bytes, repack: false },
+      { kind: 'pth', bytes, repack: true },
+    ];
   }),
-  ...['state_legacy.pth', 'checkpoint_nested_legacy.pth'].map((f) => ({ kind: 'pth', bytes: readFileSync(root + 'pth/' + f), repack: false })),
+  ...['state_legacy.pth', 'checkpoint_nested_legacy.pth'].map((f) => ({
+    kind: 'pth',
+    bytes: readFileSync(root + 'pth/' + f),
+    repack: false,
+  })),
   ...['f4_c.npy', 'f8_fortran_2d.npy', 'i8.npy'].map((f) => ({ kind: 'npy', bytes: readFileSync(root + 'npy/' + f), repack: false })),
   { kind: 'safetensors', bytes: readFileSync(root + 'safetensors/basic.safetensors'), repack: false },
 ];
@@ -80,7 +88,9 @@ test('1,000 corrupted or truncated files each give a clean DataError or a result
       readers[src.kind](bytes);
     } catch (err) {
       if (!(err instanceof DataError)) {
-        assert.fail(`case ${i} (${src.kind}${src.repack ? ', repacked' : ''}): ${(err as Error).name}: ${(err as Error).message}\n${(err as Error).stack}`);
+        assert.fail(
+          `case ${i} (${src.kind}${src.repack ? ', repacked' : ''}): ${(err as Error).name}: ${(err as Error).message}\n${(err as Error).stack}`,
+        );
       }
       errors++;
     }

@@ -33,7 +33,10 @@ test('integer dtypes, scalars and empty arrays', () => {
   const i4 = readNpy(dir + 'i4.npy');
   assert.equal(i4.dtype, 'int32');
   assert.deepEqual(i4.shape, [3, 4]);
-  assert.deepEqual(Array.from(i4.data as Int32Array), Array.from({ length: 12 }, (_, i) => i - 4));
+  assert.deepEqual(
+    Array.from(i4.data as Int32Array),
+    Array.from({ length: 12 }, (_, i) => i - 4),
+  );
   const u1 = readNpy(dir + 'u1.npy');
   assert.equal(u1.dtype, 'uint8');
   assert.deepEqual(Array.from(u1.data as Uint8Array), [250, 251, 252, 253, 254, 255]);
@@ -71,14 +74,29 @@ test('round trip of every dtype', () => {
 
 test('bad magic, header and sizes are DataErrors that name the file', () => {
   const good = readFileSync(dir + 'f4_c.npy');
-  assert.throws(() => parseNpy(Buffer.from('hello world'), 'x.npy'), (e: Error) => e instanceof DataError && /x\.npy: not a \.npy/.test(e.message));
-  assert.throws(() => parseNpy(good.subarray(0, good.length - 1), 'cut.npy'), (e: Error) => e instanceof DataError && /cut\.npy.*truncated/.test(e.message));
-  assert.throws(() => parseNpy(good.subarray(0, 30), 'hdr.npy'), (e: Error) => e instanceof DataError && /hdr\.npy/.test(e.message));
+  assert.throws(
+    () => parseNpy(Buffer.from('hello world'), 'x.npy'),
+    (e: Error) => e instanceof DataError && /x\.npy: not a \.npy/.test(e.message),
+  );
+  assert.throws(
+    () => parseNpy(good.subarray(0, good.length - 1), 'cut.npy'),
+    (e: Error) => e instanceof DataError && /cut\.npy.*truncated/.test(e.message),
+  );
+  assert.throws(
+    () => parseNpy(good.subarray(0, 30), 'hdr.npy'),
+    (e: Error) => e instanceof DataError && /hdr\.npy/.test(e.message),
+  );
   const bad = Buffer.from(good);
   bad.write("'<c8'", good.indexOf("'<f4'"), 'latin1');
   assert.throws(() => parseNpy(bad, 'c8.npy'), /c8\.npy: unsupported \.npy dtype '<c8'/);
   const huge = Buffer.from(good);
   huge.write('(9999999999, 3, 4)', good.indexOf('(2, 3, 4)'), 'latin1');
-  assert.throws(() => parseNpy(huge, 'huge.npy'), (e: Error) => e instanceof DataError && /huge\.npy/.test(e.message));
-  assert.throws(() => readNpy(dir + 'does-not-exist.npy'), (e: Error) => e instanceof DataError && /does-not-exist\.npy: cannot read/.test(e.message));
+  assert.throws(
+    () => parseNpy(huge, 'huge.npy'),
+    (e: Error) => e instanceof DataError && /huge\.npy/.test(e.message),
+  );
+  assert.throws(
+    () => readNpy(dir + 'does-not-exist.npy'),
+    (e: Error) => e instanceof DataError && /does-not-exist\.npy: cannot read/.test(e.message),
+  );
 });

@@ -26,12 +26,27 @@ setBackend(referenceBackend());
 /** conv(groups 2) → relu → LRN → maxpool(ceil) → conv → relu → maxpool → adaptive pool → flatten → classifier. */
 function tinyNet(inputSize: number, poolOut: number, ceilMode: boolean, rng: Generator): AlexNet {
   const features = new Sequential(
-    new Conv2d(4, 8, 3, { stride: 2, padding: 1, groups: 2, rng }), new ReLU(), new LocalResponseNorm(5, 5e-4, 0.75, 2),
+    new Conv2d(4, 8, 3, { stride: 2, padding: 1, groups: 2, rng }),
+    new ReLU(),
+    new LocalResponseNorm(5, 5e-4, 0.75, 2),
     new MaxPool2d(3, 2, 0, ceilMode),
-    new Conv2d(8, 6, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2, 2, 1));
+    new Conv2d(8, 6, 3, { padding: 1, rng }),
+    new ReLU(),
+    new MaxPool2d(2, 2, 1),
+  );
   const pool = new AdaptiveAvgPool2d(poolOut);
-  const classifier = new Sequential(new Dropout(0.5), new Linear(6 * poolOut * poolOut, 10, { rng }), new ReLU(), new Dropout(0.5), new Linear(10, 3, { rng }));
-  const parts: [string, Module][] = [['features', features], ['avgpool', pool], ['classifier', classifier]];
+  const classifier = new Sequential(
+    new Dropout(0.5),
+    new Linear(6 * poolOut * poolOut, 10, { rng }),
+    new ReLU(),
+    new Dropout(0.5),
+    new Linear(10, 3, { rng }),
+  );
+  const parts: [string, Module][] = [
+    ['features', features],
+    ['avgpool', pool],
+    ['classifier', classifier],
+  ];
   return new AlexNet('alexnet', parts, 2, [4, inputSize, inputSize], 3);
 }
 
@@ -82,5 +97,8 @@ for (const c of cases) {
 test('uneven adaptive pooling is refused with a clear message', () => {
   // 31 → 16 → 7 → 4 features; 4 → 3 has uneven windows
   const net = tinyNet(31, 3, false, new Generator(1));
-  assert.throws(() => exportOnnx(net), (e: Error) => e instanceof UsageError && /AdaptiveAvgPool2d from 4×4 to 3×3 has uneven windows/.test(e.message));
+  assert.throws(
+    () => exportOnnx(net),
+    (e: Error) => e instanceof UsageError && /AdaptiveAvgPool2d from 4×4 to 3×3 has uneven windows/.test(e.message),
+  );
 });

@@ -57,7 +57,11 @@ test('malicious pickles are refused, naming the global, and nothing runs', () =>
     ['malicious_eval_zip.pth', /refused global '(__builtin__|builtins)\.eval'/],
   ];
   for (const [file, re] of cases) {
-    assert.throws(() => readPth(dir + file), (e: Error) => e instanceof DataError && re.test(e.message) && e.message.includes(file), file);
+    assert.throws(
+      () => readPth(dir + file),
+      (e: Error) => e instanceof DataError && re.test(e.message) && e.message.includes(file),
+      file,
+    );
   }
   assert.equal(existsSync(expected.marker), false, 'the payload must not have run');
 });
@@ -75,7 +79,10 @@ test('writer round trip: our file reads back identically, 64-byte aligned, with 
       assert.deepEqual(back.get(k)!.data, t.data, k);
     }
     const zip = new ZipReader(readFileSync(path), path);
-    assert.deepEqual(zip.names.filter((n) => !n.startsWith('archive/data/')), ['archive/data.pkl', 'archive/byteorder', 'archive/version']);
+    assert.deepEqual(
+      zip.names.filter((n) => !n.startsWith('archive/data/')),
+      ['archive/data.pkl', 'archive/byteorder', 'archive/version'],
+    );
     for (const n of zip.names) assert.equal(zip.entries.get(n)!.dataOffset % 64, 0, `${n} aligned`);
     assert.equal(new TextDecoder().decode(zip.read('archive/version')), '3\n');
   } finally {
@@ -96,7 +103,10 @@ test('corrupted storage data is caught by the zip CRC; truncation names the file
   const bad = Buffer.from(good);
   bad[entry.dataOffset] ^= 0xff;
   assert.throws(() => readPth(bad, 'flipped.pth'), /flipped\.pth: corrupt zip archive: CRC-32 mismatch/);
-  assert.throws(() => readPth(good.subarray(0, good.length - 30), 'cut.pth'), (e: Error) => e instanceof DataError && e.message.startsWith('cut.pth:'));
+  assert.throws(
+    () => readPth(good.subarray(0, good.length - 30), 'cut.pth'),
+    (e: Error) => e instanceof DataError && e.message.startsWith('cut.pth:'),
+  );
   const legacy = readFileSync(dir + 'state_legacy.pth');
   assert.throws(() => readPth(legacy.subarray(0, legacy.length - 3), 'cut_legacy.pth'), /cut_legacy\.pth: .*truncated/);
 });

@@ -44,7 +44,10 @@ test('bad headers, offsets, overlaps, gaps and sizes are DataErrors naming the t
     [Buffer.alloc(4), /only 4 bytes/],
     [fileWith({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4), /'a' data_offsets \[0, 8\] lie outside/],
     [fileWith({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /'a' of shape \[3\] F32 needs 12 bytes/],
-    [fileWith({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /'b' overlaps/],
+    [
+      fileWith({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8),
+      /'b' overlaps/,
+    ],
     [fileWith({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /gap in the data section before tensor 'a'/],
     [fileWith({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 8), /data section has 8 bytes, tensors use 4/],
     [fileWith({ a: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8), /'a' has unsupported dtype "C64"/],
@@ -52,7 +55,11 @@ test('bad headers, offsets, overlaps, gaps and sizes are DataErrors naming the t
     [fileWith([1, 2], 0), /not a JSON object/],
   ];
   for (const [buf, re] of bad) {
-    assert.throws(() => parseSafetensors(buf, 'bad.safetensors'), (e: Error) => e instanceof DataError && e.message.startsWith('bad.safetensors: ') && re.test(e.message), String(re));
+    assert.throws(
+      () => parseSafetensors(buf, 'bad.safetensors'),
+      (e: Error) => e instanceof DataError && e.message.startsWith('bad.safetensors: ') && re.test(e.message),
+      String(re),
+    );
   }
   const huge = Buffer.alloc(16);
   huge.writeBigUInt64LE(2n ** 60n);

@@ -17,7 +17,9 @@ import { Sequential } from '../src/nn/sequential.js';
 
 setBackend(referenceBackend());
 const dir = fileURLToPath(new URL('../../test/fixtures/io/pth/', import.meta.url));
-const expected = JSON.parse(readFileSync(dir + 'expected.json', 'utf8')) as { checkpoint: Record<string, { shape: number[]; data: number[] }> };
+const expected = JSON.parse(readFileSync(dir + 'expected.json', 'utf8')) as {
+  checkpoint: Record<string, { shape: number[]; data: number[] }>;
+};
 
 /** The fixture's torch model: nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2)). */
 const tiny = (hidden = 2): Sequential => new Sequential(new Linear(3, hidden), new ReLU(), new Linear(hidden, 2));
@@ -62,10 +64,23 @@ test('save and load round trip in both formats; formats detected by content', ()
 
 test('wrong shapes, missing and unexpected keys name the file and the key', () => {
   const file = dir + 'checkpoint_zip.pth';
-  assert.throws(() => loadWeights(tiny(3), file), (e: Error) => e instanceof DataError && e.message.includes(file) && /'0\.weight' has shape \[2, 3\], the model expects \[3, 3\]/.test(e.message));
+  assert.throws(
+    () => loadWeights(tiny(3), file),
+    (e: Error) =>
+      e instanceof DataError && e.message.includes(file) && /'0\.weight' has shape \[2, 3\], the model expects \[3, 3\]/.test(e.message),
+  );
   const bigger = new Sequential(new Linear(3, 2), new ReLU(), new Linear(2, 2), new ReLU(), new Linear(2, 2));
-  assert.throws(() => loadWeights(bigger, file), (e: Error) => e instanceof DataError && e.message.includes(file) && /missing key '4\.weight'/.test(e.message));
+  assert.throws(
+    () => loadWeights(bigger, file),
+    (e: Error) => e instanceof DataError && e.message.includes(file) && /missing key '4\.weight'/.test(e.message),
+  );
   const smaller = new Sequential(new Linear(3, 2));
-  assert.throws(() => loadWeights(smaller, file), (e: Error) => e instanceof DataError && e.message.includes(file) && /unexpected key '2\.weight'/.test(e.message));
-  assert.throws(() => loadWeights(tiny(), dir + 'nope.pth'), (e: Error) => e instanceof DataError && /nope\.pth: cannot read/.test(e.message));
+  assert.throws(
+    () => loadWeights(smaller, file),
+    (e: Error) => e instanceof DataError && e.message.includes(file) && /unexpected key '2\.weight'/.test(e.message),
+  );
+  assert.throws(
+    () => loadWeights(tiny(), dir + 'nope.pth'),
+    (e: Error) => e instanceof DataError && /nope\.pth: cannot read/.test(e.message),
+  );
 });

@@ -12,8 +12,13 @@ import { native, randomArray, skip } from './native_helpers.js';
 
 function net(): (x: Tensor) => Tensor {
   const features = new Sequential(
-    new Conv2d(3, 64, 11, { stride: 4, padding: 2 }), new ReLU(), new MaxPool2d(3, 2),
-    new Conv2d(64, 192, 5, { padding: 2 }), new ReLU(), new MaxPool2d(3, 2));
+    new Conv2d(3, 64, 11, { stride: 4, padding: 2 }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+    new Conv2d(64, 192, 5, { padding: 2 }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+  );
   const head = new Linear(192 * 6 * 6, 100);
   features.eval();
   return (x) => tidy(() => head.forward(flatten(features.forward(x), 1)));
@@ -26,7 +31,9 @@ test('runAsync computes on the thread pool while the event loop keeps running', 
     const x = Tensor.fromArray(randomArray(8 * 3 * 119 * 119, 1), [8, 3, 119, 119]);
     const want = noGrad(() => forward(x)).toArray();
     let ticks = 0;
-    const timer = setInterval(() => { ticks++; }, 1);
+    const timer = setInterval(() => {
+      ticks++;
+    }, 1);
     const t0 = performance.now();
     const results = await Promise.all([runAsync(() => noGrad(() => forward(x))), runAsync(() => noGrad(() => forward(x)))]);
     const ms = performance.now() - t0;
@@ -35,7 +42,12 @@ test('runAsync computes on the thread pool while the event loop keeps running', 
     // Two forwards take tens of ms: a blocked loop would see no 1-ms timer tick at all.
     assert.ok(ticks > 0, `event loop did not turn during ${ms.toFixed(0)} ms of async work`);
     // An error inside fn rejects and leaves the backend usable (immediate mode again).
-    await assert.rejects(runAsync(() => { throw new Error('boom'); }), /boom/);
+    await assert.rejects(
+      runAsync(() => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.deepEqual(noGrad(() => forward(x)).toArray(), want);
   } finally {
     setBackend('reference');

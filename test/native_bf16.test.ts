@@ -60,7 +60,8 @@ test('bf16 keeps f32 master weights: small SGD updates are not lost to bf16 roun
   const w = nb.fromArray(new Float32Array(n).fill(1), [n]);
   const grad = nb.fromArray(new Float32Array(n).fill(1), [n]);
   // 1 - 1e-4 is not representable in bf16 (spacing 2^-8 near 1); in f32 it is.
-  for (let i = 0; i < 10; i++) nb.sgdStep(w, grad, null, n, { lr: 1e-4, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, i === 0);
+  for (let i = 0; i < 10; i++)
+    nb.sgdStep(w, grad, null, n, { lr: 1e-4, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, i === 0);
   const got = nb.toArray(w, [n]);
   assert.ok(Math.abs(got[0] - (1 - 1e-3)) < 1e-6, `weight ${got[0]}`);
 });
@@ -98,8 +99,14 @@ function smallNetGrads(be: Backend): { loss: number; grads: Map<string, Float32A
   setBackend(be);
   try {
     const features = new Sequential(
-      new Conv2d(3, 16, 7, { stride: 2 }), new ReLU(), new LocalResponseNorm(5, 1e-3, 0.75, 2), new MaxPool2d(3, 2),
-      new Conv2d(16, 32, 3, { padding: 1, groups: 2 }), new ReLU(), new MaxPool2d(3, 2));
+      new Conv2d(3, 16, 7, { stride: 2 }),
+      new ReLU(),
+      new LocalResponseNorm(5, 1e-3, 0.75, 2),
+      new MaxPool2d(3, 2),
+      new Conv2d(16, 32, 3, { padding: 1, groups: 2 }),
+      new ReLU(),
+      new MaxPool2d(3, 2),
+    );
     const classifier = new Sequential(new Linear(32 * 3 * 3, 24), new ReLU(), new Linear(24, 5));
     const net = new Sequential(features, classifier);
     // The same parameters on every backend.

@@ -56,5 +56,8 @@ export function assertClose(what: string, nb: Backend, n: Storage, r: Storage, s
   const got = nb.toArray(n, shape);
   const want = reference.toArray(r, shape);
   const err = relError(got, want);
-  assert.ok(err <= tol, `${what}: relative error ${err.toExponential(3)} > ${tol} (first values native ${Array.from(got.slice(0, 4))} vs reference ${Array.from(want.slice(0, 4))})`);
+  assert.ok(
+    err <= tol,
+    `${what}: relative error ${err.toExponential(3)} > ${tol} (first values native ${Array.from(got.slice(0, 4))} vs reference ${Array.from(want.slice(0, 4))})`,
+  );
 }

@@ -24,8 +24,26 @@ const convCases: ConvCase[] = [
   { name: 'conv1-like 11x11 stride 4', x: [2, 3, 35, 35], w: [16, 3, 11, 11], stride: 4, pad: 2, groups: 1, relu: true, bias: true },
   { name: 'grouped 5x5 pad 2', x: [2, 16, 9, 9], w: [32, 8, 5, 5], stride: 1, pad: 2, groups: 2, relu: false, bias: true },
   { name: '3x3 no bias, odd channels', x: [3, 5, 7, 6], w: [7, 5, 3, 3], stride: 1, pad: 1, groups: 1, relu: true, bias: false },
-  { name: '3x3 stride 1 (alexnet conv3-5 shape)', x: [4, 32, 13, 13], w: [64, 32, 3, 3], stride: 1, pad: 1, groups: 1, relu: true, bias: true },
-  { name: 'alexnet-v1 conv1 padding (floor drops a column)', x: [1, 3, 31, 31], w: [8, 3, 11, 11], stride: 4, pad: 1, groups: 1, relu: false, bias: true },
+  {
+    name: '3x3 stride 1 (alexnet conv3-5 shape)',
+    x: [4, 32, 13, 13],
+    w: [64, 32, 3, 3],
+    stride: 1,
+    pad: 1,
+    groups: 1,
+    relu: true,
+    bias: true,
+  },
+  {
+    name: 'alexnet-v1 conv1 padding (floor drops a column)',
+    x: [1, 3, 31, 31],
+    w: [8, 3, 11, 11],
+    stride: 4,
+    pad: 1,
+    groups: 1,
+    relu: false,
+    bias: true,
+  },
 ];
 
 for (const c of convCases) {
@@ -73,35 +91,63 @@ test('conv output stays blocked and feeds the next conv without a round trip', {
   assertClose('conv(conv(x))', nb, nb.conv2d(a.n, w.n, null, g, true), reference.conv2d(a.r, w.r, null, g, true), [2, 16, 8, 8]);
 });
 
-for (const [what, blocked] of [['plain', false], ['blocked', true]] as const) {
+for (const [what, blocked] of [
+  ['plain', false],
+  ['blocked', true],
+] as const) {
   test(`max_pool2d forward/backward (${what} input, ceil mode and padding)`, { skip }, () => {
     const shape: Shape = [2, 32, 9, 9];
     const x = blocked ? blockedActivation(shape, 20) : pairOf(randomArray(size(shape), 20), shape);
-    for (const [k, s, p, ceil] of [[3, 2, 0, false], [3, 2, 0, true], [2, 2, 1, true], [3, 2, 1, false]] as const) {
+    for (const [k, s, p, ceil] of [
+      [3, 2, 0, false],
+      [3, 2, 0, true],
+      [2, 2, 1, true],
+      [3, 2, 1, false],
+    ] as const) {
       const g = poolGeometry(shape, [k, k], [s, s], [p, p], ceil);
       const yShape = [g.n, g.c, g.oh, g.ow];
       const yn = nb.maxPool2d(x.n, g, true);
       const yr = reference.maxPool2d(x.r, g, true);
       assertClose(`y k${k} s${s} p${p} ceil=${ceil}`, nb, yn.y, yr.y, yShape);
       const gy = pairOf(randomArray(size(yShape), 21), yShape);
-      assertClose(`dx k${k}`, nb, nb.maxPool2dBackward(gy.n, x.n, yn.workspace, g), reference.maxPool2dBackward(gy.r, x.r, yr.workspace, g), shape);
+      assertClose(
+        `dx k${k}`,
+        nb,
+        nb.maxPool2dBackward(gy.n, x.n, yn.workspace, g),
+        reference.maxPool2dBackward(gy.r, x.r, yr.workspace, g),
+        shape,
+      );
       // Without a workspace (forward ran in inference mode) backward recomputes it.
       const inf = nb.maxPool2d(x.n, g, false);
       assert.equal(inf.workspace, null);
-      assertClose(`dx without workspace k${k}`, nb, nb.maxPool2dBackward(gy.n, x.n, null, g), reference.maxPool2dBackward(gy.r, x.r, yr.workspace, g), shape);
+      assertClose(
+        `dx without workspace k${k}`,
+        nb,
+        nb.maxPool2dBackward(gy.n, x.n, null, g),
+        reference.maxPool2dBackward(gy.r, x.r, yr.workspace, g),
+        shape,
+      );
     }
   });
 
   test(`local response norm forward/backward matches PyTorch's alpha/size (${what} input)`, { skip }, () => {
     const shape: Shape = [2, 32, 5, 5];
     const x = blocked ? blockedActivation(shape, 30) : pairOf(randomArray(size(shape), 30, 3), shape);
-    for (const p of [{ size: 5, alpha: 5e-2, beta: 0.75, k: 2 }, { size: 3, alpha: 0.3, beta: 0.5, k: 1 }]) {
+    for (const p of [
+      { size: 5, alpha: 5e-2, beta: 0.75, k: 2 },
+      { size: 3, alpha: 0.3, beta: 0.5, k: 1 },
+    ]) {
       const yn = nb.lrn(x.n, shape, p, true);
       const yr = reference.lrn(x.r, shape, p, true);
       assertClose(`y size ${p.size}`, nb, yn.y, yr.y, shape);
       const gy = pairOf(randomArray(size(shape), 31), shape);
-      assertClose(`dx size ${p.size}`, nb, nb.lrnBackward(gy.n, x.n, yn.y, yn.workspace, shape, p),
-        reference.lrnBackward(gy.r, x.r, yr.y, yr.workspace, shape, p), shape);
+      assertClose(
+        `dx size ${p.size}`,
+        nb,
+        nb.lrnBackward(gy.n, x.n, yn.y, yn.workspace, shape, p),
+        reference.lrnBackward(gy.r, x.r, yr.y, yr.workspace, shape, p),
+        shape,
+      );
     }
   });
 
@@ -196,7 +242,11 @@ test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, 
 test('adaptive average pooling forward/backward (uneven windows)', { skip }, () => {
   const shape: Shape = [2, 4, 7, 5];
   const x = pairOf(randomArray(size(shape), 70), shape);
-  for (const out of [[6, 6], [3, 2], [7, 5]] as const) {
+  for (const out of [
+    [6, 6],
+    [3, 2],
+    [7, 5],
+  ] as const) {
     const g = adaptivePoolGeometry(shape, out);
     const yShape = [2, 4, out[0], out[1]];
     assertClose(`y ${out}`, nb, nb.adaptiveAvgPool2d(x.n, g), reference.adaptiveAvgPool2d(x.r, g), yShape);
@@ -230,8 +280,13 @@ test('log-softmax and softmax cross-entropy forward/backward', { skip }, () => {
   const lr = reference.softmaxCrossEntropy(x.r, labels, n, c);
   assert.ok(Math.abs(ln.loss - lr.loss) <= 1e-5 * Math.abs(lr.loss), `loss ${ln.loss} vs ${lr.loss}`);
   assertClose('probs', nb, ln.probs, lr.probs, [n, c]);
-  assertClose('ce backward', nb, nb.softmaxCrossEntropyBackward(ln.probs, labels, n, c, 0.5),
-    reference.softmaxCrossEntropyBackward(lr.probs, labels, n, c, 0.5), [n, c]);
+  assertClose(
+    'ce backward',
+    nb,
+    nb.softmaxCrossEntropyBackward(ln.probs, labels, n, c, 0.5),
+    reference.softmaxCrossEntropyBackward(lr.probs, labels, n, c, 0.5),
+    [n, c],
+  );
   assert.throws(() => nb.softmaxCrossEntropy(x.n, Int32Array.from([0, 7, 0, 0, 0]), n, c), /label 7/);
 });
 
@@ -325,8 +380,10 @@ test('bad input is a JS error, never a crash', { skip }, () => {
   const ws: Shape = [4, 4, 3, 3];
   const g = convGeometry(xs, ws, [1, 1], [0, 0], 1);
   const bad = { ...g, oh: g.oh + 3, ow: g.ow + 3 };
-  assert.throws(() => nb.conv2d(nb.fromArray(randomArray(size(xs), 132), xs), nb.fromArray(randomArray(size(ws), 133), ws), null, bad, false),
-    /could not create a (descriptor|primitive)/);
+  assert.throws(
+    () => nb.conv2d(nb.fromArray(randomArray(size(xs), 132), xs), nb.fromArray(randomArray(size(ws), 133), ws), null, bad, false),
+    /could not create a (descriptor|primitive)/,
+  );
 });
 
 test('axpyInPlace and sgdStep take operands whose dims differ from the destination (same size)', { skip }, () => {

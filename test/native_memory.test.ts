@@ -17,8 +17,13 @@ import { native, skip } from './native_helpers.js';
 
 function smallNet(): { features: Sequential; classifier: Sequential } {
   const features = new Sequential(
-    new Conv2d(3, 16, 5, { stride: 2, padding: 2 }), new ReLU(), new LocalResponseNorm(5, 1e-3, 0.75, 2), new MaxPool2d(3, 2),
-    new Conv2d(16, 32, 3, { padding: 1, groups: 2 }), new ReLU(), new MaxPool2d(3, 2, 0, true),
+    new Conv2d(3, 16, 5, { stride: 2, padding: 2 }),
+    new ReLU(),
+    new LocalResponseNorm(5, 1e-3, 0.75, 2),
+    new MaxPool2d(3, 2),
+    new Conv2d(16, 32, 3, { padding: 1, groups: 2 }),
+    new ReLU(),
+    new MaxPool2d(3, 2, 0, true),
   );
   const classifier = new Sequential(new Dropout(0.5), new Linear(32 * 3 * 3, 64), new ReLU(), new Linear(64, 10));
   return { features, classifier };

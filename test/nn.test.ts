@@ -17,11 +17,40 @@ setBackend(referenceBackend());
 describe('state-dict keys match the PyTorch definitions', () => {
   test('alexnet (torchvision)', () => {
     const keys = [...createModel('alexnet', { numClasses: 10 }).stateDict().keys()];
-    assert.deepEqual(keys, ['features.0.weight', 'features.0.bias', 'features.3.weight', 'features.3.bias', 'features.6.weight', 'features.6.bias', 'features.8.weight', 'features.8.bias', 'features.10.weight', 'features.10.bias', 'classifier.1.weight', 'classifier.1.bias', 'classifier.4.weight', 'classifier.4.bias', 'classifier.6.weight', 'classifier.6.bias']);
+    assert.deepEqual(keys, [
+      'features.0.weight',
+      'features.0.bias',
+      'features.3.weight',
+      'features.3.bias',
+      'features.6.weight',
+      'features.6.bias',
+      'features.8.weight',
+      'features.8.bias',
+      'features.10.weight',
+      'features.10.bias',
+      'classifier.1.weight',
+      'classifier.1.bias',
+      'classifier.4.weight',
+      'classifier.4.bias',
+      'classifier.6.weight',
+      'classifier.6.bias',
+    ]);
   });
   test('alexnet-v1', () => {
     const sd = createModel('alexnet-v1', { numClasses: 10 }).stateDict();
-    assert.deepEqual([...sd.keys()].filter((k) => k.endsWith('weight')), ['conv.0.weight', 'conv.3.weight', 'conv.6.weight', 'conv.8.weight', 'conv.10.weight', 'fc_layer.0.weight', 'fc_layer.3.weight', 'fc_layer.6.weight']);
+    assert.deepEqual(
+      [...sd.keys()].filter((k) => k.endsWith('weight')),
+      [
+        'conv.0.weight',
+        'conv.3.weight',
+        'conv.6.weight',
+        'conv.8.weight',
+        'conv.10.weight',
+        'fc_layer.0.weight',
+        'fc_layer.3.weight',
+        'fc_layer.6.weight',
+      ],
+    );
     assert.deepEqual(sd.get('fc_layer.6.bias')!.shape, [10]);
     assert.deepEqual(sd.get('conv.0.weight')!.shape, [96, 3, 11, 11]);
   });
@@ -40,7 +69,10 @@ describe('loadStateDict is strict and names what is wrong', () => {
   test('missing key', () => {
     const sd = full();
     sd.delete('features.3.bias');
-    assert.throws(() => model.loadStateDict(sd), (e: Error) => e instanceof DataError && /missing key 'features\.3\.bias'/.test(e.message));
+    assert.throws(
+      () => model.loadStateDict(sd),
+      (e: Error) => e instanceof DataError && /missing key 'features\.3\.bias'/.test(e.message),
+    );
   });
   test('unexpected key', () => {
     const sd = full();
@@ -83,14 +115,25 @@ test('Xavier init (d2l): weights U(±√(6/(fan_in+fan_out))) with fans as PyTor
   const m = createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, init: 'xavier', rng: new Generator(5) });
   const sd = m.stateDict();
   // conv2: [256, 96, 5, 5] -> fan_in 96·25, fan_out 256·25; FC8: [10, 4096].
-  for (const [key, fanIn, fanOut] of [['conv.3.weight', 96 * 25, 256 * 25], ['fc_layer.6.weight', 4096, 10]] as const) {
+  for (const [key, fanIn, fanOut] of [
+    ['conv.3.weight', 96 * 25, 256 * 25],
+    ['fc_layer.6.weight', 4096, 10],
+  ] as const) {
     const bound = Math.sqrt(6 / (fanIn + fanOut));
     const w = sd.get(key)!.toArray();
-    assert.ok(w.every((x) => Math.abs(x) <= bound), key);
+    assert.ok(
+      w.every((x) => Math.abs(x) <= bound),
+      key,
+    );
     assert.ok(Array.from(w).reduce((m, x) => Math.max(m, Math.abs(x)), 0) > bound * 0.95, key);
   }
   // Biases stay PyTorch's U(±1/√fan_in).
-  assert.ok(sd.get('fc_layer.6.bias')!.toArray().every((x) => Math.abs(x) <= 1 / Math.sqrt(4096)));
+  assert.ok(
+    sd
+      .get('fc_layer.6.bias')!
+      .toArray()
+      .every((x) => Math.abs(x) <= 1 / Math.sqrt(4096)),
+  );
 });
 
 test("the paper's init: N(0, 0.01) weights, biases 1 in conv2, conv4, conv5, FC6, FC7", () => {
@@ -98,8 +141,22 @@ test("the paper's init: N(0, 0.01) weights, biases 1 in conv2, conv4, conv5, FC6
   const sd = m.stateDict();
   const ones = ['features.4.bias', 'features.10.bias', 'features.12.bias', 'classifier.0.bias', 'classifier.3.bias'];
   const zeros = ['features.0.bias', 'features.8.bias', 'classifier.6.bias'];
-  for (const k of ones) assert.ok(sd.get(k)!.toArray().every((v) => v === 1), k);
-  for (const k of zeros) assert.ok(sd.get(k)!.toArray().every((v) => v === 0), k);
+  for (const k of ones)
+    assert.ok(
+      sd
+        .get(k)!
+        .toArray()
+        .every((v) => v === 1),
+      k,
+    );
+  for (const k of zeros)
+    assert.ok(
+      sd
+        .get(k)!
+        .toArray()
+        .every((v) => v === 0),
+      k,
+    );
   const w = sd.get('classifier.0.weight')!.toArray();
   let s = 0;
   let s2 = 0;

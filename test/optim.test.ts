@@ -8,17 +8,46 @@ import { ReduceLROnPlateau, SGD, StepLR, type PlateauOptions } from '../src/opti
 import { Tensor } from '../src/tensor.js';
 import { assertClose } from './helpers.js';
 
-interface SgdCase { opts: { lr: number; momentum?: number; dampening?: number; weight_decay?: number; nesterov?: boolean }; start: number[]; grads: number[][]; params: number[][] }
-const fx = JSON.parse(readFileSync(new URL('./fixtures/golden/optim/optim.json', import.meta.url.replace('/dist/test/', '/test/')), 'utf8')) as {
-  sgd: SgdCase[]; step_lr: { step_size: number; gamma: number; lrs: number[] }; metrics: number[];
-  plateau: Record<string, { opts: { mode?: 'min' | 'max'; patience?: number; cooldown?: number; threshold?: number; threshold_mode?: 'rel' | 'abs'; factor?: number; min_lr?: number }; lrs: number[] }>;
+interface SgdCase {
+  opts: { lr: number; momentum?: number; dampening?: number; weight_decay?: number; nesterov?: boolean };
+  start: number[];
+  grads: number[][];
+  params: number[][];
+}
+const fx = JSON.parse(
+  readFileSync(new URL('./fixtures/golden/optim/optim.json', import.meta.url.replace('/dist/test/', '/test/')), 'utf8'),
+) as {
+  sgd: SgdCase[];
+  step_lr: { step_size: number; gamma: number; lrs: number[] };
+  metrics: number[];
+  plateau: Record<
+    string,
+    {
+      opts: {
+        mode?: 'min' | 'max';
+        patience?: number;
+        cooldown?: number;
+        threshold?: number;
+        threshold_mode?: 'rel' | 'abs';
+        factor?: number;
+        min_lr?: number;
+      };
+      lrs: number[];
+    }
+  >;
 };
 const be = referenceBackend();
 
 for (const c of fx.sgd) {
   test(`SGD ${JSON.stringify(c.opts)} equals torch.optim.SGD`, () => {
     const p = Tensor.fromArray(Float64Array.from(c.start), [c.start.length], { backend: be, requiresGrad: true });
-    const opt = new SGD([p], { lr: c.opts.lr, momentum: c.opts.momentum, dampening: c.opts.dampening, weightDecay: c.opts.weight_decay, nesterov: c.opts.nesterov });
+    const opt = new SGD([p], {
+      lr: c.opts.lr,
+      momentum: c.opts.momentum,
+      dampening: c.opts.dampening,
+      weightDecay: c.opts.weight_decay,
+      nesterov: c.opts.nesterov,
+    });
     c.grads.forEach((g, i) => {
       p.grad = Tensor.fromArray(Float64Array.from(g), [g.length], { backend: be });
       opt.step();
@@ -55,7 +84,15 @@ test('StepLR equals torch', () => {
 for (const [name, c] of Object.entries(fx.plateau)) {
   test(`ReduceLROnPlateau ${name} equals torch`, () => {
     const opt = { lr: 0.01 };
-    const o: PlateauOptions = { mode: c.opts.mode, patience: c.opts.patience, cooldown: c.opts.cooldown, threshold: c.opts.threshold, thresholdMode: c.opts.threshold_mode, factor: c.opts.factor, minLr: c.opts.min_lr };
+    const o: PlateauOptions = {
+      mode: c.opts.mode,
+      patience: c.opts.patience,
+      cooldown: c.opts.cooldown,
+      threshold: c.opts.threshold,
+      thresholdMode: c.opts.threshold_mode,
+      factor: c.opts.factor,
+      minLr: c.opts.min_lr,
+    };
     const s = new ReduceLROnPlateau(opt, o);
     const lrs = fx.metrics.map((m) => (s.step(m), opt.lr));
     assertClose(lrs, c.lrs, { atol: 1e-15, rtol: 1e-12 });

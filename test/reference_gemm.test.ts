@@ -6,9 +6,22 @@ import type { DType } from '../src/backend/backend.js';
 import { DTYPES, assertClose, randomArray } from './reference_helpers.js';
 
 function naiveGemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: ArrayLike<number>, aOff: number, lda: number, b: ArrayLike<number>, bOff: number, ldb: number,
-  beta: number, c: Float64Array, cOff: number, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: ArrayLike<number>,
+  aOff: number,
+  lda: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
 ): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -24,8 +37,21 @@ function naiveGemm(
   }
 }
 
-function check(dtype: DType, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number, pad: number, seed: number): void {
-  const aOff = 3, bOff = 5, cOff = 2;
+function check(
+  dtype: DType,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  beta: number,
+  pad: number,
+  seed: number,
+): void {
+  const aOff = 3,
+    bOff = 5,
+    cOff = 2;
   const lda = (transA ? m : k) + pad;
   const ldb = (transB ? k : n) + pad;
   const ldc = n + pad;
@@ -41,7 +67,15 @@ function check(dtype: DType, transA: boolean, transB: boolean, m: number, n: num
 }
 
 const SIZES: [number, number, number][] = [
-  [1, 1, 1], [1, 7, 33], [7, 1, 5], [7, 33, 65], [33, 7, 1], [65, 65, 7], [5, 130, 300], [130, 9, 260], [2, 3, 520],
+  [1, 1, 1],
+  [1, 7, 33],
+  [7, 1, 5],
+  [7, 33, 65],
+  [33, 7, 1],
+  [65, 65, 7],
+  [5, 130, 300],
+  [130, 9, 260],
+  [2, 3, 520],
 ];
 
 for (const dtype of DTYPES) {

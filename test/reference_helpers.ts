@@ -35,7 +35,10 @@ export function tolerance(dtype: DType): { atol: number; rtol: number } {
 
 /** Asserts |actual − expected| ≤ atol + rtol·|expected| everywhere (NaN must match NaN). */
 export function assertClose(
-  actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol: { atol: number; rtol: number },
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  tol: { atol: number; rtol: number },
 ): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
   let worst = -1;
@@ -55,8 +58,10 @@ export function assertClose(
     }
   }
   if (worst >= 0) {
-    assert.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ` +
-      `(|diff| ${Math.abs(actual[worst] - expected[worst])}); first values ${Array.from(actual).slice(0, 4).join(', ')} ` +
-      `vs ${Array.from(expected).slice(0, 4).join(', ')}`);
+    assert.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ` +
+        `(|diff| ${Math.abs(actual[worst] - expected[worst])}); first values ${Array.from(actual).slice(0, 4).join(', ')} ` +
+        `vs ${Array.from(expected).slice(0, 4).join(', ')}`,
+    );
   }
 }

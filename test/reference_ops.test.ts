@@ -33,18 +33,36 @@ test('fromArray/toArray/full/clone/reshape copy and keep dtype', () => {
 
 test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch)', () => {
   const unary: Record<UnaryOp, (v: number) => number> = {
-    neg: (v) => -v, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs,
-    relu: (v) => (Number.isNaN(v) ? v : Math.max(v, 0)), sign: (v) => (v > 0 ? 1 : v < 0 ? -1 : 0),
+    neg: (v) => -v,
+    exp: Math.exp,
+    log: Math.log,
+    sqrt: Math.sqrt,
+    abs: Math.abs,
+    relu: (v) => (Number.isNaN(v) ? v : Math.max(v, 0)),
+    sign: (v) => (v > 0 ? 1 : v < 0 ? -1 : 0),
   };
   const binary: Record<BinaryOp, (a: number, b: number) => number> = {
-    add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, max: Math.max, min: Math.min,
+    add: (a, b) => a + b,
+    sub: (a, b) => a - b,
+    mul: (a, b) => a * b,
+    div: (a, b) => a / b,
+    max: Math.max,
+    min: Math.min,
   };
   const scalar: Record<ScalarOp, (a: number, v: number) => number> = {
-    add: (a, v) => a + v, mul: (a, v) => a * v, pow: Math.pow, max: Math.max, min: Math.min, rsub: (a, v) => v - a, rdiv: (a, v) => v / a,
+    add: (a, v) => a + v,
+    mul: (a, v) => a * v,
+    pow: Math.pow,
+    max: Math.max,
+    min: Math.min,
+    rsub: (a, v) => v - a,
+    rdiv: (a, v) => v / a,
   };
   for (const dtype of DTYPES) {
     const base = randomArray(20, dtype, 7, 3);
-    base[3] = 0; base[4] = NaN; base[5] = -0;
+    base[3] = 0;
+    base[4] = NaN;
+    base[5] = -0;
     const other = randomArray(20, dtype, 8, 3);
     other[6] = NaN;
     const round = dtype === 'float32' ? Math.fround : (v: number) => v;
@@ -55,12 +73,22 @@ test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch
     }
     for (const op of Object.keys(binary) as BinaryOp[]) {
       const expected = Array.from(base, (v, i) => round(binary[op](v, other[i])));
-      assertClose(read(backend.binary(op, store(base, shape), store(other, shape), shape), shape), expected, `binary ${op} ${dtype}`, tolerance(dtype));
+      assertClose(
+        read(backend.binary(op, store(base, shape), store(other, shape), shape), shape),
+        expected,
+        `binary ${op} ${dtype}`,
+        tolerance(dtype),
+      );
     }
     for (const op of Object.keys(scalar) as ScalarOp[]) {
       for (const v of [2, 0.5, -1.5]) {
         const expected = Array.from(base, (a) => round(scalar[op](a, v)));
-        assertClose(read(backend.scalar(op, store(base, shape), v, shape), shape), expected, `scalar ${op} ${v} ${dtype}`, tolerance(dtype));
+        assertClose(
+          read(backend.scalar(op, store(base, shape), v, shape), shape),
+          expected,
+          `scalar ${op} ${v} ${dtype}`,
+          tolerance(dtype),
+        );
       }
     }
     const r = read(backend.relu(store(base, shape), shape), shape);
@@ -69,7 +97,12 @@ test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch
     const gy = randomArray(20, dtype, 9);
     const y = read(backend.relu(store(base, shape), shape), shape);
     const gx = read(backend.reluBackward(store(gy, shape), store(y, shape), shape), shape);
-    assertClose(gx, Array.from(gy, (g, i) => (y[i] > 0 ? g : 0)), `reluBackward ${dtype}`, { atol: 0, rtol: 0 });
+    assertClose(
+      gx,
+      Array.from(gy, (g, i) => (y[i] > 0 ? g : 0)),
+      `reluBackward ${dtype}`,
+      { atol: 0, rtol: 0 },
+    );
   }
 });
 
@@ -85,9 +118,19 @@ test('axpyInPlace and addBias', () => {
     const x = randomArray(24, dtype, 3);
     const b = randomArray(3, dtype, 4);
     const y = read(backend.addBias(store(x, shape), store(b, [3]), shape), shape);
-    assertClose(y, Array.from(x, (v, i) => v + b[Math.floor(i / 4) % 3]), `addBias ${dtype}`, tolerance(dtype));
+    assertClose(
+      y,
+      Array.from(x, (v, i) => v + b[Math.floor(i / 4) % 3]),
+      `addBias ${dtype}`,
+      tolerance(dtype),
+    );
     const y2 = read(backend.addBias(store(x.subarray(0, 6), [2, 3]), store(b, [3]), [2, 3]), [2, 3]);
-    assertClose(y2, Array.from(x.subarray(0, 6), (v, i) => v + b[i % 3]), `addBias 2-D ${dtype}`, tolerance(dtype));
+    assertClose(
+      y2,
+      Array.from(x.subarray(0, 6), (v, i) => v + b[i % 3]),
+      `addBias 2-D ${dtype}`,
+      tolerance(dtype),
+    );
   }
 });
 
@@ -98,7 +141,9 @@ test('sum over each axis and over everything', () => {
     const at = (i: number, j: number, k: number): number => x[(i * 3 + j) * 4 + k];
     const all = read(backend.sum(store(x, shape), shape, null), []);
     assertClose(all, [Array.from(x).reduce((a, b) => a + b, 0)], `sum all ${dtype}`, tolerance(dtype));
-    const s0: number[] = [], s1: number[] = [], s2: number[] = [];
+    const s0: number[] = [],
+      s1: number[] = [],
+      s2: number[] = [];
     for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) s0.push(at(0, j, k) + at(1, j, k));
     for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) s1.push(at(i, 0, k) + at(i, 1, k) + at(i, 2, k));
     for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) s2.push(at(i, j, 0) + at(i, j, 1) + at(i, j, 2) + at(i, j, 3));
@@ -111,7 +156,8 @@ test('sum over each axis and over everything', () => {
 
 test('logSoftmax, its backward and softmax cross-entropy follow the formulas, stably', () => {
   for (const dtype of DTYPES) {
-    const n = 3, c = 5;
+    const n = 3,
+      c = 5;
     const x = randomArray(n * c, dtype, 11, 4);
     x[0] = 1000; // large logits must not overflow
     const expected = new Float64Array(n * c);
@@ -130,7 +176,12 @@ test('logSoftmax, its backward and softmax cross-entropy follow the formulas, st
       for (let j = 0; j < c; j++) s += gy[r * c + j];
       for (let j = 0; j < c; j++) gxExpected[r * c + j] = gy[r * c + j] - Math.exp(expected[r * c + j]) * s;
     }
-    assertClose(read(backend.logSoftmaxBackward(store(gy, [n, c]), y, n, c), [n, c]), gxExpected, `logSoftmaxBackward ${dtype}`, tolerance(dtype));
+    assertClose(
+      read(backend.logSoftmaxBackward(store(gy, [n, c]), y, n, c), [n, c]),
+      gxExpected,
+      `logSoftmaxBackward ${dtype}`,
+      tolerance(dtype),
+    );
 
     const labels = new Int32Array([0, 4, 2]);
     const { loss, probs } = backend.softmaxCrossEntropy(store(x, [n, c]), labels, n, c);
@@ -147,8 +198,10 @@ test('logSoftmax, its backward and softmax cross-entropy follow the formulas, st
 
 test('cross-entropy names an out-of-range label and the class count', () => {
   const logits = store(new Float32Array(6), [2, 3]);
-  assert.throws(() => backend.softmaxCrossEntropy(logits, new Int32Array([0, 3]), 2, 3),
-    (e: unknown) => e instanceof DataError && /label 3 .*batch index 1.* 3 classes/.test(e.message));
+  assert.throws(
+    () => backend.softmaxCrossEntropy(logits, new Int32Array([0, 3]), 2, 3),
+    (e: unknown) => e instanceof DataError && /label 3 .*batch index 1.* 3 classes/.test(e.message),
+  );
   assert.throws(() => backend.softmaxCrossEntropy(logits, new Int32Array([-1, 0]), 2, 3), /label -1/);
   assert.throws(() => backend.softmaxCrossEntropyBackward(logits, new Int32Array([7, 0]), 2, 3, 1), /label 7/);
 });
@@ -160,7 +213,9 @@ test('dropout masks are 0 or 1/(1-p), deterministic per seed, and p = 0 / p = 1 
     const a = backend.dropout(store(x, shape), shape, 0.5, 1234);
     const b = backend.dropout(store(x, shape), shape, 0.5, 1234);
     const c = backend.dropout(store(x, shape), shape, 0.5, 99);
-    const ma = read(a.mask, shape), mb = read(b.mask, shape), mc = read(c.mask, shape);
+    const ma = read(a.mask, shape),
+      mb = read(b.mask, shape),
+      mc = read(c.mask, shape);
     assert.deepEqual(Array.from(ma), Array.from(mb));
     assert.notDeepEqual(Array.from(ma), Array.from(mc));
     let kept = 0;
@@ -169,14 +224,24 @@ test('dropout masks are 0 or 1/(1-p), deterministic per seed, and p = 0 / p = 1 
       if (v !== 0) kept++;
     }
     assert.ok(Math.abs(kept / ma.length - 0.5) < 0.03, `kept fraction ${kept / ma.length}`);
-    assertClose(read(a.y, shape), Array.from(x, (v, i) => v * ma[i]), `dropout y ${dtype}`, tolerance(dtype));
+    assertClose(
+      read(a.y, shape),
+      Array.from(x, (v, i) => v * ma[i]),
+      `dropout y ${dtype}`,
+      tolerance(dtype),
+    );
     const drop3 = backend.dropout(store(x, shape), shape, 0.3, 5);
     const p3 = read(drop3.mask, shape);
     const keep3 = dtype === 'float32' ? Math.fround(1 / 0.7) : 1 / 0.7;
     for (const v of p3) assert.ok(v === 0 || v === keep3, `mask value ${v}`);
     // y is exactly x · mask in the tensor's dtype, so that backward (gy · mask) is consistent.
     const round = dtype === 'float32' ? Math.fround : (v: number) => v;
-    assertClose(read(drop3.y, shape), Array.from(x, (v, i) => round(v * p3[i])), `dropout p=0.3 y ${dtype}`, { atol: 0, rtol: 0 });
+    assertClose(
+      read(drop3.y, shape),
+      Array.from(x, (v, i) => round(v * p3[i])),
+      `dropout p=0.3 y ${dtype}`,
+      { atol: 0, rtol: 0 },
+    );
     const none = backend.dropout(store(x, shape), shape, 0, 5);
     assert.ok(read(none.mask, shape).every((v) => v === 1));
     assert.deepEqual(Array.from(read(none.y, shape)), Array.from(x));
@@ -191,22 +256,34 @@ test('SGD follows PyTorch 1.13 trajectories (momentum, nesterov, dampening, weig
   // torch.optim.SGD([p], lr=0.1, ...) for 3 steps in float64 and float32 from p = [1, -2, 0.5], grads [0.3(s+1), -0.2, 0.7 − 0.5s].
   const cases = [
     {
-      momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false,
+      momentum: 0.9,
+      dampening: 0,
+      weightDecay: 0.01,
+      nesterov: false,
       torch64: [0.709268769, -1.8766855779999998, 0.29978332950000003],
       torch32: [0.7092688083648682, -1.876685619354248, 0.2997833490371704],
     },
     {
-      momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true,
+      momentum: 0.9,
+      dampening: 0,
+      weightDecay: 0.01,
+      nesterov: true,
       torch64: [0.555720235371, -1.823227825102, 0.2588450304405],
       torch32: [0.5557202100753784, -1.8232277631759644, 0.2588450610637665],
     },
     {
-      momentum: 0.5, dampening: 0.3, weightDecay: 0, nesterov: false,
+      momentum: 0.5,
+      dampening: 0.3,
+      weightDecay: 0,
+      nesterov: false,
       torch64: [0.8214999999999999, -1.93, 0.3775],
       torch32: [0.8215000033378601, -1.9299999475479126, 0.3775000274181366],
     },
     {
-      momentum: 0, dampening: 0, weightDecay: 0.1, nesterov: false,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0.1,
+      nesterov: false,
       torch64: [0.791496, -1.8811959999999999, 0.4267425],
       torch32: [0.7914959788322449, -1.8811960220336914, 0.4267425239086151],
     },

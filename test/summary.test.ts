@@ -9,8 +9,13 @@ import { pyFixed } from '../src/summary/format.js';
 import { summary, summaryRows } from '../src/summary/summary.js';
 
 setBackend(referenceBackend());
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/summary/${name}`, import.meta.url.replace('/dist/test/', '/test/')), 'utf8');
-const trimLines = (s: string) => s.split('\n').map((l) => l.trimEnd()).join('\n');
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/summary/${name}`, import.meta.url.replace('/dist/test/', '/test/')), 'utf8');
+const trimLines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
 
 const models = new Map<ArchName, ReturnType<typeof createModel>>();
 const model = (arch: ArchName) => {

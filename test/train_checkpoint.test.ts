@@ -10,10 +10,11 @@ import { resolveConfig } from '../src/train/config.js';
 import { resolveDataSpec, tenCropTransforms, recipeTransforms } from '../src/train/data.js';
 import { tempDir } from './train_helpers.js';
 
-const tensors = () => new Map([
-  ['model/w', { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 4, 5e-8, -6]) }],
-  ['optim/0', { shape: [5], data: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]) }],
-]);
+const tensors = () =>
+  new Map([
+    ['model/w', { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 4, 5e-8, -6]) }],
+    ['optim/0', { shape: [5], data: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]) }],
+  ]);
 
 function bytes(chunks: Uint8Array[]): Buffer {
   return Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
@@ -36,7 +37,10 @@ test('a torn or altered checkpoint is refused with a message naming the file', (
   const flipped = Buffer.from(buf);
   flipped[flipped.length - 50] ^= 1;
   assert.throws(() => decodeCheckpoint(flipped, 'ck.bin'), /ck\.bin: corrupt checkpoint \(SHA-256 mismatch\)/);
-  assert.throws(() => decodeCheckpoint(Buffer.from('hello world, this is not a checkpoint at all..............'), 'x'), /not an alexnet checkpoint/);
+  assert.throws(
+    () => decodeCheckpoint(Buffer.from('hello world, this is not a checkpoint at all..............'), 'x'),
+    /not an alexnet checkpoint/,
+  );
 });
 
 test('the store keeps the previous checkpoint and falls back to it when the last one is torn', () => {
@@ -56,7 +60,10 @@ test('the store keeps the previous checkpoint and falls back to it when the last
   // Stale temporary files of a killed writer are removed.
   writeFileSync(join(dir, 'last.ckpt.tmp-12345'), 'partial');
   store.cleanStale();
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+  );
   assert.ok(existsSync(store.bestPath));
   assert.equal(readCheckpoint<{ epoch: number }>(store.bestPath).meta.epoch, 1);
 });
@@ -93,12 +100,27 @@ test('recipes: Fashion-MNIST quick start, d2l preset, paper and torchvision defa
   const files = resolveDataSpec({ data: '/nonexistent/data' });
   assert.deepEqual(files, { kind: 'files', train: '/nonexistent/data/train', val: '/nonexistent/data/val' });
   const paper = resolveConfig({ recipe: 'paper' }, files, ['x', 'y']);
-  assert.deepEqual([paper.arch, paper.weightDecay, paper.schedule, paper.init, paper.tenCrop, paper.inputSize], ['alexnet-2012', 5e-4, 'plateau', 'paper', true, 227]);
+  assert.deepEqual(
+    [paper.arch, paper.weightDecay, paper.schedule, paper.init, paper.tenCrop, paper.inputSize],
+    ['alexnet-2012', 5e-4, 'plateau', 'paper', true, 227],
+  );
   const tv = resolveConfig({}, files, ['x', 'y']);
   assert.deepEqual([tv.recipe, tv.weightDecay, tv.schedule, tv.stepSize], ['torchvision', 1e-4, 'step', 30]);
   assert.throws(() => resolveConfig({ preset: 'd2l' }, files, ['x']), /--preset d2l trains on Fashion-MNIST/);
   assert.throws(() => resolveDataSpec({ dataset: 'cifar10' }), /unknown dataset 'cifar10'/);
-  const t = recipeTransforms('paper', { inputSize: 227, inChannels: 3, prepared: false, meanImageFile: 'mean_image.npy', meanShape: [3, 256, 256] });
-  assert.deepEqual(t.train.map((s) => s.type), ['resize', 'centerCrop', 'toTensor', 'subtractMean', 'randomCrop', 'randomHorizontalFlip', 'pcaLighting']);
-  assert.deepEqual(tenCropTransforms(t.eval).map((s) => s.type), ['resize', 'centerCrop', 'toTensor', 'subtractMean', 'tenCrop']);
+  const t = recipeTransforms('paper', {
+    inputSize: 227,
+    inChannels: 3,
+    prepared: false,
+    meanImageFile: 'mean_image.npy',
+    meanShape: [3, 256, 256],
+  });
+  assert.deepEqual(
+    t.train.map((s) => s.type),
+    ['resize', 'centerCrop', 'toTensor', 'subtractMean', 'randomCrop', 'randomHorizontalFlip', 'pcaLighting'],
+  );
+  assert.deepEqual(
+    tenCropTransforms(t.eval).map((s) => s.type),
+    ['resize', 'centerCrop', 'toTensor', 'subtractMean', 'tenCrop'],
+  );
 });

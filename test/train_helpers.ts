@@ -70,11 +70,20 @@ export function tinyFashionMnist(train: number, test: number): string {
 const ENV = { ALEXNET_BACKEND: 'reference', OMP_NUM_THREADS: '1' };
 
 export function runCli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['bin/alexnet.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...ENV, ...env }, maxBuffer: 64 << 20 });
+  return spawnSync(process.execPath, ['bin/alexnet.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...ENV, ...env },
+    maxBuffer: 64 << 20,
+  });
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['bin/alexnet.js', ...args], { cwd: root, env: { ...process.env, ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['bin/alexnet.js', ...args], {
+    cwd: root,
+    env: { ...process.env, ...ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the exit code (or signal name) and the output of a child. */
@@ -91,7 +100,8 @@ export function torchPython(): { python: string | null; reason: string } {
   const python = '/usr/bin/python3';
   if (!existsSync(python)) return { python: null, reason: `${python} not found` };
   const r = spawnSync(python, ['-c', 'import torch, torchvision, numpy'], { encoding: 'utf8' });
-  if (r.status !== 0) return { python: null, reason: `${python} has no torch/torchvision/numpy (${(r.stderr || '').trim().split('\n').pop()})` };
+  if (r.status !== 0)
+    return { python: null, reason: `${python} has no torch/torchvision/numpy (${(r.stderr || '').trim().split('\n').pop()})` };
   return { python, reason: '' };
 }
 
@@ -99,7 +109,24 @@ export function torchPython(): { python: string | null; reason: string } {
 export function smallRunArgs(data: string, out: string, extra: string[] = []): string[] {
   // A per-epoch step schedule, so that runs planned for different numbers of epochs share their
   // learning rates (the quick start's linear decay depends on the planned length).
-  return ['train', '--dataset', `fashion-mnist=${data}`, '--arch', 'alexnet-v1', '--input-size', '65', '--batch-size', '4', '--seed', '7', '--schedule', 'step', '--out', out, ...extra];
+  return [
+    'train',
+    '--dataset',
+    `fashion-mnist=${data}`,
+    '--arch',
+    'alexnet-v1',
+    '--input-size',
+    '65',
+    '--batch-size',
+    '4',
+    '--seed',
+    '7',
+    '--schedule',
+    'step',
+    '--out',
+    out,
+    ...extra,
+  ];
 }
 
 export function ensureDir(p: string): string {

@@ -13,21 +13,34 @@ import { readCheckpoint } from '../src/train/checkpoint.js';
 import { nativeBf16, skip as nativeSkip } from './native_helpers.js';
 import { finished, runCli, smallRunArgs, spawnCli, tempDir, tinyFashionMnist } from './train_helpers.js';
 
-interface Rec { type: 'step' | 'epoch'; step: number; epoch: number; loss?: number; train_loss?: number; val_loss?: number }
+interface Rec {
+  type: 'step' | 'epoch';
+  step: number;
+  epoch: number;
+  loss?: number;
+  train_loss?: number;
+  val_loss?: number;
+}
 
 function records(run: string): Rec[] {
   const p = join(run, 'metrics.jsonl');
   if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Rec];
-    } catch {
-      return []; // a line cut by the kill
-    }
-  });
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Rec];
+      } catch {
+        return []; // a line cut by the kill
+      }
+    });
 }
 
-const stepLosses = (run: string): number[] => records(run).filter((r) => r.type === 'step').map((r) => r.loss as number);
+const stepLosses = (run: string): number[] =>
+  records(run)
+    .filter((r) => r.type === 'step')
+    .map((r) => r.loss as number);
 
 let data = '';
 let baseline: number[] = [];
@@ -64,7 +77,10 @@ test('SIGINT finishes the step, checkpoints, exits 130; resuming gives the same 
   assert.match(resumed.stdout, /resuming .* at epoch \d, batch \d \(step \d\)/);
   assert.deepEqual(stepLosses(run), baseline, 'per-step losses differ from the uninterrupted run');
   const epochs = records(run).filter((x) => x.type === 'epoch');
-  assert.deepEqual(epochs.map((e) => [e.epoch, e.train_loss, e.val_loss]), baselineEpochs.map((e) => [e.epoch, e.train_loss, e.val_loss]));
+  assert.deepEqual(
+    epochs.map((e) => [e.epoch, e.train_loss, e.val_loss]),
+    baselineEpochs.map((e) => [e.epoch, e.train_loss, e.val_loss]),
+  );
   assert.ok(existsSync(join(run, 'summary.json')));
 });
 
@@ -83,7 +99,10 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
   };
   for (let kill = 0; kill < 20; kill++) {
     const resume = existsSync(join(ckDir, 'last.ckpt'));
-    const child = spawnCli(resume ? ['train', '--resume', run] : smallRunArgs(data, run, ['--epochs', '40', '--checkpoint-every', '1']), env);
+    const child = spawnCli(
+      resume ? ['train', '--resume', run] : smallRunArgs(data, run, ['--epochs', '40', '--checkpoint-every', '1']),
+      env,
+    );
     const done = finished(child);
     const started = Date.now();
     let exited = false;
@@ -111,7 +130,11 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
     child.kill('SIGKILL');
     const r = await done;
     history.push(`kill ${kill} (${kill % 2 === 0 ? 'during a write' : 'random'}) after ${Date.now() - started} ms`);
-    assert.equal(r.signal, 'SIGKILL', `run ${kill} ended with code ${r.code} after ${Date.now() - started} ms: ${r.stdout.slice(-400)}\n${r.stderr}\n${history.join('\n')}`);
+    assert.equal(
+      r.signal,
+      'SIGKILL',
+      `run ${kill} ended with code ${r.code} after ${Date.now() - started} ms: ${r.stdout.slice(-400)}\n${r.stderr}\n${history.join('\n')}`,
+    );
     // Every checkpoint on disk verifies; the newest holds every epoch the log reports as done.
     for (const f of ['last.ckpt', 'prev.ckpt', 'best.ckpt']) {
       const p = join(ckDir, f);
@@ -121,7 +144,12 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
       const meta = readCheckpoint<{ epoch: number; step: number }>(join(ckDir, 'last.ckpt')).meta;
       const epoch = meta.epoch;
       lastStep = Math.max(lastStep, meta.step);
-      const logged = Math.max(0, ...records(run).filter((x) => x.type === 'epoch').map((x) => x.epoch));
+      const logged = Math.max(
+        0,
+        ...records(run)
+          .filter((x) => x.type === 'epoch')
+          .map((x) => x.epoch),
+      );
       assert.ok(epoch >= logged, `kill ${kill}: checkpoint at epoch ${epoch}, log says ${logged} done`);
       assert.ok(epoch >= lastEpoch, `kill ${kill}: checkpoint went back from epoch ${lastEpoch} to ${epoch}`);
       lastEpoch = epoch;
@@ -135,8 +163,14 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
   const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
   assert.equal(summary.epochs, lastEpoch + 1);
   const recs = records(run);
-  assert.deepEqual(recs.filter((x) => x.type === 'epoch').map((x) => x.epoch), Array.from({ length: lastEpoch + 1 }, (_, i) => i + 1));
-  assert.deepEqual(recs.filter((x) => x.type === 'step').map((x) => x.step), Array.from({ length: 2 * (lastEpoch + 1) }, (_, i) => i + 1));
+  assert.deepEqual(
+    recs.filter((x) => x.type === 'epoch').map((x) => x.epoch),
+    Array.from({ length: lastEpoch + 1 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    recs.filter((x) => x.type === 'step').map((x) => x.step),
+    Array.from({ length: 2 * (lastEpoch + 1) }, (_, i) => i + 1),
+  );
   // Killed and resumed many times, the losses are still those of the uninterrupted run.
   const n = Math.min(baseline.length, 2 * (lastEpoch + 1));
   assert.deepEqual(stepLosses(run).slice(0, n), baseline.slice(0, n));
@@ -147,19 +181,24 @@ test('SIGKILL 20 times (also while writing checkpoints): checkpoints stay readab
 // uninterrupted one exactly there too; shown for f32 and, where the CPU has it, bf16.
 for (const precision of ['f32', 'bf16'] as const) {
   const skip = nativeSkip || (precision === 'bf16' && !nativeBf16 ? 'no native bf16 on this CPU' : false);
-  test(`native backend (${precision}, 2 threads): resuming after epoch 1 gives the uninterrupted run's losses bit for bit`, { skip }, () => {
-    const env = { ALEXNET_BACKEND: 'native', OMP_NUM_THREADS: '2', ALEXNET_NUM_THREADS: '2' };
-    const args = (run: string, epochs: number): string[] => smallRunArgs(data, run, ['--epochs', String(epochs), '--precision', precision]);
-    const whole = join(tempDir(`native-${precision}`), 'whole');
-    const r1 = runCli(args(whole, 3), env);
-    assert.equal(r1.status, 0, r1.stdout + r1.stderr);
-    assert.match(r1.stdout, new RegExp(`backend native, ${precision}`));
-    const split = join(tempDir(`native-${precision}`), 'split');
-    const r2 = runCli(args(split, 1), env);
-    assert.equal(r2.status, 0, r2.stdout + r2.stderr);
-    const r3 = runCli(['train', '--resume', split, '--epochs', '3'], env);
-    assert.equal(r3.status, 0, r3.stdout + r3.stderr);
-    assert.equal(stepLosses(whole).length, 6);
-    assert.deepEqual(stepLosses(split), stepLosses(whole));
-  });
+  test(
+    `native backend (${precision}, 2 threads): resuming after epoch 1 gives the uninterrupted run's losses bit for bit`,
+    { skip },
+    () => {
+      const env = { ALEXNET_BACKEND: 'native', OMP_NUM_THREADS: '2', ALEXNET_NUM_THREADS: '2' };
+      const args = (run: string, epochs: number): string[] =>
+        smallRunArgs(data, run, ['--epochs', String(epochs), '--precision', precision]);
+      const whole = join(tempDir(`native-${precision}`), 'whole');
+      const r1 = runCli(args(whole, 3), env);
+      assert.equal(r1.status, 0, r1.stdout + r1.stderr);
+      assert.match(r1.stdout, new RegExp(`backend native, ${precision}`));
+      const split = join(tempDir(`native-${precision}`), 'split');
+      const r2 = runCli(args(split, 1), env);
+      assert.equal(r2.status, 0, r2.stdout + r2.stderr);
+      const r3 = runCli(['train', '--resume', split, '--epochs', '3'], env);
+      assert.equal(r3.status, 0, r3.stdout + r3.stderr);
+      assert.equal(stepLosses(whole).length, 6);
+      assert.deepEqual(stepLosses(split), stepLosses(whole));
+    },
+  );
 }

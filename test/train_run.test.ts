@@ -30,7 +30,18 @@ before(() => {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 test('a run leaves every file in RUN_DIR, and they are readable', async () => {
-  for (const f of ['config.json', 'metrics.jsonl', 'metrics.csv', 'summary.json', 'model.pth', 'model.json', 'loss.png', 'error.png', 'lr.png', 'conv1_filters.png']) {
+  for (const f of [
+    'config.json',
+    'metrics.jsonl',
+    'metrics.csv',
+    'summary.json',
+    'model.pth',
+    'model.json',
+    'loss.png',
+    'error.png',
+    'lr.png',
+    'conv1_filters.png',
+  ]) {
     assert.ok(existsSync(join(run, f)), `${f} missing; RUN_DIR holds ${readdirSync(run).join(', ')}`);
   }
   for (const f of ['last.ckpt', 'best.ckpt']) assert.ok(readCheckpoint(join(run, 'checkpoints', f)), f);
@@ -41,20 +52,32 @@ test('a run leaves every file in RUN_DIR, and they are readable', async () => {
     assert.equal(meta.format, 'png');
     assert.ok((meta.width ?? 0) > 100 && (meta.height ?? 0) > 50, `${f}: ${meta.width}x${meta.height}`);
     const stats = await sharp(buf).stats();
-    assert.ok(stats.channels.some((c) => c.max - c.min > 50), `${f} is blank`);
+    assert.ok(
+      stats.channels.some((c) => c.max - c.min > 50),
+      `${f} is blank`,
+    );
   }
   const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
   assert.equal(config.arch, 'alexnet-v1');
   assert.equal(config.inputSize, 65);
   assert.equal(config.seed, 7);
   const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
-  assert.deepEqual(Object.keys(summary).sort(), ['arch', 'backend', 'dataset', 'epochs', 'img_per_s', 'precision', 'val_top1', 'val_top5', 'wall_s'].sort());
+  assert.deepEqual(
+    Object.keys(summary).sort(),
+    ['arch', 'backend', 'dataset', 'epochs', 'img_per_s', 'precision', 'val_top1', 'val_top5', 'wall_s'].sort(),
+  );
   assert.equal(summary.epochs, 2);
   assert.equal(summary.backend, 'reference');
   assert.ok(summary.val_top1 >= 0 && summary.val_top1 <= 1 && summary.val_top5 >= summary.val_top1 && summary.val_top5 <= 1);
-  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.filter((l) => l.type === 'step').length, 4);
-  assert.deepEqual(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch), [1, 2]);
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'epoch').map((l) => l.epoch),
+    [1, 2],
+  );
   const csv = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
   assert.match(csv[0], /^epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr/);
   assert.equal(csv.length, 3);
@@ -76,14 +99,18 @@ test('the final .pth loads in PyTorch with weights_only=True and gives the same 
   const input = join(tempDir('pthin'), 'x.npy');
   writeNpy(input, x.toArray() as Float32Array, [2, 1, 65, 65]);
   const ours = noGrad(() => model.forward(x)).toArray();
-  const r = spawnSync(python, [join(root, 'scripts/make_train_fixtures.py'), 'check-pth', join(run, 'model.pth'), 'alexnet-v1', '10', '1', '65', input], { encoding: 'utf8' });
+  const r = spawnSync(
+    python,
+    [join(root, 'scripts/make_train_fixtures.py'), 'check-pth', join(run, 'model.pth'), 'alexnet-v1', '10', '1', '65', input],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const theirs = JSON.parse(r.stdout).logits as number[];
   assert.equal(theirs.length, 20);
   theirs.forEach((v, i) => assert.ok(Math.abs(v - ours[i]) <= 1e-4 + 1e-4 * Math.abs(v), `logit ${i}: torch ${v}, ours ${ours[i]}`));
 });
 
-test('eval writes the confusion matrix (CSV, PNG) and JSON; predict uses the run\'s class names', async () => {
+test("eval writes the confusion matrix (CSV, PNG) and JSON; predict uses the run's class names", async () => {
   const out = tempDir('eval');
   const r = runCli(['eval', '--weights', join(run, 'model.pth'), '--dataset', `fashion-mnist=${data}`, '--out', out, '--json']);
   assert.equal(r.status, 0, r.stderr);
@@ -94,19 +121,39 @@ test('eval writes the confusion matrix (CSV, PNG) and JSON; predict uses the run
   assert.equal(result.per_class[0].class, 'T-shirt/top');
   const csv = readFileSync(join(out, 'confusion_matrix.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 11);
-  const total = csv.slice(1).reduce((s, line) => s + line.split(',').slice(-10).map(Number).reduce((a, b) => a + b, 0), 0);
+  const total = csv.slice(1).reduce(
+    (s, line) =>
+      s +
+      line
+        .split(',')
+        .slice(-10)
+        .map(Number)
+        .reduce((a, b) => a + b, 0),
+    0,
+  );
   assert.equal(total, 6);
   const png = readFileSync(join(out, 'confusion_matrix.png'));
   assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE);
   assert.equal((await sharp(png).metadata()).format, 'png');
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')).images, 6);
   // Ten crops of a resize-only pipeline still run (the image and its flip, five times each).
-  const ten = runCli(['eval', '--weights', join(run, 'checkpoints', 'last.ckpt'), '--dataset', `fashion-mnist=${data}`, '--out', out, '--ten-crop']);
+  const ten = runCli([
+    'eval',
+    '--weights',
+    join(run, 'checkpoints', 'last.ckpt'),
+    '--dataset',
+    `fashion-mnist=${data}`,
+    '--out',
+    out,
+    '--ten-crop',
+  ]);
   assert.equal(ten.status, 0, ten.stderr);
   assert.match(ten.stdout, /6 images \(10 crops\)/);
   // predict on a PNG image (a plain gray square).
   const img = join(out, 'item.png');
-  await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(img);
+  await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toFile(img);
   const p = runCli(['predict', img, '--weights', join(run, 'model.pth'), '--topk', '3', '--json']);
   assert.equal(p.status, 0, p.stderr);
   const preds = JSON.parse(p.stdout)[0].predictions;

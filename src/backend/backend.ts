@@ -23,11 +23,19 @@ export interface Workspace {
 
 /** Convolution geometry, computed once by conv_util.convGeometry. Weight is [oc, c/groups, kh, kw]. */
 export interface ConvGeometry {
-  readonly n: number; readonly c: number; readonly h: number; readonly w: number;
-  readonly oc: number; readonly kh: number; readonly kw: number;
-  readonly oh: number; readonly ow: number;
-  readonly strideH: number; readonly strideW: number;
-  readonly padH: number; readonly padW: number;
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly oc: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
   readonly groups: number;
 }
 
@@ -36,28 +44,45 @@ export interface ConvGeometry {
  * extra padding that ceil mode needs, so kernels never reason about ceil mode themselves.
  */
 export interface PoolGeometry {
-  readonly n: number; readonly c: number; readonly h: number; readonly w: number;
-  readonly kh: number; readonly kw: number;
-  readonly oh: number; readonly ow: number;
-  readonly strideH: number; readonly strideW: number;
-  readonly padH: number; readonly padW: number;
-  readonly padBottom: number; readonly padRight: number;
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly padBottom: number;
+  readonly padRight: number;
 }
 
 /** Adaptive average pooling geometry: PyTorch's windows [floor(i*H/OH), ceil((i+1)*H/OH)). */
 export interface AdaptivePoolGeometry {
-  readonly n: number; readonly c: number; readonly h: number; readonly w: number;
-  readonly oh: number; readonly ow: number;
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly oh: number;
+  readonly ow: number;
 }
 
 /** Local response normalisation with PyTorch's semantics: alpha is divided by size. */
 export interface LrnParams {
-  readonly size: number; readonly alpha: number; readonly beta: number; readonly k: number;
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
 }
 
 /** Linear geometry: x [m, k] · w[n, k]ᵀ + b[n] = y [m, n]. */
 export interface LinearGeometry {
-  readonly m: number; readonly k: number; readonly n: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
 }
 
 /** PyTorch's SGD hyper-parameters for one parameter tensor. */

@@ -31,7 +31,9 @@ export function convGeometry(x: Shape, weight: Shape, stride: Pair, padding: Pai
     throw new Error(`conv2d: groups=${groups} must divide input channels ${c} and output channels ${oc}`);
   }
   if (icg !== c / groups) {
-    throw new Error(`conv2d: weight [${weight.join(', ')}] expects ${icg * groups} input channels (groups=${groups}), input [${x.join(', ')}] has ${c}`);
+    throw new Error(
+      `conv2d: weight [${weight.join(', ')}] expects ${icg * groups} input channels (groups=${groups}), input [${x.join(', ')}] has ${c}`,
+    );
   }
   const [sh, sw] = stride;
   const [ph, pw] = padding;

@@ -53,7 +53,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Sets up the backend for a benchmark; returns it and the effective precision. */
-export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend'>): { backend: Backend; precision: 'f32' | 'bf16' } {
+export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend'>): {
+  backend: Backend;
+  precision: 'f32' | 'bf16';
+} {
   const backend = setBackend(opts.backend ?? 'native', { precision: opts.precision, threads: opts.threads });
   const precision = backend instanceof NativeBackend ? backend.precision : 'f32';
   return { backend, precision };
@@ -70,22 +73,30 @@ export function runModelBench(opts: BenchOptions): BenchResult {
   const [c, h, w] = model.inputShape;
   const x = Tensor.uniform([opts.batch, c, h, w], -1, 1, { rng });
   const labels = Int32Array.from({ length: opts.batch }, () => rng.int(model.numClasses));
-  const opt = new SGD(model.parameters(), d2l ? { lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay } : { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-  const iterate = opts.mode === 'infer'
-    ? (): void => {
-      model.eval();
-      noGrad(() => tidy(() => { model.forward(x); }));
-    }
-    : (): void => {
-      model.train();
-      opt.zeroGrad();
-      tidy(() => {
-        const loss = crossEntropy(model.forward(x), labels);
-        loss.backward();
-        return loss.item();
-      });
-      opt.step();
-    };
+  const opt = new SGD(
+    model.parameters(),
+    d2l ? { lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay } : { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 },
+  );
+  const iterate =
+    opts.mode === 'infer'
+      ? (): void => {
+          model.eval();
+          noGrad(() =>
+            tidy(() => {
+              model.forward(x);
+            }),
+          );
+        }
+      : (): void => {
+          model.train();
+          opt.zeroGrad();
+          tidy(() => {
+            const loss = crossEntropy(model.forward(x), labels);
+            loss.backward();
+            return loss.item();
+          });
+          opt.step();
+        };
   for (let i = 0; i < (opts.warmup ?? 2); i++) iterate();
   const times: number[] = [];
   for (let i = 0; i < (opts.iters ?? 5); i++) {
@@ -97,7 +108,14 @@ export function runModelBench(opts: BenchOptions): BenchResult {
   const ms = median(times);
   const threads = backend instanceof NativeBackend ? (loadedAddon()?.threads() ?? 1) : 1;
   return {
-    arch: d2l ? r.arch : opts.arch, batch: opts.batch, mode: opts.mode, precision, threads, backend: backend.name,
-    img_per_s: (opts.batch * 1000) / ms, ms_per_iter: ms, ...(d2l ? { preset: 'd2l' as const } : {}),
+    arch: d2l ? r.arch : opts.arch,
+    batch: opts.batch,
+    mode: opts.mode,
+    precision,
+    threads,
+    backend: backend.name,
+    img_per_s: (opts.batch * 1000) / ms,
+    ms_per_iter: ms,
+    ...(d2l ? { preset: 'd2l' as const } : {}),
   };
 }

@@ -33,7 +33,8 @@ export function parseNonNegativeNumber(value: string): number {
 
 export function parseChoice<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value: string) => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
     return value as T;
   };
 }

@@ -11,7 +11,16 @@ import { register as registerEval } from './commands/eval.js';
 import { register as registerPredict } from './commands/predict.js';
 import { register as registerBench } from './commands/bench.js';
 
-const commands: ((program: Command) => void)[] = [registerSummary, registerPrepare, registerForward, registerConvert, registerTrain, registerEval, registerPredict, registerBench];
+const commands: ((program: Command) => void)[] = [
+  registerSummary,
+  registerPrepare,
+  registerForward,
+  registerConvert,
+  registerTrain,
+  registerEval,
+  registerPredict,
+  registerBench,
+];
 
 export function buildProgram(): Command {
   const program = new Command('alexnet')

@@ -34,7 +34,8 @@ export class ArrayDataset implements Dataset {
     this.shape = shape;
     this.y = y;
     if (x instanceof Uint8Array) {
-      if (shape.length !== 3 && shape.length !== 4) throw new DataError(`${this.name}: uint8 images must be [N, H, W] or [N, H, W, C], got [${shape.join(', ')}]`);
+      if (shape.length !== 3 && shape.length !== 4)
+        throw new DataError(`${this.name}: uint8 images must be [N, H, W] or [N, H, W, C], got [${shape.join(', ')}]`);
       this.layout = 'NHWC';
       this.dims = { h: shape[1], w: shape[2], c: shape[3] ?? 1 };
     } else {

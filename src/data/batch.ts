@@ -33,7 +33,10 @@ export interface BatchResult {
 /** Thrown for errors that are not a broken file (a transform that cannot apply, a bug); names the file. */
 export class SampleError extends Error {
   override name = 'SampleError';
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -43,7 +46,10 @@ type Settled = { ok: true; value: Pixels } | { ok: false; error: unknown };
 function settle(load: () => Promise<Pixels> | Pixels): Promise<Settled> {
   return Promise.resolve()
     .then(load)
-    .then((value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error }));
+    .then(
+      (value): Settled => ({ ok: true, value }),
+      (error: unknown): Settled => ({ ok: false, error }),
+    );
 }
 
 function sampleLayout(out: Pixels | Pixels[]): { dtype: 'float32' | 'uint8'; shape: number[]; parts: Pixels[] } {
@@ -93,7 +99,12 @@ export async function processBatch(
       pick = (w, h) => ({ box: { top: 0, left: 0, height: h, width: w }, ...resizeTarget(size, w, h), resampler: native.resampler });
     } else {
       const [th, tw] = hw(native.size);
-      pick = (w, h) => ({ box: randomResizedCropBox(w, h, native.scale, native.ratio, rng), width: tw, height: th, resampler: native.resampler });
+      pick = (w, h) => ({
+        box: randomResizedCropBox(w, h, native.scale, native.ratio, rng),
+        width: tw,
+        height: th,
+        resampler: native.resampler,
+      });
     }
     return settle(() => (dataset.loadResizedCrop as NonNullable<Dataset['loadResizedCrop']>)(index, pick));
   };

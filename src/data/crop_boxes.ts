@@ -26,7 +26,11 @@ export function centerBox(img: Pixels, th: number, tw: number): Box {
 
 /** torchvision's RandomResizedCrop.get_params: 10 tries at a random area and log-uniform ratio, then a central fallback. */
 export function randomResizedCropBox(
-  width: number, height: number, scale: [number, number], ratio: [number, number], rng: Generator,
+  width: number,
+  height: number,
+  scale: [number, number],
+  ratio: [number, number],
+  rng: Generator,
 ): { top: number; left: number; height: number; width: number } {
   const area = width * height;
   const logLo = Math.log(ratio[0]);

@@ -72,7 +72,9 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   if (bytes.length === 0) throw new BadImageError(name, 'empty', 'zero-byte file');
   const input = { limitInputPixels: maxPixels, failOn: 'truncated' as const };
   // Common formats tell their size and colour model in their first bytes: no separate header read.
-  let { format, width, height } = sniffFormat(bytes);
+  const sniffed = sniffFormat(bytes);
+  const format = sniffed.format;
+  let { width, height } = sniffed;
   let cmyk = format === 'jpeg-cmyk';
   if (format === 'other' || (region && (width === 0 || height === 0))) {
     let meta: Metadata;
@@ -118,23 +120,22 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
         // Without an extract, libvips may also shrink JPEGs while decoding them (DCT scaling).
         if (!whole) pipeline = pipeline.extract({ left: r.box.left, top: r.box.top, width: r.box.width, height: r.box.height });
         if (r.width > r.box.width || r.height > r.box.height) post = (img) => resizeBilinear(img, r.width, r.height);
-        else if (r.width !== r.box.width || r.height !== r.box.height) pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
+        else if (r.width !== r.box.width || r.height !== r.box.height)
+          pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
       }
     }
     const finish = (img: U8Image): U8Image => (post ? post(img) : img);
     if (cmyk) {
       const { data, info } = await pipeline
-        .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
+        .pipelineColourspace('cmyk')
+        .toColourspace('cmyk')
+        .raw({ depth: 'uchar' })
         .toBuffer({ resolveWithObject: true });
       const rgb = cmykToRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
       return finish(channels === 1 ? rgbToGray(rgb) : rgb);
     }
     // Grey inputs (8 or 16 bit, with or without alpha) become three equal channels here.
-    const { data, info } = await pipeline
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const img = u8Image(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
     if (img.channels === 1) return finish(grayToChannels(img, channels));
     if (img.channels !== 3) throw new Error(`decoded to ${img.channels} channels`);
@@ -172,7 +173,17 @@ export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 
     const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
     return { format: 'png', width: v.getUint32(16, false), height: v.getUint32(20, false) };
   }
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) {
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45 &&
+    b[10] === 0x42 &&
+    b[11] === 0x50
+  ) {
     return { format: 'webp', width: 0, height: 0 };
   }
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return other;

@@ -92,7 +92,16 @@ export function parseIdx(buf: Uint8Array, name = '<buffer>'): IdxArray {
 }
 
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 /** Where Debian's dataset-fashion-mnist package installs the four files. */
@@ -107,11 +116,17 @@ export class IdxDataset implements Dataset {
   readonly channels: number;
   readonly length: number;
 
-  constructor(readonly imagesPath: string, readonly labelsPath: string, classes?: string[]) {
+  constructor(
+    readonly imagesPath: string,
+    readonly labelsPath: string,
+    classes?: string[],
+  ) {
     const images = readIdx(imagesPath);
     const labels = readIdx(labelsPath);
     if (images.dtype !== 'uint8' || (images.shape.length !== 3 && images.shape.length !== 4)) {
-      throw new DataError(`${imagesPath}: expected uint8 images [N, H, W] or [N, H, W, C], got ${images.dtype} [${images.shape.join(', ')}]`);
+      throw new DataError(
+        `${imagesPath}: expected uint8 images [N, H, W] or [N, H, W, C], got ${images.dtype} [${images.shape.join(', ')}]`,
+      );
     }
     if (labels.shape.length !== 1 || labels.dtype === 'float32' || labels.dtype === 'float64') {
       throw new DataError(`${labelsPath}: expected integer labels [N], got ${labels.dtype} [${labels.shape.join(', ')}]`);

@@ -25,22 +25,56 @@ export { ArrayDataset, NpyDataset, type ArrayDatasetInit } from './array_dataset
 export { PreparedDataset, PreparedWriter, readPreparedHeader, type PreparedHeader } from './prepared.js';
 export { openDataset } from './open_dataset.js';
 export {
-  decodeImage, decodeImageFile, sniffFormat, BadImageError, DEFAULT_MAX_PIXELS, type DecodeOptions, type BadInputKind,
+  decodeImage,
+  decodeImageFile,
+  sniffFormat,
+  BadImageError,
+  DEFAULT_MAX_PIXELS,
+  type DecodeOptions,
+  type BadInputKind,
   type RegionPicker,
 } from './decode.js';
 export {
-  crop, flipHorizontal, rgbToGray, grayToChannels, toFloat, u8Image, floatImage, roundHalfEven,
-  type U8Image, type FloatImage, type Pixels, type Box,
+  crop,
+  flipHorizontal,
+  rgbToGray,
+  grayToChannels,
+  toFloat,
+  u8Image,
+  floatImage,
+  roundHalfEven,
+  type U8Image,
+  type FloatImage,
+  type Pixels,
+  type Box,
 } from './image.js';
 export { resizeBilinear, shorterSideSize } from './resample.js';
 export {
-  T, applyTransforms, randomResizedCropBox, cropBox, centerBox, resizeTarget, hw, IMAGENET_MEAN, IMAGENET_STD, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC,
-  type TransformSpec, type Size,
+  T,
+  applyTransforms,
+  randomResizedCropBox,
+  cropBox,
+  centerBox,
+  resizeTarget,
+  hw,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  IMAGENET_PCA_EIGVAL,
+  IMAGENET_PCA_EIGVEC,
+  type TransformSpec,
+  type Size,
 } from './transforms.js';
 export { torchvisionPreset, paperPreset, inputSizeFor, type TorchvisionPresetOptions, type PaperPresetOptions } from './presets.js';
 export {
-  computeMeanImage, saveMeanImage, loadMeanImage, meanImageCached, computeRgbPca, symmetricEigen3,
-  type MeanImage, type RgbPca, type StatisticsOptions,
+  computeMeanImage,
+  saveMeanImage,
+  loadMeanImage,
+  meanImageCached,
+  computeRgbPca,
+  symmetricEigen3,
+  type MeanImage,
+  type RgbPca,
+  type StatisticsOptions,
 } from './statistics.js';
 export { BrokenInputLog, type BrokenInput, type BrokenInputOptions } from './broken_inputs.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type RawBatch, type LoaderState } from './loader.js';

@@ -180,8 +180,14 @@ export class DataLoader {
         const buffer = result.x.buffer as ArrayBuffer;
         let released = false;
         yield {
-          dtype: result.dtype, x: result.x, shape: [result.y.length, ...result.sampleShape], y: result.y,
-          indices: result.indices, epoch, batch: b, skipped,
+          dtype: result.dtype,
+          x: result.x,
+          shape: [result.y.length, ...result.sampleShape],
+          y: result.y,
+          indices: result.indices,
+          epoch,
+          batch: b,
+          skipped,
           release: () => {
             if (released) return;
             released = true;
@@ -211,7 +217,8 @@ export class DataLoader {
     const scratch = this.pool.pop();
     if (this.workers === 0) {
       processBatch(this.dataset, this.transforms, indices, this.seed, epoch, undefined, scratch).then(resolve, (err: unknown) =>
-        reject(new DataError(err instanceof Error ? err.message : String(err))));
+        reject(new DataError(err instanceof Error ? err.message : String(err))),
+      );
       return task;
     }
     if (this.slots.length === 0) this.startWorkers();

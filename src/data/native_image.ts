@@ -15,14 +15,28 @@ export interface ImageAddon {
    * (PIL: image.crop(box).resize(size, BILINEAR)); RGB, grey expanded. Rejects with libjpeg's
    * message for data it cannot decode, "truncated: …" when the data ends early.
    */
-  decodeJpeg(bytes: Uint8Array, box: [number, number, number, number], outWidth: number, outHeight: number): Promise<{ data: Uint8Array; width: number; height: number }>;
+  decodeJpeg(
+    bytes: Uint8Array,
+    box: [number, number, number, number],
+    outWidth: number,
+    outHeight: number,
+  ): Promise<{ data: Uint8Array; width: number; height: number }>;
   /** The frame header: size and colour components (1, 3 or 4). Throws for data libjpeg refuses. */
   jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number };
   /**
    * out[c][y][x] = table[c·256 + src[top + y][left + x][c]] (x mirrored when `flip`), and
    * table[c·256] outside the image: src is HWC bytes, out CHW floats of the crop's size.
    */
-  toTensorU8(src: Uint8Array, srcW: number, srcH: number, channels: number, box: [number, number, number, number], flip: boolean, table: Float32Array, out: Float32Array): void;
+  toTensorU8(
+    src: Uint8Array,
+    srcW: number,
+    srcH: number,
+    channels: number,
+    box: [number, number, number, number],
+    flip: boolean,
+    table: Float32Array,
+    out: Float32Array,
+  ): void;
 }
 
 let loaded: { addon: ImageAddon | null; reason: string } | null = null;
@@ -32,7 +46,8 @@ export function imageAddon(): { addon: ImageAddon | null; reason: string } {
   if (loaded) return loaded;
   const file = path.join(packageRoot(), 'build', 'Release', 'alexnet_image.node');
   if (process.env.ALEXNET_NATIVE_IMAGE === '0') loaded = { addon: null, reason: 'turned off by ALEXNET_NATIVE_IMAGE=0' };
-  else if (!existsSync(file)) loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libjpeg62-turbo-dev)` };
+  else if (!existsSync(file))
+    loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libjpeg62-turbo-dev)` };
   else {
     try {
       loaded = { addon: createRequire(import.meta.url)(file) as ImageAddon, reason: '' };

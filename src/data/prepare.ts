@@ -37,7 +37,9 @@ export async function prepareDataset(root: string, options: PrepareOptions): Pro
   const broken = new BrokenInputLog({ strict: options.strict, log: options.log });
   const dataset = ImageFolder.open(root, { channels, autoOrient: options.autoOrient, broken });
   const loader = new DataLoader(dataset, {
-    batchSize: 32, workers: options.workers ?? 2, broken,
+    batchSize: 32,
+    workers: options.workers ?? 2,
+    broken,
     transforms: [T.resize(size, options.resampler ?? 'pillow'), T.centerCrop(size)],
   });
   const writer = new PreparedWriter(options.out, { height: size, width: size, channels });
@@ -50,7 +52,8 @@ export async function prepareDataset(root: string, options: PrepareOptions): Pro
       options.progress?.(done, dataset.length);
     }
     const header = writer.finish({
-      classes: dataset.classes.slice(), source: resolve(root),
+      classes: dataset.classes.slice(),
+      source: resolve(root),
       skipped: broken.items().map((it) => it.path),
     });
     return { header, broken, seconds: (Date.now() - start) / 1000 };

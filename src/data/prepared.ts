@@ -66,8 +66,14 @@ export class PreparedWriter {
     const labels = Int32Array.from(this.labels);
     writeAll(this.fd, new Uint8Array(labels.buffer), labelsOffset);
     const header: PreparedHeader = {
-      version: 1, count: this.count, ...this.shape, classes: meta.classes,
-      imagesOffset: IMAGES_OFFSET, labelsOffset, source: meta.source, skipped: meta.skipped,
+      version: 1,
+      count: this.count,
+      ...this.shape,
+      classes: meta.classes,
+      imagesOffset: IMAGES_OFFSET,
+      labelsOffset,
+      source: meta.source,
+      skipped: meta.skipped,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const trailerOffset = labelsOffset + labels.byteLength;
@@ -117,10 +123,12 @@ export function readPreparedHeader(path: string, fd: number): PreparedHeader {
   const size = statSync(path).size;
   if (size < 20) throw new DataError(`${path}: not a prepared dataset (too short)`);
   const head = readExactly(fd, 20, 0, path);
-  if (head.toString('latin1', 0, 8) !== MAGIC) throw new DataError(`${path}: not a prepared dataset (bad magic; make one with 'alexnet prepare')`);
+  if (head.toString('latin1', 0, 8) !== MAGIC)
+    throw new DataError(`${path}: not a prepared dataset (bad magic; make one with 'alexnet prepare')`);
   const trailerOffset = Number(head.readBigUInt64LE(8));
   const trailerLength = head.readUInt32LE(16);
-  if (trailerOffset + trailerLength !== size) throw new DataError(`${path}: corrupt prepared dataset (trailer at ${trailerOffset}+${trailerLength}, file is ${size} bytes)`);
+  if (trailerOffset + trailerLength !== size)
+    throw new DataError(`${path}: corrupt prepared dataset (trailer at ${trailerOffset}+${trailerLength}, file is ${size} bytes)`);
   let header: PreparedHeader;
   try {
     header = JSON.parse(readExactly(fd, trailerLength, trailerOffset, path).toString('utf8')) as PreparedHeader;
@@ -130,7 +138,10 @@ export function readPreparedHeader(path: string, fd: number): PreparedHeader {
   const { count, height, width, channels } = header;
   const ok = [count, height, width, channels].every((v) => Number.isSafeInteger(v) && v >= 0);
   if (header.version !== 1 || !ok || !Array.isArray(header.classes)) throw new DataError(`${path}: unsupported or corrupt prepared header`);
-  if (header.labelsOffset !== header.imagesOffset + count * height * width * channels || header.labelsOffset + 4 * count !== trailerOffset) {
+  if (
+    header.labelsOffset !== header.imagesOffset + count * height * width * channels ||
+    header.labelsOffset + 4 * count !== trailerOffset
+  ) {
     throw new DataError(`${path}: corrupt prepared dataset (sections do not add up)`);
   }
   return header;

@@ -105,10 +105,7 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
   return u8Image(out, srcW, outHeight, C);
 }
 
-function horizontal(
-  src: Uint8Array, srcW: number, C: number, y0: number, rows: number,
-  k: Coeffs, outW: number, out: Uint8Array,
-): void {
+function horizontal(src: Uint8Array, srcW: number, C: number, y0: number, rows: number, k: Coeffs, outW: number, out: Uint8Array): void {
   // Sums stay below 2^31 (weights sum to 2^22, samples ≤ 255), so int32 arithmetic is exact.
   const { start, count, weights, ksize } = k;
   for (let y = 0; y < rows; y++) {
@@ -119,7 +116,9 @@ function horizontal(
       const kb = xx * ksize;
       const sb = srow + start[xx] * C;
       if (C === 3) {
-        let s0 = HALF, s1 = HALF, s2 = HALF;
+        let s0 = HALF,
+          s1 = HALF,
+          s2 = HALF;
         for (let x = 0, p = sb; x < n; x++, p += 3) {
           const w = weights[kb + x];
           s0 = (s0 + Math.imul(src[p], w)) | 0;
@@ -141,10 +140,7 @@ function horizontal(
   }
 }
 
-function vertical(
-  src: Uint8Array, W: number, C: number, rowOffset: number,
-  k: Coeffs, outH: number, out: Uint8Array,
-): void {
+function vertical(src: Uint8Array, W: number, C: number, rowOffset: number, k: Coeffs, outH: number, out: Uint8Array): void {
   const { start, count, weights, ksize } = k;
   const rowLen = W * C;
   for (let yy = 0; yy < outH; yy++) {

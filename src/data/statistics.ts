@@ -113,18 +113,28 @@ export async function computeRgbPca(dataset: Dataset, options: StatisticsOptions
     await loader.close();
   }
   if (count < 2) throw new DataError('computeRgbPca: no usable samples');
-  const cov = Array.from({ length: 3 }, (_, i) => Array.from({ length: 3 }, (_, j) => (ss[i * 3 + j] - (s[i] * s[j]) / count) / (count - 1)));
+  const cov = Array.from({ length: 3 }, (_, i) =>
+    Array.from({ length: 3 }, (_, j) => (ss[i * 3 + j] - (s[i] * s[j]) / count) / (count - 1)),
+  );
   return symmetricEigen3(cov);
 }
 
 /** Jacobi eigenvalue iteration for a symmetric 3×3 matrix; eigenvalues sorted descending. */
 export function symmetricEigen3(m: number[][]): RgbPca {
   const a = m.map((r) => r.slice());
-  const v = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const v = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
   for (let sweep = 0; sweep < 50; sweep++) {
     const off = a[0][1] ** 2 + a[0][2] ** 2 + a[1][2] ** 2;
     if (off < 1e-30) break;
-    for (const [p, q] of [[0, 1], [0, 2], [1, 2]]) {
+    for (const [p, q] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]) {
       if (Math.abs(a[p][q]) < 1e-300) continue;
       const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
       const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));

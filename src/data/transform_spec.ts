@@ -8,21 +8,25 @@ export type Size = number | [number, number];
 
 export type TransformSpec =
   | {
-    type: 'resize'; size: Size;
-    /** As for randomResizedCrop: 'pillow' (default, torchvision-exact) or 'libvips' (in the decoder, when first). */
-    resampler?: 'pillow' | 'libvips';
-  }
+      type: 'resize';
+      size: Size;
+      /** As for randomResizedCrop: 'pillow' (default, torchvision-exact) or 'libvips' (in the decoder, when first). */
+      resampler?: 'pillow' | 'libvips';
+    }
   | { type: 'centerCrop'; size: Size }
   | { type: 'randomCrop'; size: Size; padding?: number }
   | {
-    type: 'randomResizedCrop'; size: Size; scale: [number, number]; ratio: [number, number];
-    /**
-     * 'pillow' (default): Pillow's bilinear in TypeScript, as torchvision. 'libvips': when it is the
-     * first transform of an image-file dataset, the decoder cuts and resizes natively (faster;
-     * same boxes, resampling within about a grey level of Pillow's).
-     */
-    resampler?: 'pillow' | 'libvips';
-  }
+      type: 'randomResizedCrop';
+      size: Size;
+      scale: [number, number];
+      ratio: [number, number];
+      /**
+       * 'pillow' (default): Pillow's bilinear in TypeScript, as torchvision. 'libvips': when it is the
+       * first transform of an image-file dataset, the decoder cuts and resizes natively (faster;
+       * same boxes, resampling within about a grey level of Pillow's).
+       */
+      resampler?: 'pillow' | 'libvips';
+    }
   | { type: 'randomHorizontalFlip'; p: number }
   | { type: 'tenCrop'; size: Size }
   | { type: 'grayscale'; channels: 1 | 3 }
@@ -47,7 +51,9 @@ export const T = {
   centerCrop: (size: Size): TransformSpec => ({ type: 'centerCrop', size }),
   randomCrop: (size: Size, padding = 0): TransformSpec => ({ type: 'randomCrop', size, padding }),
   randomResizedCrop: (
-    size: Size, scale: [number, number] = [0.08, 1], ratio: [number, number] = [3 / 4, 4 / 3],
+    size: Size,
+    scale: [number, number] = [0.08, 1],
+    ratio: [number, number] = [3 / 4, 4 / 3],
     resampler: 'pillow' | 'libvips' = 'pillow',
   ): TransformSpec => ({ type: 'randomResizedCrop', size, scale, ratio, resampler }),
   randomHorizontalFlip: (p = 0.5): TransformSpec => ({ type: 'randomHorizontalFlip', p }),
@@ -57,8 +63,12 @@ export const T = {
   normalize: (mean = IMAGENET_MEAN, std = IMAGENET_STD): TransformSpec => ({ type: 'normalize', mean, std }),
   /** `mean` is a [C, H, W] image in ToTensor's [0, 1] scale (see computeMeanImage). */
   subtractMean: (mean: Float32Array, shape: [number, number, number]): TransformSpec => ({ type: 'subtractMean', mean, shape }),
-  pcaLighting: (alphaStd = 0.1, eigval = IMAGENET_PCA_EIGVAL, eigvec = IMAGENET_PCA_EIGVEC): TransformSpec =>
-    ({ type: 'pcaLighting', alphaStd, eigval, eigvec }),
+  pcaLighting: (alphaStd = 0.1, eigval = IMAGENET_PCA_EIGVAL, eigvec = IMAGENET_PCA_EIGVEC): TransformSpec => ({
+    type: 'pcaLighting',
+    alphaStd,
+    eigval,
+    eigvec,
+  }),
 };
 
 /** Output size of Resize(size) for a width × height image. */

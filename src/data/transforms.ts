@@ -6,10 +6,7 @@
 import type { Generator } from '../random.js';
 import { centerBox, cropBox, randomResizedCropBox } from './crop_boxes.js';
 import { fusedTail } from './fused_tail.js';
-import {
-  crop, flipHorizontal, grayToChannels, rgbToGray, toFloat,
-  type FloatImage, type Pixels, type U8Image,
-} from './image.js';
+import { crop, flipHorizontal, grayToChannels, rgbToGray, toFloat, type FloatImage, type Pixels, type U8Image } from './image.js';
 import { resizeBilinear } from './resample.js';
 import { hw, resizeTarget, type TransformSpec } from './transform_spec.js';
 

@@ -26,8 +26,7 @@ export interface WorkerTask {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; result: import('./batch.js').BatchResult }
-  | { id: number; ok: false; message: string; path: string | null };
+  { id: number; ok: true; result: import('./batch.js').BatchResult } | { id: number; ok: false; message: string; path: string | null };
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -50,10 +49,18 @@ async function drain(): Promise<void> {
     const task = queue.shift() as WorkerTask;
     let reply: WorkerReply;
     try {
-      const result = await processBatch(dataset, init.transforms, task.indices, init.seed, task.epoch, (index) => {
-        Atomics.store(init.status, 0, index);
-        if (crashOn && dataset.sourceOf(index).includes(crashOn)) process.exit(70);
-      }, task.scratch);
+      const result = await processBatch(
+        dataset,
+        init.transforms,
+        task.indices,
+        init.seed,
+        task.epoch,
+        (index) => {
+          Atomics.store(init.status, 0, index);
+          if (crashOn && dataset.sourceOf(index).includes(crashOn)) process.exit(70);
+        },
+        task.scratch,
+      );
       reply = { id: task.id, ok: true, result };
       Atomics.store(init.status, 0, -1);
       port?.postMessage(reply, [result.x.buffer as ArrayBuffer]);

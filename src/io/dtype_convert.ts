@@ -3,7 +3,16 @@
 export type ElementType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 export const ELEMENT_SIZE: Record<ElementType, number> = {
-  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** IEEE half → number. */
@@ -16,51 +25,37 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** Scratch for bfloat16 → float32: the bf16 bits are the top half of an f32's. */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** number → IEEE half bits (round to nearest even). */
-export function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && (half & 1)) ? 1 : 0));
-  }
-  const rem = mant & 0x1fff;
-  let h = sign | (e << 10) | (mant >> 13);
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-  return h;
-}
 
 /** Returns a function reading element i (an element index, not a byte offset) of `bytes`. */
 export function elementReader(type: ElementType, bytes: Uint8Array): (i: number) => number {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type) {
-    case 'float32': return (i) => v.getFloat32(i * 4, true);
-    case 'float64': return (i) => v.getFloat64(i * 8, true);
-    case 'float16': return (i) => halfToFloat(v.getUint16(i * 2, true));
-    case 'bfloat16': return (i) => {
-      u32[0] = v.getUint16(i * 2, true) << 16;
-      return f32[0];
-    };
-    case 'int64': return (i) => Number(v.getBigInt64(i * 8, true));
-    case 'int32': return (i) => v.getInt32(i * 4, true);
-    case 'int16': return (i) => v.getInt16(i * 2, true);
-    case 'int8': return (i) => v.getInt8(i);
-    case 'uint8': return (i) => v.getUint8(i);
-    case 'bool': return (i) => (v.getUint8(i) ? 1 : 0);
+    case 'float32':
+      return (i) => v.getFloat32(i * 4, true);
+    case 'float64':
+      return (i) => v.getFloat64(i * 8, true);
+    case 'float16':
+      return (i) => halfToFloat(v.getUint16(i * 2, true));
+    case 'bfloat16':
+      return (i) => {
+        u32[0] = v.getUint16(i * 2, true) << 16;
+        return f32[0];
+      };
+    case 'int64':
+      return (i) => Number(v.getBigInt64(i * 8, true));
+    case 'int32':
+      return (i) => v.getInt32(i * 4, true);
+    case 'int16':
+      return (i) => v.getInt16(i * 2, true);
+    case 'int8':
+      return (i) => v.getInt8(i);
+    case 'uint8':
+      return (i) => v.getUint8(i);
+    case 'bool':
+      return (i) => (v.getUint8(i) ? 1 : 0);
   }
 }
 

@@ -4,7 +4,15 @@ export { encodeNpy, npyToFloat32, parseNpy, readNpy, writeNpy, type NpyArray, ty
 export { encodePth, findStateDict, parsePth, readPth, writePth, type PthFormat, type PthObject } from './pth/index.js';
 export { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors, type SafetensorsContents } from './safetensors.js';
 export { exportOnnx, writeOnnx, ONNX_OPSET } from './onnx/export.js';
-export { detectWeightsFormat, loadTensorMap, loadWeights, readWeightsFile, saveWeights, stateDictArrays, type WeightsFormat } from './weights.js';
+export {
+  detectWeightsFormat,
+  loadTensorMap,
+  loadWeights,
+  readWeightsFile,
+  saveWeights,
+  stateDictArrays,
+  type WeightsFormat,
+} from './weights.js';
 export { inferArch, modelFromWeights } from './model_from_weights.js';
 export { UnpicklingError } from './pickle/machine.js';
 export type { NamedTensor, TensorMap } from './tensor_map.js';

@@ -56,7 +56,8 @@ export interface ModelFromWeightsOptions {
 export function modelFromWeights(fileTensors: TensorMap, opts: ModelFromWeightsOptions): AlexNet {
   const tensors = stripWrapperPrefix(fileTensors, new Set());
   const arch = opts.arch ?? inferArch(tensors);
-  if (!arch) throw new UsageError(`${opts.source}: cannot tell which AlexNet these weights belong to; pass --arch alexnet|alexnet-v1|alexnet-2012`);
+  if (!arch)
+    throw new UsageError(`${opts.source}: cannot tell which AlexNet these weights belong to; pass --arch alexnet|alexnet-v1|alexnet-2012`);
   const layout = LAYOUT[arch];
   const first = tensors.get(layout.first);
   const last = tensors.get(layout.last);

@@ -35,7 +35,10 @@ type HeaderValue = string | boolean | number[];
 
 class HeaderParser {
   private pos = 0;
-  constructor(private readonly text: string, private readonly where: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly where: string,
+  ) {}
 
   fail(what: string): never {
     throw new DataError(`${this.where}: bad .npy header (${what}) in ${JSON.stringify(this.text.slice(0, 120))}`);
@@ -92,7 +95,10 @@ class HeaderParser {
       this.pos++;
       return dims;
     }
-    for (const [word, v] of [['True', true], ['False', false]] as const) {
+    for (const [word, v] of [
+      ['True', true],
+      ['False', false],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
         return v;
@@ -137,11 +143,16 @@ function parseDescr(descr: string, where: string): { dtype: NpyDType; bigEndian:
 
 function allocate(dtype: NpyDType, n: number): NpyData {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'uint8': return new Uint8Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'uint8':
+      return new Uint8Array(n);
   }
 }
 
@@ -154,10 +165,26 @@ function decodeElements(dtype: NpyDType, view: DataView, n: number, bigEndian: b
     return;
   }
   switch (dtype) {
-    case 'float32': { const o = out as Float32Array; for (let i = 0; i < n; i++) o[i] = view.getFloat32(i * 4, le); break; }
-    case 'float64': { const o = out as Float64Array; for (let i = 0; i < n; i++) o[i] = view.getFloat64(i * 8, le); break; }
-    case 'int64': { const o = out as BigInt64Array; for (let i = 0; i < n; i++) o[i] = view.getBigInt64(i * 8, le); break; }
-    case 'int32': { const o = out as Int32Array; for (let i = 0; i < n; i++) o[i] = view.getInt32(i * 4, le); break; }
+    case 'float32': {
+      const o = out as Float32Array;
+      for (let i = 0; i < n; i++) o[i] = view.getFloat32(i * 4, le);
+      break;
+    }
+    case 'float64': {
+      const o = out as Float64Array;
+      for (let i = 0; i < n; i++) o[i] = view.getFloat64(i * 8, le);
+      break;
+    }
+    case 'int64': {
+      const o = out as BigInt64Array;
+      for (let i = 0; i < n; i++) o[i] = view.getBigInt64(i * 8, le);
+      break;
+    }
+    case 'int32': {
+      const o = out as Int32Array;
+      for (let i = 0; i < n; i++) o[i] = view.getInt32(i * 4, le);
+      break;
+    }
     case 'uint8': {
       const o = out as Uint8Array;
       for (let i = 0; i < n; i++) {
@@ -237,12 +264,16 @@ export function parseNpy(buf: Uint8Array, name = '<buffer>'): NpyArray {
   for (const d of shapeV) {
     count *= d;
     if (count * itemSize > available) {
-      throw new DataError(`${name}: .npy data is truncated: shape (${shapeV.join(', ')}) of ${descr} needs more than the ${available} data bytes present`);
+      throw new DataError(
+        `${name}: .npy data is truncated: shape (${shapeV.join(', ')}) of ${descr} needs more than the ${available} data bytes present`,
+      );
     }
   }
   const needed = count * itemSize;
   if (needed !== available) {
-    throw new DataError(`${name}: .npy data size mismatch: shape (${shapeV.join(', ')}) of ${descr} needs ${needed} bytes, file holds ${available}`);
+    throw new DataError(
+      `${name}: .npy data size mismatch: shape (${shapeV.join(', ')}) of ${descr} needs ${needed} bytes, file holds ${available}`,
+    );
   }
   const raw = new DataView(buf.buffer, buf.byteOffset + dataStart, needed);
   const decoded = allocate(dtype, count);

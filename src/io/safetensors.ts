@@ -11,8 +11,16 @@ import { writeChunksAtomic } from './pth/index.js';
 import { numelOf, type TensorMap } from './tensor_map.js';
 
 const DTYPES: Record<string, ElementType> = {
-  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64',
-  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F64: 'float64',
+  I64: 'int64',
+  I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U8: 'uint8',
+  BOOL: 'bool',
 };
 
 const MAX_HEADER = 100 * 1024 * 1024;
@@ -22,7 +30,11 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-interface Span { name: string; begin: number; end: number }
+interface Span {
+  name: string;
+  begin: number;
+  end: number;
+}
 
 export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): SafetensorsContents {
   const fail = (msg: string): never => {
@@ -31,7 +43,8 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
   if (buf.length < 8) fail(`only ${buf.length} bytes (the header length alone needs 8)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = view.getBigUint64(0, true);
-  if (headerLen > BigInt(Math.min(MAX_HEADER, buf.length - 8))) fail(`header length ${headerLen} exceeds the ${buf.length - 8} bytes after it`);
+  if (headerLen > BigInt(Math.min(MAX_HEADER, buf.length - 8)))
+    fail(`header length ${headerLen} exceeds the ${buf.length - 8} bytes after it`);
   const n = Number(headerLen);
   let header: unknown;
   try {
@@ -58,12 +71,17 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
     const { dtype, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
     const type = DTYPES[dtype as string];
-    if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has bad shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
+    if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor '${name}' has bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
     const [begin, end] = offsets as number[];
     if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section`);
     const numel = numelOf(shape as number[]);
-    if (numel * ELEMENT_SIZE[type] !== end - begin) fail(`tensor '${name}' of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${numel * ELEMENT_SIZE[type]} bytes, data_offsets give ${end - begin}`);
+    if (numel * ELEMENT_SIZE[type] !== end - begin)
+      fail(
+        `tensor '${name}' of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${numel * ELEMENT_SIZE[type]} bytes, data_offsets give ${end - begin}`,
+      );
     spans.push({ name, begin, end });
     entries.push({ name, type, shape: [...(shape as number[])], begin });
   }
@@ -97,14 +115,18 @@ export function readSafetensors(source: string | Uint8Array, name?: string): Saf
 }
 
 /** Encodes float32 tensors (in map order) with optional string metadata. */
-export function encodeSafetensors(tensors: Map<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array[] {
+export function encodeSafetensors(
+  tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error("encodeSafetensors: '__metadata__' cannot name a tensor");
-    if (numelOf(t.shape) !== t.data.length) throw new Error(`encodeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (numelOf(t.shape) !== t.data.length)
+      throw new Error(`encodeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     offset += t.data.byteLength;
@@ -117,6 +139,10 @@ export function encodeSafetensors(tensors: Map<string, { shape: readonly number[
   return [prefix, headerBytes, ...chunks];
 }
 
-export function writeSafetensors(path: string, tensors: Map<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
+  metadata?: Record<string, string>,
+): void {
   writeChunksAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -99,4 +99,3 @@ export function saveWeights(model: Module, path: string): void {
   if (extname(path).toLowerCase() === '.safetensors') writeSafetensors(path, arrays);
   else writePth(path, arrays);
 }
-

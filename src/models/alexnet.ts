@@ -20,16 +20,34 @@ export function isArchName(s: string): s is ArchName {
 function torchvisionAlexNet(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelOptions, 'rng'>): AlexNet {
   const rng = o.rng;
   const features = new Sequential(
-    new Conv2d(o.inChannels, 64, 11, { stride: 4, padding: 2, rng }), new ReLU(), new MaxPool2d(3, 2),
-    new Conv2d(64, 192, 5, { padding: 2, rng }), new ReLU(), new MaxPool2d(3, 2),
-    new Conv2d(192, 384, 3, { padding: 1, rng }), new ReLU(),
-    new Conv2d(384, 256, 3, { padding: 1, rng }), new ReLU(),
-    new Conv2d(256, 256, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(3, 2));
+    new Conv2d(o.inChannels, 64, 11, { stride: 4, padding: 2, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+    new Conv2d(64, 192, 5, { padding: 2, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+    new Conv2d(192, 384, 3, { padding: 1, rng }),
+    new ReLU(),
+    new Conv2d(384, 256, 3, { padding: 1, rng }),
+    new ReLU(),
+    new Conv2d(256, 256, 3, { padding: 1, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+  );
   const classifier = new Sequential(
-    new Dropout(o.dropout), new Linear(256 * 6 * 6, 4096, { rng }), new ReLU(),
-    new Dropout(o.dropout), new Linear(4096, 4096, { rng }), new ReLU(),
-    new Linear(4096, o.numClasses, { rng }));
-  const parts: [string, Sequential | AdaptiveAvgPool2d][] = [['features', features], ['avgpool', new AdaptiveAvgPool2d(6)], ['classifier', classifier]];
+    new Dropout(o.dropout),
+    new Linear(256 * 6 * 6, 4096, { rng }),
+    new ReLU(),
+    new Dropout(o.dropout),
+    new Linear(4096, 4096, { rng }),
+    new ReLU(),
+    new Linear(4096, o.numClasses, { rng }),
+  );
+  const parts: [string, Sequential | AdaptiveAvgPool2d][] = [
+    ['features', features],
+    ['avgpool', new AdaptiveAvgPool2d(6)],
+    ['classifier', classifier],
+  ];
   return new AlexNet('alexnet', parts, 2, [o.inChannels, o.inputSize, o.inputSize], o.numClasses);
 }
 
@@ -37,17 +55,40 @@ function torchvisionAlexNet(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelO
 function alexNetV1(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelOptions, 'rng'>): AlexNet {
   const rng = o.rng;
   const conv = new Sequential(
-    new Conv2d(o.inChannels, 96, 11, { stride: 4, padding: 1, rng }), new ReLU(), new MaxPool2d(3, 2),
-    new Conv2d(96, 256, 5, { padding: 2, rng }), new ReLU(), new MaxPool2d(3, 2),
-    new Conv2d(256, 384, 3, { padding: 1, rng }), new ReLU(),
-    new Conv2d(384, 384, 3, { padding: 1, rng }), new ReLU(),
-    new Conv2d(384, 256, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(3, 2));
+    new Conv2d(o.inChannels, 96, 11, { stride: 4, padding: 1, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+    new Conv2d(96, 256, 5, { padding: 2, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+    new Conv2d(256, 384, 3, { padding: 1, rng }),
+    new ReLU(),
+    new Conv2d(384, 384, 3, { padding: 1, rng }),
+    new ReLU(),
+    new Conv2d(384, 256, 3, { padding: 1, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+  );
   const fcIn = featureSize(conv, o.inChannels, o.inputSize);
   const fcLayer = new Sequential(
-    new Linear(fcIn, 4096, { rng }), new ReLU(), new Dropout(o.dropout),
-    new Linear(4096, 4096, { rng }), new ReLU(), new Dropout(o.dropout),
-    new Linear(4096, o.numClasses, { rng }));
-  return new AlexNet('alexnet-v1', [['conv', conv], ['fc_layer', fcLayer]], 1, [o.inChannels, o.inputSize, o.inputSize], o.numClasses);
+    new Linear(fcIn, 4096, { rng }),
+    new ReLU(),
+    new Dropout(o.dropout),
+    new Linear(4096, 4096, { rng }),
+    new ReLU(),
+    new Dropout(o.dropout),
+    new Linear(4096, o.numClasses, { rng }),
+  );
+  return new AlexNet(
+    'alexnet-v1',
+    [
+      ['conv', conv],
+      ['fc_layer', fcLayer],
+    ],
+    1,
+    [o.inChannels, o.inputSize, o.inputSize],
+    o.numClasses,
+  );
 }
 
 /** The paper exactly: LRN(5, 5e-4, 0.75, k=2) after conv1/conv2 ReLU, two towers as groups=2. */
@@ -55,17 +96,42 @@ function alexNet2012(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelOptions,
   const rng = o.rng;
   const lrn = () => new LocalResponseNorm(5, 5e-4, 0.75, 2);
   const features = new Sequential(
-    new Conv2d(o.inChannels, 96, 11, { stride: 4, rng }), new ReLU(), lrn(), new MaxPool2d(3, 2),
-    new Conv2d(96, 256, 5, { padding: 2, groups: 2, rng }), new ReLU(), lrn(), new MaxPool2d(3, 2),
-    new Conv2d(256, 384, 3, { padding: 1, rng }), new ReLU(),
-    new Conv2d(384, 384, 3, { padding: 1, groups: 2, rng }), new ReLU(),
-    new Conv2d(384, 256, 3, { padding: 1, groups: 2, rng }), new ReLU(), new MaxPool2d(3, 2));
+    new Conv2d(o.inChannels, 96, 11, { stride: 4, rng }),
+    new ReLU(),
+    lrn(),
+    new MaxPool2d(3, 2),
+    new Conv2d(96, 256, 5, { padding: 2, groups: 2, rng }),
+    new ReLU(),
+    lrn(),
+    new MaxPool2d(3, 2),
+    new Conv2d(256, 384, 3, { padding: 1, rng }),
+    new ReLU(),
+    new Conv2d(384, 384, 3, { padding: 1, groups: 2, rng }),
+    new ReLU(),
+    new Conv2d(384, 256, 3, { padding: 1, groups: 2, rng }),
+    new ReLU(),
+    new MaxPool2d(3, 2),
+  );
   const fcIn = featureSize(features, o.inChannels, o.inputSize);
   const classifier = new Sequential(
-    new Linear(fcIn, 4096, { rng }), new ReLU(), new Dropout(o.dropout),
-    new Linear(4096, 4096, { rng }), new ReLU(), new Dropout(o.dropout),
-    new Linear(4096, o.numClasses, { rng }));
-  return new AlexNet('alexnet-2012', [['features', features], ['classifier', classifier]], 1, [o.inChannels, o.inputSize, o.inputSize], o.numClasses);
+    new Linear(fcIn, 4096, { rng }),
+    new ReLU(),
+    new Dropout(o.dropout),
+    new Linear(4096, 4096, { rng }),
+    new ReLU(),
+    new Dropout(o.dropout),
+    new Linear(4096, o.numClasses, { rng }),
+  );
+  return new AlexNet(
+    'alexnet-2012',
+    [
+      ['features', features],
+      ['classifier', classifier],
+    ],
+    1,
+    [o.inChannels, o.inputSize, o.inputSize],
+    o.numClasses,
+  );
 }
 
 /** Builds one of the three AlexNets by name. */

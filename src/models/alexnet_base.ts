@@ -38,7 +38,13 @@ export class AlexNet extends Module {
    * @param parts named children in forward order; flatten happens before part `flattenAt`.
    * @param inputShape the input [C, H, W] the model is built for.
    */
-  constructor(readonly arch: ArchName, parts: [string, Module][], private readonly flattenAt: number, readonly inputShape: readonly [number, number, number], readonly numClasses: number) {
+  constructor(
+    readonly arch: ArchName,
+    parts: [string, Module][],
+    private readonly flattenAt: number,
+    readonly inputShape: readonly [number, number, number],
+    readonly numClasses: number,
+  ) {
     super();
     this.parts = parts;
     for (const [name, m] of parts) this.registerModule(name, m);
@@ -92,7 +98,9 @@ export class AlexNet extends Module {
     }
     const fc6 = this.stages().find((m): m is Linear => m instanceof Linear);
     if (fc6 && sizeOf(s.slice(1)) !== fc6.inFeatures) {
-      throw new Error(`${expected} (FC6 takes ${fc6.inFeatures} features), got ${shapeStr(input)} which gives ${sizeOf(s.slice(1))}; build the model with inputSize: ${input[2]} to size FC6 for it`);
+      throw new Error(
+        `${expected} (FC6 takes ${fc6.inFeatures} features), got ${shapeStr(input)} which gives ${sizeOf(s.slice(1))}; build the model with inputSize: ${input[2]} to size FC6 for it`,
+      );
     }
   }
 }

@@ -23,7 +23,12 @@ export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | Pair, opts: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | Pair,
+    opts: Conv2dOptions = {},
+  ) {
     super();
     this.kernelSize = pair(kernelSize);
     this.stride = pair(opts.stride ?? 1);

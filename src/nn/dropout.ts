@@ -6,7 +6,10 @@ import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, readonly rng: Generator = defaultGenerator) {
+  constructor(
+    readonly p = 0.5,
+    readonly rng: Generator = defaultGenerator,
+  ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
   }

@@ -10,7 +10,11 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; rng?: Generator } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean; rng?: Generator } = {},
+  ) {
     super();
     this.weight = this.registerParameter('weight', Tensor.zeros([outFeatures, inFeatures]))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : Tensor.zeros([outFeatures]));

@@ -101,15 +101,23 @@ export abstract class Module {
     const own = this.stateDict();
     if (strict) {
       const missing = [...own.keys()].filter((k) => !src.has(k));
-      if (missing.length) throw new DataError(`state dict${where} is missing key '${missing[0]}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`);
+      if (missing.length)
+        throw new DataError(
+          `state dict${where} is missing key '${missing[0]}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`,
+        );
       const extra = [...src.keys()].filter((k) => !own.has(k));
-      if (extra.length) throw new DataError(`state dict${where} has unexpected key '${extra[0]}'${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`);
+      if (extra.length)
+        throw new DataError(
+          `state dict${where} has unexpected key '${extra[0]}'${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`,
+        );
     }
     for (const [key, param] of own) {
       const value = src.get(key);
       if (!value) continue;
       if (value.shape.length !== param.shape.length || value.shape.some((d, i) => d !== param.shape[i])) {
-        throw new DataError(`state dict${where}: key '${key}' has shape ${shapeStr(value.shape)}, the model expects ${shapeStr(param.shape)}`);
+        throw new DataError(
+          `state dict${where}: key '${key}' has shape ${shapeStr(value.shape)}, the model expects ${shapeStr(param.shape)}`,
+        );
       }
     }
     noGrad(() => {

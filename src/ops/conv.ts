@@ -27,9 +27,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
     name: relu ? 'conv2d_relu' : 'conv2d',
     inputs: [x, weight, bias],
-    backward: (gy: Storage) => weightLayerBackward(backend, gy, out, relu, x, weight, bias,
-      (d) => backend.conv2dBackwardData(d, weight.storage, g),
-      (d) => backend.conv2dBackwardWeights(d, x.storage, g, bias !== null)),
+    backward: (gy: Storage) =>
+      weightLayerBackward(
+        backend,
+        gy,
+        out,
+        relu,
+        x,
+        weight,
+        bias,
+        (d) => backend.conv2dBackwardData(d, weight.storage, g),
+        (d) => backend.conv2dBackwardWeights(d, x.storage, g, bias !== null),
+      ),
     release() {},
   }));
   return out;

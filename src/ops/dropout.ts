@@ -8,10 +8,17 @@ export function dropout(x: Tensor, p: number, training: boolean, rng: Generator 
   if (!training || p === 0) return x;
   const backend = x.backend;
   const { y, mask } = backend.dropout(x.storage, x.shape, p, rng.nextUint32());
-  return makeResult(y, x.shape, backend, [x], () => ({
-    name: 'dropout',
-    inputs: [x],
-    backward: (gy) => [backend.binary('mul', gy, mask, x.shape)],
-    release: () => backend.dispose(mask),
-  }), [mask]);
+  return makeResult(
+    y,
+    x.shape,
+    backend,
+    [x],
+    () => ({
+      name: 'dropout',
+      inputs: [x],
+      backward: (gy) => [backend.binary('mul', gy, mask, x.shape)],
+      release: () => backend.dispose(mask),
+    }),
+    [mask],
+  );
 }

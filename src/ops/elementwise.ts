@@ -43,19 +43,34 @@ export function div(a: Tensor, b: Tensor): Tensor {
 export function mulScalar(x: Tensor, s: number): Tensor {
   const be = x.backend;
   const y = be.scalar('mul', x.storage, s, x.shape);
-  return makeResult(y, x.shape, be, [x], () => ({ name: 'mul_scalar', inputs: [x], backward: (gy) => [be.scalar('mul', gy, s, x.shape)], release() {} }));
+  return makeResult(y, x.shape, be, [x], () => ({
+    name: 'mul_scalar',
+    inputs: [x],
+    backward: (gy) => [be.scalar('mul', gy, s, x.shape)],
+    release() {},
+  }));
 }
 
 export function addScalar(x: Tensor, s: number): Tensor {
   const be = x.backend;
   const y = be.scalar('add', x.storage, s, x.shape);
-  return makeResult(y, x.shape, be, [x], () => ({ name: 'add_scalar', inputs: [x], backward: (gy) => [be.clone(gy, x.shape)], release() {} }));
+  return makeResult(y, x.shape, be, [x], () => ({
+    name: 'add_scalar',
+    inputs: [x],
+    backward: (gy) => [be.clone(gy, x.shape)],
+    release() {},
+  }));
 }
 
 function unary(op: UnaryOp, x: Tensor, grad: (gy: Storage, y: Storage) => Storage): Tensor {
   const be = x.backend;
   const y = be.unary(op, x.storage, x.shape);
-  const out: Tensor = makeResult(y, x.shape, be, [x], () => ({ name: op, inputs: [x], backward: (gy) => [grad(gy, out.storage)], release() {} }));
+  const out: Tensor = makeResult(y, x.shape, be, [x], () => ({
+    name: op,
+    inputs: [x],
+    backward: (gy) => [grad(gy, out.storage)],
+    release() {},
+  }));
   return out;
 }
 

@@ -7,7 +7,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { r
   const backend = backendOf('linear', x, weight, bias);
   if (x.shape.length !== 2) throw new Error(`linear: expected a 2-D input [N, features], got ${shapeStr(x.shape)}`);
   if (weight.shape.length !== 2 || weight.shape[1] !== x.shape[1]) {
-    throw new Error(`linear: input ${shapeStr(x.shape)} has ${x.shape[1]} features, weight ${shapeStr(weight.shape)} expects ${weight.shape[1]}`);
+    throw new Error(
+      `linear: input ${shapeStr(x.shape)} has ${x.shape[1]} features, weight ${shapeStr(weight.shape)} expects ${weight.shape[1]}`,
+    );
   }
   const g: LinearGeometry = { m: x.shape[0], k: x.shape[1], n: weight.shape[0] };
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.n)) {
@@ -19,9 +21,18 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { r
   const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
     name: relu ? 'linear_relu' : 'linear',
     inputs: [x, weight, bias],
-    backward: (gy: Storage) => weightLayerBackward(backend, gy, out, relu, x, weight, bias,
-      (d) => backend.linearBackwardData(d, weight.storage, g),
-      (d) => backend.linearBackwardWeights(d, x.storage, g, bias !== null)),
+    backward: (gy: Storage) =>
+      weightLayerBackward(
+        backend,
+        gy,
+        out,
+        relu,
+        x,
+        weight,
+        bias,
+        (d) => backend.linearBackwardData(d, weight.storage, g),
+        (d) => backend.linearBackwardWeights(d, x.storage, g, bias !== null),
+      ),
     release() {},
   }));
   return out;

@@ -31,13 +31,20 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   const backend = logits.backend;
   const { loss, probs } = backend.softmaxCrossEntropy(logits.storage, lab, n, c);
   const lossStorage = backend.fromArray(logits.dtype === 'float64' ? Float64Array.of(loss) : Float32Array.of(loss), []);
-  return makeResult(lossStorage, [], backend, [logits], () => ({
-    name: 'cross_entropy',
-    inputs: [logits],
-    backward(gy) {
-      const scale = backend.toArray(gy, [])[0];
-      return [backend.softmaxCrossEntropyBackward(probs, lab, n, c, scale)];
-    },
-    release: () => backend.dispose(probs),
-  }), [probs]);
+  return makeResult(
+    lossStorage,
+    [],
+    backend,
+    [logits],
+    () => ({
+      name: 'cross_entropy',
+      inputs: [logits],
+      backward(gy) {
+        const scale = backend.toArray(gy, [])[0];
+        return [backend.softmaxCrossEntropyBackward(probs, lab, n, c, scale)];
+      },
+      release: () => backend.dispose(probs),
+    }),
+    [probs],
+  );
 }

@@ -9,13 +9,20 @@ export function localResponseNorm(x: Tensor, size: number, alpha = 1e-4, beta = 
   const backend = x.backend;
   const p: LrnParams = { size, alpha, beta, k };
   const { y, workspace } = backend.lrn(x.storage, x.shape, p, isGradEnabled() && x.requiresGrad);
-  const out: Tensor = makeResult(y, x.shape, backend, [x], () => ({
-    name: 'local_response_norm',
-    inputs: [x],
-    backward: (gy) => [backend.lrnBackward(gy, x.storage, out.storage, workspace, x.shape, p)],
-    release() {
-      if (workspace) backend.dispose(workspace);
-    },
-  }), workspace ? [workspace] : []);
+  const out: Tensor = makeResult(
+    y,
+    x.shape,
+    backend,
+    [x],
+    () => ({
+      name: 'local_response_norm',
+      inputs: [x],
+      backward: (gy) => [backend.lrnBackward(gy, x.storage, out.storage, workspace, x.shape, p)],
+      release() {
+        if (workspace) backend.dispose(workspace);
+      },
+    }),
+    workspace ? [workspace] : [],
+  );
   return out;
 }

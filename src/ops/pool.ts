@@ -15,14 +15,21 @@ export function maxPool2d(x: Tensor, kernelSize: number | Pair, opts: MaxPool2dO
   const g = poolGeometry(x.shape, k, pair(opts.stride ?? k), pair(opts.padding ?? 0), opts.ceilMode ?? false);
   const training = isGradEnabled() && x.requiresGrad;
   const { y, workspace } = backend.maxPool2d(x.storage, g, training);
-  return makeResult(y, [g.n, g.c, g.oh, g.ow], backend, [x], () => ({
-    name: 'max_pool2d',
-    inputs: [x],
-    backward: (gy) => [backend.maxPool2dBackward(gy, x.storage, workspace, g)],
-    release() {
-      if (workspace) backend.dispose(workspace);
-    },
-  }), workspace ? [workspace] : []);
+  return makeResult(
+    y,
+    [g.n, g.c, g.oh, g.ow],
+    backend,
+    [x],
+    () => ({
+      name: 'max_pool2d',
+      inputs: [x],
+      backward: (gy) => [backend.maxPool2dBackward(gy, x.storage, workspace, g)],
+      release() {
+        if (workspace) backend.dispose(workspace);
+      },
+    }),
+    workspace ? [workspace] : [],
+  );
 }
 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | Pair): Tensor {

@@ -24,6 +24,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Flattens dimensions startDim.. into one: [N, C, H, W] → [N, C·H·W] for startDim 1. */
 export function flatten(x: Tensor, startDim = 1): Tensor {
-  if (startDim < 0 || startDim >= Math.max(1, x.shape.length)) throw new Error(`flatten: startDim ${startDim} out of range for ${shapeStr(x.shape)}`);
+  if (startDim < 0 || startDim >= Math.max(1, x.shape.length))
+    throw new Error(`flatten: startDim ${startDim} out of range for ${shapeStr(x.shape)}`);
   return reshape(x, [...x.shape.slice(0, startDim), sizeOf(x.shape.slice(startDim))]);
 }

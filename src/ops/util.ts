@@ -26,8 +26,15 @@ export function sameShape(op: string, a: Tensor, b: Tensor): void {
  * the ReLU, then computes only the gradients that some input needs.
  */
 export function weightLayerBackward(
-  backend: Backend, gyIn: Storage, y: Tensor, relu: boolean, x: Tensor, weight: Tensor, bias: Tensor | null,
-  data: (gy: Storage) => Storage, weights: (gy: Storage) => { gw: Storage; gb: Storage | null },
+  backend: Backend,
+  gyIn: Storage,
+  y: Tensor,
+  relu: boolean,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  data: (gy: Storage) => Storage,
+  weights: (gy: Storage) => { gw: Storage; gb: Storage | null },
 ): (Storage | null)[] {
   const yShape: Shape = y.shape;
   const gy = relu ? backend.reluBackward(gyIn, y.storage, yShape) : gyIn;

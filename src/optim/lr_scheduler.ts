@@ -10,7 +10,11 @@ export class StepLR {
   private readonly baseLr: number;
   lastEpoch = 0;
 
-  constructor(private readonly optimizer: HasLr, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    private readonly optimizer: HasLr,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     if (!Number.isInteger(stepSize) || stepSize < 1) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
     this.baseLr = optimizer.lr;
   }
@@ -62,7 +66,10 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   lastEpoch = 0;
 
-  constructor(private readonly optimizer: HasLr, opts: PlateauOptions = {}) {
+  constructor(
+    private readonly optimizer: HasLr,
+    opts: PlateauOptions = {},
+  ) {
     this.mode = opts.mode ?? 'min';
     this.factor = opts.factor ?? 0.1;
     if (this.factor >= 1) throw new Error('ReduceLROnPlateau: factor should be < 1.0');

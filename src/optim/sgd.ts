@@ -31,7 +31,10 @@ export class SGD {
   readonly nesterov: boolean;
   private readonly buffers: (Tensor | null)[];
 
-  constructor(readonly params: readonly Tensor[], opts: SgdOptions) {
+  constructor(
+    readonly params: readonly Tensor[],
+    opts: SgdOptions,
+  ) {
     this.lr = opts.lr;
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
@@ -40,13 +43,20 @@ export class SGD {
     if (!(this.lr >= 0)) throw new Error(`SGD: invalid learning rate ${this.lr}`);
     if (!(this.momentum >= 0)) throw new Error(`SGD: invalid momentum ${this.momentum}`);
     if (!(this.weightDecay >= 0)) throw new Error(`SGD: invalid weight decay ${this.weightDecay}`);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires a momentum and zero dampening');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new Error('SGD: Nesterov momentum requires a momentum and zero dampening');
     this.buffers = params.map(() => null);
   }
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    const p: SgdParams = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    const p: SgdParams = {
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+    };
     this.params.forEach((param, i) => {
       if (!param.grad) return;
       let buf = this.buffers[i];
@@ -68,7 +78,14 @@ export class SGD {
   }
 
   stateDict(): SgdState {
-    return { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, buffers: [...this.buffers] };
+    return {
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+      buffers: [...this.buffers],
+    };
   }
 
   /** Restores the learning rate and momentum buffers (copies); shapes must match the parameters. */
@@ -84,7 +101,8 @@ export class SGD {
         return;
       }
       const param = this.params[i];
-      if (b.size !== param.size) throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeStr(b.shape)}, parameter has ${shapeStr(param.shape)}`);
+      if (b.size !== param.size)
+        throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeStr(b.shape)}, parameter has ${shapeStr(param.shape)}`);
       this.buffers[i] = keep(Tensor.fromArray(b.toArray(), param.shape, { backend: param.backend }));
     });
   }

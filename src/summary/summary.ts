@@ -63,7 +63,10 @@ function weightOf(m: Module): { size: number; requiresGrad: boolean } | null {
 
 /** torchsummary counts `weight` and `bias` of a module only. */
 function layerParams(m: Module): number {
-  return m.ownParameters().filter(([n]) => n === 'weight' || n === 'bias').reduce((s, [, p]) => s + p.size, 0);
+  return m
+    .ownParameters()
+    .filter(([n]) => n === 'weight' || n === 'bias')
+    .reduce((s, [, p]) => s + p.size, 0);
 }
 
 export function summary(model: Summarizable, input: readonly number[], opts: SummaryOptions = {}): string {
@@ -73,7 +76,8 @@ export function summary(model: Summarizable, input: readonly number[], opts: Sum
   const rule = '-'.repeat(64) + (flops ? '-'.repeat(16) : '');
   const double = '='.repeat(64) + (flops ? '='.repeat(16) : '');
   const lines: string[] = [];
-  const row = (a: string, b: string, c: string, d?: string) => `${rjust(a, 20)}  ${rjust(b, 25)} ${rjust(c, 15)}` + (flops ? ` ${rjust(d ?? '', 15)}` : '');
+  const row = (a: string, b: string, c: string, d?: string) =>
+    `${rjust(a, 20)}  ${rjust(b, 25)} ${rjust(c, 15)}` + (flops ? ` ${rjust(d ?? '', 15)}` : '');
   lines.push(rule, row('Layer (type)', 'Output Shape', 'Param #', 'MACs'), double);
   let totalParams = 0;
   let trainable = 0;

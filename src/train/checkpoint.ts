@@ -11,7 +11,16 @@
 // folder, which is fsynced, renamed over the target, and the folder fsynced.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../errors.js';
@@ -55,7 +64,8 @@ export function encodeCheckpoint<M>(meta: M, tensors: Map<string, CheckpointTens
   let offset = 0;
   for (const [name, t] of tensors) {
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (numel !== t.data.length) throw new Error(`checkpoint: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (numel !== t.data.length)
+      throw new Error(`checkpoint: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     entries.push({ name, shape: t.shape, offset });
     offset += t.data.byteLength;
   }
@@ -79,9 +89,13 @@ export function encodeCheckpoint<M>(meta: M, tensors: Map<string, CheckpointTens
 /** Parses and verifies checkpoint bytes; a DataError names the file and what is wrong with it. */
 export function decodeCheckpoint<M>(buf: Uint8Array, where: string): Checkpoint<M> {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 12 + TRAILER || b.toString('latin1', 0, 8) !== MAGIC) throw new DataError(`${where}: not an alexnet checkpoint (bad magic or too short)`);
-  if (b.toString('latin1', b.length - 8) !== END_MAGIC) throw new DataError(`${where}: torn checkpoint (no end marker; the write was interrupted)`);
-  const digest = createHash('sha256').update(b.subarray(0, b.length - TRAILER)).digest();
+  if (b.length < 12 + TRAILER || b.toString('latin1', 0, 8) !== MAGIC)
+    throw new DataError(`${where}: not an alexnet checkpoint (bad magic or too short)`);
+  if (b.toString('latin1', b.length - 8) !== END_MAGIC)
+    throw new DataError(`${where}: torn checkpoint (no end marker; the write was interrupted)`);
+  const digest = createHash('sha256')
+    .update(b.subarray(0, b.length - TRAILER))
+    .digest();
   if (!digest.equals(b.subarray(b.length - TRAILER, b.length - 8))) throw new DataError(`${where}: corrupt checkpoint (SHA-256 mismatch)`);
   const jsonLength = b.readUInt32LE(8);
   let header: Header<M>;
@@ -90,14 +104,16 @@ export function decodeCheckpoint<M>(buf: Uint8Array, where: string): Checkpoint<
   } catch (err) {
     throw new DataError(`${where}: corrupt checkpoint header (${(err as Error).message})`);
   }
-  if (header.version !== 1 || !Array.isArray(header.tensors)) throw new DataError(`${where}: unsupported checkpoint version ${String(header.version)}`);
+  if (header.version !== 1 || !Array.isArray(header.tensors))
+    throw new DataError(`${where}: unsupported checkpoint version ${String(header.version)}`);
   const dataStart = Math.ceil((12 + jsonLength) / 64) * 64;
   const dataEnd = b.length - TRAILER;
   const tensors = new Map<string, CheckpointTensor>();
   for (const e of header.tensors) {
     const numel = e.shape.reduce((a, x) => a * x, 1);
     const start = dataStart + e.offset;
-    if (!Number.isSafeInteger(start) || start + 4 * numel > dataEnd) throw new DataError(`${where}: tensor '${e.name}' lies outside the file`);
+    if (!Number.isSafeInteger(start) || start + 4 * numel > dataEnd)
+      throw new DataError(`${where}: tensor '${e.name}' lies outside the file`);
     const data = new Float32Array(numel);
     new Uint8Array(data.buffer).set(b.subarray(start, start + 4 * numel));
     tensors.set(e.name, { shape: e.shape, data });

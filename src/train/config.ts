@@ -135,28 +135,79 @@ export const FASHION_MNIST_QUICKSTART = {
 export const RECIPES: Record<Recipe, RecipeDefaults> = {
   // DESIGN §3: SGD batch 128, momentum 0.9, wd 5e-4, lr 0.01 ÷10 on plateau, ~90 epochs, paper init, 10-crop test.
   paper: {
-    arch: 'alexnet-2012', epochs: 90, batchSize: 128, lr: 0.01, momentum: 0.9, weightDecay: 5e-4,
-    schedule: 'plateau', stepSize: 30, gamma: 0.1, patience: 4, init: 'paper', inChannels: 3,
-    inputSize: (a) => (a === 'alexnet' ? 224 : 227), tenCrop: true, timeLimitS: null, showPredictions: 0,
+    arch: 'alexnet-2012',
+    epochs: 90,
+    batchSize: 128,
+    lr: 0.01,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    schedule: 'plateau',
+    stepSize: 30,
+    gamma: 0.1,
+    patience: 4,
+    init: 'paper',
+    inChannels: 3,
+    inputSize: (a) => (a === 'alexnet' ? 224 : 227),
+    tenCrop: true,
+    timeLimitS: null,
+    showPredictions: 0,
   },
   // torchvision's references/classification for alexnet: lr 0.01, wd 1e-4, StepLR(30, 0.1), 90 epochs.
   torchvision: {
-    arch: 'alexnet', epochs: 90, batchSize: 128, lr: 0.01, momentum: 0.9, weightDecay: 1e-4,
-    schedule: 'step', stepSize: 30, gamma: 0.1, patience: 4, init: 'pytorch', inChannels: 3,
-    inputSize: (a) => (a === 'alexnet' ? 224 : 227), tenCrop: false, timeLimitS: null, showPredictions: 0,
+    arch: 'alexnet',
+    epochs: 90,
+    batchSize: 128,
+    lr: 0.01,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    schedule: 'step',
+    stepSize: 30,
+    gamma: 0.1,
+    patience: 4,
+    init: 'pytorch',
+    inChannels: 3,
+    inputSize: (a) => (a === 'alexnet' ? 224 : 227),
+    tenCrop: false,
+    timeLimitS: null,
+    showPredictions: 0,
   },
   'fashion-mnist': {
-    arch: FASHION_MNIST_QUICKSTART.arch, epochs: FASHION_MNIST_QUICKSTART.epochs, batchSize: FASHION_MNIST_QUICKSTART.batchSize,
-    lr: FASHION_MNIST_QUICKSTART.lr, momentum: FASHION_MNIST_QUICKSTART.momentum, weightDecay: FASHION_MNIST_QUICKSTART.weightDecay,
-    schedule: FASHION_MNIST_QUICKSTART.schedule, stepSize: FASHION_MNIST_QUICKSTART.stepSize, gamma: 0.1, patience: 2, init: 'pytorch', inChannels: 1,
-    inputSize: (a) => (a === 'alexnet' ? 63 : 65), tenCrop: false, timeLimitS: FASHION_MNIST_QUICKSTART.timeLimitS, showPredictions: 8,
+    arch: FASHION_MNIST_QUICKSTART.arch,
+    epochs: FASHION_MNIST_QUICKSTART.epochs,
+    batchSize: FASHION_MNIST_QUICKSTART.batchSize,
+    lr: FASHION_MNIST_QUICKSTART.lr,
+    momentum: FASHION_MNIST_QUICKSTART.momentum,
+    weightDecay: FASHION_MNIST_QUICKSTART.weightDecay,
+    schedule: FASHION_MNIST_QUICKSTART.schedule,
+    stepSize: FASHION_MNIST_QUICKSTART.stepSize,
+    gamma: 0.1,
+    patience: 2,
+    init: 'pytorch',
+    inChannels: 1,
+    inputSize: (a) => (a === 'alexnet' ? 63 : 65),
+    tenCrop: false,
+    timeLimitS: FASHION_MNIST_QUICKSTART.timeLimitS,
+    showPredictions: 8,
   },
   // Dive into Deep Learning §8.1: alexnet-v1 layers, 1 channel, 10 classes, 224 input, plain SGD
   // lr 0.01, batch 128, 10 epochs, Xavier-uniform weights (its train_ch6's init_weights).
   d2l: {
-    arch: 'alexnet-v1', epochs: 10, batchSize: 128, lr: 0.01, momentum: 0, weightDecay: 0,
-    schedule: 'none', stepSize: 30, gamma: 0.1, patience: 4, init: 'xavier', inChannels: 1,
-    inputSize: () => 224, tenCrop: false, timeLimitS: null, showPredictions: 8,
+    arch: 'alexnet-v1',
+    epochs: 10,
+    batchSize: 128,
+    lr: 0.01,
+    momentum: 0,
+    weightDecay: 0,
+    schedule: 'none',
+    stepSize: 30,
+    gamma: 0.1,
+    patience: 4,
+    init: 'xavier',
+    inChannels: 1,
+    inputSize: () => 224,
+    tenCrop: false,
+    timeLimitS: null,
+    showPredictions: 8,
   },
 };
 
@@ -164,7 +215,8 @@ export const RECIPES: Record<Recipe, RecipeDefaults> = {
 export function pickRecipe(choices: TrainChoices, data: DataSpec): Recipe {
   if (choices.preset === 'd2l') {
     if (choices.recipe) throw new UsageError('--preset d2l and --recipe cannot be combined');
-    if (data.kind !== 'fashion-mnist') throw new UsageError('--preset d2l trains on Fashion-MNIST: use it with --dataset fashion-mnist (or without data options)');
+    if (data.kind !== 'fashion-mnist')
+      throw new UsageError('--preset d2l trains on Fashion-MNIST: use it with --dataset fashion-mnist (or without data options)');
     return 'd2l';
   }
   if (choices.recipe) return choices.recipe;
@@ -182,18 +234,24 @@ export function resolveConfig(
   const recipe = pickRecipe(choices, data);
   const d = RECIPES[recipe];
   const arch = choices.arch ?? d.arch;
-  if (recipe === 'd2l' && choices.arch && choices.arch !== 'alexnet-v1') throw new UsageError('--preset d2l uses alexnet-v1 layers; leave --arch out');
+  if (recipe === 'd2l' && choices.arch && choices.arch !== 'alexnet-v1')
+    throw new UsageError('--preset d2l uses alexnet-v1 layers; leave --arch out');
   const numClasses = choices.numClasses ?? classes.length;
-  if (numClasses < classes.length) throw new UsageError(`--num-classes ${numClasses} is less than the ${classes.length} classes in the data`);
+  if (numClasses < classes.length)
+    throw new UsageError(`--num-classes ${numClasses} is less than the ${classes.length} classes in the data`);
   const inChannels = data.kind === 'fashion-mnist' ? (choices.grayscale === false ? 3 : d.inChannels) : choices.grayscale ? 1 : 3;
   const freeze = choices.freeze ?? 'none';
-  if (freeze === 'features' && !choices.pretrained) throw new UsageError('--freeze features needs --pretrained FILE (frozen random features learn nothing)');
+  if (freeze === 'features' && !choices.pretrained)
+    throw new UsageError('--freeze features needs --pretrained FILE (frozen random features learn nothing)');
   return {
     arch,
     recipe,
     data,
     numClasses,
-    classes: numClasses === classes.length ? classes : [...classes, ...Array.from({ length: numClasses - classes.length }, (_, i) => `class_${classes.length + i}`)],
+    classes:
+      numClasses === classes.length
+        ? classes
+        : [...classes, ...Array.from({ length: numClasses - classes.length }, (_, i) => `class_${classes.length + i}`)],
     inChannels,
     inputSize: choices.inputSize ?? d.inputSize(arch),
     epochs: choices.epochs ?? d.epochs,

@@ -5,8 +5,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BrokenInputLog, DEBIAN_FASHION_MNIST_DIR, IdxDataset, ImageFolder, PreparedDataset, T, loadMeanImage, paperPreset,
-  torchvisionPreset, type Dataset, type MeanImage, type TransformSpec,
+  BrokenInputLog,
+  DEBIAN_FASHION_MNIST_DIR,
+  IdxDataset,
+  ImageFolder,
+  PreparedDataset,
+  T,
+  loadMeanImage,
+  paperPreset,
+  torchvisionPreset,
+  type Dataset,
+  type MeanImage,
+  type TransformSpec,
 } from '../data/index.js';
 import { DataError, UsageError } from '../errors.js';
 
@@ -14,14 +24,13 @@ import { DataError, UsageError } from '../errors.js';
 export const FASHION_MNIST_MEAN = [0.286];
 export const FASHION_MNIST_STD = [0.353];
 
-export type DataSpec =
-  | { kind: 'fashion-mnist'; dir: string }
-  | { kind: 'files'; train: string; val: string };
+export type DataSpec = { kind: 'fashion-mnist'; dir: string } | { kind: 'files'; train: string; val: string };
 
 export type Recipe = 'paper' | 'torchvision' | 'fashion-mnist' | 'd2l';
 
 /** A transform as stored in JSON: the mean image is referred to by file. */
-export type StoredTransform = Exclude<TransformSpec, { type: 'subtractMean' }> | { type: 'subtractMean'; file: string; shape: [number, number, number] };
+export type StoredTransform =
+  Exclude<TransformSpec, { type: 'subtractMean' }> | { type: 'subtractMean'; file: string; shape: [number, number, number] };
 
 export interface RunData {
   train: Dataset;
@@ -55,7 +64,10 @@ export function resolveDataSpec(opts: { data?: string; train?: string; val?: str
       val ??= join(opts.data, 'val');
     }
   }
-  if (!train) throw new UsageError('no training data: give DATA (with train/ and val/), --train DIR and --val DIR, a prepared file, or --dataset fashion-mnist');
+  if (!train)
+    throw new UsageError(
+      'no training data: give DATA (with train/ and val/), --train DIR and --val DIR, a prepared file, or --dataset fashion-mnist',
+    );
   if (!val) throw new UsageError(`no validation data for ${train}: give --val DIR or FILE`);
   return { kind: 'files', train, val };
 }
@@ -70,7 +82,9 @@ export function openRunData(spec: DataSpec, channels: 1 | 3, strict: boolean): R
   const train = openSplit(spec.train, channels, broken);
   const val = openSplit(spec.val, channels, broken);
   if (train.classes.join('\n') !== val.classes.join('\n')) {
-    throw new DataError(`${spec.val}: classes (${val.classes.length}) differ from ${spec.train} (${train.classes.length}); both need the same class folders`);
+    throw new DataError(
+      `${spec.val}: classes (${val.classes.length}) differ from ${spec.train} (${train.classes.length}); both need the same class folders`,
+    );
   }
   return { train, val, classes: [...train.classes], name: spec.train, broken };
 }
@@ -85,7 +99,10 @@ export function recipeTransforms(
   switch (recipe) {
     case 'fashion-mnist': {
       const chan: StoredTransform[] = o.inChannels === 3 ? [T.grayscale(3) as StoredTransform] : [];
-      const norm = T.normalize(o.inChannels === 3 ? [0.286, 0.286, 0.286] : FASHION_MNIST_MEAN, o.inChannels === 3 ? [0.353, 0.353, 0.353] : FASHION_MNIST_STD);
+      const norm = T.normalize(
+        o.inChannels === 3 ? [0.286, 0.286, 0.286] : FASHION_MNIST_MEAN,
+        o.inChannels === 3 ? [0.353, 0.353, 0.353] : FASHION_MNIST_STD,
+      );
       const common: StoredTransform[] = [T.resize([size, size]), ...chan, T.toTensor(), norm] as StoredTransform[];
       return { train: common, eval: common };
     }

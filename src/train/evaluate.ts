@@ -15,14 +15,20 @@ export interface EvalResult {
 }
 
 /** Class probabilities [N, C] for a batch (averaging crops when x is [N, crops, C, H, W]). */
-export function predictProbabilities(model: Module, x: Float32Array, shape: readonly number[]): { probs: Float64Array; n: number; c: number } {
+export function predictProbabilities(
+  model: Module,
+  x: Float32Array,
+  shape: readonly number[],
+): { probs: Float64Array; n: number; c: number } {
   const crops = shape.length === 5 ? shape[1] : 1;
   const n = shape[0];
   const inShape = shape.length === 5 ? [n * crops, ...shape.slice(2)] : [...shape];
-  const logits = noGrad(() => tidy(() => {
-    const y = model.forward(Tensor.fromArray(x, inShape));
-    return { data: y.toArray(), c: y.shape[1] };
-  }));
+  const logits = noGrad(() =>
+    tidy(() => {
+      const y = model.forward(Tensor.fromArray(x, inShape));
+      return { data: y.toArray(), c: y.shape[1] };
+    }),
+  );
   const c = logits.c;
   const p = softmaxRows(logits.data, n * crops, c);
   if (crops === 1) return { probs: p, n, c };

@@ -81,7 +81,21 @@ export class MetricsLog {
   }
 
   writeCsv(records = this.read()): void {
-    const cols: (keyof EpochRecord)[] = ['epoch', 'step', 'train_loss', 'train_top1', 'val_loss', 'val_top1', 'val_top5', 'lr', 'epoch_s', 'img_per_s', 'time_s', 'batches', 'batches_total'];
+    const cols: (keyof EpochRecord)[] = [
+      'epoch',
+      'step',
+      'train_loss',
+      'train_top1',
+      'val_loss',
+      'val_top1',
+      'val_top5',
+      'lr',
+      'epoch_s',
+      'img_per_s',
+      'time_s',
+      'batches',
+      'batches_total',
+    ];
     const rows = this.epochs(records).map((e) => cols.map((c) => (e[c] === null ? '' : String(e[c]))).join(','));
     writeFileAtomic(this.csvPath, [Buffer.from([cols.join(','), ...rows].join('\n') + '\n')]);
   }

@@ -39,13 +39,20 @@ export function lossPlot(steps: StepPoint[], epochs: EpochPoint[]): Promise<Buff
   ];
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Training loss', ...SIZE, background: 'white',
+    title: 'Training loss',
+    ...SIZE,
+    background: 'white',
     data: { values },
     mark: { type: 'line', point: epochs.length < 40 },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
       y: { field: 'loss', type: 'quantitative', title: 'cross-entropy loss', scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', scale: { domain: ['per step', 'epoch mean'], range: ['#9ecae9', '#08519c'] }, title: null },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: { domain: ['per step', 'epoch mean'], range: ['#9ecae9', '#08519c'] },
+        title: null,
+      },
     },
   });
 }
@@ -59,7 +66,9 @@ export function errorPlot(epochs: EpochPoint[]): Promise<Buffer> {
   ]);
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Error rate', ...SIZE, background: 'white',
+    title: 'Error rate',
+    ...SIZE,
+    background: 'white',
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
@@ -74,7 +83,9 @@ export function errorPlot(epochs: EpochPoint[]): Promise<Buffer> {
 export function lrPlot(epochs: EpochPoint[]): Promise<Buffer> {
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Learning rate', ...SIZE, background: 'white',
+    title: 'Learning rate',
+    ...SIZE,
+    background: 'white',
     data: { values: epochs.map((e) => ({ epoch: e.epoch, lr: e.lr })) },
     mark: { type: 'line', point: true, interpolate: 'step-after' },
     encoding: {
@@ -88,13 +99,16 @@ export function lrPlot(epochs: EpochPoint[]): Promise<Buffer> {
 export function confusionPlot(classes: readonly string[], counts: ArrayLike<number>): Promise<Buffer> {
   const c = classes.length;
   const values: { truth: string; predicted: string; count: number }[] = [];
-  for (let t = 0; t < c; t++) for (let p = 0; p < c; p++) values.push({ truth: classes[t], predicted: classes[p], count: counts[t * c + p] });
+  for (let t = 0; t < c; t++)
+    for (let p = 0; p < c; p++) values.push({ truth: classes[t], predicted: classes[p], count: counts[t * c + p] });
   const cell = c <= 20 ? 32 : c <= 100 ? 8 : 2;
   const labels = c <= 100;
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Confusion matrix', background: 'white',
-    width: cell * c, height: cell * c,
+    title: 'Confusion matrix',
+    background: 'white',
+    width: cell * c,
+    height: cell * c,
     data: { values },
     encoding: {
       x: { field: 'predicted', type: 'ordinal', sort: [...classes], title: 'predicted', axis: labels ? { labelAngle: -45 } : null },
@@ -102,10 +116,14 @@ export function confusionPlot(classes: readonly string[], counts: ArrayLike<numb
     },
     layer: [
       { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' } } } },
-      ...(c <= 20 ? [{
-        mark: { type: 'text' as const, fontSize: 9 },
-        encoding: { text: { field: 'count', type: 'quantitative' as const }, color: { value: '#333' } },
-      }] : []),
+      ...(c <= 20
+        ? [
+            {
+              mark: { type: 'text' as const, fontSize: 9 },
+              encoding: { text: { field: 'count', type: 'quantitative' as const }, color: { value: '#333' } },
+            },
+          ]
+        : []),
     ],
   });
 }
@@ -148,5 +166,7 @@ export function filterGrid(weight: Float32Array, shape: readonly number[], zoom 
       }
     }
   }
-  return sharp(img, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  return sharp(img, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toBuffer();
 }

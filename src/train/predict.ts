@@ -2,9 +2,7 @@
 // data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
 // was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
 import { readFileSync } from 'node:fs';
-import {
-  applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec,
-} from '../data/index.js';
+import { applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec } from '../data/index.js';
 import { DataError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import type { Module } from '../nn/module.js';
@@ -58,7 +56,8 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   if (path.endsWith('.npy')) {
     const arr = readNpy(path);
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
-    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c) throw new DataError(`${path}: expected a preprocessed tensor [${c}, H, W] or [1, ${c}, H, W], got [${arr.shape.join(', ')}]`);
+    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c)
+      throw new DataError(`${path}: expected a preprocessed tensor [${c}, H, W] or [1, ${c}, H, W], got [${arr.shape.join(', ')}]`);
     if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
@@ -67,7 +66,8 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   const list: Pixels[] = Array.isArray(out) ? out : [out];
   const first = list[0];
   if (first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
-  if (first.height !== s || first.width !== s) throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
+  if (first.height !== s || first.width !== s)
+    throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
   const x = new Float32Array(list.length * first.data.length);
   list.forEach((p, i) => x.set(p.data, i * first.data.length));
   return { x, shape: list.length > 1 ? [1, list.length, first.channels, s, s] : [1, first.channels, s, s] };
@@ -75,13 +75,21 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
 
 /** Top-k predictions for each input file. */
 export async function predictFiles(
-  model: Module, info: ModelInfo, files: string[], topk: number, opts: { meanImage?: MeanImage } = {},
+  model: Module,
+  info: ModelInfo,
+  files: string[],
+  topk: number,
+  opts: { meanImage?: MeanImage } = {},
 ): Promise<{ image: string; predictions: Prediction[] }[]> {
   const names = classNamesFor(info);
   const stored = evalTransformsFor(info);
-  const transforms = materialize(stored, () => {
-    throw new DataError('this model subtracts a mean image, but none was found next to its weights (mean_image.npy)');
-  }, opts.meanImage);
+  const transforms = materialize(
+    stored,
+    () => {
+      throw new DataError('this model subtracts a mean image, but none was found next to its weights (mean_image.npy)');
+    },
+    opts.meanImage,
+  );
   const results: { image: string; predictions: Prediction[] }[] = [];
   for (const file of files) {
     const { x, shape } = await loadInput(file, info, transforms);

@@ -31,14 +31,17 @@ export class EpochProgress {
     private readonly intervalS = 10,
   ) {
     if (out.isTTY) {
-      this.bar = new cliProgress.SingleBar({
-        format: `${label} [{bar}] {value}/{total} | loss {loss} | top-1 {top1} | {ips} img/s | ETA {eta_formatted}`,
-        barsize: 24,
-        hideCursor: true,
-        clearOnComplete: true,
-        etaBuffer: 20,
-        stream: out,
-      }, cliProgress.Presets.shades_classic);
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: `${label} [{bar}] {value}/{total} | loss {loss} | top-1 {top1} | {ips} img/s | ETA {eta_formatted}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 20,
+          stream: out,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       this.bar.start(total, startAt, { loss: '-', top1: '-', ips: '-' });
     }
     this.lastLine = performance.now();
@@ -55,7 +58,9 @@ export class EpochProgress {
     this.lastLine = now;
     const rate = done / ((now - this.started) / 1000);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
-    this.out.write(`${this.label} step ${done}/${this.total} loss ${payload.loss} top-1 ${payload.top1} ${payload.ips} img/s ETA ${formatDuration(eta)}\n`);
+    this.out.write(
+      `${this.label} step ${done}/${this.total} loss ${payload.loss} top-1 ${payload.top1} ${payload.ips} img/s ETA ${formatDuration(eta)}\n`,
+    );
   }
 
   stop(): void {

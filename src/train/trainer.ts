@@ -7,9 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getBackend, setBackend } from '../backend/registry.js';
-import {
-  DataLoader, T, meanImageCached, type Dataset, type MeanImage,
-} from '../data/index.js';
+import { DataLoader, T, meanImageCached, type Dataset, type MeanImage } from '../data/index.js';
 import { DataError } from '../errors.js';
 import { createModel, type AlexNet } from '../models/index.js';
 import { crossEntropy } from '../ops/index.js';
@@ -121,7 +119,11 @@ export class Trainer {
   modelInfo(): ModelInfo {
     const c = this.config;
     return {
-      arch: c.arch, numClasses: c.numClasses, inChannels: c.inChannels, inputSize: c.inputSize, classes: c.classes,
+      arch: c.arch,
+      numClasses: c.numClasses,
+      inChannels: c.inChannels,
+      inputSize: c.inputSize,
+      classes: c.classes,
       evalTransforms: c.evalTransforms,
       meanImage: c.meanImageFile && this.meanImage ? { file: c.meanImageFile, shape: this.meanImage.shape } : undefined,
       dataset: this.data?.name,
@@ -147,7 +149,8 @@ export class Trainer {
         const prep = isPrepared(this.data.train);
         this.meanImage = await meanImageCached(join(this.runDir, c.meanImageFile), this.data.train, {
           transforms: prep ? [T.toTensor()] : [T.resize(256), T.centerCrop(256), T.toTensor()],
-          workers: c.workers, broken: this.data.broken,
+          workers: c.workers,
+          broken: this.data.broken,
         });
       }
     }
@@ -155,10 +158,31 @@ export class Trainer {
     const mean = this.meanImage ?? undefined;
     const trainT = materialize(c.trainTransforms, resolve, mean);
     const evalT = materialize(c.tenCrop ? tenCropTransforms(c.evalTransforms) : c.evalTransforms, resolve, mean);
-    this.trainLoader = new DataLoader(this.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transforms: trainT, workers: c.workers, broken: this.data.broken });
-    this.valLoader = new DataLoader(this.data.val, { batchSize: c.tenCrop ? Math.max(1, Math.floor(c.batchSize / 10)) : c.batchSize, shuffle: false, seed: c.seed, transforms: evalT, workers: c.workers, broken: this.data.broken });
+    this.trainLoader = new DataLoader(this.data.train, {
+      batchSize: c.batchSize,
+      shuffle: true,
+      seed: c.seed,
+      transforms: trainT,
+      workers: c.workers,
+      broken: this.data.broken,
+    });
+    this.valLoader = new DataLoader(this.data.val, {
+      batchSize: c.tenCrop ? Math.max(1, Math.floor(c.batchSize / 10)) : c.batchSize,
+      shuffle: false,
+      seed: c.seed,
+      transforms: evalT,
+      workers: c.workers,
+      broken: this.data.broken,
+    });
 
-    this.model = createModel(c.arch, { numClasses: c.numClasses, inChannels: c.inChannels, inputSize: c.inputSize, init: c.init, dropout: c.dropout, rng: new Generator(c.seed) });
+    this.model = createModel(c.arch, {
+      numClasses: c.numClasses,
+      inChannels: c.inChannels,
+      inputSize: c.inputSize,
+      init: c.init,
+      dropout: c.dropout,
+      rng: new Generator(c.seed),
+    });
     if (c.pretrained && !this.opts.resume) this.loadPretrained(c.pretrained);
     let params = this.model.parameters();
     if (c.freeze === 'features') {
@@ -170,8 +194,16 @@ export class Trainer {
     if (c.schedule === 'step') this.stepLr = new StepLR(this.sgd, c.stepSize, c.gamma);
     if (c.schedule === 'plateau') this.plateau = new ReduceLROnPlateau(this.sgd, { mode: 'min', factor: 0.1, patience: c.patience });
     this.state = {
-      epoch: 0, batch: 0, step: 0, epochAccum: { lossSum: 0, correct: 0, seen: 0, trainS: 0, batches: 0 },
-      best: null, elapsedS: 0, trainImages: 0, trainS: 0, finished: false, stoppedEarly: null,
+      epoch: 0,
+      batch: 0,
+      step: 0,
+      epochAccum: { lossSum: 0, correct: 0, seen: 0, trainS: 0, batches: 0 },
+      best: null,
+      elapsedS: 0,
+      trainImages: 0,
+      trainS: 0,
+      finished: false,
+      stoppedEarly: null,
     };
     if (this.opts.resume) this.restore(this.opts.resume);
     else {
@@ -183,10 +215,13 @@ export class Trainer {
   private loadPretrained(path: string): void {
     const { weights } = readWeights(path);
     const shape = shapeFromWeights(this.config.arch, weights, path);
-    if (shape.inChannels !== this.config.inChannels) throw new DataError(`${path}: conv1 takes ${shape.inChannels} input channels, this run has ${this.config.inChannels}`);
+    if (shape.inChannels !== this.config.inChannels)
+      throw new DataError(`${path}: conv1 takes ${shape.inChannels} input channels, this run has ${this.config.inChannels}`);
     const replaceLast = shape.numClasses !== this.config.numClasses;
     loadInto(this.model, weights, path, replaceLast ? { skipPrefix: lastLayerPrefix(this.config.arch) } : {});
-    this.say(`loaded pretrained weights from ${path}${replaceLast ? ` (last layer replaced: ${shape.numClasses} → ${this.config.numClasses} classes)` : ''}`);
+    this.say(
+      `loaded pretrained weights from ${path}${replaceLast ? ` (last layer replaced: ${shape.numClasses} → ${this.config.numClasses} classes)` : ''}`,
+    );
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
@@ -212,7 +247,11 @@ export class Trainer {
       ...this.state,
       elapsedS: this.elapsed(),
       optimizer: { lr: this.sgd.lr, buffers: sgdState.buffers.map((b) => b !== null) },
-      scheduler: this.stepLr ? { type: 'step', lastEpoch: this.stepLr.lastEpoch } : this.plateau ? { type: 'plateau', state: this.plateau.stateDict() } : { type: 'none' },
+      scheduler: this.stepLr
+        ? { type: 'step', lastEpoch: this.stepLr.lastEpoch }
+        : this.plateau
+          ? { type: 'plateau', state: this.plateau.stateDict() }
+          : { type: 'none' },
       rng: { default: defaultGenerator.getState() },
     };
     this.store.saveLast(meta, this.checkpointTensors());
@@ -235,8 +274,16 @@ export class Trainer {
     if (m.scheduler.type === 'plateau' && this.plateau) this.plateau.loadStateDict(m.scheduler.state);
     defaultGenerator.setState(m.rng.default);
     this.state = {
-      epoch: m.epoch, batch: m.batch, step: m.step, epochAccum: { ...m.epochAccum }, best: m.best,
-      elapsedS: m.elapsedS, trainImages: m.trainImages, trainS: m.trainS, finished: m.finished, stoppedEarly: m.stoppedEarly,
+      epoch: m.epoch,
+      batch: m.batch,
+      step: m.step,
+      epochAccum: { ...m.epochAccum },
+      best: m.best,
+      elapsedS: m.elapsedS,
+      trainImages: m.trainImages,
+      trainS: m.trainS,
+      finished: m.finished,
+      stoppedEarly: m.stoppedEarly,
     };
     this.elapsedBefore = m.elapsedS;
     this.log.truncate(m.step, m.epoch);
@@ -281,7 +328,9 @@ export class Trainer {
 
   private interrupted(): number {
     this.saveCheckpoint();
-    this.say(`interrupted by ${this.stopSignal}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`);
+    this.say(
+      `interrupted by ${this.stopSignal}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`,
+    );
     return 130;
   }
 
@@ -304,10 +353,15 @@ export class Trainer {
     const precision = effectivePrecision();
     const native = c.arch === 'alexnet' ? 224 : 227;
     const fc6 = c.arch !== 'alexnet' && c.inputSize !== native ? ', FC6 sized for it' : '';
-    const sizeNote = c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
-    this.say(`${c.arch}: ${c.inChannels} input channel${c.inChannels > 1 ? 's' : ''}, ${c.numClasses} classes, input ${c.inChannels}×${c.inputSize}×${c.inputSize}${sizeNote}; ${this.model.parameterCount().toLocaleString('en-US')} parameters`);
+    const sizeNote =
+      c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
+    this.say(
+      `${c.arch}: ${c.inChannels} input channel${c.inChannels > 1 ? 's' : ''}, ${c.numClasses} classes, input ${c.inChannels}×${c.inputSize}×${c.inputSize}${sizeNote}; ${this.model.parameterCount().toLocaleString('en-US')} parameters`,
+    );
     this.say(`data: ${this.data.name}: ${this.data.train.length} training / ${this.data.val.length} validation images; recipe ${c.recipe}`);
-    this.say(`SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`);
+    this.say(
+      `SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`,
+    );
     this.say(`run directory: ${this.runDir}`);
   }
 
@@ -346,8 +400,12 @@ export class Trainer {
             tBatch = now;
             if (!Number.isFinite(loss)) {
               bar.stop();
-              const good = existsSync(this.store.lastPath) ? `the last good checkpoint is kept: ${this.store.lastPath}` : 'no checkpoint was written yet';
-              process.stderr.write(`alexnet: training diverged: the loss is ${loss} at epoch ${epoch + 1}, batch ${b.batch + 1} (step ${this.state.step + 1}); stopping (try a lower --lr); ${good}\n`);
+              const good = existsSync(this.store.lastPath)
+                ? `the last good checkpoint is kept: ${this.store.lastPath}`
+                : 'no checkpoint was written yet';
+              process.stderr.write(
+                `alexnet: training diverged: the loss is ${loss} at epoch ${epoch + 1}, batch ${b.batch + 1} (step ${this.state.step + 1}); stopping (try a lower --lr); ${good}\n`,
+              );
               return 1;
             }
             this.state.step++;
@@ -360,7 +418,17 @@ export class Trainer {
             this.state.trainImages += b.y.length;
             this.state.trainS += dt;
             const ips = acc.seen / Math.max(acc.trainS, 1e-9);
-            this.log.append({ type: 'step', epoch: epoch + 1, batch: b.batch + 1, step: this.state.step, loss, top1: correct / b.y.length, lr: this.sgd.lr, img_per_s: b.y.length / Math.max(dt, 1e-9), time_s: this.elapsed() });
+            this.log.append({
+              type: 'step',
+              epoch: epoch + 1,
+              batch: b.batch + 1,
+              step: this.state.step,
+              loss,
+              top1: correct / b.y.length,
+              lr: this.sgd.lr,
+              img_per_s: b.y.length / Math.max(dt, 1e-9),
+              time_s: this.elapsed(),
+            });
             bar.update(this.state.batch, { loss: acc.lossSum / acc.seen, top1: acc.correct / acc.seen, imgPerS: ips });
             if (this.stopSignal) {
               bar.stop();
@@ -390,11 +458,20 @@ export class Trainer {
       if (this.stepLr) this.stepLr.step();
       if (this.plateau) this.plateau.step(1 - res.top1);
       const record: EpochRecord = {
-        type: 'epoch', epoch: epoch + 1, step: this.state.step,
-        train_loss: acc.lossSum / Math.max(acc.seen, 1), train_top1: acc.correct / Math.max(acc.seen, 1),
-        val_loss: res.loss, val_top1: res.top1, val_top5: res.top5,
-        lr: lrUsed, epoch_s: acc.trainS + evalSeconds, img_per_s: acc.seen / Math.max(acc.trainS, 1e-9),
-        time_s: this.elapsed(), batches: acc.batches, batches_total: total,
+        type: 'epoch',
+        epoch: epoch + 1,
+        step: this.state.step,
+        train_loss: acc.lossSum / Math.max(acc.seen, 1),
+        train_top1: acc.correct / Math.max(acc.seen, 1),
+        val_loss: res.loss,
+        val_top1: res.top1,
+        val_top5: res.top5,
+        lr: lrUsed,
+        epoch_s: acc.trainS + evalSeconds,
+        img_per_s: acc.seen / Math.max(acc.trainS, 1e-9),
+        time_s: this.elapsed(),
+        batches: acc.batches,
+        batches_total: total,
       };
       const isBest = !this.state.best || res.top1 > this.state.best.top1;
       if (isBest) this.state.best = { top1: res.top1, epoch: epoch + 1 };
@@ -410,7 +487,9 @@ export class Trainer {
       if (isBest) this.store.markLastAsBest();
       this.log.append(record);
       this.log.writeCsv();
-      this.say(`${label}: train loss ${record.train_loss.toFixed(4)}, train top-1 ${(100 * record.train_top1).toFixed(2)}% | val loss ${res.loss.toFixed(4)}, top-1 error ${(100 * (1 - res.top1)).toFixed(2)}%, top-5 error ${(100 * (1 - res.top5)).toFixed(2)}% | lr ${Number(record.lr.toPrecision(4))} | ${formatDuration(record.epoch_s)} (${record.img_per_s.toFixed(0)} img/s)${isBest ? ' | best' : ''}`);
+      this.say(
+        `${label}: train loss ${record.train_loss.toFixed(4)}, train top-1 ${(100 * record.train_top1).toFixed(2)}% | val loss ${res.loss.toFixed(4)}, top-1 error ${(100 * (1 - res.top1)).toFixed(2)}%, top-5 error ${(100 * (1 - res.top5)).toFixed(2)}% | lr ${Number(record.lr.toPrecision(4))} | ${formatDuration(record.epoch_s)} (${record.img_per_s.toFixed(0)} img/s)${isBest ? ' | best' : ''}`,
+      );
       await this.writePlots();
       if (limitReason) {
         this.say(`stopping: ${this.state.stoppedEarly}`);
@@ -429,7 +508,14 @@ export class Trainer {
     const records = this.log.read();
     const epochs = this.log.epochs(records);
     const steps = this.log.steps(records);
-    const points = epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.train_loss, trainTop1: e.train_top1, valTop1: e.val_top1, valTop5: e.val_top5, lr: e.lr }));
+    const points = epochs.map((e) => ({
+      epoch: e.epoch,
+      trainLoss: e.train_loss,
+      trainTop1: e.train_top1,
+      valTop1: e.val_top1,
+      valTop5: e.val_top5,
+      lr: e.lr,
+    }));
     const batchesPerEpoch = this.trainLoader.numBatches;
     const stepPoints = steps.map((s) => ({ x: s.epoch - 1 + s.batch / batchesPerEpoch, loss: s.loss }));
     const conv1 = this.model.namedParameters()[0][1];
@@ -465,10 +551,14 @@ export class Trainer {
     writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (c.showPredictions > 0) await this.printPredictions(this.data.val, c.showPredictions);
     const acc = last?.val_top1 ?? 0;
-    this.say(`done in ${formatDuration(summary.wall_s)}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}, validation top-1 accuracy ${(100 * acc).toFixed(2)}%, top-5 ${(100 * (last?.val_top5 ?? 0)).toFixed(2)}%, ${summary.img_per_s} img/s (${summary.backend}, ${summary.precision})`);
+    this.say(
+      `done in ${formatDuration(summary.wall_s)}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}, validation top-1 accuracy ${(100 * acc).toFixed(2)}%, top-5 ${(100 * (last?.val_top5 ?? 0)).toFixed(2)}%, ${summary.img_per_s} img/s (${summary.backend}, ${summary.precision})`,
+    );
     if (c.recipe === 'fashion-mnist') {
       const met = acc >= 0.9 && summary.wall_s <= 600;
-      this.say(`quick start target (≥ 90% test accuracy within 10 minutes): ${met ? 'met' : 'not met'} — ${(100 * acc).toFixed(2)}% in ${formatDuration(summary.wall_s)}`);
+      this.say(
+        `quick start target (≥ 90% test accuracy within 10 minutes): ${met ? 'met' : 'not met'} — ${(100 * acc).toFixed(2)}% in ${formatDuration(summary.wall_s)}`,
+      );
     }
     this.say(`weights: ${weightsPath} (+ model.json); metrics: ${this.log.jsonlPath}; plots: loss.png error.png lr.png conv1_filters.png`);
   }

@@ -66,7 +66,11 @@ function readSidecar(weightsPath: string): Partial<ModelInfo> | null {
   }
 }
 
-const FIRST_CONV: Record<ArchName, string> = { alexnet: 'features.0.weight', 'alexnet-v1': 'conv.0.weight', 'alexnet-2012': 'features.0.weight' };
+const FIRST_CONV: Record<ArchName, string> = {
+  alexnet: 'features.0.weight',
+  'alexnet-v1': 'conv.0.weight',
+  'alexnet-2012': 'features.0.weight',
+};
 const LAST: Record<ArchName, string> = { alexnet: 'classifier.6', 'alexnet-v1': 'fc_layer.6', 'alexnet-2012': 'classifier.6' };
 
 /** The state-dict prefix of the last (class) layer: 'classifier.6' or 'fc_layer.6'. */
@@ -105,7 +109,8 @@ export function loadInto(model: Module, weights: WeightMap, where: string, opts:
  */
 export function modelFromWeights(path: string, arch?: ArchName): { model: AlexNet; info: ModelInfo; meanImage?: MeanImage } {
   const { weights, info, meanImage: fromCheckpoint } = readWeights(path);
-  if (info?.arch && arch && info.arch !== arch) throw new UsageError(`--arch ${arch} does not match ${path}, which holds ${info.arch} weights`);
+  if (info?.arch && arch && info.arch !== arch)
+    throw new UsageError(`--arch ${arch} does not match ${path}, which holds ${info.arch} weights`);
   let model: AlexNet;
   if (info?.arch && info.inChannels && info.numClasses && info.inputSize) {
     model = createModel(info.arch, { inChannels: info.inChannels, numClasses: info.numClasses, inputSize: info.inputSize });

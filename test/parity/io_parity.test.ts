@@ -88,7 +88,9 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         const model = createModel(arch);
         loadWeights(model, f('w_zip.pth'));
         saveWeights(model, f('ours.pth'));
-        const r = spawnSync(python, [join(root, 'scripts/io_parity_torch.py'), 'check', f('ours.pth'), f('w_zip.pth')], { encoding: 'utf8' });
+        const r = spawnSync(python, [join(root, 'scripts/io_parity_torch.py'), 'check', f('ours.pth'), f('w_zip.pth')], {
+          encoding: 'utf8',
+        });
         assert.equal(r.status, 0, r.stderr);
         const res = JSON.parse(r.stdout) as { type: string; keys_equal: boolean; shapes_equal: boolean; max_abs_diff: number };
         assert.deepEqual(res, { type: 'OrderedDict', keys_equal: true, shapes_equal: true, max_abs_diff: 0 });
@@ -116,7 +118,7 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         model.zeroGrad();
       });
 
-      await t.test('10 SGD steps (momentum 0.9, wd 5e-4) give torch\'s losses', () => {
+      await t.test("10 SGD steps (momentum 0.9, wd 5e-4) give torch's losses", () => {
         const model = createModel(arch);
         loadWeights(model, f('w_zip.pth'));
         model.eval();
@@ -129,17 +131,21 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         const losses: number[] = [];
         for (let i = 0; i < steps; i++) {
           sgd.zeroGrad();
-          losses.push(tidy(() => {
-            const x = Tensor.fromArray(xsData.subarray(i * per, (i + 1) * per), xs.shape.slice(1));
-            const loss = crossEntropy(model.forward(x), ys.slice(i * batch, (i + 1) * batch));
-            loss.backward();
-            return loss.item();
-          }));
+          losses.push(
+            tidy(() => {
+              const x = Tensor.fromArray(xsData.subarray(i * per, (i + 1) * per), xs.shape.slice(1));
+              const loss = crossEntropy(model.forward(x), ys.slice(i * batch, (i + 1) * batch));
+              loss.backward();
+              return loss.item();
+            }),
+          );
           noGrad(() => sgd.step());
         }
         const ref = Array.from(readNpy(f('losses.npy')).data as Float64Array);
         const rels = losses.map((l, i) => Math.abs(l - ref[i]) / Math.abs(ref[i]));
-        console.log(`${arch} SGD losses: ours ${losses.map((l) => l.toFixed(5)).join(' ')}; worst rel ${Math.max(...rels).toExponential(2)}`);
+        console.log(
+          `${arch} SGD losses: ours ${losses.map((l) => l.toFixed(5)).join(' ')}; worst rel ${Math.max(...rels).toExponential(2)}`,
+        );
         rels.forEach((r, i) => assert.ok(r < TOL, `step ${i}: ours ${losses[i]}, torch ${ref[i]}`));
       });
     } finally {

@@ -59,8 +59,17 @@ export interface NativeAddon {
   logSoftmaxBackward(gy: Handle, y: Handle, n: number, c: number): Handle;
   softmaxCrossEntropy(x: Handle, labels: Int32Array, n: number, c: number): [number, Handle];
   softmaxCrossEntropyBackward(probs: Handle, labels: Int32Array, n: number, c: number, scale: number): Handle;
-  sgdStep(p: Handle, g: Handle, m: Handle | null, lr: number, momentum: number, dampening: number,
-    weightDecay: number, nesterov: boolean, firstStep: boolean): void;
+  sgdStep(
+    p: Handle,
+    g: Handle,
+    m: Handle | null,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+    firstStep: boolean,
+  ): void;
 
   setThreads(n: number): void;
   threads(): number;

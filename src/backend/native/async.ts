@@ -14,7 +14,9 @@ export async function runAsync<T>(fn: () => T): Promise<T> {
   if (!addon) return fn();
   const previous = chain;
   let release!: () => void;
-  chain = new Promise<void>((resolve) => { release = resolve; });
+  chain = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   try {
     await previous;
     addon.setDeferred(true);

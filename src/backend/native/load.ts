@@ -18,14 +18,16 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
   const { addon, reason } = loadAddon();
   if (!addon) return { backend: null, reason };
   if (opts.threads !== undefined) {
-    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error(`native backend: threads must be a positive integer, got ${opts.threads}`);
+    if (!Number.isInteger(opts.threads) || opts.threads < 1)
+      throw new Error(`native backend: threads must be a positive integer, got ${opts.threads}`);
     addon.setThreads(opts.threads);
   } else {
     const env = process.env.ALEXNET_NUM_THREADS;
     if (env && /^[1-9][0-9]*$/.test(env)) addon.setThreads(Number(env));
   }
   let precision: Precision = opts.precision ?? 'f32';
-  if (precision !== 'f32' && precision !== 'bf16') throw new Error(`native backend: precision must be 'f32' or 'bf16', got '${String(precision)}'`);
+  if (precision !== 'f32' && precision !== 'bf16')
+    throw new Error(`native backend: precision must be 'f32' or 'bf16', got '${String(precision)}'`);
   if (precision === 'bf16' && !addon.info().bf16) {
     if (!warnedBf16) {
       process.stderr.write(`alexnet: this CPU has no native bf16 support (oneDNN ISA ${addon.info().isa}); computing in f32\n`);

@@ -4,8 +4,21 @@
 // never a native crash. float64 storages are delegated to the reference backend's kernels
 // (gradient checks run in float64; speed only matters in f32/bf16).
 import type {
-  AdaptivePoolGeometry, Backend, BinaryOp, ConvGeometry, DType, FloatArray, LinearGeometry, LrnParams,
-  PoolGeometry, ScalarOp, SgdParams, Shape, Storage, UnaryOp, Workspace,
+  AdaptivePoolGeometry,
+  Backend,
+  BinaryOp,
+  ConvGeometry,
+  DType,
+  FloatArray,
+  LinearGeometry,
+  LrnParams,
+  PoolGeometry,
+  ScalarOp,
+  SgdParams,
+  Shape,
+  Storage,
+  UnaryOp,
+  Workspace,
 } from '../backend.js';
 import type { ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
@@ -200,7 +213,10 @@ export class NativeBackend implements Backend {
   addBias(x: Storage, b: Storage, shape: Shape): Storage {
     if (this.isF64(x, b)) return this.f64(this.reference.addBias(this.ref(x, 'addBias input'), this.ref(b, 'bias'), shape));
     if (shape.length < 2) throw new Error(`addBias: expected x [N, C, ...], got ${text(shape)}`);
-    return this.wrap(this.addon.addBias(this.h(x, `addBias input ${text(shape)}`, numel(shape)), this.h(b, `bias [${shape[1]}]`, shape[1])), numel(shape));
+    return this.wrap(
+      this.addon.addBias(this.h(x, `addBias input ${text(shape)}`, numel(shape)), this.h(b, `bias [${shape[1]}]`, shape[1])),
+      numel(shape),
+    );
   }
 
   // ---- activations ----------------------------------------------------------------------------------
@@ -224,20 +240,33 @@ export class NativeBackend implements Backend {
 
   conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean, training = true): Storage {
     if (this.isF64(x, w, b)) {
-      return this.f64(this.reference.conv2d(this.ref(x, 'conv2d input'), this.ref(w, 'conv2d weight'), this.refOrNull(b, 'conv2d bias'), g, relu));
+      return this.f64(
+        this.reference.conv2d(this.ref(x, 'conv2d input'), this.ref(w, 'conv2d weight'), this.refOrNull(b, 'conv2d bias'), g, relu),
+      );
     }
     const s = this.convSizes(g);
     const bh = b ? this.h(b, `conv2d bias [${g.oc}]`, g.oc) : null;
-    const y = this.addon.conv2d(this.h(x, 'conv2d input', s.x), this.h(w, 'conv2d weight', s.w), bh, convArray(g), relu,
-      this.bf16() && this.table.conv(g, 'forward'), !training);
+    const y = this.addon.conv2d(
+      this.h(x, 'conv2d input', s.x),
+      this.h(w, 'conv2d weight', s.w),
+      bh,
+      convArray(g),
+      relu,
+      this.bf16() && this.table.conv(g, 'forward'),
+      !training,
+    );
     return this.wrap(y, s.y);
   }
 
   conv2dBackwardData(gy: Storage, w: Storage, g: ConvGeometry): Storage {
     if (this.isF64(gy, w)) return this.f64(this.reference.conv2dBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
     const s = this.convSizes(g);
-    const dx = this.addon.conv2dBackwardData(this.h(gy, 'conv2d output gradient', s.y), this.h(w, 'conv2d weight', s.w),
-      convArray(g), this.bf16() && this.table.conv(g, 'backwardData'));
+    const dx = this.addon.conv2dBackwardData(
+      this.h(gy, 'conv2d output gradient', s.y),
+      this.h(w, 'conv2d weight', s.w),
+      convArray(g),
+      this.bf16() && this.table.conv(g, 'backwardData'),
+    );
     return this.wrap(dx, s.x);
   }
 
@@ -247,8 +276,13 @@ export class NativeBackend implements Backend {
       return { gw: this.f64(r.gw), gb: r.gb ? this.f64(r.gb) : null };
     }
     const s = this.convSizes(g);
-    const [gw, gb] = this.addon.conv2dBackwardWeights(this.h(gy, 'conv2d output gradient', s.y), this.h(x, 'conv2d input', s.x),
-      convArray(g), withBias, this.bf16() && this.table.conv(g, 'backwardWeights'));
+    const [gw, gb] = this.addon.conv2dBackwardWeights(
+      this.h(gy, 'conv2d output gradient', s.y),
+      this.h(x, 'conv2d input', s.x),
+      convArray(g),
+      withBias,
+      this.bf16() && this.table.conv(g, 'backwardWeights'),
+    );
     return { gw: this.wrap(gw, s.w), gb: gb ? this.wrap(gb, g.oc) : null };
   }
 
@@ -264,9 +298,14 @@ export class NativeBackend implements Backend {
   }
 
   maxPool2dBackward(gy: Storage, x: Storage, workspace: Workspace | null, g: PoolGeometry): Storage {
-    if (this.isF64(gy, x)) return this.f64(this.reference.maxPool2dBackward(this.ref(gy, 'gy'), this.ref(x, 'x'), this.refWs(workspace), g));
-    const dx = this.addon.maxPool2dBackward(this.h(gy, 'max_pool2d output gradient', g.n * g.c * g.oh * g.ow),
-      this.h(x, 'max_pool2d input', g.n * g.c * g.h * g.w), this.nativeWs(workspace), poolArray(g));
+    if (this.isF64(gy, x))
+      return this.f64(this.reference.maxPool2dBackward(this.ref(gy, 'gy'), this.ref(x, 'x'), this.refWs(workspace), g));
+    const dx = this.addon.maxPool2dBackward(
+      this.h(gy, 'max_pool2d output gradient', g.n * g.c * g.oh * g.ow),
+      this.h(x, 'max_pool2d input', g.n * g.c * g.h * g.w),
+      this.nativeWs(workspace),
+      poolArray(g),
+    );
     return this.wrap(dx, g.n * g.c * g.h * g.w);
   }
 
@@ -278,8 +317,14 @@ export class NativeBackend implements Backend {
 
   adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePoolGeometry): Storage {
     if (this.isF64(gy)) return this.f64(this.reference.adaptiveAvgPool2dBackward(this.ref(gy, 'gy'), g));
-    const dx = this.addon.adaptiveAvgPool2dBackward(this.h(gy, 'adaptive_avg_pool2d output gradient', g.n * g.c * g.oh * g.ow),
-      [g.n, g.c, g.h, g.w, g.oh, g.ow]);
+    const dx = this.addon.adaptiveAvgPool2dBackward(this.h(gy, 'adaptive_avg_pool2d output gradient', g.n * g.c * g.oh * g.ow), [
+      g.n,
+      g.c,
+      g.h,
+      g.w,
+      g.oh,
+      g.ow,
+    ]);
     return this.wrap(dx, g.n * g.c * g.h * g.w);
   }
 
@@ -310,8 +355,12 @@ export class NativeBackend implements Backend {
       const dxr = this.reference.lrnBackward(plain(gy), plain(x), plain(y), this.refWs(workspace), shape, p);
       return this.fromArray(this.reference.toArray(dxr, shape), shape);
     }
-    const dx = this.addon.lrnBackward(this.h(gy, `lrn output gradient ${text(shape)}`, n), this.h(x, `lrn input ${text(shape)}`, n),
-      this.nativeWs(workspace), lrnArray(p));
+    const dx = this.addon.lrnBackward(
+      this.h(gy, `lrn output gradient ${text(shape)}`, n),
+      this.h(x, `lrn input ${text(shape)}`, n),
+      this.nativeWs(workspace),
+      lrnArray(p),
+    );
     return this.wrap(dx, n);
   }
 
@@ -319,18 +368,30 @@ export class NativeBackend implements Backend {
 
   linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean): Storage {
     if (this.isF64(x, w, b)) {
-      return this.f64(this.reference.linear(this.ref(x, 'linear input'), this.ref(w, 'linear weight'), this.refOrNull(b, 'linear bias'), g, relu));
+      return this.f64(
+        this.reference.linear(this.ref(x, 'linear input'), this.ref(w, 'linear weight'), this.refOrNull(b, 'linear bias'), g, relu),
+      );
     }
     const bh = b ? this.h(b, `linear bias [${g.n}]`, g.n) : null;
-    const y = this.addon.linear(this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k), this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k), bh,
-      [g.m, g.k, g.n], relu, this.bf16() && this.table.linear(g, 'forward'));
+    const y = this.addon.linear(
+      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k),
+      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k),
+      bh,
+      [g.m, g.k, g.n],
+      relu,
+      this.bf16() && this.table.linear(g, 'forward'),
+    );
     return this.wrap(y, g.m * g.n);
   }
 
   linearBackwardData(gy: Storage, w: Storage, g: LinearGeometry): Storage {
     if (this.isF64(gy, w)) return this.f64(this.reference.linearBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
-    const dx = this.addon.linearBackwardData(this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
-      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k), [g.m, g.k, g.n], this.bf16() && this.table.linear(g, 'backwardData'));
+    const dx = this.addon.linearBackwardData(
+      this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
+      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k),
+      [g.m, g.k, g.n],
+      this.bf16() && this.table.linear(g, 'backwardData'),
+    );
     return this.wrap(dx, g.m * g.k);
   }
 
@@ -339,8 +400,13 @@ export class NativeBackend implements Backend {
       const r = this.reference.linearBackwardWeights(this.ref(gy, 'gy'), this.ref(x, 'x'), g, withBias);
       return { gw: this.f64(r.gw), gb: r.gb ? this.f64(r.gb) : null };
     }
-    const [gw, gb] = this.addon.linearBackwardWeights(this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
-      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k), [g.m, g.k, g.n], withBias, this.bf16() && this.table.linear(g, 'backwardWeights'));
+    const [gw, gb] = this.addon.linearBackwardWeights(
+      this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
+      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k),
+      [g.m, g.k, g.n],
+      withBias,
+      this.bf16() && this.table.linear(g, 'backwardWeights'),
+    );
     return { gw: this.wrap(gw, g.n * g.k), gb: gb ? this.wrap(gb, g.n) : null };
   }
 
@@ -374,7 +440,15 @@ export class NativeBackend implements Backend {
 
   logSoftmaxBackward(gy: Storage, y: Storage, n: number, c: number): Storage {
     if (this.isF64(gy, y)) return this.f64(this.reference.logSoftmaxBackward(this.ref(gy, 'gy'), this.ref(y, 'y'), n, c));
-    return this.wrap(this.addon.logSoftmaxBackward(this.h(gy, `log_softmax gradient [${n}, ${c}]`, n * c), this.h(y, `log_softmax output [${n}, ${c}]`, n * c), n, c), n * c);
+    return this.wrap(
+      this.addon.logSoftmaxBackward(
+        this.h(gy, `log_softmax gradient [${n}, ${c}]`, n * c),
+        this.h(y, `log_softmax output [${n}, ${c}]`, n * c),
+        n,
+        c,
+      ),
+      n * c,
+    );
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, n: number, c: number): { loss: number; probs: Storage } {
@@ -390,19 +464,38 @@ export class NativeBackend implements Backend {
   softmaxCrossEntropyBackward(probs: Storage, labels: Int32Array, n: number, c: number, scale: number): Storage {
     if (this.isF64(probs)) return this.f64(this.reference.softmaxCrossEntropyBackward(this.ref(probs, 'probs'), labels, n, c, scale));
     this.checkLabels(labels, n, c);
-    return this.wrap(this.addon.softmaxCrossEntropyBackward(this.h(probs, `probabilities [${n}, ${c}]`, n * c), labels, n, c, scale), n * c);
+    return this.wrap(
+      this.addon.softmaxCrossEntropyBackward(this.h(probs, `probabilities [${n}, ${c}]`, n * c), labels, n, c, scale),
+      n * c,
+    );
   }
 
   // ---- optimiser ---------------------------------------------------------------------------------------------------
 
   sgdStep(param: Storage, grad: Storage, momentumBuffer: Storage | null, size: number, p: SgdParams, firstStep: boolean): void {
     if (this.isF64(param, grad, momentumBuffer)) {
-      this.reference.sgdStep(this.ref(param, 'param'), this.ref(grad, 'grad'), this.refOrNull(momentumBuffer, 'momentum buffer'), size, p, firstStep);
+      this.reference.sgdStep(
+        this.ref(param, 'param'),
+        this.ref(grad, 'grad'),
+        this.refOrNull(momentumBuffer, 'momentum buffer'),
+        size,
+        p,
+        firstStep,
+      );
       return;
     }
     if (p.momentum !== 0 && !momentumBuffer) throw new Error('sgdStep: momentum is set but no momentum buffer was given');
     const m = momentumBuffer ? this.h(momentumBuffer, 'momentum buffer', size) : null;
-    this.addon.sgdStep(this.h(param, 'parameter', size), this.h(grad, 'gradient', size), m, p.lr, p.momentum, p.dampening,
-      p.weightDecay, p.nesterov, firstStep);
+    this.addon.sgdStep(
+      this.h(param, 'parameter', size),
+      this.h(grad, 'gradient', size),
+      m,
+      p.lr,
+      p.momentum,
+      p.dampening,
+      p.weightDecay,
+      p.nesterov,
+      firstStep,
+    );
   }
 }

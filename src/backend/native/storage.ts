@@ -61,7 +61,11 @@ export class NativeWorkspace implements Workspace {
   private handleOrNull: Handle | null;
 
   /** `ref`: a reference-backend workspace, for work delegated to the reference kernels. */
-  constructor(addon: NativeAddon | null, handle: Handle | null, readonly ref: Workspace | null) {
+  constructor(
+    addon: NativeAddon | null,
+    handle: Handle | null,
+    readonly ref: Workspace | null,
+  ) {
     this.handleOrNull = handle;
     if (addon && handle) registry(addon).register(this, handle, this);
   }

@@ -139,7 +139,10 @@ export function conv2dBackwardData(gy: FloatArray, w: FloatArray, g: ConvGeometr
 
 /** gw [oc, c/groups, kh, kw] = Σ_images gy · colᵀ, and gb [oc] = Σ gy when `withBias`. */
 export function conv2dBackwardWeights(
-  gy: FloatArray, x: FloatArray, g: ConvGeometry, withBias: boolean,
+  gy: FloatArray,
+  x: FloatArray,
+  g: ConvGeometry,
+  withBias: boolean,
 ): { gw: FloatArray; gb: FloatArray | null } {
   const { n, c, h, oc, kh, kw, oh, ow, groups } = g;
   const icg = c / groups;

@@ -9,14 +9,32 @@ export function unaryKernel(op: UnaryOp, x: FloatArray): FloatArray {
   const n = x.length;
   const y = allocLike(x, n);
   switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) y[i] = -x[i]; break;
-    case 'exp': for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]); break;
-    case 'log': for (let i = 0; i < n; i++) y[i] = Math.log(x[i]); break;
-    case 'sqrt': for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]); break;
-    case 'abs': for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]); break;
-    case 'relu': reluInto(x, y); break;
-    case 'sign': for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 0 ? 1 : v < 0 ? -1 : 0; } break;
-    default: throw new Error(`reference backend: unknown unary op '${op as string}'`);
+    case 'neg':
+      for (let i = 0; i < n; i++) y[i] = -x[i];
+      break;
+    case 'exp':
+      for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]);
+      break;
+    case 'log':
+      for (let i = 0; i < n; i++) y[i] = Math.log(x[i]);
+      break;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]);
+      break;
+    case 'abs':
+      for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]);
+      break;
+    case 'relu':
+      reluInto(x, y);
+      break;
+    case 'sign':
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        y[i] = v > 0 ? 1 : v < 0 ? -1 : 0;
+      }
+      break;
+    default:
+      throw new Error(`reference backend: unknown unary op '${op as string}'`);
   }
   return y;
 }
@@ -26,13 +44,26 @@ export function binaryKernel(op: BinaryOp, a: FloatArray, b: FloatArray): FloatA
   if (b.length !== n) throw new Error(`reference backend: binary '${op}' needs equal sizes, got ${n} and ${b.length}`);
   const y = allocLike(a, n);
   switch (op) {
-    case 'add': for (let i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
-    case 'sub': for (let i = 0; i < n; i++) y[i] = a[i] - b[i]; break;
-    case 'mul': for (let i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
-    case 'div': for (let i = 0; i < n; i++) y[i] = a[i] / b[i]; break;
-    case 'max': for (let i = 0; i < n; i++) y[i] = Math.max(a[i], b[i]); break;
-    case 'min': for (let i = 0; i < n; i++) y[i] = Math.min(a[i], b[i]); break;
-    default: throw new Error(`reference backend: unknown binary op '${op as string}'`);
+    case 'add':
+      for (let i = 0; i < n; i++) y[i] = a[i] + b[i];
+      break;
+    case 'sub':
+      for (let i = 0; i < n; i++) y[i] = a[i] - b[i];
+      break;
+    case 'mul':
+      for (let i = 0; i < n; i++) y[i] = a[i] * b[i];
+      break;
+    case 'div':
+      for (let i = 0; i < n; i++) y[i] = a[i] / b[i];
+      break;
+    case 'max':
+      for (let i = 0; i < n; i++) y[i] = Math.max(a[i], b[i]);
+      break;
+    case 'min':
+      for (let i = 0; i < n; i++) y[i] = Math.min(a[i], b[i]);
+      break;
+    default:
+      throw new Error(`reference backend: unknown binary op '${op as string}'`);
   }
   return y;
 }
@@ -41,17 +72,30 @@ export function scalarKernel(op: ScalarOp, x: FloatArray, v: number): FloatArray
   const n = x.length;
   const y = allocLike(x, n);
   switch (op) {
-    case 'add': for (let i = 0; i < n; i++) y[i] = x[i] + v; break;
-    case 'mul': for (let i = 0; i < n; i++) y[i] = x[i] * v; break;
+    case 'add':
+      for (let i = 0; i < n; i++) y[i] = x[i] + v;
+      break;
+    case 'mul':
+      for (let i = 0; i < n; i++) y[i] = x[i] * v;
+      break;
     case 'pow':
       if (v === 2) for (let i = 0; i < n; i++) y[i] = x[i] * x[i];
       else for (let i = 0; i < n; i++) y[i] = Math.pow(x[i], v);
       break;
-    case 'max': for (let i = 0; i < n; i++) y[i] = Math.max(x[i], v); break;
-    case 'min': for (let i = 0; i < n; i++) y[i] = Math.min(x[i], v); break;
-    case 'rsub': for (let i = 0; i < n; i++) y[i] = v - x[i]; break;
-    case 'rdiv': for (let i = 0; i < n; i++) y[i] = v / x[i]; break;
-    default: throw new Error(`reference backend: unknown scalar op '${op as string}'`);
+    case 'max':
+      for (let i = 0; i < n; i++) y[i] = Math.max(x[i], v);
+      break;
+    case 'min':
+      for (let i = 0; i < n; i++) y[i] = Math.min(x[i], v);
+      break;
+    case 'rsub':
+      for (let i = 0; i < n; i++) y[i] = v - x[i];
+      break;
+    case 'rdiv':
+      for (let i = 0; i < n; i++) y[i] = v / x[i];
+      break;
+    default:
+      throw new Error(`reference backend: unknown scalar op '${op as string}'`);
   }
   return y;
 }

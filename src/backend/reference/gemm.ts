@@ -24,10 +24,22 @@ let rowScratch = new Float64Array(1024);
 
 /** C = alpha · op(A) · op(B) + beta · C (see the file header for the addressing). */
 export function gemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: FloatArray, aOff: number, lda: number,
-  b: FloatArray, bOff: number, ldb: number,
-  beta: number, c: FloatArray, cOff: number, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
 ): void {
   if (m <= 0 || n <= 0) return;
   scaleC(m, n, beta, c, cOff, ldc);
@@ -107,7 +119,10 @@ function packB(transB: boolean, b: FloatArray, bOff: number, ldb: number, pc: nu
         const src = bOff + (pc + p) * ldb + jc + jr;
         const d = base + p * NR;
         if (nr === NR) {
-          dst[d] = b[src]; dst[d + 1] = b[src + 1]; dst[d + 2] = b[src + 2]; dst[d + 3] = b[src + 3];
+          dst[d] = b[src];
+          dst[d + 1] = b[src + 1];
+          dst[d + 2] = b[src + 2];
+          dst[d + 3] = b[src + 3];
         } else {
           for (let j = 0; j < NR; j++) dst[d + j] = j < nr ? b[src + j] : 0;
         }
@@ -127,25 +142,66 @@ function packB(transB: boolean, b: FloatArray, bOff: number, ldb: number, pc: nu
 
 /** out[4×4] = Σ_p A-panel[p, 0:4]ᵀ · B-panel[p, 0:4] over kc steps, accumulators in locals. */
 function kernel4x4(kc: number, pa: Float64Array, ia: number, pb: Float64Array, ib: number, out: Float64Array): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0,
+    c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++) {
-    const a0 = pa[ia], a1 = pa[ia + 1], a2 = pa[ia + 2], a3 = pa[ia + 3];
+    const a0 = pa[ia],
+      a1 = pa[ia + 1],
+      a2 = pa[ia + 2],
+      a3 = pa[ia + 3];
     let bv = pb[ib];
-    c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv; c30 += a3 * bv;
+    c00 += a0 * bv;
+    c10 += a1 * bv;
+    c20 += a2 * bv;
+    c30 += a3 * bv;
     bv = pb[ib + 1];
-    c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv; c31 += a3 * bv;
+    c01 += a0 * bv;
+    c11 += a1 * bv;
+    c21 += a2 * bv;
+    c31 += a3 * bv;
     bv = pb[ib + 2];
-    c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv; c32 += a3 * bv;
+    c02 += a0 * bv;
+    c12 += a1 * bv;
+    c22 += a2 * bv;
+    c32 += a3 * bv;
     bv = pb[ib + 3];
-    c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv; c33 += a3 * bv;
+    c03 += a0 * bv;
+    c13 += a1 * bv;
+    c23 += a2 * bv;
+    c33 += a3 * bv;
     ia += 4;
     ib += 4;
   }
-  out[0] = c00; out[1] = c01; out[2] = c02; out[3] = c03;
-  out[4] = c10; out[5] = c11; out[6] = c12; out[7] = c13;
-  out[8] = c20; out[9] = c21; out[10] = c22; out[11] = c23;
-  out[12] = c30; out[13] = c31; out[14] = c32; out[15] = c33;
+  out[0] = c00;
+  out[1] = c01;
+  out[2] = c02;
+  out[3] = c03;
+  out[4] = c10;
+  out[5] = c11;
+  out[6] = c12;
+  out[7] = c13;
+  out[8] = c20;
+  out[9] = c21;
+  out[10] = c22;
+  out[11] = c23;
+  out[12] = c30;
+  out[13] = c31;
+  out[14] = c32;
+  out[15] = c33;
 }
 
 /** C[0:mr, 0:nr] += alpha · tile (the tile is MR×NR, row-major). */
@@ -173,9 +229,18 @@ function storeTile(t: Float64Array, mr: number, nr: number, alpha: number, c: Fl
  * accumulates scaled rows of B into a float64 scratch row.
  */
 function rowTimesMatrix(
-  transB: boolean, n: number, k: number, alpha: number,
-  a: FloatArray, aOff: number, aStride: number,
-  b: FloatArray, bOff: number, ldb: number, c: FloatArray, cOff: number,
+  transB: boolean,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  aOff: number,
+  aStride: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+  c: FloatArray,
+  cOff: number,
 ): void {
   if (rowScratch.length < Math.max(n, k)) rowScratch = new Float64Array(Math.max(n, k));
   const x = rowScratch;
@@ -183,8 +248,14 @@ function rowTimesMatrix(
     for (let p = 0; p < k; p++) x[p] = a[aOff + p * aStride];
     let j = 0;
     for (; j + 4 <= n; j += 4) {
-      const r0 = bOff + j * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const r0 = bOff + j * ldb,
+        r1 = r0 + ldb,
+        r2 = r1 + ldb,
+        r3 = r2 + ldb;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let p = 0; p < k; p++) {
         const xv = x[p];
         s0 += xv * b[r0 + p];

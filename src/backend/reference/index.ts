@@ -2,22 +2,31 @@
 // correctness (PyTorch semantics) that every other backend is tested against. This class only
 // checks storages (owner, dtype, size) and wires the per-family kernels together.
 import type {
-  AdaptivePoolGeometry, Backend, BinaryOp, ConvGeometry, DType, FloatArray, LinearGeometry, LrnParams,
-  PoolGeometry, ScalarOp, SgdParams, Shape, Storage, UnaryOp, Workspace,
+  AdaptivePoolGeometry,
+  Backend,
+  BinaryOp,
+  ConvGeometry,
+  DType,
+  FloatArray,
+  LinearGeometry,
+  LrnParams,
+  PoolGeometry,
+  ScalarOp,
+  SgdParams,
+  Shape,
+  Storage,
+  UnaryOp,
+  Workspace,
 } from '../backend.js';
-import { RefStorage, RefWorkspace, REFERENCE, allocate, asRef, asRefWorkspace, numel, refData, sameDtype } from './storage.js';
-import {
-  addBiasKernel, axpyKernel, binaryKernel, reluBackwardKernel, reluInto, scalarKernel, unaryKernel,
-} from './elementwise.js';
+import { RefStorage, RefWorkspace, REFERENCE, allocate, asRefWorkspace, numel, refData, sameDtype } from './storage.js';
+import { addBiasKernel, axpyKernel, binaryKernel, reluBackwardKernel, reluInto, scalarKernel, unaryKernel } from './elementwise.js';
 import { sumKernel } from './reduce.js';
 import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward } from './conv.js';
 import { adaptiveAvgPoolBackward, adaptiveAvgPoolForward, maxPoolBackward, maxPoolForward } from './pool.js';
 import { lrnBackward, lrnForward, lrnScale } from './lrn.js';
 import { linearBackwardData, linearBackwardWeights, linearForward } from './linear.js';
 import { dropoutKernel } from './dropout.js';
-import {
-  logSoftmaxBackwardKernel, logSoftmaxKernel, softmaxCrossEntropyBackwardKernel, softmaxCrossEntropyKernel,
-} from './loss.js';
+import { logSoftmaxBackwardKernel, logSoftmaxKernel, softmaxCrossEntropyBackwardKernel, softmaxCrossEntropyKernel } from './loss.js';
 import { sgdKernel } from './sgd.js';
 
 export { RefStorage, RefWorkspace } from './storage.js';
@@ -156,7 +165,8 @@ export class ReferenceBackend implements Backend {
       argmax = maxPoolForward(refData(x, 'max_pool2d input', g.n * g.c * g.h * g.w), g).argmax;
     } else {
       const indices = asRefWorkspace(workspace, 'maxpool').indices;
-      if (indices === null || indices.length !== gyd.length) throw new Error('max_pool2d backward: workspace does not match the pooling geometry');
+      if (indices === null || indices.length !== gyd.length)
+        throw new Error('max_pool2d backward: workspace does not match the pooling geometry');
       argmax = indices;
     }
     return wrap(maxPoolBackward(gyd, argmax, g));
@@ -188,7 +198,8 @@ export class ReferenceBackend implements Backend {
       scale = lrnScale(xd, shape, p);
     } else {
       const saved = asRefWorkspace(workspace, 'lrn').values;
-      if (saved === null || saved.length !== size) throw new Error('local_response_norm backward: workspace does not match the input shape');
+      if (saved === null || saved.length !== size)
+        throw new Error('local_response_norm backward: workspace does not match the input shape');
       scale = saved;
     }
     return wrap(lrnBackward(gyd, xd, yd, scale, shape, p));
@@ -256,9 +267,4 @@ export class ReferenceBackend implements Backend {
 
 function convWeightSize(g: ConvGeometry): number {
   return g.oc * (g.c / g.groups) * g.kh * g.kw;
-}
-
-/** Reference storage check for callers outside the backend (tests, the native backend's tests). */
-export function referenceData(s: Storage): FloatArray {
-  return asRef(s, 'storage').data;
 }

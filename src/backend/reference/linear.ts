@@ -30,7 +30,10 @@ export function linearBackwardData(gy: FloatArray, w: FloatArray, g: LinearGeome
 }
 
 export function linearBackwardWeights(
-  gy: FloatArray, x: FloatArray, g: LinearGeometry, withBias: boolean,
+  gy: FloatArray,
+  x: FloatArray,
+  g: LinearGeometry,
+  withBias: boolean,
 ): { gw: FloatArray; gb: FloatArray | null } {
   const { m, k, n } = g;
   const gw = allocLike(gy, n * k);

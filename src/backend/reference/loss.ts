@@ -57,7 +57,10 @@ function checkLabels(labels: Int32Array, n: number, c: number): void {
 
 /** Mean over rows of −log softmax(x)[label]; also returns probs = softmax(x) for backward. */
 export function softmaxCrossEntropyKernel(
-  logits: FloatArray, labels: Int32Array, n: number, c: number,
+  logits: FloatArray,
+  labels: Int32Array,
+  n: number,
+  c: number,
 ): { loss: number; probs: FloatArray } {
   checkLabels(labels, n, c);
   const probs = allocLike(logits, n * c);
@@ -72,9 +75,7 @@ export function softmaxCrossEntropyKernel(
 }
 
 /** gx = (probs − onehot(labels)) · scale / n. */
-export function softmaxCrossEntropyBackwardKernel(
-  probs: FloatArray, labels: Int32Array, n: number, c: number, scale: number,
-): FloatArray {
+export function softmaxCrossEntropyBackwardKernel(probs: FloatArray, labels: Int32Array, n: number, c: number, scale: number): FloatArray {
   checkLabels(labels, n, c);
   const gx = allocLike(probs, n * c);
   const f = scale / n;

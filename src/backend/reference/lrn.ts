@@ -7,10 +7,15 @@
 import type { FloatArray, LrnParams, Shape } from '../backend.js';
 import { allocLike, numel } from './storage.js';
 
-interface LrnDims { n: number; c: number; s: number }
+interface LrnDims {
+  n: number;
+  c: number;
+  s: number;
+}
 
 export function lrnDims(shape: Shape): LrnDims {
-  if (shape.length < 3) throw new Error(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
+  if (shape.length < 3)
+    throw new Error(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
   return { n: shape[0], c: shape[1], s: numel(shape.slice(2)) };
 }
 

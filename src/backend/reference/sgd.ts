@@ -11,13 +11,18 @@ const identity = (v: number): number => v;
 export function sgdKernel(param: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdParams, firstStep: boolean): void {
   if (grad.length !== param.length) throw new Error(`sgd: gradient has ${grad.length} elements, parameter ${param.length}`);
   if (p.momentum !== 0 && buf === null) throw new Error('sgd: momentum is set but no momentum buffer was given');
-  if (buf !== null && buf.length !== param.length) throw new Error(`sgd: momentum buffer has ${buf.length} elements, parameter ${param.length}`);
+  if (buf !== null && buf.length !== param.length)
+    throw new Error(`sgd: momentum buffer has ${buf.length} elements, parameter ${param.length}`);
   const round = param instanceof Float32Array ? Math.fround : identity;
   sgdLoop(param, grad, p.momentum === 0 ? null : buf, p, firstStep, round);
 }
 
 function sgdLoop(
-  param: FloatArray, grad: FloatArray, buf: FloatArray | null, p: SgdParams, firstStep: boolean,
+  param: FloatArray,
+  grad: FloatArray,
+  buf: FloatArray | null,
+  p: SgdParams,
+  firstStep: boolean,
   round: (v: number) => number,
 ): void {
   // PyTorch turns the Python scalars into the tensor's dtype before using them.

@@ -72,6 +72,6 @@ export function asRefWorkspace(w: Workspace, kind: RefWorkspace['kind']): RefWor
 export function sameDtype(what: string, ...arrays: FloatArray[]): void {
   const f64 = arrays[0] instanceof Float64Array;
   for (const a of arrays) {
-    if ((a instanceof Float64Array) !== f64) throw new Error(`reference backend: ${what}: operands mix float32 and float64`);
+    if (a instanceof Float64Array !== f64) throw new Error(`reference backend: ${what}: operands mix float32 and float64`);
   }
 }

@@ -24,11 +24,15 @@ export function register(program: Command): void {
     .command('bench')
     .description('measure AlexNet inference or training throughput (median img/s after warm-up)')
     .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (required unless --preset)', parseArch)
-    .option('--preset <name>', "d2l: the textbook's Fashion-MNIST model (alexnet-v1 layers, 1×224×224, 10 classes) with plain SGD", parseChoice(['d2l'] as const))
+    .option(
+      '--preset <name>',
+      "d2l: the textbook's Fashion-MNIST model (alexnet-v1 layers, 1×224×224, 10 classes) with plain SGD",
+      parseChoice(['d2l'] as const),
+    )
     .option('--batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
     .option('--precision <p>', 'f32 | bf16', parseChoice(['f32', 'bf16'] as const), 'f32')
-    .option('--threads <n>', 'OpenMP threads (default: the machine\'s cores)', parsePositiveInt)
+    .option('--threads <n>', "OpenMP threads (default: the machine's cores)", parsePositiveInt)
     .option('--iters <n>', 'timed iterations (the median is reported)', parsePositiveInt, 5)
     .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)
     .option('--json', 'print one JSON object')
@@ -38,8 +42,14 @@ export function register(program: Command): void {
       let r;
       try {
         r = runModelBench({
-          arch: flags.arch ?? 'alexnet-v1', preset: flags.preset, batch: flags.batch, mode: flags.mode, precision: flags.precision,
-          threads: flags.threads, iters: flags.iters, warmup: flags.warmup,
+          arch: flags.arch ?? 'alexnet-v1',
+          preset: flags.preset,
+          batch: flags.batch,
+          mode: flags.mode,
+          precision: flags.precision,
+          threads: flags.threads,
+          iters: flags.iters,
+          warmup: flags.warmup,
         });
       } catch (err) {
         throw new UsageError((err as Error).message);
@@ -48,7 +58,9 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
       }
-      process.stdout.write(`${r.preset ? `${r.preset} (${r.arch})` : r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): `
-        + `${r.img_per_s.toFixed(1)} img/s, ${r.ms_per_iter.toFixed(1)} ms per iteration\n`);
+      process.stdout.write(
+        `${r.preset ? `${r.preset} (${r.arch})` : r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): ` +
+          `${r.img_per_s.toFixed(1)} img/s, ${r.ms_per_iter.toFixed(1)} ms per iteration\n`,
+      );
     });
 }

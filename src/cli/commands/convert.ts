@@ -31,7 +31,8 @@ export function register(program: Command): void {
     .argument('<out>', '.pth, .pt, .safetensors or .onnx')
     .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (for .onnx; default: recognised from the weights)', parseArch)
     .action((input: string, output: string, flags: { arch?: ArchName }) => {
-      if (extname(input).toLowerCase() === '.onnx') throw new UsageError(`reading ONNX files is not supported ('${input}'); convert from .pth or .safetensors`);
+      if (extname(input).toLowerCase() === '.onnx')
+        throw new UsageError(`reading ONNX files is not supported ('${input}'); convert from .pth or .safetensors`);
       const target = targetOf(output);
       const tensors = readWeightsFile(input);
       if (target === 'pth') writePth(output, tensors);

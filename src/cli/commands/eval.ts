@@ -68,13 +68,24 @@ export function register(program: Command): void {
       if (dataset.classes.every((c) => modelClasses.includes(c)) && dataset.classes.join('\n') !== modelClasses.join('\n')) {
         labelMap = Int32Array.from(dataset.classes, (c) => modelClasses.indexOf(c));
       } else if (dataset.classes.length > info.numClasses) {
-        throw new DataError(`${name}: ${dataset.classes.length} classes, but the model has ${info.numClasses} outputs and its class names do not cover them`);
+        throw new DataError(
+          `${name}: ${dataset.classes.length} classes, but the model has ${info.numClasses} outputs and its class names do not cover them`,
+        );
       }
       const stored = evalTransformsFor(info);
-      const transforms = materialize(flags.tenCrop ? tenCropTransforms(stored) : stored, () => {
-        throw new DataError(`${flags.weights}: the model subtracts a mean image, but none was found next to it`);
-      }, meanImage);
-      const loader = new DataLoader(dataset, { batchSize: flags.batchSize ?? (flags.tenCrop ? 16 : 64), transforms, workers: flags.workers ?? 2, broken });
+      const transforms = materialize(
+        flags.tenCrop ? tenCropTransforms(stored) : stored,
+        () => {
+          throw new DataError(`${flags.weights}: the model subtracts a mean image, but none was found next to it`);
+        },
+        meanImage,
+      );
+      const loader = new DataLoader(dataset, {
+        batchSize: flags.batchSize ?? (flags.tenCrop ? 16 : 64),
+        transforms,
+        workers: flags.workers ?? 2,
+        broken,
+      });
       const started = performance.now();
       let res;
       try {
@@ -87,14 +98,26 @@ export function register(program: Command): void {
       const perClass = res.confusion.perClassAccuracy();
       const used = labelMap ? [...labelMap] : dataset.classes.map((_, i) => i);
       const result = {
-        weights: flags.weights, data: name, arch: info.arch, images: res.count, ten_crop: flags.tenCrop ?? false,
-        top1_error: 1 - res.top1, top5_error: 1 - res.top5, top1: res.top1, top5: res.top5, loss: res.loss,
+        weights: flags.weights,
+        data: name,
+        arch: info.arch,
+        images: res.count,
+        ten_crop: flags.tenCrop ?? false,
+        top1_error: 1 - res.top1,
+        top5_error: 1 - res.top5,
+        top1: res.top1,
+        top5: res.top5,
+        loss: res.loss,
         per_class: used.map((k) => ({ class: modelClasses[k], accuracy: Number.isNaN(perClass[k]) ? null : perClass[k] })),
-        skipped: broken.count, seconds: Math.round(seconds * 10) / 10,
+        skipped: broken.count,
+        seconds: Math.round(seconds * 10) / 10,
       };
       mkdirSync(flags.out, { recursive: true });
       writeFileSync(join(flags.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
-      writeFileSync(join(flags.out, 'per_class.csv'), 'class,accuracy\n' + result.per_class.map((p) => `"${p.class.replace(/"/g, '""')}",${p.accuracy ?? ''}`).join('\n') + '\n');
+      writeFileSync(
+        join(flags.out, 'per_class.csv'),
+        'class,accuracy\n' + result.per_class.map((p) => `"${p.class.replace(/"/g, '""')}",${p.accuracy ?? ''}`).join('\n') + '\n',
+      );
       writeFileSync(join(flags.out, 'confusion_matrix.csv'), res.confusion.toCsv());
       writeFileSync(join(flags.out, 'confusion_matrix.png'), await confusionPlot(res.confusion.classes, res.confusion.counts));
       if (broken.count) process.stderr.write(broken.summary() + '\n');
@@ -103,9 +126,14 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(`${info.arch} on ${name}: ${res.count} images${flags.tenCrop ? ' (10 crops)' : ''}\n`);
-      process.stdout.write(`top-1 error ${(100 * result.top1_error).toFixed(2)}%  top-5 error ${(100 * result.top5_error).toFixed(2)}%  (accuracy ${(100 * res.top1).toFixed(2)}% / ${(100 * res.top5).toFixed(2)}%)\n`);
+      process.stdout.write(
+        `top-1 error ${(100 * result.top1_error).toFixed(2)}%  top-5 error ${(100 * result.top5_error).toFixed(2)}%  (accuracy ${(100 * res.top1).toFixed(2)}% / ${(100 * res.top5).toFixed(2)}%)\n`,
+      );
       if (result.per_class.length <= 50) {
-        for (const p of result.per_class) process.stdout.write(`  ${p.class.padEnd(24)} ${p.accuracy === null ? '   -' : (100 * p.accuracy).toFixed(1).padStart(5) + '%'}\n`);
+        for (const p of result.per_class)
+          process.stdout.write(
+            `  ${p.class.padEnd(24)} ${p.accuracy === null ? '   -' : (100 * p.accuracy).toFixed(1).padStart(5) + '%'}\n`,
+          );
       }
       process.stdout.write(`wrote ${join(flags.out, 'eval.json')}, per_class.csv, confusion_matrix.csv, confusion_matrix.png\n`);
     });

@@ -33,14 +33,16 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
     .action((flags: ForwardFlags) => {
       if (flags.precision === 'bf16') {
-        if (process.env.ALEXNET_BACKEND === 'reference') throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
+        if (process.env.ALEXNET_BACKEND === 'reference')
+          throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
         setBackend('native', { precision: 'bf16' });
       } else {
         getBackend();
       }
       const input = readNpy(flags.input);
       const shape = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
-      if (shape.length !== 4) throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeStr(input.shape)}`);
+      if (shape.length !== 4)
+        throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeStr(input.shape)}`);
       const model = modelFromWeights(readWeightsFile(flags.weights), { arch: flags.arch, source: flags.weights });
       const [n, c, h, w] = shape;
       try {
@@ -53,10 +55,12 @@ export function register(program: Command): void {
       const out = new Float32Array(n * model.numClasses);
       for (let start = 0; start < n; start += flags.batchSize) {
         const count = Math.min(flags.batchSize, n - start);
-        const logits = tidy(() => noGrad(() => {
-          const batch = Tensor.fromArray(x.subarray(start * per, (start + count) * per), [count, c, h, w]);
-          return model.forward(batch).toArray();
-        }));
+        const logits = tidy(() =>
+          noGrad(() => {
+            const batch = Tensor.fromArray(x.subarray(start * per, (start + count) * per), [count, c, h, w]);
+            return model.forward(batch).toArray();
+          }),
+        );
         out.set(logits, start * model.numClasses);
       }
       writeNpy(flags.output, out, [n, model.numClasses]);

@@ -36,7 +36,9 @@ export function register(program: Command): void {
       }
       for (const r of results) {
         process.stdout.write(`${r.image}:\n`);
-        r.predictions.forEach((p, i) => process.stdout.write(`  ${i + 1}. ${p.class.padEnd(30)} ${(100 * p.probability).toFixed(2).padStart(6)}%  (class ${p.index})\n`));
+        r.predictions.forEach((p, i) =>
+          process.stdout.write(`  ${i + 1}. ${p.class.padEnd(30)} ${(100 * p.probability).toFixed(2).padStart(6)}%  (class ${p.index})\n`),
+        );
       }
     });
 }

@@ -33,7 +33,12 @@ export function register(program: Command): void {
     .option('--strict', 'stop at the first broken or unreadable file instead of skipping it')
     .option('--grayscale', 'store one channel (PIL "L") instead of RGB')
     .option('--auto-orient', 'apply EXIF orientation (torchvision does not)')
-    .option('--resampler <name>', "pillow (torchvision's resize, exact) or libvips (native, faster on large photos)", parseChoice(['pillow', 'libvips'] as const), 'pillow')
+    .option(
+      '--resampler <name>',
+      "pillow (torchvision's resize, exact) or libvips (native, faster on large photos)",
+      parseChoice(['pillow', 'libvips'] as const),
+      'pillow',
+    )
     .option('--quiet', 'no progress line')
     .action(async (dataDir: string, flags: PrepareFlags) => {
       const tty = process.stderr.isTTY === true;
@@ -47,21 +52,23 @@ export function register(program: Command): void {
         autoOrient: flags.autoOrient,
         resampler: flags.resampler,
         log: (line) => process.stderr.write((tty ? '\r\x1b[K' : '') + line + '\n'),
-        progress: flags.quiet ? undefined : (done, total) => {
-          const pct = Math.floor((100 * done) / total);
-          if (tty) process.stderr.write(`\r\x1b[Kprepare: ${done}/${total} images (${pct}%)`);
-          else if (pct >= lastShown + 10 || done === total) {
-            lastShown = pct;
-            process.stderr.write(`prepare: ${done}/${total} images (${pct}%)\n`);
-          }
-        },
+        progress: flags.quiet
+          ? undefined
+          : (done, total) => {
+              const pct = Math.floor((100 * done) / total);
+              if (tty) process.stderr.write(`\r\x1b[Kprepare: ${done}/${total} images (${pct}%)`);
+              else if (pct >= lastShown + 10 || done === total) {
+                lastShown = pct;
+                process.stderr.write(`prepare: ${done}/${total} images (${pct}%)\n`);
+              }
+            },
       });
       if (tty && !flags.quiet) process.stderr.write('\r\x1b[K');
       const h = report.header;
       const rate = h.count / Math.max(report.seconds, 1e-9);
       process.stdout.write(
         `prepared ${h.count} images (${h.height}x${h.width}x${h.channels}) of ${h.classes.length} classes into ${flags.out} ` +
-        `in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} images/s)\n`,
+          `in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} images/s)\n`,
       );
       const summary = report.broken.summary();
       if (summary) process.stderr.write(summary + '\n');

@@ -20,8 +20,8 @@ export function register(program: Command): void {
     .command('summary')
     .description('print the model layer by layer, as torchsummary does')
     .requiredOption('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012', parseArch)
-    .option('--input <C,H,W>', 'input size (default: the architecture\'s own)', parseShape)
-    .option('--batch <n>', 'batch size to show (torchsummary\'s batch_size; default -1)', parsePositiveInt)
+    .option('--input <C,H,W>', "input size (default: the architecture's own)", parseShape)
+    .option('--batch <n>', "batch size to show (torchsummary's batch_size; default -1)", parsePositiveInt)
     .option('--num-classes <n>', 'number of output classes (default 1000)', parsePositiveInt)
     .option('--fit-input', 'size FC6 for the given input (alexnet-v1, alexnet-2012)')
     .option('--flops', 'add multiply-accumulates per layer and in total')
@@ -33,7 +33,11 @@ export function register(program: Command): void {
       if (flags.fitInput && input[1] !== input[2]) throw new UsageError(`--fit-input needs a square input, got ${input.join(',')}`);
       let model;
       try {
-        model = createModel(flags.arch, { inChannels: input[0], numClasses: flags.numClasses, inputSize: flags.fitInput ? input[1] : undefined });
+        model = createModel(flags.arch, {
+          inChannels: input[0],
+          numClasses: flags.numClasses,
+          inputSize: flags.fitInput ? input[1] : undefined,
+        });
         process.stdout.write(summary(model, input, { batchSize: flags.batch, flops: flags.flops }));
       } catch (err) {
         throw new UsageError((err as Error).message);

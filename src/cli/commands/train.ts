@@ -30,7 +30,8 @@ function parsePositiveNumber(value: string): number {
 
 function parseSeed(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`expected an integer seed in [0, 2^32), got '${value}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new InvalidArgumentError(`expected an integer seed in [0, 2^32), got '${value}'`);
   return n;
 }
 
@@ -74,22 +75,34 @@ export function register(program: Command): void {
     .command('train')
     .description('train an AlexNet (image folder DATA/{train,val}, a prepared file, or --dataset fashion-mnist)')
     .argument('[data]', 'dataset folder with train/ and val/ (or a prepared file)')
-    .option('--dataset <name>', 'fashion-mnist or fashion-mnist=DIR (IDX files; default Debian\'s /usr/share/datasets/fashion-mnist)')
+    .option('--dataset <name>', "fashion-mnist or fashion-mnist=DIR (IDX files; default Debian's /usr/share/datasets/fashion-mnist)")
     .option('--train <dir>', 'training image folder or prepared file')
     .option('--val <dir>', 'validation image folder or prepared file')
     .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (default from the recipe)', parseArch)
     .option('--num-classes <n>', 'output classes (default: the classes in the data)', parsePositiveInt)
-    .option('--input-size <n>', 'input height = width (default: the architecture\'s, 63 for the Fashion-MNIST quick start)', parsePositiveInt)
+    .option(
+      '--input-size <n>',
+      "input height = width (default: the architecture's, 63 for the Fashion-MNIST quick start)",
+      parsePositiveInt,
+    )
     .option('--epochs <n>', 'epochs to train', parsePositiveInt)
     .option('--batch-size <n>', 'images per SGD step', parsePositiveInt)
     .option('--lr <x>', 'learning rate', parsePositiveNumber)
     .option('--momentum <x>', 'SGD momentum', parseNonNegativeNumber)
     .option('--weight-decay <x>', 'L2 weight decay', parseNonNegativeNumber)
-    .option('--schedule <kind>', 'step | plateau | linear (to 0 over the run, per step) | none', parseChoice(['step', 'plateau', 'linear', 'none'] as const))
+    .option(
+      '--schedule <kind>',
+      'step | plateau | linear (to 0 over the run, per step) | none',
+      parseChoice(['step', 'plateau', 'linear', 'none'] as const),
+    )
     .option('--step-size <n>', 'epochs between learning-rate decays (step schedule)', parsePositiveInt)
     .option('--patience <n>', 'epochs without improvement before ÷10 (plateau schedule)', parsePositiveInt)
     .option('--recipe <name>', 'paper | torchvision (DESIGN §3)', parseChoice(['paper', 'torchvision'] as const))
-    .option('--preset <name>', 'd2l: the textbook Fashion-MNIST run (alexnet-v1, 224 input, lr 0.01, batch 128, 10 epochs)', parseChoice(['d2l'] as const))
+    .option(
+      '--preset <name>',
+      'd2l: the textbook Fashion-MNIST run (alexnet-v1, 224 input, lr 0.01, batch 128, 10 epochs)',
+      parseChoice(['d2l'] as const),
+    )
     .option('--precision <p>', 'f32 | bf16 (native backend)', parseChoice(['f32', 'bf16'] as const))
     .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
     .option('--threads <n>', 'compute threads (native backend)', parsePositiveInt)
@@ -97,7 +110,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, order, augmentation and dropout', parseSeed)
     .option('--out <dir>', 'run directory (default runs/<arch>-<data>-<time>)')
     .option('--resume <path>', 'continue a run: its RUN_DIR or a checkpoint file')
-    .option('--pretrained <file>', 'start from these weights (.pth, .safetensors, .ckpt); the last layer is replaced when the class count differs')
+    .option(
+      '--pretrained <file>',
+      'start from these weights (.pth, .safetensors, .ckpt); the last layer is replaced when the class count differs',
+    )
     .option('--freeze <part>', 'features: train only the classifier', parseChoice(['features'] as const))
     .option('--ten-crop', 'evaluate on ten crops, averaging softmax (default with --recipe paper)')
     .option('--grayscale', 'decode images as one channel (Fashion-MNIST is one channel already)')
@@ -109,12 +125,16 @@ export function register(program: Command): void {
       let trainer: Trainer;
       if (flags.resume) {
         const given = Object.keys(flags).filter((k) => cmd.getOptionValueSource(k) === 'cli' && !RESUMABLE.has(k));
-        if (data || given.length) throw new UsageError(`--resume continues the run with its own settings; drop ${data ? 'DATA' : '--' + given[0].replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`);
+        if (data || given.length)
+          throw new UsageError(
+            `--resume continues the run with its own settings; drop ${data ? 'DATA' : '--' + given[0].replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`,
+          );
         const { runDir, checkpoint } = loadResume(flags.resume, flags.out);
         const meta = checkpoint.meta;
         const config: TrainConfig = { ...meta.config };
         if (flags.epochs !== undefined && flags.epochs !== config.epochs) {
-          if (flags.epochs < meta.epoch) throw new UsageError(`--epochs ${flags.epochs}: the run has already completed ${meta.epoch} epochs`);
+          if (flags.epochs < meta.epoch)
+            throw new UsageError(`--epochs ${flags.epochs}: the run has already completed ${meta.epoch} epochs`);
           config.epochs = flags.epochs;
           meta.finished = meta.epoch >= flags.epochs;
         }
@@ -127,15 +147,24 @@ export function register(program: Command): void {
         meta.config = config;
         trainer = new Trainer({ config, runDir, resume: checkpoint });
       } else {
-        const spec = resolveDataSpec({ data, train: flags.train, val: flags.val, dataset: flags.dataset ?? (data || flags.train ? undefined : 'fashion-mnist') });
-        const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : flags.grayscale ?? false;
+        const spec = resolveDataSpec({
+          data,
+          train: flags.train,
+          val: flags.val,
+          dataset: flags.dataset ?? (data || flags.train ? undefined : 'fashion-mnist'),
+        });
+        const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : (flags.grayscale ?? false);
         const runData = openRunData(spec, grayscale ? 1 : 3, flags.strict ?? false);
         const native = (flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native')) === 'native';
         const base = resolveConfig({ ...flags, grayscale }, spec, runData.classes, { bf16: native && nativeInfo()?.bf16 === true });
         const meanImageFile = base.recipe === 'paper' ? 'mean_image.npy' : null;
         const meanShape: [number, number, number] | undefined = meanImageFile ? [base.inChannels, 256, 256] : undefined;
         const { train, eval: evalT } = recipeTransforms(base.recipe, {
-          inputSize: base.inputSize, inChannels: base.inChannels, prepared: isPrepared(runData.train), meanImageFile: meanImageFile ?? undefined, meanShape,
+          inputSize: base.inputSize,
+          inChannels: base.inChannels,
+          prepared: isPrepared(runData.train),
+          meanImageFile: meanImageFile ?? undefined,
+          meanShape,
         });
         const config: TrainConfig = { ...base, trainTransforms: train, evalTransforms: evalT, meanImageFile };
         const runDir = flags.out ?? defaultRunDir(config, spec.kind === 'fashion-mnist' ? 'fashion-mnist' : spec.train);

@@ -71,10 +71,15 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
       }
       const y = out(`${name}.conv`);
       const [ph, pw] = stage.padding;
-      nodes.push(spec('Conv', inputs, [y], y, {
-        kernel_shape: { ints: stage.kernelSize }, strides: { ints: stage.stride }, pads: { ints: [ph, pw, ph, pw] },
-        dilations: { ints: [1, 1] }, group: { int: stage.groups },
-      }));
+      nodes.push(
+        spec('Conv', inputs, [y], y, {
+          kernel_shape: { ints: stage.kernelSize },
+          strides: { ints: stage.stride },
+          pads: { ints: [ph, pw, ph, pw] },
+          dilations: { ints: [1, 1] },
+          group: { int: stage.groups },
+        }),
+      );
       current = y;
     } else if (stage instanceof ReLU) {
       const y = out(`${name}.relu`);
@@ -83,17 +88,29 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
     } else if (stage instanceof MaxPool2d) {
       const g = poolGeometry(shape, stage.kernelSize, stage.stride, stage.padding, stage.ceilMode);
       const y = out(`${name}.maxpool`);
-      nodes.push(spec('MaxPool', [current], [y], y, {
-        kernel_shape: { ints: stage.kernelSize }, strides: { ints: stage.stride },
-        pads: { ints: [g.padH, g.padW, g.padBottom, g.padRight] }, ceil_mode: { int: 0 },
-      }));
+      nodes.push(
+        spec('MaxPool', [current], [y], y, {
+          kernel_shape: { ints: stage.kernelSize },
+          strides: { ints: stage.stride },
+          pads: { ints: [g.padH, g.padW, g.padBottom, g.padRight] },
+          ceil_mode: { int: 0 },
+        }),
+      );
       current = y;
     } else if (stage instanceof LocalResponseNorm) {
-      if (stage.size % 2 === 0) throw new UsageError(`ONNX export: LocalResponseNorm size ${stage.size} is even; ONNX LRN centres even windows differently from PyTorch`);
+      if (stage.size % 2 === 0)
+        throw new UsageError(
+          `ONNX export: LocalResponseNorm size ${stage.size} is even; ONNX LRN centres even windows differently from PyTorch`,
+        );
       const y = out(`${name}.lrn`);
-      nodes.push(spec('LRN', [current], [y], y, {
-        size: { int: stage.size }, alpha: { float: stage.alpha }, beta: { float: stage.beta }, bias: { float: stage.k },
-      }));
+      nodes.push(
+        spec('LRN', [current], [y], y, {
+          size: { int: stage.size },
+          alpha: { float: stage.alpha },
+          beta: { float: stage.beta },
+          bias: { float: stage.k },
+        }),
+      );
       current = y;
     } else if (stage instanceof AdaptiveAvgPool2d) {
       const [ih, iw] = [shape[2], shape[3]];
@@ -110,7 +127,9 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
         nodes.push(spec('AveragePool', [current], [y], y, { kernel_shape: { ints: k }, strides: { ints: k } }));
         current = y;
       } else {
-        throw new UsageError(`ONNX export: AdaptiveAvgPool2d from ${ih}×${iw} to ${oh}×${ow} has uneven windows; export a model built for an input size whose feature map is a multiple of ${oh}×${ow}`);
+        throw new UsageError(
+          `ONNX export: AdaptiveAvgPool2d from ${ih}×${iw} to ${oh}×${ow} has uneven windows; export a model built for an input size whose feature map is a multiple of ${oh}×${ow}`,
+        );
       }
     } else if (stage instanceof Linear) {
       const wName = `${name}.weight`;
@@ -142,7 +161,12 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
     [valueInfo('input', ['batch', c, h, w])],
     [valueInfo(outputName, ['batch', shape[1]])],
   );
-  const proto = modelProto(g, ONNX_OPSET, { name: 'alexnet-ts', version: '0.1.0' }, `${net.arch} exported by alexnet (TypeScript); dropout removed for inference`);
+  const proto = modelProto(
+    g,
+    ONNX_OPSET,
+    { name: 'alexnet-ts', version: '0.1.0' },
+    `${net.arch} exported by alexnet (TypeScript); dropout removed for inference`,
+  );
   return proto.toChunks();
 }
 

@@ -20,7 +20,13 @@ export function attribute(name: string, value: AttrValue): Message {
   return a;
 }
 
-export function node(opType: string, inputs: readonly string[], outputs: readonly string[], name: string, attrs: Record<string, AttrValue> = {}): Message {
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  name: string,
+  attrs: Record<string, AttrValue> = {},
+): Message {
   const n = new Message();
   for (const i of inputs) n.string(1, i);
   for (const o of outputs) n.string(2, o);
@@ -46,7 +52,13 @@ export function valueInfo(name: string, dims: readonly (number | string)[]): Mes
   return new Message().string(1, name).message(2, new Message().message(1, tensorType));
 }
 
-export function graph(name: string, nodes: readonly Message[], initializers: readonly Message[], inputs: readonly Message[], outputs: readonly Message[]): Message {
+export function graph(
+  name: string,
+  nodes: readonly Message[],
+  initializers: readonly Message[],
+  inputs: readonly Message[],
+  outputs: readonly Message[],
+): Message {
   const g = new Message();
   for (const n of nodes) g.message(1, n);
   g.string(2, name);

@@ -18,18 +18,40 @@ export class PickleEncoder {
     return this.byte(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   }
 
-  proto(): this { return this.byte(0x80, 2); }
-  stop(): this { return this.byte(0x2e); }
-  mark(): this { return this.byte(0x28); }
-  none(): this { return this.byte(0x4e); }
-  bool(v: boolean): this { return this.byte(v ? 0x88 : 0x89); }
-  emptyTuple(): this { return this.byte(0x29); }
-  emptyDict(): this { return this.byte(0x7d); }
+  proto(): this {
+    return this.byte(0x80, 2);
+  }
+  stop(): this {
+    return this.byte(0x2e);
+  }
+  mark(): this {
+    return this.byte(0x28);
+  }
+  none(): this {
+    return this.byte(0x4e);
+  }
+  bool(v: boolean): this {
+    return this.byte(v ? 0x88 : 0x89);
+  }
+  emptyTuple(): this {
+    return this.byte(0x29);
+  }
+  emptyDict(): this {
+    return this.byte(0x7d);
+  }
   /** TUPLE from the last MARK. */
-  tuple(): this { return this.byte(0x74); }
-  reduce(): this { return this.byte(0x52); }
-  binPersId(): this { return this.byte(0x51); }
-  setItems(): this { return this.byte(0x75); }
+  tuple(): this {
+    return this.byte(0x74);
+  }
+  reduce(): this {
+    return this.byte(0x52);
+  }
+  binPersId(): this {
+    return this.byte(0x51);
+  }
+  setItems(): this {
+    return this.byte(0x75);
+  }
 
   global(module: string, name: string): this {
     this.byte(0x63).bytes(new TextEncoder().encode(`${module}\n${name}\n`));

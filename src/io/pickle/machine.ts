@@ -44,7 +44,13 @@ const MAX_LONG_BYTES = 64;
 const MAX_LINE = 1 << 16;
 
 const OPCODE_NAMES: Record<number, string> = {
-  0x69: 'INST', 0x6f: 'OBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 class Machine {
@@ -54,7 +60,11 @@ class Machine {
   private readonly memo = new Map<number, PyValue>();
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array, start: number, private readonly opts: UnpickleOptions) {
+  constructor(
+    private readonly buf: Uint8Array,
+    start: number,
+    private readonly opts: UnpickleOptions,
+  ) {
     this.pos = start;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -102,7 +112,8 @@ class Machine {
     this.need(8, 'opcode argument');
     const v = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
-    if (v > BigInt(this.buf.length - this.pos)) this.fail(`length ${v} at offset ${this.pos - 8} exceeds the ${this.buf.length - this.pos} bytes left`);
+    if (v > BigInt(this.buf.length - this.pos))
+      this.fail(`length ${v} at offset ${this.pos - 8} exceeds the ${this.buf.length - this.pos} bytes left`);
     return Number(v);
   }
 
@@ -187,7 +198,10 @@ class Machine {
 
   private global(module: string, name: string): PyGlobal {
     const g = this.opts.resolveGlobal(module, name);
-    if (g === null) this.fail(`refused global '${module}.${name}': only tensor/storage rebuild functions, OrderedDict and torch dtypes are allowed (the file was not executed)`);
+    if (g === null)
+      this.fail(
+        `refused global '${module}.${name}': only tensor/storage rebuild functions, OrderedDict and torch dtypes are allowed (the file was not executed)`,
+      );
     return g;
   }
 
@@ -230,53 +244,85 @@ class Machine {
       if (this.pos >= this.buf.length) this.fail(`pickle truncated: no STOP opcode before offset ${this.pos}`);
       const op = this.buf[this.pos++];
       switch (op) {
-        case 0x80: { // PROTO
+        case 0x80: {
+          // PROTO
           const p = this.u8();
           if (p > 5) this.fail(`unsupported pickle protocol ${p}`);
           break;
         }
-        case 0x95: this.u64Length(); break; // FRAME: a hint only
-        case 0x2e: { // STOP
+        case 0x95:
+          this.u64Length();
+          break; // FRAME: a hint only
+        case 0x2e: {
+          // STOP
           const value = this.pop();
           return { value, end: this.pos };
         }
-        case 0x28: this.marks.push(this.stack.length); break; // MARK
+        case 0x28:
+          this.marks.push(this.stack.length);
+          break; // MARK
         case 0x30: // POP
           if (this.marks.length > 0 && this.stack.length === this.marks[this.marks.length - 1]) this.popMark();
           else this.pop();
           break;
-        case 0x31: this.popMark(); break; // POP_MARK
-        case 0x32: this.push(this.top()); break; // DUP
+        case 0x31:
+          this.popMark();
+          break; // POP_MARK
+        case 0x32:
+          this.push(this.top());
+          break; // DUP
 
         // numbers and constants
-        case 0x4e: this.push(null); break; // NONE
-        case 0x88: this.push(true); break; // NEWTRUE
-        case 0x89: this.push(false); break; // NEWFALSE
-        case 0x4a: this.push(this.i32()); break; // BININT
-        case 0x4b: this.push(this.u8()); break; // BININT1
-        case 0x4d: this.push(this.u16()); break; // BININT2
-        case 0x8a: { const n = this.u8(); this.push(this.long(this.bytes(n, 'LONG1'))); break; }
-        case 0x8b: { // LONG4
+        case 0x4e:
+          this.push(null);
+          break; // NONE
+        case 0x88:
+          this.push(true);
+          break; // NEWTRUE
+        case 0x89:
+          this.push(false);
+          break; // NEWFALSE
+        case 0x4a:
+          this.push(this.i32());
+          break; // BININT
+        case 0x4b:
+          this.push(this.u8());
+          break; // BININT1
+        case 0x4d:
+          this.push(this.u16());
+          break; // BININT2
+        case 0x8a: {
+          const n = this.u8();
+          this.push(this.long(this.bytes(n, 'LONG1')));
+          break;
+        }
+        case 0x8b: {
+          // LONG4
           const n = this.i32();
           if (n < 0) this.fail('negative LONG4 length');
           this.push(this.long(this.bytes(n, 'LONG4')));
           break;
         }
-        case 0x49: { // INT (text); I01/I00 are True/False
+        case 0x49: {
+          // INT (text); I01/I00 are True/False
           const s = this.line();
           if (s === '01') this.push(true);
           else if (s === '00') this.push(false);
           else this.push(this.textInt(s));
           break;
         }
-        case 0x4c: this.push(this.textInt(this.line())); break; // LONG (text)
-        case 0x47: { // BINFLOAT (big-endian)
+        case 0x4c:
+          this.push(this.textInt(this.line()));
+          break; // LONG (text)
+        case 0x47: {
+          // BINFLOAT (big-endian)
           this.need(8, 'BINFLOAT');
           this.push(this.view.getFloat64(this.pos, false));
           this.pos += 8;
           break;
         }
-        case 0x46: { // FLOAT (text)
+        case 0x46: {
+          // FLOAT (text)
           const s = this.line().trim();
           const v = Number(s);
           if (s === '' || (Number.isNaN(v) && !/^[-+]?nan$/i.test(s))) this.fail(`bad float literal ${JSON.stringify(s.slice(0, 40))}`);
@@ -285,54 +331,145 @@ class Machine {
         }
 
         // strings and bytes
-        case 0x58: this.push(this.utf8(this.u32())); break; // BINUNICODE
-        case 0x8c: this.push(this.utf8(this.u8())); break; // SHORT_BINUNICODE
-        case 0x8d: this.push(this.utf8(this.u64Length())); break; // BINUNICODE8
-        case 0x56: this.push(decodeRawUnicodeEscape(this.line())); break; // UNICODE
-        case 0x54: { // BINSTRING (Python 2 str, decoded as UTF-8 like torch.load)
+        case 0x58:
+          this.push(this.utf8(this.u32()));
+          break; // BINUNICODE
+        case 0x8c:
+          this.push(this.utf8(this.u8()));
+          break; // SHORT_BINUNICODE
+        case 0x8d:
+          this.push(this.utf8(this.u64Length()));
+          break; // BINUNICODE8
+        case 0x56:
+          this.push(decodeRawUnicodeEscape(this.line()));
+          break; // UNICODE
+        case 0x54: {
+          // BINSTRING (Python 2 str, decoded as UTF-8 like torch.load)
           const n = this.i32();
           if (n < 0) this.fail('negative BINSTRING length');
           this.push(this.utf8(n));
           break;
         }
-        case 0x55: this.push(this.utf8(this.u8())); break; // SHORT_BINSTRING
-        case 0x53: this.push(decodeQuotedString(this.line(), (m) => this.fail(m))); break; // STRING
-        case 0x42: this.push(new PyBytes(new Uint8Array(this.bytes(this.u32(), 'BINBYTES')))); break;
-        case 0x43: this.push(new PyBytes(new Uint8Array(this.bytes(this.u8(), 'SHORT_BINBYTES')))); break;
-        case 0x8e: this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BINBYTES8')))); break;
-        case 0x96: this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BYTEARRAY8')))); break;
+        case 0x55:
+          this.push(this.utf8(this.u8()));
+          break; // SHORT_BINSTRING
+        case 0x53:
+          this.push(decodeQuotedString(this.line(), (m) => this.fail(m)));
+          break; // STRING
+        case 0x42:
+          this.push(new PyBytes(new Uint8Array(this.bytes(this.u32(), 'BINBYTES'))));
+          break;
+        case 0x43:
+          this.push(new PyBytes(new Uint8Array(this.bytes(this.u8(), 'SHORT_BINBYTES'))));
+          break;
+        case 0x8e:
+          this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BINBYTES8'))));
+          break;
+        case 0x96:
+          this.push(new PyBytes(new Uint8Array(this.bytes(this.u64Length(), 'BYTEARRAY8'))));
+          break;
 
         // containers
-        case 0x29: this.push(new PyTuple([])); break; // EMPTY_TUPLE
-        case 0x74: this.push(new PyTuple(this.popMark())); break; // TUPLE
-        case 0x85: { const a = this.pop(); this.push(new PyTuple([a])); break; } // TUPLE1
-        case 0x86: { const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b])); break; } // TUPLE2
-        case 0x87: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b, c])); break; }
-        case 0x5d: this.push(new PyList()); break; // EMPTY_LIST
-        case 0x6c: this.push(new PyList(this.popMark())); break; // LIST
-        case 0x61: { const v = this.pop(); this.appendItems(this.top(), [v]); break; } // APPEND
-        case 0x65: { const items = this.popMark(); this.appendItems(this.top(), items); break; } // APPENDS
-        case 0x7d: this.push(new PyDict()); break; // EMPTY_DICT
-        case 0x64: { const d = new PyDict(); this.setItems(d, this.popMark()); this.push(d); break; } // DICT
-        case 0x73: { const v = this.pop(); const k = this.pop(); this.setItems(this.top(), [k, v]); break; } // SETITEM
-        case 0x75: { const items = this.popMark(); this.setItems(this.top(), items); break; } // SETITEMS
-        case 0x8f: this.push(new PySet()); break; // EMPTY_SET
-        case 0x90: { const items = this.popMark(); this.addItems(this.top(), items); break; } // ADDITEMS
-        case 0x91: { const s = new PySet(); this.addItems(s, this.popMark()); this.push(s); break; } // FROZENSET
+        case 0x29:
+          this.push(new PyTuple([]));
+          break; // EMPTY_TUPLE
+        case 0x74:
+          this.push(new PyTuple(this.popMark()));
+          break; // TUPLE
+        case 0x85: {
+          const a = this.pop();
+          this.push(new PyTuple([a]));
+          break;
+        } // TUPLE1
+        case 0x86: {
+          const b = this.pop();
+          const a = this.pop();
+          this.push(new PyTuple([a, b]));
+          break;
+        } // TUPLE2
+        case 0x87: {
+          const c = this.pop();
+          const b = this.pop();
+          const a = this.pop();
+          this.push(new PyTuple([a, b, c]));
+          break;
+        }
+        case 0x5d:
+          this.push(new PyList());
+          break; // EMPTY_LIST
+        case 0x6c:
+          this.push(new PyList(this.popMark()));
+          break; // LIST
+        case 0x61: {
+          const v = this.pop();
+          this.appendItems(this.top(), [v]);
+          break;
+        } // APPEND
+        case 0x65: {
+          const items = this.popMark();
+          this.appendItems(this.top(), items);
+          break;
+        } // APPENDS
+        case 0x7d:
+          this.push(new PyDict());
+          break; // EMPTY_DICT
+        case 0x64: {
+          const d = new PyDict();
+          this.setItems(d, this.popMark());
+          this.push(d);
+          break;
+        } // DICT
+        case 0x73: {
+          const v = this.pop();
+          const k = this.pop();
+          this.setItems(this.top(), [k, v]);
+          break;
+        } // SETITEM
+        case 0x75: {
+          const items = this.popMark();
+          this.setItems(this.top(), items);
+          break;
+        } // SETITEMS
+        case 0x8f:
+          this.push(new PySet());
+          break; // EMPTY_SET
+        case 0x90: {
+          const items = this.popMark();
+          this.addItems(this.top(), items);
+          break;
+        } // ADDITEMS
+        case 0x91: {
+          const s = new PySet();
+          this.addItems(s, this.popMark());
+          this.push(s);
+          break;
+        } // FROZENSET
 
         // memo
-        case 0x71: this.memoPut(this.u8()); break; // BINPUT
-        case 0x72: this.memoPut(this.u32()); break; // LONG_BINPUT
-        case 0x70: { // PUT
+        case 0x71:
+          this.memoPut(this.u8());
+          break; // BINPUT
+        case 0x72:
+          this.memoPut(this.u32());
+          break; // LONG_BINPUT
+        case 0x70: {
+          // PUT
           const s = this.line();
           if (!/^[0-9]{1,15}$/.test(s)) this.fail(`bad PUT index ${JSON.stringify(s.slice(0, 20))}`);
           this.memoPut(Number(s));
           break;
         }
-        case 0x94: this.memoPut(this.memo.size); break; // MEMOIZE
-        case 0x68: this.push(this.memoGet(this.u8())); break; // BINGET
-        case 0x6a: this.push(this.memoGet(this.u32())); break; // LONG_BINGET
-        case 0x67: { // GET
+        case 0x94:
+          this.memoPut(this.memo.size);
+          break; // MEMOIZE
+        case 0x68:
+          this.push(this.memoGet(this.u8()));
+          break; // BINGET
+        case 0x6a:
+          this.push(this.memoGet(this.u32()));
+          break; // LONG_BINGET
+        case 0x67: {
+          // GET
           const s = this.line();
           if (!/^[0-9]{1,15}$/.test(s)) this.fail(`bad GET index ${JSON.stringify(s.slice(0, 20))}`);
           this.push(this.memoGet(Number(s)));
@@ -340,17 +477,34 @@ class Machine {
         }
 
         // globals and object construction (allow-listed only)
-        case 0x63: { const module = this.line(); const name = this.line(); this.push(this.global(module, name)); break; } // GLOBAL
-        case 0x93: { // STACK_GLOBAL
+        case 0x63: {
+          const module = this.line();
+          const name = this.line();
+          this.push(this.global(module, name));
+          break;
+        } // GLOBAL
+        case 0x93: {
+          // STACK_GLOBAL
           const name = this.pop();
           const module = this.pop();
           if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings');
           this.push(this.global(module, name));
           break;
         }
-        case 0x52: { const args = this.pop(); const f = this.pop(); this.push(this.callGlobal(f, args, 'REDUCE')); break; }
-        case 0x81: { const args = this.pop(); const cls = this.pop(); this.push(this.callGlobal(cls, args, 'NEWOBJ')); break; }
-        case 0x92: { // NEWOBJ_EX
+        case 0x52: {
+          const args = this.pop();
+          const f = this.pop();
+          this.push(this.callGlobal(f, args, 'REDUCE'));
+          break;
+        }
+        case 0x81: {
+          const args = this.pop();
+          const cls = this.pop();
+          this.push(this.callGlobal(cls, args, 'NEWOBJ'));
+          break;
+        }
+        case 0x92: {
+          // NEWOBJ_EX
           const kwargs = this.pop();
           const args = this.pop();
           const cls = this.pop();
@@ -358,7 +512,8 @@ class Machine {
           this.push(this.callGlobal(cls, args, 'NEWOBJ_EX'));
           break;
         }
-        case 0x62: { // BUILD
+        case 0x62: {
+          // BUILD
           const state = this.pop();
           const target = this.top();
           if (target instanceof PyDict) target.attributes = state;
@@ -366,8 +521,14 @@ class Machine {
           else this.fail(`BUILD on ${describe(target)} is not allowed (offset ${this.pos - 1})`);
           break;
         }
-        case 0x51: { const pid = this.pop(); this.push(this.persistent(pid)); break; } // BINPERSID
-        case 0x50: this.push(this.persistent(this.line())); break; // PERSID
+        case 0x51: {
+          const pid = this.pop();
+          this.push(this.persistent(pid));
+          break;
+        } // BINPERSID
+        case 0x50:
+          this.push(this.persistent(this.line()));
+          break; // PERSID
 
         default: {
           const name = OPCODE_NAMES[op];

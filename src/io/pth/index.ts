@@ -23,4 +23,3 @@ export function writeChunksAtomic(path: string, chunks: readonly Uint8Array[]): 
 export function writePth(path: string, tensors: TensorMap | Map<string, { shape: readonly number[]; data: Float32Array }>): void {
   writeChunksAtomic(path, encodePth(tensors));
 }
-

@@ -37,12 +37,14 @@ function readSource(source: string | Uint8Array, name?: string): { buf: Uint8Arr
 
 /** Decodes a persistent id tuple ('storage', storage type, key, location, numel[, view]). */
 function storagePid(pid: PyValue, where: string, legacy: boolean): { key: string; type: StorageTypeGlobal; numel: number } {
-  if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage') throw new DataError(`${where}: unsupported persistent id ${describe(pid)} (only storages are allowed)`);
+  if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage')
+    throw new DataError(`${where}: unsupported persistent id ${describe(pid)} (only storages are allowed)`);
   const [, type, key, location, numel, view] = pid.items;
   if (pid.items.length !== (legacy ? 6 : 5)) throw new DataError(`${where}: storage persistent id has ${pid.items.length} fields`);
   if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type)}`);
   if (typeof key !== 'string' || typeof location !== 'string') throw new DataError(`${where}: storage key/location must be strings`);
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new DataError(`${where}: storage '${key}' has bad size ${describe(numel ?? null)}`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    throw new DataError(`${where}: storage '${key}' has bad size ${describe(numel ?? null)}`);
   if (legacy && view !== null) throw new DataError(`${where}: storage views (pre-1.0 files) are not supported`);
   return { key, type, numel };
 }
@@ -60,14 +62,16 @@ function parseZip(buf: Uint8Array, where: string): PthObject {
       const { key, type, numel } = storagePid(pid, where, false);
       const known = storages.get(key);
       if (known) {
-        if (known.elementType !== type.storageType.elementType || known.numel !== numel) throw new DataError(`${where}: storage '${key}' is referenced with two different types or sizes`);
+        if (known.elementType !== type.storageType.elementType || known.numel !== numel)
+          throw new DataError(`${where}: storage '${key}' is referenced with two different types or sizes`);
         return known;
       }
       const entry = `${prefix}data/${key}`;
       if (!zip.entries.has(entry)) throw new DataError(`${where}: storage '${key}' has no entry '${entry}'`);
       const bytes = zip.read(entry);
       const need = numel * ELEMENT_SIZE[type.storageType.elementType];
-      if (bytes.length < need) throw new DataError(`${where}: storage '${key}' holds ${bytes.length} bytes, ${numel} ${type.name} elements need ${need}`);
+      if (bytes.length < need)
+        throw new DataError(`${where}: storage '${key}' holds ${bytes.length} bytes, ${numel} ${type.name} elements need ${need}`);
       const ref = new StorageRef(key, type.storageType.elementType, numel);
       ref.bytes = bytes.subarray(0, need);
       storages.set(key, ref);
@@ -95,11 +99,13 @@ function parseLegacy(buf: Uint8Array, where: string): PthObject {
       const { key, type, numel } = storagePid(pid, where, true);
       const known = storages.get(key);
       if (known) {
-        if (known.elementType !== type.storageType.elementType) throw new DataError(`${where}: storage '${key}' is referenced with two different types`);
+        if (known.elementType !== type.storageType.elementType)
+          throw new DataError(`${where}: storage '${key}' is referenced with two different types`);
         return known;
       }
       // The size in the id must fit in the file; the exact size is checked when the bytes come.
-      if (numel * ELEMENT_SIZE[type.storageType.elementType] > buf.length) throw new DataError(`${where}: storage '${key}' claims ${numel} elements, more than the file holds`);
+      if (numel * ELEMENT_SIZE[type.storageType.elementType] > buf.length)
+        throw new DataError(`${where}: storage '${key}' claims ${numel} elements, more than the file holds`);
       const ref = new StorageRef(key, type.storageType.elementType, numel);
       storages.set(key, ref);
       return ref;
@@ -118,9 +124,11 @@ function parseLegacy(buf: Uint8Array, where: string): PthObject {
     const count = view.getBigInt64(pos, true);
     pos += 8;
     const size = ELEMENT_SIZE[ref.elementType];
-    if (count !== BigInt(ref.numel)) throw new DataError(`${where}: storage '${key}' has ${count} elements in the file, ${ref.numel} in its id`);
+    if (count !== BigInt(ref.numel))
+      throw new DataError(`${where}: storage '${key}' has ${count} elements in the file, ${ref.numel} in its id`);
     const nbytes = ref.numel * size;
-    if (pos + nbytes > buf.length) throw new DataError(`${where}: storage '${key}' is truncated (${nbytes} bytes needed at offset ${pos}, file has ${buf.length})`);
+    if (pos + nbytes > buf.length)
+      throw new DataError(`${where}: storage '${key}' is truncated (${nbytes} bytes needed at offset ${pos}, file has ${buf.length})`);
     ref.bytes = buf.subarray(pos, pos + nbytes);
     pos += nbytes;
   }
@@ -166,12 +174,14 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
   const found = search(root, '', 0);
   if (found) return found;
   const keys = root instanceof PyDict ? [...root.map.keys()].slice(0, 12).map(String).join(', ') : describe(root);
-  throw new DataError(`${where}: no state dict found (top level: ${keys}); expected a dict of tensors or a checkpoint with 'state_dict' or 'model'`);
+  throw new DataError(
+    `${where}: no state dict found (top level: ${keys}); expected a dict of tensors or a checkpoint with 'state_dict' or 'model'`,
+  );
 }
 
 /** Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted). */
 export function readPth(source: string | Uint8Array, name?: string): TensorMap {
-  const where = typeof source === 'string' ? source : name ?? '<buffer>';
+  const where = typeof source === 'string' ? source : (name ?? '<buffer>');
   const { root } = parsePth(source, name);
   const { dict } = findStateDict(root, where);
   const buf = typeof source === 'string' ? null : source;
@@ -179,7 +189,11 @@ export function readPth(source: string | Uint8Array, name?: string): TensorMap {
   const out: TensorMap = new Map();
   for (const [k, t] of dict.map) {
     const ref = t as TensorRef;
-    out.set(k as string, { shape: [...ref.shape], data: materialize(ref, `${where}: tensor '${String(k)}'`, budget), sourceDType: ref.storage.elementType });
+    out.set(k as string, {
+      shape: [...ref.shape],
+      data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
+      sourceDType: ref.storage.elementType,
+    });
   }
   return out;
 }

@@ -9,22 +9,49 @@ import { AcceptsState } from '../pickle/machine.js';
 import { PyBytes, PyDict, PyGlobal, PyList, PyObject, PyTuple, describe, type PyValue } from '../pickle/values.js';
 
 const STORAGE_TYPES: Record<string, ElementType> = {
-  FloatStorage: 'float32', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', DoubleStorage: 'float64',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
+  FloatStorage: 'float32',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  DoubleStorage: 'float64',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
   BoolStorage: 'bool',
 };
 
 const TORCH_DTYPES: Record<string, ElementType | null> = {
-  float32: 'float32', float: 'float32', float16: 'float16', half: 'float16', bfloat16: 'bfloat16',
-  float64: 'float64', double: 'float64', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32',
-  int16: 'int16', short: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
-  complex64: null, complex128: null, qint8: null, quint8: null, qint32: null,
+  float32: 'float32',
+  float: 'float32',
+  float16: 'float16',
+  half: 'float16',
+  bfloat16: 'bfloat16',
+  float64: 'float64',
+  double: 'float64',
+  int64: 'int64',
+  long: 'int64',
+  int32: 'int32',
+  int: 'int32',
+  int16: 'int16',
+  short: 'int16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+  complex64: null,
+  complex128: null,
+  qint8: null,
+  quint8: null,
+  qint32: null,
 };
 
 /** torch.FloatStorage and friends: names an element type. */
 export class StorageType extends PyObject {
   readonly typeName = 'storage type';
-  constructor(readonly pyName: string, readonly elementType: ElementType) {
+  constructor(
+    readonly pyName: string,
+    readonly elementType: ElementType,
+  ) {
     super();
   }
 }
@@ -42,7 +69,11 @@ export class StorageRef extends PyObject {
   readonly typeName = 'storage';
   /** Raw little-endian bytes, exactly numel × element size; null until the container fills it. */
   bytes: Uint8Array | null = null;
-  constructor(readonly key: string, readonly elementType: ElementType, readonly numel: number) {
+  constructor(
+    readonly key: string,
+    readonly elementType: ElementType,
+    readonly numel: number,
+  ) {
     super();
   }
 }
@@ -69,7 +100,8 @@ export class TensorRef extends PyObject implements AcceptsState {
 }
 
 function int(v: PyValue, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error(`${what} must be a non-negative integer, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new Error(`${what} must be a non-negative integer, got ${describe(v)}`);
   return v;
 }
 
@@ -93,7 +125,9 @@ function checkView(storage: StorageRef, offset: number, shape: number[], stride:
     }
   }
   if (last >= storage.numel) {
-    throw new Error(`tensor view (offset ${offset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches past its storage '${storage.key}' of ${storage.numel} elements`);
+    throw new Error(
+      `tensor view (offset ${offset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches past its storage '${storage.key}' of ${storage.numel} elements`,
+    );
   }
 }
 
@@ -125,7 +159,8 @@ function orderedDict(args: readonly PyValue[]): PyDict {
   const d = new PyDict(true);
   if (args.length === 0) return d;
   const items = args[0];
-  if (args.length !== 1 || !(items instanceof PyList || items instanceof PyTuple)) throw new Error('expects no arguments or one list of pairs');
+  if (args.length !== 1 || !(items instanceof PyList || items instanceof PyTuple))
+    throw new Error('expects no arguments or one list of pairs');
   for (const pair of items.items) {
     if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new Error(`item ${describe(pair)} is not a (key, value) pair`);
     const k = pair.items[0];

@@ -26,7 +26,8 @@ export function encodePth(tensors: TensorMap | Map<string, { shape: readonly num
   if (tensors.size > 0) p.mark();
   for (const [name, t] of tensors) {
     const numel = numelOf(t.shape);
-    if (numel !== t.data.length) throw new Error(`encodePth: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (numel !== t.data.length)
+      throw new Error(`encodePth: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     const key = String(storages.length);
     storages.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     p.str(name);

@@ -49,7 +49,10 @@ export class ZipReader {
   readonly names: string[] = [];
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array, private readonly where: string) {
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly where: string,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.readDirectory();
   }
@@ -141,7 +144,8 @@ export class ZipReader {
       if (compSize !== size) this.fail(`stored entry '${name}' has compressed size ${compSize} ≠ size ${size}`);
       if (this.u32(localOffset) !== SIG_LOCAL) this.fail(`local header of '${name}' not found at offset ${localOffset}`);
       const dataOffset = localOffset + 30 + this.u16(localOffset + 26) + this.u16(localOffset + 28);
-      if (dataOffset + size > len) this.fail(`data of '${name}' (${size} bytes at offset ${dataOffset}) lies past the end of the ${len}-byte file`);
+      if (dataOffset + size > len)
+        this.fail(`data of '${name}' (${size} bytes at offset ${dataOffset}) lies past the end of the ${len}-byte file`);
       if (this.entries.has(name)) this.fail(`duplicate entry '${name}'`);
       this.entries.set(name, { name, dataOffset, size, crc32: crc });
       this.names.push(name);
