@@ -9,6 +9,7 @@
 //   --archs a,b        architectures (default alexnet,alexnet-v1)
 //   --iters N          timed iterations (median reported; default 5)
 //   --no-write         do not touch BENCHMARKS.md
+import type { Precision } from '../src/backend/backend.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -65,7 +66,7 @@ function run(cmd: string, args: string[]): Row {
 /** Batch-1 latency is a few ms per call and noisy here: it gets 10× the iterations (at least 20). */
 const itersFor = (batch: number): number => (batch === 1 && !quick ? Math.max(20, iters * 10) : iters);
 
-function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
+function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: Precision): Row {
   return run(process.execPath, [
     'bin/alexnet.js',
     'bench',
@@ -87,7 +88,7 @@ function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision:
   ]);
 }
 
-function torch(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: 'f32' | 'bf16'): Row {
+function torch(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: Precision): Row {
   return run(python, [
     'bench/torch_bench.py',
     arch,

@@ -4,6 +4,10 @@
 // (oneDNN's blocked formats) and must hand back plain row-major NCHW from `toArray`.
 
 export type DType = 'float32' | 'float64';
+
+/** What convolutions and inner products compute in: float32, or bfloat16 with f32 accumulation. */
+export const PRECISIONS = ['f32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 export type FloatArray = Float32Array | Float64Array;
 export type Shape = readonly number[];
 
@@ -100,6 +104,8 @@ export type ScalarOp = 'add' | 'mul' | 'pow' | 'max' | 'min' | 'rsub' | 'rdiv';
 
 export interface Backend {
   readonly name: string;
+  /** The precision this backend really computes in (a bf16 request falls back to f32 where the CPU lacks it). */
+  readonly precision: Precision;
 
   // ---- memory -------------------------------------------------------------------------
   /** Copies `data` (row-major, length = product of shape) into new storage of data's dtype. */

@@ -1,11 +1,14 @@
 // Which backend new tensors use. The native oneDNN backend is the default wherever its addon
 // loads; otherwise the library says so once (on stderr) and runs on the reference backend.
 // ALEXNET_BACKEND=reference|native forces a choice.
+import { UsageError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 import { tryLoadNative, type NativeOptions } from './native/load.js';
+import { loadAddon } from './native/addon.js';
 
-export type BackendName = 'reference' | 'native';
+export const BACKEND_NAMES = ['native', 'reference'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 let current: Backend | null = null;
 let reference: ReferenceBackend | null = null;
@@ -44,11 +47,21 @@ export function setBackend(choice: BackendName | Backend, opts: NativeOptions = 
   return current;
 }
 
-export function getBackend(): Backend {
-  if (current) return current;
+/** The backend asked for by ALEXNET_BACKEND, else 'native' (which falls back to the reference backend where its addon cannot load). */
+export function defaultBackendName(): BackendName {
   const env = process.env.ALEXNET_BACKEND;
-  if (env && env !== 'reference' && env !== 'native') {
-    throw new Error(`ALEXNET_BACKEND must be 'reference' or 'native', got '${env}'`);
+  if (env === undefined || env === '') return 'native';
+  if (!(BACKEND_NAMES as readonly string[]).includes(env)) {
+    throw new UsageError(`ALEXNET_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got '${env}'`);
   }
-  return setBackend((env as BackendName | undefined) ?? 'native');
+  return env as BackendName;
+}
+
+/** Whether the native backend can compute in bf16 on this CPU (false where its addon does not load). */
+export function nativeHasBf16(): boolean {
+  return loadAddon().addon?.info().bf16 === true;
+}
+
+export function getBackend(): Backend {
+  return current ?? setBackend(defaultBackendName());
 }

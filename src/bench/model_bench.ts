@@ -3,6 +3,7 @@
 // plain SGD with `preset: 'd2l'`) after warm-up, on the
 // native backend (or the reference backend where the addon is unavailable). Used by
 // `alexnet bench` and bench/compare.ts.
+import type { Precision } from '../backend/backend.js';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
 import { loadedAddon } from '../backend/native/addon.js';
@@ -25,7 +26,7 @@ export interface BenchOptions {
   preset?: 'd2l';
   batch: number;
   mode: BenchMode;
-  precision: 'f32' | 'bf16';
+  precision: Precision;
   threads?: number;
   /** Untimed iterations first (default 2). */
   warmup?: number;
@@ -38,7 +39,7 @@ export interface BenchResult {
   arch: ArchName;
   batch: number;
   mode: BenchMode;
-  precision: 'f32' | 'bf16';
+  precision: Precision;
   threads: number;
   backend: string;
   img_per_s: number;
@@ -55,10 +56,10 @@ export function median(xs: readonly number[]): number {
 /** Sets up the backend for a benchmark; returns it and the effective precision. */
 export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend'>): {
   backend: Backend;
-  precision: 'f32' | 'bf16';
+  precision: Precision;
 } {
   const backend = setBackend(opts.backend ?? 'native', { precision: opts.precision, threads: opts.threads });
-  const precision = backend instanceof NativeBackend ? backend.precision : 'f32';
+  const precision = backend.precision;
   return { backend, precision };
 }
 

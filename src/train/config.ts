@@ -2,12 +2,13 @@
 // inside every checkpoint. resolveConfig turns command-line choices into a full config using the
 // recipe's defaults (DESIGN §3): `paper`, `torchvision`, the Fashion-MNIST quick start, and the
 // d2l textbook preset.
+import type { Precision } from '../backend/backend.js';
+import { defaultBackendName, type BackendName } from '../backend/registry.js';
 import { UsageError } from '../errors.js';
 import type { ArchName, InitScheme } from '../models/index.js';
 import type { DataSpec, Recipe, StoredTransform } from './data.js';
 
 export type Schedule = 'step' | 'plateau' | 'linear' | 'none';
-export type Precision = 'f32' | 'bf16';
 
 export interface TrainConfig {
   arch: ArchName;
@@ -32,7 +33,7 @@ export interface TrainConfig {
   init: InitScheme;
   dropout: number;
   precision: Precision;
-  backend: 'native' | 'reference';
+  backend: BackendName;
   threads: number | null;
   workers: number;
   seed: number;
@@ -71,7 +72,7 @@ export interface TrainChoices {
   stepSize?: number;
   patience?: number;
   precision?: Precision;
-  backend?: 'native' | 'reference';
+  backend?: BackendName;
   threads?: number;
   workers?: number;
   seed?: number;
@@ -266,7 +267,7 @@ export function resolveConfig(
     init: d.init,
     dropout: 0.5,
     precision: choices.precision ?? (recipe === 'fashion-mnist' && FASHION_MNIST_QUICKSTART.preferBf16 && hardware.bf16 ? 'bf16' : 'f32'),
-    backend: choices.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native'),
+    backend: choices.backend ?? defaultBackendName(),
     threads: choices.threads ?? null,
     workers: choices.workers ?? (data.kind === 'fashion-mnist' ? 0 : 2),
     seed: choices.seed ?? 0,

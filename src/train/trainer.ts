@@ -73,12 +73,6 @@ export interface Summary {
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-/** 'bf16' only where the native backend really computes in bf16 (it falls back to f32 elsewhere). */
-function effectivePrecision(): 'f32' | 'bf16' {
-  const be = getBackend() as { name: string; precision?: string };
-  return be.name === 'native' && be.precision === 'bf16' ? 'bf16' : 'f32';
-}
-
 export class Trainer {
   readonly config: TrainConfig;
   readonly runDir: string;
@@ -350,7 +344,7 @@ export class Trainer {
   private describeStart(): void {
     const c = this.config;
     const be = getBackend();
-    const precision = effectivePrecision();
+    const precision = getBackend().precision;
     const native = c.arch === 'alexnet' ? 224 : 227;
     const fc6 = c.arch !== 'alexnet' && c.inputSize !== native ? ', FC6 sized for it' : '';
     const sizeNote =
@@ -545,7 +539,7 @@ export class Trainer {
       val_top5: last?.val_top5 ?? null,
       wall_s: Math.round(this.elapsed() * 10) / 10,
       img_per_s: Math.round((this.state.trainImages / Math.max(this.state.trainS, 1e-9)) * 10) / 10,
-      precision: effectivePrecision(),
+      precision: getBackend().precision,
       backend: be.name,
     };
     writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

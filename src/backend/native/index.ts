@@ -2,7 +2,7 @@
 // diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
 import { loadAddon, loadedAddon, type NativeInfo } from './addon.js';
 
-export { NativeBackend, type Precision } from './native_backend.js';
+export { NativeBackend } from './native_backend.js';
 export { tryLoadNative, type NativeOptions } from './load.js';
 export { runAsync } from './async.js';
 export type { NativeInfo } from './addon.js';

@@ -2,10 +2,10 @@
 // default the machine's cores, or ALEXNET_NUM_THREADS) and `precision` ('bf16' computes
 // convolutions and inner products in bf16 where this CPU supports it natively; otherwise the
 // library says so once and stays f32).
-import type { Backend } from '../backend.js';
+import type { Backend, Precision } from '../backend.js';
 import { ReferenceBackend } from '../reference/index.js';
 import { loadAddon } from './addon.js';
-import { NativeBackend, type Precision } from './native_backend.js';
+import { NativeBackend } from './native_backend.js';
 
 export interface NativeOptions {
   threads?: number;

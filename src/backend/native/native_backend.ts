@@ -5,6 +5,7 @@
 // (gradient checks run in float64; speed only matters in f32/bf16).
 import type {
   AdaptivePoolGeometry,
+  Precision,
   Backend,
   BinaryOp,
   ConvGeometry,
@@ -24,8 +25,6 @@ import type { ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
 import { DEFAULT_PRECISION_TABLE, type PrecisionTable } from './precision.js';
-
-export type Precision = 'f32' | 'bf16';
 
 function numel(shape: Shape): number {
   let n = 1;

@@ -41,6 +41,7 @@ function shapeText(shape: Shape): string {
 
 export class ReferenceBackend implements Backend {
   readonly name = REFERENCE;
+  readonly precision = 'f32' as const;
 
   // ---- memory -------------------------------------------------------------------------
   fromArray(data: FloatArray, shape: Shape): Storage {

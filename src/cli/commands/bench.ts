@@ -1,6 +1,7 @@
 // `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16 [--threads T] [--json]`:
 // median images/s of AlexNet inference or training steps after warm-up on the native backend.
 // `--preset d2l` times the textbook's Fashion-MNIST model instead (see `alexnet train --preset d2l`).
+import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
@@ -12,7 +13,7 @@ interface BenchFlags {
   preset?: 'd2l';
   batch: number;
   mode: BenchMode;
-  precision: 'f32' | 'bf16';
+  precision: Precision;
   threads?: number;
   iters: number;
   warmup: number;
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     )
     .option('--batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
-    .option('--precision <p>', 'f32 | bf16', parseChoice(['f32', 'bf16'] as const), 'f32')
+    .option('--precision <p>', 'f32 | bf16', parseChoice(PRECISIONS), 'f32')
     .option('--threads <n>', "OpenMP threads (default: the machine's cores)", parsePositiveInt)
     .option('--iters <n>', 'timed iterations (the median is reported)', parsePositiveInt, 5)
     .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { setBackend } from '../../backend/registry.js';
+import { defaultBackendName, setBackend } from '../../backend/registry.js';
 import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
 import { DataError, UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
-      setBackend(flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native'));
+      setBackend(flags.backend ?? defaultBackendName());
       const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);

@@ -2,8 +2,9 @@
 // eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
 // image; float32/float64/uint8 values are used as they are). The class count and input
 // channels come from the weights; the output is float32 [N, classes].
+import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
-import { getBackend, setBackend } from '../../backend/registry.js';
+import { defaultBackendName, getBackend, setBackend } from '../../backend/registry.js';
 import { DataError, UsageError } from '../../errors.js';
 import { modelFromWeights } from '../../io/model_from_weights.js';
 import { npyToFloat32, readNpy, writeNpy } from '../../io/npy.js';
@@ -17,7 +18,7 @@ interface ForwardFlags {
   weights: string;
   input: string;
   output: string;
-  precision: 'f32' | 'bf16';
+  precision: Precision;
   batchSize: number;
 }
 
@@ -29,11 +30,11 @@ export function register(program: Command): void {
     .requiredOption('--weights <file>', '.pth/.pt or .safetensors state dict (or checkpoint)')
     .requiredOption('--input <x.npy>', 'input batch [N, C, H, W] (or [C, H, W])')
     .requiredOption('--output <y.npy>', 'where to write the logits [N, classes] (float32)')
-    .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(['f32', 'bf16'] as const), 'f32')
+    .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(PRECISIONS), 'f32')
     .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
     .action((flags: ForwardFlags) => {
       if (flags.precision === 'bf16') {
-        if (process.env.ALEXNET_BACKEND === 'reference')
+        if (defaultBackendName() === 'reference')
           throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
         setBackend('native', { precision: 'bf16' });
       } else {

@@ -2,7 +2,7 @@
 // of each image with their probabilities. ImageNet's class names for 1000-class models, the
 // checkpoint's (or model.json's) names otherwise. A .npy input is taken as already preprocessed.
 import type { Command } from 'commander';
-import { setBackend } from '../../backend/registry.js';
+import { defaultBackendName, setBackend } from '../../backend/registry.js';
 import type { ArchName } from '../../models/index.js';
 import { predictFiles } from '../../train/predict.js';
 import { modelFromWeights } from '../../train/weights.js';
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
     .action(async (images: string[], flags: PredictFlags) => {
-      setBackend(flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native'));
+      setBackend(flags.backend ?? defaultBackendName());
       const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {

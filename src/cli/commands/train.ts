@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { DataError, UsageError } from '../../errors.js';
-import { nativeInfo } from '../../backend/native/index.js';
+import { defaultBackendName, nativeHasBf16 } from '../../backend/registry.js';
 import type { ArchName } from '../../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { resolveConfig, type TrainChoices, type TrainConfig } from '../../train/config.js';
@@ -155,8 +155,8 @@ export function register(program: Command): void {
         });
         const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : (flags.grayscale ?? false);
         const runData = openRunData(spec, grayscale ? 1 : 3, flags.strict ?? false);
-        const native = (flags.backend ?? (process.env.ALEXNET_BACKEND === 'reference' ? 'reference' : 'native')) === 'native';
-        const base = resolveConfig({ ...flags, grayscale }, spec, runData.classes, { bf16: native && nativeInfo()?.bf16 === true });
+        const native = (flags.backend ?? defaultBackendName()) === 'native';
+        const base = resolveConfig({ ...flags, grayscale }, spec, runData.classes, { bf16: native && nativeHasBf16() });
         const meanImageFile = base.recipe === 'paper' ? 'mean_image.npy' : null;
         const meanShape: [number, number, number] | undefined = meanImageFile ? [base.inChannels, 256, 256] : undefined;
         const { train, eval: evalT } = recipeTransforms(base.recipe, {
