@@ -3,6 +3,7 @@
 // every op needs: creation, reading back, backward(), grad mode and memory scopes (tidy).
 import type { Backend, DType, FloatArray, Shape, Storage, Workspace } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
+import { numel, shapeText } from './shape.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 /** One recorded op: its inputs and how to map the output gradient to input gradients. */
@@ -20,15 +21,7 @@ export interface TensorOptions {
   backend?: Backend;
 }
 
-export function sizeOf(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function shapeStr(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}
+export { numel, shapeText } from './shape.js';
 
 // ---- grad mode ------------------------------------------------------------------------------
 
@@ -113,8 +106,8 @@ export class Tensor {
 
   /** Wraps storage that the caller hands over (ops use this); most users want Tensor.fromArray. */
   constructor(storage: Storage, shape: Shape, backend: Backend, requiresGrad = false) {
-    if (storage.size !== sizeOf(shape)) {
-      throw new Error(`Tensor: storage holds ${storage.size} elements, shape ${shapeStr(shape)} needs ${sizeOf(shape)}`);
+    if (storage.size !== numel(shape)) {
+      throw new Error(`Tensor: storage holds ${storage.size} elements, shape ${shapeText(shape)} needs ${numel(shape)}`);
     }
     this._storage = storage;
     this.shape = Object.freeze([...shape]);
@@ -127,8 +120,8 @@ export class Tensor {
   static fromArray(data: FloatArray | readonly number[], shape?: Shape, opts: TensorOptions = {}): Tensor {
     const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
     const sh = shape ?? [arr.length];
-    if (sizeOf(sh) !== arr.length) {
-      throw new Error(`Tensor.fromArray: ${arr.length} values do not fill shape ${shapeStr(sh)} (${sizeOf(sh)} elements)`);
+    if (numel(sh) !== arr.length) {
+      throw new Error(`Tensor.fromArray: ${arr.length} values do not fill shape ${shapeText(sh)} (${numel(sh)} elements)`);
     }
     const backend = opts.backend ?? getBackend();
     return new Tensor(backend.fromArray(arr, sh), sh, backend, opts.requiresGrad ?? false);
@@ -150,7 +143,7 @@ export class Tensor {
   /** Standard normal values × std + mean, drawn from `rng` (the default generator if omitted). */
   static randn(shape: Shape, opts: TensorOptions & { dtype?: DType; rng?: Generator; mean?: number; std?: number } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
     const mean = opts.mean ?? 0;
     const std = opts.std ?? 1;
     for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
@@ -160,13 +153,13 @@ export class Tensor {
   /** Uniform values in [low, high) drawn from `rng`. */
   static uniform(shape: Shape, low: number, high: number, opts: TensorOptions & { dtype?: DType; rng?: Generator } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
     for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
     return Tensor.fromArray(data, shape, opts);
   }
 
   get storage(): Storage {
-    if (this._storage === null) throw new Error(`Tensor ${shapeStr(this.shape)} was disposed and cannot be used`);
+    if (this._storage === null) throw new Error(`Tensor ${shapeText(this.shape)} was disposed and cannot be used`);
     return this._storage;
   }
 
@@ -175,7 +168,7 @@ export class Tensor {
   }
 
   get size(): number {
-    return sizeOf(this.shape);
+    return numel(this.shape);
   }
 
   get ndim(): number {
@@ -193,7 +186,7 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${shapeStr(this.shape)}`);
+    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${shapeText(this.shape)}`);
     return this.toArray()[0];
   }
 
@@ -204,7 +197,7 @@ export class Tensor {
 
   /** Replaces the values in place (optimisers, loadStateDict); shapes must match. */
   assign(src: Tensor): void {
-    if (src.size !== this.size) throw new Error(`assign: shape ${shapeStr(src.shape)} does not match ${shapeStr(this.shape)}`);
+    if (src.size !== this.size) throw new Error(`assign: shape ${shapeText(src.shape)} does not match ${shapeText(this.shape)}`);
     const next =
       this.backend === src.backend ? this.backend.clone(src.storage, this.shape) : this.backend.fromArray(src.toArray(), this.shape);
     if (this._storage) this.backend.dispose(this._storage);
@@ -229,13 +222,13 @@ export class Tensor {
    */
   backward(grad?: Tensor): void {
     if (!this.requiresGrad) throw new Error('backward(): tensor does not require grad (no parameter or input needs a gradient)');
-    if (!grad && this.size !== 1) throw new Error(`backward(): grad must be given for a non-scalar output ${shapeStr(this.shape)}`);
+    if (!grad && this.size !== 1) throw new Error(`backward(): grad must be given for a non-scalar output ${shapeText(this.shape)}`);
     const seed = grad ? this.backend.clone(grad.storage, this.shape) : this.backend.full(this.shape, 1, this.dtype);
     runBackward(this, seed);
   }
 
   toString(): string {
-    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.backend.name})`;
+    return `Tensor(${shapeText(this.shape)}, ${this.dtype}, ${this.backend.name})`;
   }
 }
 

@@ -9,7 +9,8 @@ export type DType = 'float32' | 'float64';
 export const PRECISIONS = ['f32', 'bf16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 export type FloatArray = Float32Array | Float64Array;
-export type Shape = readonly number[];
+export type { Shape } from '../shape.js';
+import type { Shape } from '../shape.js';
 
 /** Backend-owned memory holding the elements of one tensor. */
 export interface Storage {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
 import { writeChunksAtomic } from './pth/index.js';
-import { numelOf, type TensorMap } from './tensor_map.js';
+import { numel, type TensorMap } from './tensor_map.js';
 
 const DTYPES: Record<string, ElementType> = {
   F32: 'float32',
@@ -77,10 +77,10 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
       fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
     const [begin, end] = offsets as number[];
     if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section`);
-    const numel = numelOf(shape as number[]);
-    if (numel * ELEMENT_SIZE[type] !== end - begin)
+    const count = numel(shape as number[]);
+    if (count * ELEMENT_SIZE[type] !== end - begin)
       fail(
-        `tensor '${name}' of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${numel * ELEMENT_SIZE[type]} bytes, data_offsets give ${end - begin}`,
+        `tensor '${name}' of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${count * ELEMENT_SIZE[type]} bytes, data_offsets give ${end - begin}`,
       );
     spans.push({ name, begin, end });
     entries.push({ name, type, shape: [...(shape as number[])], begin });
@@ -96,9 +96,9 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
   const data = buf.subarray(dataStart);
   const tensors: TensorMap = new Map();
   for (const e of entries) {
-    const numel = numelOf(e.shape);
-    const bytes = data.subarray(e.begin, e.begin + numel * ELEMENT_SIZE[e.type]);
-    tensors.set(e.name, { shape: e.shape, data: toFloat32(e.type, bytes, 0, numel), sourceDType: e.type });
+    const count = numel(e.shape);
+    const bytes = data.subarray(e.begin, e.begin + count * ELEMENT_SIZE[e.type]);
+    tensors.set(e.name, { shape: e.shape, data: toFloat32(e.type, bytes, 0, count), sourceDType: e.type });
   }
   return { tensors, metadata };
 }
@@ -125,7 +125,7 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error("encodeSafetensors: '__metadata__' cannot name a tensor");
-    if (numelOf(t.shape) !== t.data.length)
+    if (numel(t.shape) !== t.data.length)
       throw new Error(`encodeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));

@@ -9,8 +9,4 @@ export interface NamedTensor {
 
 export type TensorMap = Map<string, NamedTensor>;
 
-export function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { numel } from '../shape.js';

@@ -9,7 +9,7 @@ import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { flatten } from '../ops/shape.js';
 import type { Generator } from '../random.js';
-import { shapeStr, sizeOf, type Tensor } from '../tensor.js';
+import { shapeText, numel, type Tensor } from '../tensor.js';
 
 export type ArchName = 'alexnet' | 'alexnet-v1' | 'alexnet-2012';
 export type InitScheme = 'pytorch' | 'paper' | 'xavier';
@@ -68,7 +68,7 @@ export class AlexNet extends Module {
     this.checkInput(input);
     let s = input;
     this.parts.forEach(([, m], i) => {
-      if (i === this.flattenAt) s = [s[0], sizeOf(s.slice(1))];
+      if (i === this.flattenAt) s = [s[0], numel(s.slice(1))];
       s = m.outputShape(s);
     });
     return s;
@@ -89,17 +89,17 @@ export class AlexNet extends Module {
   checkInput(input: Shape): void {
     const [c, h, w] = this.inputShape;
     const expected = `${this.arch} expects input [N, ${c}, ${h}, ${w}]`;
-    if (input.length !== 4 || input[1] !== c) throw new Error(`${expected}, got ${shapeStr(input)}`);
+    if (input.length !== 4 || input[1] !== c) throw new Error(`${expected}, got ${shapeText(input)}`);
     let s: Shape = input;
     try {
       for (const [, m] of this.parts.slice(0, this.flattenAt)) s = m.outputShape(s);
     } catch (err) {
-      throw new Error(`${expected}, got ${shapeStr(input)}: ${(err as Error).message}`);
+      throw new Error(`${expected}, got ${shapeText(input)}: ${(err as Error).message}`);
     }
     const fc6 = this.stages().find((m): m is Linear => m instanceof Linear);
-    if (fc6 && sizeOf(s.slice(1)) !== fc6.inFeatures) {
+    if (fc6 && numel(s.slice(1)) !== fc6.inFeatures) {
       throw new Error(
-        `${expected} (FC6 takes ${fc6.inFeatures} features), got ${shapeStr(input)} which gives ${sizeOf(s.slice(1))}; build the model with inputSize: ${input[2]} to size FC6 for it`,
+        `${expected} (FC6 takes ${fc6.inFeatures} features), got ${shapeText(input)} which gives ${numel(s.slice(1))}; build the model with inputSize: ${input[2]} to size FC6 for it`,
       );
     }
   }
@@ -127,5 +127,5 @@ export function xavierInit(model: AlexNet, rng?: Generator): void {
 /** Spatial size of the convolutional part's output for a square input (FC6 width = channels·s²). */
 export function featureSize(features: Module, inChannels: number, inputSize: number): number {
   const s = features.outputShape([1, inChannels, inputSize, inputSize]);
-  return sizeOf(s.slice(1));
+  return numel(s.slice(1));
 }

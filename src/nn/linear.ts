@@ -2,7 +2,7 @@
 import type { Shape } from '../backend/backend.js';
 import { linear } from '../ops/linear.js';
 import type { Generator } from '../random.js';
-import { shapeStr, Tensor } from '../tensor.js';
+import { shapeText, Tensor } from '../tensor.js';
 import { pytorchDefaultInit } from './init.js';
 import { Module } from './module.js';
 
@@ -32,7 +32,7 @@ export class Linear extends Module {
 
   outputShape(input: Shape): Shape {
     if (input[input.length - 1] !== this.inFeatures) {
-      throw new Error(`Linear: input ${shapeStr(input)} has ${input[input.length - 1]} features, expected ${this.inFeatures}`);
+      throw new Error(`Linear: input ${shapeText(input)} has ${input[input.length - 1]} features, expected ${this.inFeatures}`);
     }
     return [...input.slice(0, -1), this.outFeatures];
   }

@@ -5,7 +5,7 @@
 import type { Shape } from '../backend/backend.js';
 import { runAsync } from '../backend/native/async.js';
 import { DataError } from '../errors.js';
-import { noGrad, shapeStr, Tensor } from '../tensor.js';
+import { noGrad, shapeText, Tensor } from '../tensor.js';
 
 export type StateDict = Map<string, Tensor>;
 
@@ -116,7 +116,7 @@ export abstract class Module {
       if (!value) continue;
       if (value.shape.length !== param.shape.length || value.shape.some((d, i) => d !== param.shape[i])) {
         throw new DataError(
-          `state dict${where}: key '${key}' has shape ${shapeStr(value.shape)}, the model expects ${shapeStr(param.shape)}`,
+          `state dict${where}: key '${key}' has shape ${shapeText(value.shape)}, the model expects ${shapeText(param.shape)}`,
         );
       }
     }

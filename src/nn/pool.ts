@@ -2,7 +2,7 @@
 import type { Shape } from '../backend/backend.js';
 import { pair, poolGeometry, type Pair } from '../backend/conv_util.js';
 import { adaptiveAvgPool2d, maxPool2d } from '../ops/pool.js';
-import { shapeStr, type Tensor } from '../tensor.js';
+import { shapeText, type Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
 export class MaxPool2d extends Module {
@@ -42,7 +42,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   outputShape(input: Shape): Shape {
-    if (input.length !== 4) throw new Error(`AdaptiveAvgPool2d: expected [N, C, H, W], got ${shapeStr(input)}`);
+    if (input.length !== 4) throw new Error(`AdaptiveAvgPool2d: expected [N, C, H, W], got ${shapeText(input)}`);
     return [input[0], input[1], ...this.outputSize];
   }
 }

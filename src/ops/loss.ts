@@ -1,9 +1,9 @@
 // Losses over logits [N, C]: log_softmax, and cross_entropy (mean over the batch, integer
 // class labels) computed as one fused softmax + negative log-likelihood.
-import { makeResult, shapeStr, type Tensor } from '../tensor.js';
+import { makeResult, shapeText, type Tensor } from '../tensor.js';
 
 function checkLogits(op: string, x: Tensor): [number, number] {
-  if (x.shape.length !== 2) throw new Error(`${op}: expected logits [N, C], got ${shapeStr(x.shape)}`);
+  if (x.shape.length !== 2) throw new Error(`${op}: expected logits [N, C], got ${shapeText(x.shape)}`);
   return [x.shape[0], x.shape[1]];
 }
 

@@ -1,10 +1,10 @@
 // Reductions: sum and mean over one axis or over everything (a scalar tensor of shape []).
-import { makeResult, shapeStr, type Tensor } from '../tensor.js';
+import { makeResult, shapeText, type Tensor } from '../tensor.js';
 import { mulScalar } from './elementwise.js';
 
 export function sum(x: Tensor, axis: number | null = null): Tensor {
   const be = x.backend;
-  if (axis !== null && (axis < 0 || axis >= x.shape.length)) throw new Error(`sum: axis ${axis} out of range for ${shapeStr(x.shape)}`);
+  if (axis !== null && (axis < 0 || axis >= x.shape.length)) throw new Error(`sum: axis ${axis} out of range for ${shapeText(x.shape)}`);
   const outShape = axis === null ? [] : x.shape.filter((_, i) => i !== axis);
   const y = be.sum(x.storage, x.shape, axis);
   return makeResult(y, outShape, be, [x], () => ({

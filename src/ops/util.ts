@@ -1,6 +1,6 @@
 // Small checks shared by the ops: one backend per op, matching shapes, float dtypes agree.
 import type { Backend, Shape, Storage } from '../backend/backend.js';
-import { shapeStr, type Tensor } from '../tensor.js';
+import { shapeText, type Tensor } from '../tensor.js';
 
 /** The backend all given tensors live on; throws when they differ. */
 export function backendOf(op: string, ...ts: (Tensor | null)[]): Backend {
@@ -17,7 +17,7 @@ export function backendOf(op: string, ...ts: (Tensor | null)[]): Backend {
 
 export function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
+    throw new Error(`${op}: shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} differ`);
   }
 }
 

@@ -3,7 +3,7 @@
 //   d = nesterov ? d + momentum·buf : buf;  p −= lr·d.
 // The update runs in the backend (one in-place kernel per parameter).
 import type { SgdParams } from '../backend/backend.js';
-import { keep, shapeStr, Tensor } from '../tensor.js';
+import { keep, shapeText, Tensor } from '../tensor.js';
 
 export interface SgdOptions {
   lr: number;
@@ -102,7 +102,7 @@ export class SGD {
       }
       const param = this.params[i];
       if (b.size !== param.size)
-        throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeStr(b.shape)}, parameter has ${shapeStr(param.shape)}`);
+        throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeText(b.shape)}, parameter has ${shapeText(param.shape)}`);
       this.buffers[i] = keep(Tensor.fromArray(b.toArray(), param.shape, { backend: param.backend }));
     });
   }

@@ -7,7 +7,7 @@ import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Stage } from '../models/alexnet_base.js';
-import { sizeOf } from '../tensor.js';
+import { numel } from '../tensor.js';
 import { pyFixed, pyList, rjust, withCommas } from './format.js';
 
 /** A model that can list its leaf modules in forward order (the AlexNets do). */
@@ -41,7 +41,7 @@ export function summaryRows(model: Summarizable, input: readonly number[], batch
   const rows: SummaryRow[] = [];
   for (const stage of model.stages()) {
     if (stage === 'flatten') {
-      shape = [shape[0], sizeOf(shape.slice(1))];
+      shape = [shape[0], numel(shape.slice(1))];
       continue;
     }
     const inShape = shape;
@@ -91,7 +91,7 @@ export function summary(model: Summarizable, input: readonly number[], opts: Sum
     totalMacs += r.macs;
   }
   const mb = 1024 ** 2;
-  const inputSize = Math.abs((sizeOf(input) * batchSize * 4) / mb);
+  const inputSize = Math.abs((numel(input) * batchSize * 4) / mb);
   const outputSize = Math.abs((2 * totalOutput * 4) / mb);
   const paramsSize = Math.abs((totalParams * 4) / mb);
   lines.push(double);

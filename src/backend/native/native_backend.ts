@@ -21,20 +21,11 @@ import type {
   UnaryOp,
   Workspace,
 } from '../backend.js';
+import { numel, shapeText as text } from '../../shape.js';
 import type { ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
 import { DEFAULT_PRECISION_TABLE, type PrecisionTable } from './precision.js';
-
-function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-function text(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}
 
 function convArray(g: ConvGeometry): number[] {
   return [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.groups];

@@ -18,6 +18,7 @@ import type {
   UnaryOp,
   Workspace,
 } from '../backend.js';
+import { shapeText } from '../../shape.js';
 import { RefStorage, RefWorkspace, REFERENCE, allocate, asRefWorkspace, numel, refData, sameDtype } from './storage.js';
 import { addBiasKernel, axpyKernel, binaryKernel, reluBackwardKernel, reluInto, scalarKernel, unaryKernel } from './elementwise.js';
 import { sumKernel } from './reduce.js';
@@ -33,10 +34,6 @@ export { RefStorage, RefWorkspace } from './storage.js';
 
 function wrap(data: FloatArray): RefStorage {
   return new RefStorage(data);
-}
-
-function shapeText(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
 }
 
 export class ReferenceBackend implements Backend {

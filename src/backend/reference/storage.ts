@@ -1,7 +1,7 @@
 // Storage and workspace of the reference backend: plain typed arrays in row-major order,
 // owned by the garbage collector. `asRef`/`asRefWorkspace` are the checked casts every kernel
 // uses on its inputs, so that a tensor of another backend fails loudly instead of misbehaving.
-import type { DType, FloatArray, Shape, Storage, Workspace } from '../backend.js';
+import type { DType, FloatArray, Storage, Workspace } from '../backend.js';
 
 export const REFERENCE = 'reference';
 
@@ -27,12 +27,7 @@ export class RefWorkspace implements Workspace {
   ) {}
 }
 
-/** Number of elements of a shape ([] is a scalar: 1). */
-export function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { numel } from '../../shape.js';
 
 /** New zeroed array of the given dtype. */
 export function allocate(dtype: DType, size: number): FloatArray {

@@ -10,7 +10,7 @@ import { modelFromWeights } from '../../io/model_from_weights.js';
 import { npyToFloat32, readNpy, writeNpy } from '../../io/npy.js';
 import { readWeightsFile } from '../../io/weights.js';
 import type { ArchName } from '../../models/index.js';
-import { noGrad, shapeStr, Tensor, tidy } from '../../tensor.js';
+import { noGrad, shapeText, Tensor, tidy } from '../../tensor.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface ForwardFlags {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const input = readNpy(flags.input);
       const shape = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
       if (shape.length !== 4)
-        throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeStr(input.shape)}`);
+        throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeText(input.shape)}`);
       const model = modelFromWeights(readWeightsFile(flags.weights), { arch: flags.arch, source: flags.weights });
       const [n, c, h, w] = shape;
       try {

@@ -4,7 +4,7 @@
 // archive/byteorder, one archive/data/<key> entry per tensor (little-endian float32, 64-byte
 // aligned) and archive/version.
 import { PickleEncoder } from '../pickle/encoder.js';
-import { numelOf, type TensorMap } from '../tensor_map.js';
+import { numel, type TensorMap } from '../tensor_map.js';
 import { ZipWriter } from './zip.js';
 
 /** C-order strides of a shape. */
@@ -25,15 +25,15 @@ export function encodePth(tensors: TensorMap | Map<string, { shape: readonly num
   const storages: Uint8Array[] = [];
   if (tensors.size > 0) p.mark();
   for (const [name, t] of tensors) {
-    const numel = numelOf(t.shape);
-    if (numel !== t.data.length)
+    const count = numel(t.shape);
+    if (count !== t.data.length)
       throw new Error(`encodePth: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     const key = String(storages.length);
     storages.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     p.str(name);
     p.global('torch._utils', '_rebuild_tensor_v2');
     p.mark();
-    p.mark().str('storage').global('torch', 'FloatStorage').str(key).str('cpu').int(numel).tuple().binPersId();
+    p.mark().str('storage').global('torch', 'FloatStorage').str(key).str('cpu').int(count).tuple().binPersId();
     p.int(0).tupleOfInts(t.shape).tupleOfInts(contiguousStrides(t.shape)).bool(false);
     p.global('collections', 'OrderedDict').emptyTuple().reduce();
     p.tuple().reduce();
