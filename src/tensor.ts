@@ -1,9 +1,11 @@
 // Tensor: a shape, a dtype and backend-owned storage, plus the reverse-mode autograd record
 // (gradFn) that ops attach to their outputs. Ops live in src/ops; this file holds only what
-// every op needs: creation, reading back, backward(), grad mode and memory scopes (tidy).
+// every op needs: creation (every factory checks its shape before anything is allocated),
+// reading back, backward(), grad mode and memory scopes (tidy).
 import type { Backend, DType, FloatArray, Shape, Storage, Workspace } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
-import { numel, shapeText } from './shape.js';
+import { ShapeError } from './errors.js';
+import { checkShape, numel, shapeText } from './shape.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 /** One recorded op: its inputs and how to map the output gradient to input gradients. */
@@ -118,44 +120,40 @@ export class Tensor {
   }
 
   static fromArray(data: FloatArray | readonly number[], shape?: Shape, opts: TensorOptions = {}): Tensor {
-    const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
-    const sh = shape ?? [arr.length];
-    if (numel(sh) !== arr.length) {
-      throw new Error(`Tensor.fromArray: ${arr.length} values do not fill shape ${shapeText(sh)} (${numel(sh)} elements)`);
+    const sh = shape ?? [data.length];
+    checkShape(sh, 'Tensor.fromArray');
+    if (numel(sh) !== data.length) {
+      throw new ShapeError(`Tensor.fromArray: ${data.length} values do not fill shape ${shapeText(sh)} (${numel(sh)} elements)`);
     }
+    const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
     const backend = opts.backend ?? getBackend();
     return new Tensor(backend.fromArray(arr, sh), sh, backend, opts.requiresGrad ?? false);
   }
 
   static full(shape: Shape, value: number, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    const backend = opts.backend ?? getBackend();
-    return new Tensor(backend.full(shape, value, opts.dtype ?? 'float32'), shape, backend, opts.requiresGrad ?? false);
+    return filled('Tensor.full', shape, value, opts);
   }
 
   static zeros(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    return Tensor.full(shape, 0, opts);
+    return filled('Tensor.zeros', shape, 0, opts);
   }
 
   static ones(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    return Tensor.full(shape, 1, opts);
+    return filled('Tensor.ones', shape, 1, opts);
   }
 
   /** Standard normal values × std + mean, drawn from `rng` (the default generator if omitted). */
   static randn(shape: Shape, opts: TensorOptions & { dtype?: DType; rng?: Generator; mean?: number; std?: number } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
     const mean = opts.mean ?? 0;
     const std = opts.std ?? 1;
-    for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
-    return Tensor.fromArray(data, shape, opts);
+    return drawn('Tensor.randn', shape, opts, () => mean + std * rng.normal());
   }
 
   /** Uniform values in [low, high) drawn from `rng`. */
   static uniform(shape: Shape, low: number, high: number, opts: TensorOptions & { dtype?: DType; rng?: Generator } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
-    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
-    return Tensor.fromArray(data, shape, opts);
+    return drawn('Tensor.uniform', shape, opts, () => low + (high - low) * rng.uniform());
   }
 
   get storage(): Storage {
@@ -186,8 +184,9 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${shapeText(this.shape)}`);
-    return this.toArray()[0];
+    const value = this.size === 1 ? this.toArray()[0] : undefined;
+    if (value === undefined) throw new ShapeError(`item(): tensor has ${this.size} elements, shape ${shapeText(this.shape)}`);
+    return value;
   }
 
   /** A tensor sharing nothing with the graph: same values, no gradFn, no requiresGrad. */
@@ -230,6 +229,21 @@ export class Tensor {
   toString(): string {
     return `Tensor(${shapeText(this.shape)}, ${this.dtype}, ${this.backend.name})`;
   }
+}
+
+/** A tensor of one value; `call` names the factory in shape errors. */
+function filled(call: string, shape: Shape, value: number, opts: TensorOptions & { dtype?: DType }): Tensor {
+  checkShape(shape, call);
+  const backend = opts.backend ?? getBackend();
+  return new Tensor(backend.full(shape, value, opts.dtype ?? 'float32'), shape, backend, opts.requiresGrad ?? false);
+}
+
+/** A tensor of values drawn one by one from `next`; `call` names the factory in shape errors. */
+function drawn(call: string, shape: Shape, opts: TensorOptions & { dtype?: DType }, next: () => number): Tensor {
+  checkShape(shape, call);
+  const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
+  for (let i = 0; i < data.length; i++) data[i] = next();
+  return Tensor.fromArray(data, shape, opts);
 }
 
 /** Creates an op's output tensor and records its GradFn when any input needs a gradient. */
