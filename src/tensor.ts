@@ -23,6 +23,11 @@ export interface TensorOptions {
   backend?: Backend;
 }
 
+export interface BackwardOptions {
+  /** Keep the graph (and what its ops saved) for another backward through it, as PyTorch's retain_graph. */
+  retainGraph?: boolean;
+}
+
 export { numel, shapeText } from './shape.js';
 
 // ---- grad mode ------------------------------------------------------------------------------
@@ -217,13 +222,18 @@ export class Tensor {
 
   /**
    * Reverse-mode autodiff from this tensor. `grad` defaults to ones for a scalar. Gradients of
-   * leaf tensors with requiresGrad accumulate into `.grad`; the graph is freed afterwards.
+   * leaf tensors with requiresGrad accumulate into `.grad`. The graph is freed afterwards, so a
+   * second backward through it throws, unless this one is given { retainGraph: true }.
    */
-  backward(grad?: Tensor): void {
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
     if (!this.requiresGrad) throw new Error('backward(): tensor does not require grad (no parameter or input needs a gradient)');
     if (!grad && this.size !== 1) throw new Error(`backward(): grad must be given for a non-scalar output ${shapeText(this.shape)}`);
+    if (grad && (grad.size !== this.size || grad.ndim !== this.ndim || grad.shape.some((d, i) => d !== this.shape[i]))) {
+      throw new ShapeError(`backward(): grad ${shapeText(grad.shape)} does not match output ${shapeText(this.shape)}`);
+    }
+    const order = graphOrder(this);
     const seed = grad ? this.backend.clone(grad.storage, this.shape) : this.backend.full(this.shape, 1, this.dtype);
-    runBackward(this, seed);
+    runBackward(this, order, seed, opts.retainGraph ?? false);
   }
 
   toString(): string {
@@ -262,32 +272,46 @@ export function makeResult(
   return out;
 }
 
-function runBackward(root: Tensor, seed: Storage): void {
-  // Topological order of the tensors that lead to root through recorded ops.
+/** Op outputs whose recorded op a backward has already run and released (no longer leaves, no gradFn). */
+const freedGraph = new WeakSet<Tensor>();
+
+/**
+ * The tensors that lead to root through recorded ops, inputs before outputs. Throws, before any
+ * gradient is touched, when the path runs through an op a previous backward released.
+ */
+function graphOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.gradFn?.inputs ?? [];
-    if (i < inputs.length) {
-      top[1]++;
-      const inp = inputs[i];
-      if (inp && inp.requiresGrad && !seen.has(inp)) {
-        seen.add(inp);
-        stack.push([inp, 0]);
-      }
+  const stack: { t: Tensor; next: number }[] = [];
+  const visit = (t: Tensor) => {
+    if (freedGraph.has(t)) {
+      throw new Error(
+        'backward(): trying to backward through the graph a second time (the first backward freed what its ops saved); ' +
+          'call the first backward with { retainGraph: true } to run through the graph again',
+      );
+    }
+    seen.add(t);
+    stack.push({ t, next: 0 });
+  };
+  visit(root);
+  for (let top = stack.at(-1); top; top = stack.at(-1)) {
+    const inputs = top.t.gradFn?.inputs ?? [];
+    if (top.next < inputs.length) {
+      const inp = inputs[top.next++];
+      if (inp && inp.requiresGrad && !seen.has(inp)) visit(inp);
     } else {
       stack.pop();
-      order.push(t);
+      order.push(top.t);
     }
   }
+  return order;
+}
+
+function runBackward(root: Tensor, order: readonly Tensor[], seed: Storage, retainGraph: boolean): void {
   const grads = new Map<Tensor, Storage>([[root, seed]]);
   const backend = root.backend;
   for (let idx = order.length - 1; idx >= 0; idx--) {
-    const t = order[idx];
+    const t = order[idx]!;
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
@@ -317,7 +341,10 @@ function runBackward(root: Tensor, seed: Storage): void {
         backend.dispose(gi);
       } else grads.set(inp, gi);
     });
-    fn.release();
-    t.gradFn = null;
+    if (!retainGraph) {
+      fn.release();
+      t.gradFn = null;
+      freedGraph.add(t);
+    }
   }
 }
