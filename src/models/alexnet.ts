@@ -21,31 +21,31 @@ function torchvisionAlexNet(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelO
   const rng = o.rng;
   const features = new Sequential(
     new Conv2d(o.inChannels, 64, 11, { stride: 4, padding: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
     new Conv2d(64, 192, 5, { padding: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
     new Conv2d(192, 384, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(384, 256, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(256, 256, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
   );
   const classifier = new Sequential(
     new Dropout(o.dropout),
     new Linear(256 * 6 * 6, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Dropout(o.dropout),
     new Linear(4096, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Linear(4096, o.numClasses, { rng }),
   );
   const parts: [string, Sequential | AdaptiveAvgPool2d][] = [
     ['features', features],
-    ['avgpool', new AdaptiveAvgPool2d(6)],
+    ['avgpool', new AdaptiveAvgPool2d([6, 6])],
     ['classifier', classifier],
   ];
   return new AlexNet('alexnet', parts, 2, [o.inChannels, o.inputSize, o.inputSize], o.numClasses);
@@ -56,26 +56,26 @@ function alexNetV1(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelOptions, '
   const rng = o.rng;
   const conv = new Sequential(
     new Conv2d(o.inChannels, 96, 11, { stride: 4, padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
     new Conv2d(96, 256, 5, { padding: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
     new Conv2d(256, 384, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(384, 384, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(384, 256, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
   );
   const fcIn = featureSize(conv, o.inChannels, o.inputSize);
   const fcLayer = new Sequential(
     new Linear(fcIn, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Dropout(o.dropout),
     new Linear(4096, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Dropout(o.dropout),
     new Linear(4096, o.numClasses, { rng }),
   );
@@ -97,28 +97,28 @@ function alexNet2012(o: Required<Omit<ModelOptions, 'rng'>> & Pick<ModelOptions,
   const lrn = () => new LocalResponseNorm(5, 5e-4, 0.75, 2);
   const features = new Sequential(
     new Conv2d(o.inChannels, 96, 11, { stride: 4, rng }),
-    new ReLU(),
+    new ReLU(true),
     lrn(),
     new MaxPool2d(3, 2),
     new Conv2d(96, 256, 5, { padding: 2, groups: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     lrn(),
     new MaxPool2d(3, 2),
     new Conv2d(256, 384, 3, { padding: 1, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(384, 384, 3, { padding: 1, groups: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     new Conv2d(384, 256, 3, { padding: 1, groups: 2, rng }),
-    new ReLU(),
+    new ReLU(true),
     new MaxPool2d(3, 2),
   );
   const fcIn = featureSize(features, o.inChannels, o.inputSize);
   const classifier = new Sequential(
     new Linear(fcIn, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Dropout(o.dropout),
     new Linear(4096, 4096, { rng }),
-    new ReLU(),
+    new ReLU(true),
     new Dropout(o.dropout),
     new Linear(4096, o.numClasses, { rng }),
   );

@@ -50,8 +50,9 @@ export class AlexNet extends Module {
     for (const [name, m] of parts) this.registerModule(name, m);
   }
 
+  /** The PyTorch class each architecture is (torchvision's AlexNet; AlexNetV1 and AlexNet2012 of scripts/torch_models.py). */
   override get typeName(): string {
-    return 'AlexNet';
+    return TYPE_NAMES[this.arch];
   }
 
   forward(x: Tensor): Tensor {
@@ -104,6 +105,8 @@ export class AlexNet extends Module {
     }
   }
 }
+
+const TYPE_NAMES: Record<ArchName, string> = { alexnet: 'AlexNet', 'alexnet-v1': 'AlexNetV1', 'alexnet-2012': 'AlexNet2012' };
 
 /** Applies the paper's initialisation: weights N(0, 0.01); biases 1 in conv2, conv4, conv5 and the hidden FC layers, else 0. */
 export function paperInit(model: AlexNet, rng?: Generator): void {

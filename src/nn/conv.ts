@@ -3,6 +3,7 @@ import type { Shape } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
 import { conv2d } from '../ops/conv.js';
 import type { Generator } from '../random.js';
+import { pyTuple } from '../summary/format.js';
 import { Tensor } from '../tensor.js';
 import { pytorchDefaultInit } from './init.js';
 import { Module } from './module.js';
@@ -41,6 +42,17 @@ export class Conv2d extends Module {
     this.weight = this.registerParameter('weight', Tensor.zeros([outChannels, inChannels / this.groups, kh, kw]))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : Tensor.zeros([outChannels]));
     pytorchDefaultInit(this.weight, this.bias, (inChannels / this.groups) * kh * kw, opts.rng);
+  }
+
+  /** As PyTorch prints it: stride always, padding and groups where not the default, bias=False without one. */
+  override extraRepr(): string {
+    const [ph, pw] = this.padding;
+    return [
+      `${this.inChannels}, ${this.outChannels}, kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}`,
+      ph || pw ? `, padding=${pyTuple(this.padding)}` : '',
+      this.groups !== 1 ? `, groups=${this.groups}` : '',
+      this.bias ? '' : ', bias=False',
+    ].join('');
   }
 
   forward(x: Tensor): Tensor {

@@ -2,6 +2,7 @@
 import type { Shape } from '../backend/backend.js';
 import { dropout } from '../ops/dropout.js';
 import { defaultGenerator, type Generator } from '../random.js';
+import { pyFloat } from '../summary/format.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -12,6 +13,10 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
+  }
+
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 
   forward(x: Tensor): Tensor {

@@ -21,6 +21,10 @@ export class Linear extends Module {
     pytorchDefaultInit(this.weight, this.bias, inFeatures, opts.rng);
   }
 
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
+  }
+
   forward(x: Tensor): Tensor {
     return this.forwardFused(x, false);
   }

@@ -7,8 +7,8 @@ import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Stage } from '../models/alexnet_base.js';
-import { numel } from '../tensor.js';
-import { pyFixed, pyList, rjust, withCommas } from './format.js';
+import { numel, shapeText } from '../shape.js';
+import { pyFixed, rjust, withCommas } from './format.js';
 
 /** A model that can list its leaf modules in forward order (the AlexNets do). */
 export interface Summarizable {
@@ -84,7 +84,7 @@ export function summary(model: Summarizable, input: readonly number[], opts: Sum
   let totalOutput = 0;
   let totalMacs = 0;
   for (const r of rows) {
-    lines.push(row(r.name, pyList(r.outputShape), withCommas(r.params), withCommas(r.macs)));
+    lines.push(row(r.name, shapeText(r.outputShape), withCommas(r.params), withCommas(r.macs)));
     totalParams += r.params;
     if (r.trainable) trainable += r.params;
     totalOutput += r.outputShape.reduce((a, b) => a * b, 1);
