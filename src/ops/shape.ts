@@ -1,7 +1,7 @@
 // View ops: reshape (one dimension may be -1) and flatten(startDim), as in torch.flatten.
 import { ShapeError } from '../errors.js';
-import { checkShape } from '../shape.js';
-import { makeResult, shapeText, numel, type Tensor } from '../tensor.js';
+import { checkShape, flattenedShape, numel, shapeText } from '../shape.js';
+import { makeResult, type Tensor } from '../tensor.js';
 
 /** The shape `shape` stands for when viewing a tensor of shape `from`: its -1 (at most one) filled in. */
 function viewShape(from: readonly number[], shape: readonly number[]): number[] {
@@ -38,5 +38,5 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export function flatten(x: Tensor, startDim = 1): Tensor {
   if (!Number.isInteger(startDim) || startDim < 0 || startDim >= Math.max(1, x.shape.length))
     throw new ShapeError(`flatten: startDim ${startDim} out of range for ${shapeText(x.shape)}`);
-  return reshape(x, [...x.shape.slice(0, startDim), numel(x.shape.slice(startDim))]);
+  return reshape(x, flattenedShape(x.shape, startDim));
 }
