@@ -2,6 +2,7 @@
 import type { Shape } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
 import { conv2d } from '../ops/conv.js';
+import { UsageError } from '../errors.js';
 import type { Generator } from '../random.js';
 import { pyTuple } from '../summary/format.js';
 import { Tensor } from '../tensor.js';
@@ -36,7 +37,7 @@ export class Conv2d extends Module {
     this.padding = pair(opts.padding ?? 0);
     this.groups = opts.groups ?? 1;
     if (inChannels % this.groups || outChannels % this.groups) {
-      throw new Error(`Conv2d: groups=${this.groups} must divide in (${inChannels}) and out (${outChannels}) channels`);
+      throw new UsageError(`Conv2d: groups=${this.groups} must divide in (${inChannels}) and out (${outChannels}) channels`);
     }
     const [kh, kw] = this.kernelSize;
     this.weight = this.registerParameter('weight', Tensor.zeros([outChannels, inChannels / this.groups, kh, kw]))!;

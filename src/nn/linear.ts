@@ -1,6 +1,7 @@
 // Linear layer: y = x·Wᵀ + b with weight [out, in], bias [out]; PyTorch's default init.
 import type { Shape } from '../backend/backend.js';
 import { linear } from '../ops/linear.js';
+import { ShapeError } from '../errors.js';
 import type { Generator } from '../random.js';
 import { shapeText, Tensor } from '../tensor.js';
 import { pytorchDefaultInit } from './init.js';
@@ -35,8 +36,9 @@ export class Linear extends Module {
   }
 
   outputShape(input: Shape): Shape {
-    if (input[input.length - 1] !== this.inFeatures) {
-      throw new Error(`Linear: input ${shapeText(input)} has ${input[input.length - 1]} features, expected ${this.inFeatures}`);
+    const features = input.at(-1);
+    if (features !== this.inFeatures) {
+      throw new ShapeError(`Linear: input ${shapeText(input)} has ${features} features, expected ${this.inFeatures}`);
     }
     return [...input.slice(0, -1), this.outFeatures];
   }

@@ -3,6 +3,7 @@
 // input gradient is never computed in training).
 import type { Storage } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
+import { ShapeError } from '../errors.js';
 import { isGradEnabled, makeResult, shapeText, type Tensor } from '../tensor.js';
 import { backendOf, weightLayerBackward } from './util.js';
 
@@ -18,7 +19,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   const backend = backendOf('conv2d', x, weight, bias);
   const g = convGeometry(x.shape, weight.shape, pair(opts.stride ?? 1), pair(opts.padding ?? 0), opts.groups ?? 1);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.oc)) {
-    throw new Error(`conv2d: bias ${shapeText(bias.shape)} does not match ${g.oc} output channels`);
+    throw new ShapeError(`conv2d: bias ${shapeText(bias.shape)} does not match ${g.oc} output channels`);
   }
   const relu = opts.relu ?? false;
   const training = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);

@@ -1,23 +1,27 @@
 // Small checks shared by the ops: one backend per op, matching shapes, float dtypes agree.
 import type { Backend, Shape, Storage } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
 import { shapeText, type Tensor } from '../tensor.js';
 
-/** The backend all given tensors live on; throws when they differ. */
+/**
+ * The backend all given tensors live on. Tensors on different backends are a programming error
+ * (Error); tensors of different dtypes do not fit the op (ShapeError).
+ */
 export function backendOf(op: string, ...ts: (Tensor | null)[]): Backend {
-  let b: Backend | null = null;
-  for (const t of ts) {
-    if (!t) continue;
-    if (b && t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name} and ${t.backend.name})`);
-    b = t.backend;
-    if (t.dtype !== ts.find((x) => x)!.dtype) throw new Error(`${op}: mixed dtypes ${ts.find((x) => x)!.dtype} and ${t.dtype}`);
+  const given = ts.filter((t): t is Tensor => t !== null);
+  const [first] = given;
+  if (!first) throw new Error(`${op}: no tensor given`);
+  for (const t of given) {
+    if (t.backend !== first.backend)
+      throw new Error(`${op}: tensors live on different backends (${first.backend.name} and ${t.backend.name})`);
+    if (t.dtype !== first.dtype) throw new ShapeError(`${op}: mixed dtypes ${first.dtype} and ${t.dtype}`);
   }
-  if (!b) throw new Error(`${op}: no tensor given`);
-  return b;
+  return first.backend;
 }
 
 export function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`${op}: shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} differ`);
+    throw new ShapeError(`${op}: shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} differ`);
   }
 }
 
