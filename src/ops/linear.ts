@@ -1,8 +1,8 @@
 // linear: x [M, K] · weightᵀ (weight [N, K]) + bias [N] → y [M, N], optional fused ReLU.
-import type { LinearGeometry, Storage } from '../backend/backend.js';
+import type { LinearGeometry } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { makeResult, shapeText, type Tensor } from '../tensor.js';
-import { backendOf, weightLayerBackward } from './util.js';
+import { shapeText, type Tensor } from '../tensor.js';
+import { backendOf, weightLayerResult } from './util.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
   const backend = backendOf('linear', x, weight, bias);
@@ -19,23 +19,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { r
   }
   const relu = opts.relu ?? false;
   const y = backend.linear(x.storage, weight.storage, bias ? bias.storage : null, g, relu);
-  const yShape = [g.m, g.n];
-  const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
-    name: relu ? 'linear_relu' : 'linear',
-    inputs: [x, weight, bias],
-    backward: (gy: Storage) =>
-      weightLayerBackward(
-        backend,
-        gy,
-        out,
-        relu,
-        x,
-        weight,
-        bias,
-        (d) => backend.linearBackwardData(d, weight.storage, g),
-        (d) => backend.linearBackwardWeights(d, x.storage, g, bias !== null),
-      ),
-    release() {},
-  }));
-  return out;
+  return weightLayerResult('linear', y, [g.m, g.n], relu, [x, weight, bias], {
+    data: (gy) => backend.linearBackwardData(gy, weight.storage, g),
+    weights: (gy) => backend.linearBackwardWeights(gy, x.storage, g, bias !== null),
+  });
 }
