@@ -72,7 +72,7 @@ export class Conv2d extends Module {
 
   /** Multiply-accumulates for one image. */
   macs(input: Shape): number {
-    const [, oc, oh, ow] = this.outputShape(input);
-    return oc * oh * ow * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    const g = convGeometry(input, this.weight.shape, this.stride, this.padding, this.groups);
+    return g.oc * g.oh * g.ow * (this.inChannels / this.groups) * g.kh * g.kw;
   }
 }

@@ -9,12 +9,13 @@ export function withCommas(n: number): string {
 
 export function pyFixed(x: number, digits: number): string {
   const exact = Math.abs(x).toFixed(Math.min(100, digits + 40));
-  const [intPart, frac] = exact.split('.');
+  const [intPart = '0', frac = ''] = exact.split('.');
   const kept = frac.slice(0, digits);
   const rest = frac.slice(digits);
   const isTie = /^50*$/.test(rest);
   let rounded = BigInt(intPart + kept);
-  if (rest[0] > '5' || (rest[0] === '5' && !isTie) || (isTie && rounded % 2n === 1n)) rounded += 1n;
+  const next = rest.charAt(0);
+  if (next > '5' || (next === '5' && !isTie) || (isTie && rounded % 2n === 1n)) rounded += 1n;
   const str = rounded.toString().padStart(digits + 1, '0');
   const out = digits > 0 ? `${str.slice(0, -digits)}.${str.slice(-digits)}` : str;
   return (x < 0 && /[1-9]/.test(out) ? '-' : '') + out;
