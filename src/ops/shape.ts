@@ -17,7 +17,7 @@ function viewShape(from: readonly number[], shape: readonly number[]): number[] 
     if (knownCount === 0 || size % knownCount !== 0) throw cannot();
     target[free] = size / knownCount;
   }
-  checkShape(target, `reshape to ${shapeText(shape)}`);
+  checkShape(target, 'reshape');
   if (numel(target) !== size) throw cannot();
   return target;
 }
