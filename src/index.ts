@@ -1,14 +1,14 @@
 // alexnet: the library's public API.
 export type { Backend, DType, FloatArray, Shape, Storage } from './backend/backend.js';
 export { getBackend, nativeBackend, referenceBackend, setBackend, type BackendName } from './backend/registry.js';
-export { DataError, UsageError } from './errors.js';
+export { DataError, ShapeError, UsageError } from './errors.js';
 export { ARCHS, AlexNet, createModel, isArchName, paperInit, type ArchName, type ModelOptions } from './models/index.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { summary, summaryRows, type SummaryOptions } from './summary/summary.js';
-export { isGradEnabled, keep, liveTensorCount, noGrad, Tensor, tidy } from './tensor.js';
+export { isGradEnabled, keep, liveTensorCount, noGrad, Tensor, tidy, type BackwardOptions, type TensorOptions } from './tensor.js';
 export * as io from './io/index.js';
 export {
   loadWeights,

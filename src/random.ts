@@ -23,22 +23,23 @@ export class Generator {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       this.s[i] = (z ^ (z >>> 16)) >>> 0;
     }
-    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+    if (this.s.every((w) => w === 0)) this.s[0] = 1;
     this.spare = null;
     return this;
   }
 
   /** Next 32-bit unsigned integer. */
   nextUint32(): number {
+    // The state's four words, indices 0..3 of a Uint32Array(4): in range by construction.
     const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2] = s[2]! ^ s[0]!;
+    s[3] = s[3]! ^ s[1]!;
+    s[1] = s[1]! ^ s[2]!;
+    s[0] = s[0]! ^ s[3]!;
+    s[2] = s[2]! ^ t;
+    s[3] = rotl(s[3]!, 11);
     return result;
   }
 
@@ -72,16 +73,17 @@ export class Generator {
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = p[i];
-      p[i] = p[j];
+      const j = this.int(i + 1); // in [0, i]
+      const t = p[i]!;
+      p[i] = p[j]!;
       p[j] = t;
     }
     return p;
   }
 
   getState(): { s: RngState; spare: number | null } {
-    return { s: [this.s[0], this.s[1], this.s[2], this.s[3]], spare: this.spare };
+    const s = this.s; // four words by construction
+    return { s: [s[0]!, s[1]!, s[2]!, s[3]!], spare: this.spare };
   }
 
   setState(state: { s: RngState; spare: number | null }): void {

@@ -14,6 +14,11 @@ export function numel(shape: Shape): number {
   return n;
 }
 
+/** The shape with dimensions startDim.. made one, as torch.flatten: [N, C, H, W] → [N, C·H·W] for 1. */
+export function flattenedShape(shape: Shape, startDim = 1): number[] {
+  return [...shape.slice(0, startDim), numel(shape.slice(startDim))];
+}
+
 /** '[2, 3, 224, 224]', as shapes appear in messages. */
 export function shapeText(shape: Shape): string {
   return `[${shape.join(', ')}]`;

@@ -1,9 +1,11 @@
 // Tensor: a shape, a dtype and backend-owned storage, plus the reverse-mode autograd record
 // (gradFn) that ops attach to their outputs. Ops live in src/ops; this file holds only what
-// every op needs: creation, reading back, backward(), grad mode and memory scopes (tidy).
+// every op needs: creation (every factory checks its shape before anything is allocated),
+// reading back, backward(), grad mode and memory scopes (tidy).
 import type { Backend, DType, FloatArray, Shape, Storage, Workspace } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
-import { numel, shapeText } from './shape.js';
+import { ShapeError } from './errors.js';
+import { checkShape, numel, shapeText } from './shape.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 /** One recorded op: its inputs and how to map the output gradient to input gradients. */
@@ -19,6 +21,11 @@ export interface GradFn {
 export interface TensorOptions {
   requiresGrad?: boolean;
   backend?: Backend;
+}
+
+export interface BackwardOptions {
+  /** Keep the graph (and what its ops saved) for another backward through it, as PyTorch's retain_graph. */
+  retainGraph?: boolean;
 }
 
 export { numel, shapeText } from './shape.js';
@@ -118,44 +125,40 @@ export class Tensor {
   }
 
   static fromArray(data: FloatArray | readonly number[], shape?: Shape, opts: TensorOptions = {}): Tensor {
-    const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
-    const sh = shape ?? [arr.length];
-    if (numel(sh) !== arr.length) {
-      throw new Error(`Tensor.fromArray: ${arr.length} values do not fill shape ${shapeText(sh)} (${numel(sh)} elements)`);
+    const sh = shape ?? [data.length];
+    checkShape(sh, 'Tensor.fromArray');
+    if (numel(sh) !== data.length) {
+      throw new ShapeError(`Tensor.fromArray: ${data.length} values do not fill shape ${shapeText(sh)} (${numel(sh)} elements)`);
     }
+    const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
     const backend = opts.backend ?? getBackend();
     return new Tensor(backend.fromArray(arr, sh), sh, backend, opts.requiresGrad ?? false);
   }
 
   static full(shape: Shape, value: number, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    const backend = opts.backend ?? getBackend();
-    return new Tensor(backend.full(shape, value, opts.dtype ?? 'float32'), shape, backend, opts.requiresGrad ?? false);
+    return filled('Tensor.full', shape, value, opts);
   }
 
   static zeros(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    return Tensor.full(shape, 0, opts);
+    return filled('Tensor.zeros', shape, 0, opts);
   }
 
   static ones(shape: Shape, opts: TensorOptions & { dtype?: DType } = {}): Tensor {
-    return Tensor.full(shape, 1, opts);
+    return filled('Tensor.ones', shape, 1, opts);
   }
 
   /** Standard normal values × std + mean, drawn from `rng` (the default generator if omitted). */
   static randn(shape: Shape, opts: TensorOptions & { dtype?: DType; rng?: Generator; mean?: number; std?: number } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
     const mean = opts.mean ?? 0;
     const std = opts.std ?? 1;
-    for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
-    return Tensor.fromArray(data, shape, opts);
+    return drawn('Tensor.randn', shape, opts, () => mean + std * rng.normal());
   }
 
   /** Uniform values in [low, high) drawn from `rng`. */
   static uniform(shape: Shape, low: number, high: number, opts: TensorOptions & { dtype?: DType; rng?: Generator } = {}): Tensor {
     const rng = opts.rng ?? defaultGenerator;
-    const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
-    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
-    return Tensor.fromArray(data, shape, opts);
+    return drawn('Tensor.uniform', shape, opts, () => low + (high - low) * rng.uniform());
   }
 
   get storage(): Storage {
@@ -186,8 +189,9 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${shapeText(this.shape)}`);
-    return this.toArray()[0];
+    const value = this.size === 1 ? this.toArray()[0] : undefined;
+    if (value === undefined) throw new ShapeError(`item(): tensor has ${this.size} elements, shape ${shapeText(this.shape)}`);
+    return value;
   }
 
   /** A tensor sharing nothing with the graph: same values, no gradFn, no requiresGrad. */
@@ -218,18 +222,38 @@ export class Tensor {
 
   /**
    * Reverse-mode autodiff from this tensor. `grad` defaults to ones for a scalar. Gradients of
-   * leaf tensors with requiresGrad accumulate into `.grad`; the graph is freed afterwards.
+   * leaf tensors with requiresGrad accumulate into `.grad`. The graph is freed afterwards, so a
+   * second backward through it throws, unless this one is given { retainGraph: true }.
    */
-  backward(grad?: Tensor): void {
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
     if (!this.requiresGrad) throw new Error('backward(): tensor does not require grad (no parameter or input needs a gradient)');
     if (!grad && this.size !== 1) throw new Error(`backward(): grad must be given for a non-scalar output ${shapeText(this.shape)}`);
+    if (grad && (grad.size !== this.size || grad.ndim !== this.ndim || grad.shape.some((d, i) => d !== this.shape[i]))) {
+      throw new ShapeError(`backward(): grad ${shapeText(grad.shape)} does not match output ${shapeText(this.shape)}`);
+    }
+    const order = graphOrder(this);
     const seed = grad ? this.backend.clone(grad.storage, this.shape) : this.backend.full(this.shape, 1, this.dtype);
-    runBackward(this, seed);
+    runBackward(this, order, seed, opts.retainGraph ?? false);
   }
 
   toString(): string {
     return `Tensor(${shapeText(this.shape)}, ${this.dtype}, ${this.backend.name})`;
   }
+}
+
+/** A tensor of one value; `call` names the factory in shape errors. */
+function filled(call: string, shape: Shape, value: number, opts: TensorOptions & { dtype?: DType }): Tensor {
+  checkShape(shape, call);
+  const backend = opts.backend ?? getBackend();
+  return new Tensor(backend.full(shape, value, opts.dtype ?? 'float32'), shape, backend, opts.requiresGrad ?? false);
+}
+
+/** A tensor of values drawn one by one from `next`; `call` names the factory in shape errors. */
+function drawn(call: string, shape: Shape, opts: TensorOptions & { dtype?: DType }, next: () => number): Tensor {
+  checkShape(shape, call);
+  const data = opts.dtype === 'float64' ? new Float64Array(numel(shape)) : new Float32Array(numel(shape));
+  for (let i = 0; i < data.length; i++) data[i] = next();
+  return Tensor.fromArray(data, shape, opts);
 }
 
 /** Creates an op's output tensor and records its GradFn when any input needs a gradient. */
@@ -248,32 +272,46 @@ export function makeResult(
   return out;
 }
 
-function runBackward(root: Tensor, seed: Storage): void {
-  // Topological order of the tensors that lead to root through recorded ops.
+/** Op outputs whose recorded op a backward has already run and released (no longer leaves, no gradFn). */
+const freedGraph = new WeakSet<Tensor>();
+
+/**
+ * The tensors that lead to root through recorded ops, inputs before outputs. Throws, before any
+ * gradient is touched, when the path runs through an op a previous backward released.
+ */
+function graphOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.gradFn?.inputs ?? [];
-    if (i < inputs.length) {
-      top[1]++;
-      const inp = inputs[i];
-      if (inp && inp.requiresGrad && !seen.has(inp)) {
-        seen.add(inp);
-        stack.push([inp, 0]);
-      }
+  const stack: { t: Tensor; next: number }[] = [];
+  const visit = (t: Tensor) => {
+    if (freedGraph.has(t)) {
+      throw new Error(
+        'backward(): trying to backward through the graph a second time (the first backward freed what its ops saved); ' +
+          'call the first backward with { retainGraph: true } to run through the graph again',
+      );
+    }
+    seen.add(t);
+    stack.push({ t, next: 0 });
+  };
+  visit(root);
+  for (let top = stack.at(-1); top; top = stack.at(-1)) {
+    const inputs = top.t.gradFn?.inputs ?? [];
+    if (top.next < inputs.length) {
+      const inp = inputs[top.next++];
+      if (inp && inp.requiresGrad && !seen.has(inp)) visit(inp);
     } else {
       stack.pop();
-      order.push(t);
+      order.push(top.t);
     }
   }
+  return order;
+}
+
+function runBackward(root: Tensor, order: readonly Tensor[], seed: Storage, retainGraph: boolean): void {
   const grads = new Map<Tensor, Storage>([[root, seed]]);
   const backend = root.backend;
   for (let idx = order.length - 1; idx >= 0; idx--) {
-    const t = order[idx];
+    const t = order[idx]!;
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
@@ -303,7 +341,10 @@ function runBackward(root: Tensor, seed: Storage): void {
         backend.dispose(gi);
       } else grads.set(inp, gi);
     });
-    fn.release();
-    t.gradFn = null;
+    if (!retainGraph) {
+      fn.release();
+      t.gradFn = null;
+      freedGraph.add(t);
+    }
   }
 }

@@ -13,8 +13,8 @@ export function assertClose(actual: Numbers, expected: Numbers, opts: { atol?: n
   let worst = -1;
   let worstDiff = 0;
   for (let i = 0; i < actual.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= atol + rtol * Math.abs(expected[i])) && (worst < 0 || d > worstDiff)) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    if (!(d <= atol + rtol * Math.abs(expected[i]!)) && (worst < 0 || d > worstDiff)) {
       worst = i;
       worstDiff = d;
     }
@@ -36,8 +36,8 @@ export function relError(actual: Numbers, expected: Numbers): number {
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
   }
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
@@ -80,23 +80,24 @@ export function gradcheck(
   sum(mul(out, gy)).backward();
   const gyv = gy.toArray();
   const loss = (vals: Float64Array[]): number => {
-    const ts = vals.map((v, k) => Tensor.fromArray(v, inputs[k].shape, { backend }));
+    const ts = inputs.map((input, k) => Tensor.fromArray(vals[k]!, input.shape, { backend }));
     const o = fn(...ts).toArray();
     let s = 0;
-    for (let i = 0; i < o.length; i++) s += o[i] * gyv[i];
+    for (let i = 0; i < o.length; i++) s += o[i]! * gyv[i]!;
     return s;
   };
   leaves.forEach((leaf, k) => {
     const analytic = leaf.grad!.toArray();
     const base = inputs.map((i) => Float64Array.from(i.data));
+    const varied = base[k]!; // the input whose gradient is checked
     const numeric = new Float64Array(analytic.length);
     for (let i = 0; i < analytic.length; i++) {
-      const orig = base[k][i];
-      base[k][i] = orig + eps;
+      const orig = varied[i]!;
+      varied[i] = orig + eps;
       const up = loss(base);
-      base[k][i] = orig - eps;
+      varied[i] = orig - eps;
       const down = loss(base);
-      base[k][i] = orig;
+      varied[i] = orig;
       numeric[i] = (up - down) / (2 * eps);
     }
     assertClose(analytic, numeric, { atol, rtol, name: `${name}: gradient of input ${k}` });

@@ -72,7 +72,7 @@ test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch
       assertClose(read(backend.unary(op, store(base, shape), shape), shape), expected, `unary ${op} ${dtype}`, tolerance(dtype));
     }
     for (const op of Object.keys(binary) as BinaryOp[]) {
-      const expected = Array.from(base, (v, i) => round(binary[op](v, other[i])));
+      const expected = Array.from(base, (v, i) => round(binary[op](v, other[i]!)));
       assertClose(
         read(backend.binary(op, store(base, shape), store(other, shape), shape), shape),
         expected,
@@ -93,13 +93,13 @@ test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch
     }
     const r = read(backend.relu(store(base, shape), shape), shape);
     assert.ok(Number.isNaN(r[4]), 'relu keeps NaN');
-    assert.equal(r[0], Math.max(base[0], 0));
+    assert.equal(r[0], Math.max(base[0]!, 0));
     const gy = randomArray(20, dtype, 9);
     const y = read(backend.relu(store(base, shape), shape), shape);
     const gx = read(backend.reluBackward(store(gy, shape), store(y, shape), shape), shape);
     assertClose(
       gx,
-      Array.from(gy, (g, i) => (y[i] > 0 ? g : 0)),
+      Array.from(gy, (g, i) => (y[i]! > 0 ? g : 0)),
       `reluBackward ${dtype}`,
       { atol: 0, rtol: 0 },
     );
@@ -110,7 +110,7 @@ test('axpyInPlace and addBias', () => {
   for (const dtype of DTYPES) {
     const dst = randomArray(24, dtype, 1);
     const src = randomArray(24, dtype, 2);
-    const expected = Array.from(dst, (d, i) => d + -0.25 * src[i]);
+    const expected = Array.from(dst, (d, i) => d + -0.25 * src[i]!);
     const ds = store(dst, [24]);
     backend.axpyInPlace(ds, store(src, [24]), -0.25, [24]);
     assertClose(read(ds, [24]), expected, `axpy ${dtype}`, tolerance(dtype));
@@ -120,14 +120,14 @@ test('axpyInPlace and addBias', () => {
     const y = read(backend.addBias(store(x, shape), store(b, [3]), shape), shape);
     assertClose(
       y,
-      Array.from(x, (v, i) => v + b[Math.floor(i / 4) % 3]),
+      Array.from(x, (v, i) => v + b[Math.floor(i / 4) % 3]!),
       `addBias ${dtype}`,
       tolerance(dtype),
     );
     const y2 = read(backend.addBias(store(x.subarray(0, 6), [2, 3]), store(b, [3]), [2, 3]), [2, 3]);
     assertClose(
       y2,
-      Array.from(x.subarray(0, 6), (v, i) => v + b[i % 3]),
+      Array.from(x.subarray(0, 6), (v, i) => v + b[i % 3]!),
       `addBias 2-D ${dtype}`,
       tolerance(dtype),
     );
@@ -138,7 +138,7 @@ test('sum over each axis and over everything', () => {
   for (const dtype of DTYPES) {
     const shape = [2, 3, 4];
     const x = randomArray(24, dtype, 5);
-    const at = (i: number, j: number, k: number): number => x[(i * 3 + j) * 4 + k];
+    const at = (i: number, j: number, k: number): number => x[(i * 3 + j) * 4 + k]!;
     const all = read(backend.sum(store(x, shape), shape, null), []);
     assertClose(all, [Array.from(x).reduce((a, b) => a + b, 0)], `sum all ${dtype}`, tolerance(dtype));
     const s0: number[] = [],
@@ -165,7 +165,7 @@ test('logSoftmax, its backward and softmax cross-entropy follow the formulas, st
       const row = Array.from(x.subarray(r * c, r * c + c));
       const m = Math.max(...row);
       const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
-      for (let j = 0; j < c; j++) expected[r * c + j] = row[j] - lse;
+      for (let j = 0; j < c; j++) expected[r * c + j] = row[j]! - lse;
     }
     const y = backend.logSoftmax(store(x, [n, c]), n, c);
     assertClose(read(y, [n, c]), expected, `logSoftmax ${dtype}`, tolerance(dtype));
@@ -173,8 +173,8 @@ test('logSoftmax, its backward and softmax cross-entropy follow the formulas, st
     const gxExpected = new Float64Array(n * c);
     for (let r = 0; r < n; r++) {
       let s = 0;
-      for (let j = 0; j < c; j++) s += gy[r * c + j];
-      for (let j = 0; j < c; j++) gxExpected[r * c + j] = gy[r * c + j] - Math.exp(expected[r * c + j]) * s;
+      for (let j = 0; j < c; j++) s += gy[r * c + j]!;
+      for (let j = 0; j < c; j++) gxExpected[r * c + j] = gy[r * c + j]! - Math.exp(expected[r * c + j]!) * s;
     }
     assertClose(
       read(backend.logSoftmaxBackward(store(gy, [n, c]), y, n, c), [n, c]),
@@ -185,7 +185,7 @@ test('logSoftmax, its backward and softmax cross-entropy follow the formulas, st
 
     const labels = new Int32Array([0, 4, 2]);
     const { loss, probs } = backend.softmaxCrossEntropy(store(x, [n, c]), labels, n, c);
-    const lossExpected = -(expected[0] + expected[c + 4] + expected[2 * c + 2]) / n;
+    const lossExpected = -(expected[0]! + expected[c + 4]! + expected[2 * c + 2]!) / n;
     assertClose([loss], [lossExpected], `cross-entropy loss ${dtype}`, tolerance(dtype));
     const probsExpected = expected.map(Math.exp);
     assertClose(read(probs, [n, c]), probsExpected, `cross-entropy probs ${dtype}`, tolerance(dtype));
@@ -226,7 +226,7 @@ test('dropout masks are 0 or 1/(1-p), deterministic per seed, and p = 0 / p = 1 
     assert.ok(Math.abs(kept / ma.length - 0.5) < 0.03, `kept fraction ${kept / ma.length}`);
     assertClose(
       read(a.y, shape),
-      Array.from(x, (v, i) => v * ma[i]),
+      Array.from(x, (v, i) => v * ma[i]!),
       `dropout y ${dtype}`,
       tolerance(dtype),
     );
@@ -238,7 +238,7 @@ test('dropout masks are 0 or 1/(1-p), deterministic per seed, and p = 0 / p = 1 
     const round = dtype === 'float32' ? Math.fround : (v: number) => v;
     assertClose(
       read(drop3.y, shape),
-      Array.from(x, (v, i) => round(v * p3[i])),
+      Array.from(x, (v, i) => round(v * p3[i]!)),
       `dropout p=0.3 y ${dtype}`,
       { atol: 0, rtol: 0 },
     );

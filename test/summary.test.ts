@@ -1,5 +1,6 @@
 // summary() against torchsummary 1.5.1's text (scripts/make_summary_fixtures.py), byte for byte
-// apart from trailing whitespace, plus the parameter counts and the MAC count of DESIGN §2.
+// apart from trailing whitespace, plus the parameter counts (as PyTorch counts them for the three
+// definitions) and alexnet's multiply-accumulate count.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -39,7 +40,7 @@ describe('summary equals torchsummary 1.5.1', () => {
   }
 });
 
-test('parameter counts of DESIGN §2', () => {
+test("parameter counts equal PyTorch's for the three AlexNets", () => {
   assert.equal(model('alexnet').parameterCount(), 61_100_840);
   assert.equal(model('alexnet-v1').parameterCount(), 62_378_344);
   assert.equal(model('alexnet-2012').parameterCount(), 60_965_224);

@@ -8,8 +8,10 @@ import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { flatten } from '../ops/shape.js';
+import { ShapeError } from '../errors.js';
 import type { Generator } from '../random.js';
-import { shapeText, numel, type Tensor } from '../tensor.js';
+import { flattenedShape, numel, shapeText } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 
 export type ArchName = 'alexnet' | 'alexnet-v1' | 'alexnet-2012';
 export type InitScheme = 'pytorch' | 'paper' | 'xavier';
@@ -50,8 +52,9 @@ export class AlexNet extends Module {
     for (const [name, m] of parts) this.registerModule(name, m);
   }
 
+  /** The PyTorch class each architecture is (torchvision's AlexNet; AlexNetV1 and AlexNet2012 of scripts/torch_models.py). */
   override get typeName(): string {
-    return 'AlexNet';
+    return TYPE_NAMES[this.arch];
   }
 
   forward(x: Tensor): Tensor {
@@ -68,7 +71,7 @@ export class AlexNet extends Module {
     this.checkInput(input);
     let s = input;
     this.parts.forEach(([, m], i) => {
-      if (i === this.flattenAt) s = [s[0], numel(s.slice(1))];
+      if (i === this.flattenAt) s = flattenedShape(s);
       s = m.outputShape(s);
     });
     return s;
@@ -85,23 +88,39 @@ export class AlexNet extends Module {
     return out;
   }
 
-  /** Throws a message naming the input this model expects when `input` [N, C, H, W] cannot go through. */
-  checkInput(input: Shape): void {
+  /**
+   * Throws a ShapeError naming the input this model expects when `input` [N, C, H, W] cannot go
+   * through. `shown` is the shape the message names as given (summary() shows its user's batch,
+   * not the batch of 2 it computes with).
+   */
+  checkInput(input: Shape, shown: Shape = input): void {
     const [c, h, w] = this.inputShape;
     const expected = `${this.arch} expects input [N, ${c}, ${h}, ${w}]`;
-    if (input.length !== 4 || input[1] !== c) throw new Error(`${expected}, got ${shapeText(input)}`);
-    let s: Shape = input;
+    const got = `got ${shapeText(shown)}`;
+    if (input.length !== 4 || input[1] !== c) throw new ShapeError(`${expected}, ${got}`);
+    let features: number;
     try {
-      for (const [, m] of this.parts.slice(0, this.flattenAt)) s = m.outputShape(s);
+      features = numel(convolutionalShape(this.parts.slice(0, this.flattenAt), input).slice(1));
     } catch (err) {
-      throw new Error(`${expected}, got ${shapeText(input)}: ${(err as Error).message}`);
+      throw new ShapeError(`${expected}, ${got}: ${(err as Error).message}`);
     }
     const fc6 = this.stages().find((m): m is Linear => m instanceof Linear);
-    if (fc6 && numel(s.slice(1)) !== fc6.inFeatures) {
-      throw new Error(
-        `${expected} (FC6 takes ${fc6.inFeatures} features), got ${shapeText(input)} which gives ${numel(s.slice(1))}; build the model with inputSize: ${input[2]} to size FC6 for it`,
+    if (fc6 && features !== fc6.inFeatures) {
+      throw new ShapeError(
+        `${expected} (FC6 takes ${fc6.inFeatures} features), ${got} which gives ${features}; build the model with inputSize: ${input[2]} to size FC6 for it`,
       );
     }
+  }
+}
+
+const TYPE_NAMES: Record<ArchName, string> = { alexnet: 'AlexNet', 'alexnet-v1': 'AlexNetV1', 'alexnet-2012': 'AlexNet2012' };
+
+/** Output shape of the convolutional part for `input`; what it cannot take is a ShapeError. */
+function convolutionalShape(parts: readonly [string, Module][], input: Shape): Shape {
+  try {
+    return parts.reduce((s, [, m]) => m.outputShape(s), input);
+  } catch (err) {
+    throw err instanceof ShapeError ? err : new ShapeError((err as Error).message);
   }
 }
 
@@ -110,7 +129,7 @@ export function paperInit(model: AlexNet, rng?: Generator): void {
   const layers = model.stages().filter((m): m is Conv2d | Linear => m instanceof Conv2d || m instanceof Linear);
   const convs = layers.filter((m) => m instanceof Conv2d);
   const fcs = layers.filter((m) => m instanceof Linear);
-  const onesBias = new Set<Module>([convs[1], convs[3], convs[4], ...fcs.slice(0, -1)]);
+  const onesBias = new Set<Module>([...[1, 3, 4].flatMap((i) => convs[i] ?? []), ...fcs.slice(0, -1)]);
   for (const m of layers) {
     normal_(m.weight, 0, 0.01, rng);
     if (m.bias) constant_(m.bias, onesBias.has(m) ? 1 : 0);
@@ -124,8 +143,7 @@ export function xavierInit(model: AlexNet, rng?: Generator): void {
   }
 }
 
-/** Spatial size of the convolutional part's output for a square input (FC6 width = channels·s²). */
+/** Size of the convolutional part's output for a square input (FC6 width = channels·s²); a ShapeError when too small. */
 export function featureSize(features: Module, inChannels: number, inputSize: number): number {
-  const s = features.outputShape([1, inChannels, inputSize, inputSize]);
-  return numel(s.slice(1));
+  return numel(convolutionalShape([['features', features]], [1, inChannels, inputSize, inputSize]).slice(1));
 }

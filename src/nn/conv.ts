@@ -2,7 +2,9 @@
 import type { Shape } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
 import { conv2d } from '../ops/conv.js';
+import { UsageError } from '../errors.js';
 import type { Generator } from '../random.js';
+import { pyTuple } from '../summary/format.js';
 import { Tensor } from '../tensor.js';
 import { pytorchDefaultInit } from './init.js';
 import { Module } from './module.js';
@@ -35,12 +37,23 @@ export class Conv2d extends Module {
     this.padding = pair(opts.padding ?? 0);
     this.groups = opts.groups ?? 1;
     if (inChannels % this.groups || outChannels % this.groups) {
-      throw new Error(`Conv2d: groups=${this.groups} must divide in (${inChannels}) and out (${outChannels}) channels`);
+      throw new UsageError(`Conv2d: groups=${this.groups} must divide in (${inChannels}) and out (${outChannels}) channels`);
     }
     const [kh, kw] = this.kernelSize;
     this.weight = this.registerParameter('weight', Tensor.zeros([outChannels, inChannels / this.groups, kh, kw]))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : Tensor.zeros([outChannels]));
     pytorchDefaultInit(this.weight, this.bias, (inChannels / this.groups) * kh * kw, opts.rng);
+  }
+
+  /** As PyTorch prints it: stride always, padding and groups where not the default, bias=False without one. */
+  override extraRepr(): string {
+    const [ph, pw] = this.padding;
+    return [
+      `${this.inChannels}, ${this.outChannels}, kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}`,
+      ph || pw ? `, padding=${pyTuple(this.padding)}` : '',
+      this.groups !== 1 ? `, groups=${this.groups}` : '',
+      this.bias ? '' : ', bias=False',
+    ].join('');
   }
 
   forward(x: Tensor): Tensor {
@@ -59,7 +72,7 @@ export class Conv2d extends Module {
 
   /** Multiply-accumulates for one image. */
   macs(input: Shape): number {
-    const [, oc, oh, ow] = this.outputShape(input);
-    return oc * oh * ow * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    const g = convGeometry(input, this.weight.shape, this.stride, this.padding, this.groups);
+    return g.oc * g.oh * g.ow * (this.inChannels / this.groups) * g.kh * g.kw;
   }
 }

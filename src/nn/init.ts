@@ -1,6 +1,8 @@
 // Weight initialisation: PyTorch's defaults for Conv2d/Linear (kaiming-uniform with a = √5, so
 // bound = 1/√fan_in, and the same bound for the bias), Xavier/Glorot uniform and the paper's N(0, 0.01).
+import { ShapeError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
+import { numel, shapeText } from '../shape.js';
 import { noGrad, Tensor } from '../tensor.js';
 
 function replaceWith(t: Tensor, values: Tensor): void {
@@ -36,6 +38,8 @@ export function pytorchDefaultInit(weight: Tensor, bias: Tensor | null, fanIn: n
  */
 export function xavierUniform_(weight: Tensor, rng: Generator = defaultGenerator): void {
   const [out, inPerGroup, ...kernel] = weight.shape;
-  const receptive = kernel.reduce((a, b) => a * b, 1);
+  if (out === undefined || inPerGroup === undefined)
+    throw new ShapeError(`xavierUniform_: weight ${shapeText(weight.shape)} needs 2 or more dimensions for its fans`);
+  const receptive = numel(kernel);
   uniform_(weight, Math.sqrt(6 / (inPerGroup * receptive + out * receptive)), rng);
 }

@@ -1,6 +1,7 @@
 // Linear layer: y = x·Wᵀ + b with weight [out, in], bias [out]; PyTorch's default init.
 import type { Shape } from '../backend/backend.js';
 import { linear } from '../ops/linear.js';
+import { ShapeError } from '../errors.js';
 import type { Generator } from '../random.js';
 import { shapeText, Tensor } from '../tensor.js';
 import { pytorchDefaultInit } from './init.js';
@@ -21,6 +22,10 @@ export class Linear extends Module {
     pytorchDefaultInit(this.weight, this.bias, inFeatures, opts.rng);
   }
 
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
+  }
+
   forward(x: Tensor): Tensor {
     return this.forwardFused(x, false);
   }
@@ -31,8 +36,9 @@ export class Linear extends Module {
   }
 
   outputShape(input: Shape): Shape {
-    if (input[input.length - 1] !== this.inFeatures) {
-      throw new Error(`Linear: input ${shapeText(input)} has ${input[input.length - 1]} features, expected ${this.inFeatures}`);
+    const features = input.at(-1);
+    if (features !== this.inFeatures) {
+      throw new ShapeError(`Linear: input ${shapeText(input)} has ${features} features, expected ${this.inFeatures}`);
     }
     return [...input.slice(0, -1), this.outFeatures];
   }

@@ -1,6 +1,7 @@
 // LocalResponseNorm layer, PyTorch's semantics (alpha divided by size).
 import type { Shape } from '../backend/backend.js';
 import { localResponseNorm } from '../ops/lrn.js';
+import { pyFloat } from '../summary/format.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -12,6 +13,10 @@ export class LocalResponseNorm extends Module {
     readonly k = 1,
   ) {
     super();
+  }
+
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyFloat(this.k)}`;
   }
 
   forward(x: Tensor): Tensor {

@@ -1,7 +1,8 @@
 // Module: the base of every layer and model, as in torch.nn.Module. Parameters and children are
 // kept in registration order, so named parameters and state-dict keys match PyTorch's
 // ('features.0.weight', 'fc_layer.6.bias', ...). Each layer also knows its output shape for a
-// given input shape, which summary() and the models' input checks use without computing.
+// given input shape, which summary() and the models' input checks use without computing, and
+// prints itself as PyTorch's print(module) does.
 import type { Shape } from '../backend/backend.js';
 import { runAsync } from '../backend/native/async.js';
 import { DataError } from '../errors.js';
@@ -27,9 +28,24 @@ export abstract class Module {
   /** Output shape for an input shape (batch first); throws for inputs the layer cannot take. */
   abstract outputShape(input: Shape): Shape;
 
-  /** The class name PyTorch prints for this module (summary rows). */
+  /** The class name PyTorch prints for this module (summary rows, the printed tree). */
   get typeName(): string {
     return this.constructor.name;
+  }
+
+  /** This module's settings as PyTorch's extra_repr() writes them ('' for none). */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The module tree as PyTorch's repr(): `Name(settings)`, or one indented `(name): child` line per child. */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra ? extra.split('\n') : [];
+    const childLines = [...this.childModules].map(([name, m]) => `(${name}): ${String(m).replaceAll('\n', '\n  ')}`);
+    const lines = [...extraLines, ...childLines];
+    if (childLines.length === 0 && lines.length === 1) return `${this.typeName}(${extra})`;
+    return lines.length ? `${this.typeName}(\n  ${lines.join('\n  ')}\n)` : `${this.typeName}()`;
   }
 
   protected registerParameter(name: string, t: Tensor | null): Tensor | null {

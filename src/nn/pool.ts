@@ -1,15 +1,23 @@
-// Pooling layers: MaxPool2d (stride defaults to the kernel size) and AdaptiveAvgPool2d.
+// Pooling layers: MaxPool2d (stride defaults to the kernel size) and AdaptiveAvgPool2d. Each keeps
+// its sizes as given (a number or a pair) to print them as PyTorch does.
 import type { Shape } from '../backend/backend.js';
-import { pair, poolGeometry, type Pair } from '../backend/conv_util.js';
+import { adaptivePoolGeometry, pair, poolGeometry, type Pair } from '../backend/conv_util.js';
 import { adaptiveAvgPool2d, maxPool2d } from '../ops/pool.js';
-import { shapeText, type Tensor } from '../tensor.js';
+import { pyTuple } from '../summary/format.js';
+import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+
+/** A size as PyTorch prints what it was given: 3 or (3, 2). */
+function sizeText(v: number | Pair): string {
+  return typeof v === 'number' ? String(v) : pyTuple(v);
+}
 
 export class MaxPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly ceilMode: boolean;
+  private readonly given: { kernelSize: number | Pair; stride: number | Pair; padding: number | Pair };
 
   constructor(kernelSize: number | Pair, stride?: number | Pair, padding: number | Pair = 0, ceilMode = false) {
     super();
@@ -17,6 +25,12 @@ export class MaxPool2d extends Module {
     this.stride = pair(stride ?? kernelSize);
     this.padding = pair(padding);
     this.ceilMode = ceilMode;
+    this.given = { kernelSize, stride: stride ?? kernelSize, padding };
+  }
+
+  override extraRepr(): string {
+    const g = this.given;
+    return `kernel_size=${sizeText(g.kernelSize)}, stride=${sizeText(g.stride)}, padding=${sizeText(g.padding)}, dilation=1, ceil_mode=${this.ceilMode ? 'True' : 'False'}`;
   }
 
   forward(x: Tensor): Tensor {
@@ -32,9 +46,13 @@ export class MaxPool2d extends Module {
 export class AdaptiveAvgPool2d extends Module {
   readonly outputSize: [number, number];
 
-  constructor(outputSize: number | Pair) {
+  constructor(private readonly givenSize: number | Pair) {
     super();
-    this.outputSize = pair(outputSize);
+    this.outputSize = pair(givenSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${sizeText(this.givenSize)}`;
   }
 
   forward(x: Tensor): Tensor {
@@ -42,7 +60,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   outputShape(input: Shape): Shape {
-    if (input.length !== 4) throw new Error(`AdaptiveAvgPool2d: expected [N, C, H, W], got ${shapeText(input)}`);
-    return [input[0], input[1], ...this.outputSize];
+    const g = adaptivePoolGeometry(input, this.outputSize);
+    return [g.n, g.c, g.oh, g.ow];
   }
 }

@@ -18,12 +18,12 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (let i = 0; i < this.layers.length; i++) {
-      const m = this.layers[i];
-      const next = this.layers[i + 1];
-      if ((m instanceof Conv2d || m instanceof Linear) && next instanceof ReLU) {
+    let fusedUpTo = -1;
+    for (const [i, m] of this.layers.entries()) {
+      if (i <= fusedUpTo) continue; // a ReLU already applied by the layer before it
+      if ((m instanceof Conv2d || m instanceof Linear) && this.layers[i + 1] instanceof ReLU) {
         h = m.forwardFused(h, true);
-        i++;
+        fusedUpTo = i + 1;
       } else {
         h = m.forward(h);
       }

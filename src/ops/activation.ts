@@ -1,14 +1,8 @@
 // relu: y = max(x, 0); the gradient passes where y > 0.
-import { makeResult, type Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { sameShapeResult } from './util.js';
 
 export function relu(x: Tensor): Tensor {
   const backend = x.backend;
-  const y = backend.relu(x.storage, x.shape);
-  const out: Tensor = makeResult(y, x.shape, backend, [x], () => ({
-    name: 'relu',
-    inputs: [x],
-    backward: (gy) => [backend.reluBackward(gy, out.storage, x.shape)],
-    release() {},
-  }));
-  return out;
+  return sameShapeResult('relu', x, backend.relu(x.storage, x.shape), (gy, y) => backend.reluBackward(gy, y, x.shape));
 }

@@ -1,10 +1,10 @@
 // conv2d: x [N, C, H, W] ⊛ weight [OC, C/groups, KH, KW] + bias [OC] → y [N, OC, OH, OW],
 // with an optional fused ReLU. Backward gives the input gradient only when x needs one (conv1's
 // input gradient is never computed in training).
-import type { Storage } from '../backend/backend.js';
 import { convGeometry, pair, type Pair } from '../backend/conv_util.js';
-import { isGradEnabled, makeResult, shapeText, type Tensor } from '../tensor.js';
-import { backendOf, weightLayerBackward } from './util.js';
+import { ShapeError } from '../errors.js';
+import { isGradEnabled, shapeText, type Tensor } from '../tensor.js';
+import { backendOf, weightLayerResult } from './util.js';
 
 export interface Conv2dOptions {
   stride?: number | Pair;
@@ -18,28 +18,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   const backend = backendOf('conv2d', x, weight, bias);
   const g = convGeometry(x.shape, weight.shape, pair(opts.stride ?? 1), pair(opts.padding ?? 0), opts.groups ?? 1);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.oc)) {
-    throw new Error(`conv2d: bias ${shapeText(bias.shape)} does not match ${g.oc} output channels`);
+    throw new ShapeError(`conv2d: bias ${shapeText(bias.shape)} does not match ${g.oc} output channels`);
   }
   const relu = opts.relu ?? false;
   const training = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
   const y = backend.conv2d(x.storage, weight.storage, bias ? bias.storage : null, g, relu, training);
-  const yShape = [g.n, g.oc, g.oh, g.ow];
-  const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
-    name: relu ? 'conv2d_relu' : 'conv2d',
-    inputs: [x, weight, bias],
-    backward: (gy: Storage) =>
-      weightLayerBackward(
-        backend,
-        gy,
-        out,
-        relu,
-        x,
-        weight,
-        bias,
-        (d) => backend.conv2dBackwardData(d, weight.storage, g),
-        (d) => backend.conv2dBackwardWeights(d, x.storage, g, bias !== null),
-      ),
-    release() {},
-  }));
-  return out;
+  return weightLayerResult('conv2d', y, [g.n, g.oc, g.oh, g.ow], relu, [x, weight, bias], {
+    data: (gy) => backend.conv2dBackwardData(gy, weight.storage, g),
+    weights: (gy) => backend.conv2dBackwardWeights(gy, x.storage, g, bias !== null),
+  });
 }

@@ -2,7 +2,7 @@
 // gradient checks need. Each records its backward.
 import type { BinaryOp, Storage, UnaryOp } from '../backend/backend.js';
 import { makeResult, type Tensor } from '../tensor.js';
-import { backendOf, sameShape } from './util.js';
+import { backendOf, sameShape, sameShapeResult } from './util.js';
 
 function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: (gy: Storage) => [Storage | null, Storage | null]): Tensor {
   const backend = backendOf(op, a, b);
@@ -42,36 +42,16 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 export function mulScalar(x: Tensor, s: number): Tensor {
   const be = x.backend;
-  const y = be.scalar('mul', x.storage, s, x.shape);
-  return makeResult(y, x.shape, be, [x], () => ({
-    name: 'mul_scalar',
-    inputs: [x],
-    backward: (gy) => [be.scalar('mul', gy, s, x.shape)],
-    release() {},
-  }));
+  return sameShapeResult('mul_scalar', x, be.scalar('mul', x.storage, s, x.shape), (gy) => be.scalar('mul', gy, s, x.shape));
 }
 
 export function addScalar(x: Tensor, s: number): Tensor {
   const be = x.backend;
-  const y = be.scalar('add', x.storage, s, x.shape);
-  return makeResult(y, x.shape, be, [x], () => ({
-    name: 'add_scalar',
-    inputs: [x],
-    backward: (gy) => [be.clone(gy, x.shape)],
-    release() {},
-  }));
+  return sameShapeResult('add_scalar', x, be.scalar('add', x.storage, s, x.shape), (gy) => be.clone(gy, x.shape));
 }
 
 function unary(op: UnaryOp, x: Tensor, grad: (gy: Storage, y: Storage) => Storage): Tensor {
-  const be = x.backend;
-  const y = be.unary(op, x.storage, x.shape);
-  const out: Tensor = makeResult(y, x.shape, be, [x], () => ({
-    name: op,
-    inputs: [x],
-    backward: (gy) => [grad(gy, out.storage)],
-    release() {},
-  }));
-  return out;
+  return sameShapeResult(op, x, x.backend.unary(op, x.storage, x.shape), grad);
 }
 
 export function neg(x: Tensor): Tensor {

@@ -1,39 +1,26 @@
 // linear: x [M, K] · weightᵀ (weight [N, K]) + bias [N] → y [M, N], optional fused ReLU.
-import type { LinearGeometry, Storage } from '../backend/backend.js';
-import { makeResult, shapeText, type Tensor } from '../tensor.js';
-import { backendOf, weightLayerBackward } from './util.js';
+import type { LinearGeometry } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { shapeText, type Tensor } from '../tensor.js';
+import { backendOf, weightLayerResult } from './util.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
   const backend = backendOf('linear', x, weight, bias);
-  if (x.shape.length !== 2) throw new Error(`linear: expected a 2-D input [N, features], got ${shapeText(x.shape)}`);
-  if (weight.shape.length !== 2 || weight.shape[1] !== x.shape[1]) {
-    throw new Error(
-      `linear: input ${shapeText(x.shape)} has ${x.shape[1]} features, weight ${shapeText(weight.shape)} expects ${weight.shape[1]}`,
-    );
+  const [m, k, ...xRest] = x.shape;
+  if (m === undefined || k === undefined || xRest.length)
+    throw new ShapeError(`linear: expected a 2-D input [N, features], got ${shapeText(x.shape)}`);
+  const [n, wk, ...wRest] = weight.shape;
+  if (n === undefined || wk !== k || wRest.length) {
+    throw new ShapeError(`linear: input ${shapeText(x.shape)} has ${k} features, weight ${shapeText(weight.shape)} expects ${wk}`);
   }
-  const g: LinearGeometry = { m: x.shape[0], k: x.shape[1], n: weight.shape[0] };
+  const g: LinearGeometry = { m, k, n };
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.n)) {
-    throw new Error(`linear: bias ${shapeText(bias.shape)} does not match ${g.n} outputs`);
+    throw new ShapeError(`linear: bias ${shapeText(bias.shape)} does not match ${g.n} outputs`);
   }
   const relu = opts.relu ?? false;
   const y = backend.linear(x.storage, weight.storage, bias ? bias.storage : null, g, relu);
-  const yShape = [g.m, g.n];
-  const out: Tensor = makeResult(y, yShape, backend, [x, weight, bias], () => ({
-    name: relu ? 'linear_relu' : 'linear',
-    inputs: [x, weight, bias],
-    backward: (gy: Storage) =>
-      weightLayerBackward(
-        backend,
-        gy,
-        out,
-        relu,
-        x,
-        weight,
-        bias,
-        (d) => backend.linearBackwardData(d, weight.storage, g),
-        (d) => backend.linearBackwardWeights(d, x.storage, g, bias !== null),
-      ),
-    release() {},
-  }));
-  return out;
+  return weightLayerResult('linear', y, [g.m, g.n], relu, [x, weight, bias], {
+    data: (gy) => backend.linearBackwardData(gy, weight.storage, g),
+    weights: (gy) => backend.linearBackwardWeights(gy, x.storage, g, bias !== null),
+  });
 }

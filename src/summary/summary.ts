@@ -7,13 +7,15 @@ import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Stage } from '../models/alexnet_base.js';
-import { numel } from '../tensor.js';
-import { pyFixed, pyList, rjust, withCommas } from './format.js';
+import { ShapeError, UsageError } from '../errors.js';
+import { flattenedShape, numel, shapeText } from '../shape.js';
+import { pyFixed, rjust, withCommas } from './format.js';
 
 /** A model that can list its leaf modules in forward order (the AlexNets do). */
 export interface Summarizable {
   stages(): Stage[];
-  checkInput?(input: Shape): void;
+  /** Throws when `input` cannot go through, naming `shown` as the shape given. */
+  checkInput?(input: Shape, shown: Shape): void;
 }
 
 export interface SummaryOptions {
@@ -33,15 +35,19 @@ export interface SummaryRow {
 
 /** Rows as torchsummary's hooks would record them, for input [C, H, W]. */
 export function summaryRows(model: Summarizable, input: readonly number[], batchSize = -1): SummaryRow[] {
+  if (input.length !== 3 || input.some((d) => !Number.isSafeInteger(d) || d < 1))
+    throw new ShapeError(`summary: input ${shapeText(input)} is not [C, H, W] of positive integers`);
+  if (batchSize !== -1 && !(Number.isSafeInteger(batchSize) && batchSize >= 1))
+    throw new UsageError(`summary: batchSize must be -1 or a positive integer, got ${batchSize}`);
   // torchsummary runs the model on a batch of 2; shapes are computed for that and the batch
-  // dimension is then replaced by batchSize.
+  // dimension is then replaced by batchSize, in rows and in messages alike.
   const first: Shape = [2, ...input];
-  model.checkInput?.(first);
+  model.checkInput?.(first, [batchSize, ...input]);
   let shape: Shape = first;
   const rows: SummaryRow[] = [];
   for (const stage of model.stages()) {
     if (stage === 'flatten') {
-      shape = [shape[0], numel(shape.slice(1))];
+      shape = flattenedShape(shape);
       continue;
     }
     const inShape = shape;
@@ -84,10 +90,10 @@ export function summary(model: Summarizable, input: readonly number[], opts: Sum
   let totalOutput = 0;
   let totalMacs = 0;
   for (const r of rows) {
-    lines.push(row(r.name, pyList(r.outputShape), withCommas(r.params), withCommas(r.macs)));
+    lines.push(row(r.name, shapeText(r.outputShape), withCommas(r.params), withCommas(r.macs)));
     totalParams += r.params;
     if (r.trainable) trainable += r.params;
-    totalOutput += r.outputShape.reduce((a, b) => a * b, 1);
+    totalOutput += numel(r.outputShape);
     totalMacs += r.macs;
   }
   const mb = 1024 ** 2;
