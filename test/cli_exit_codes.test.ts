@@ -34,12 +34,13 @@ process.exitCode = await main(process.argv.slice(2), program);
 
 const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
 
-for (const [command, name] of [
+const bugs: [command: string, shown: string][] = [
   ['type-error', 'TypeError'],
   ['async-bug', 'RangeError: index out of range'],
   ['timer-bug', 'TypeError: late'],
   ['read-unnamed', 'ENOENT'],
-]) {
+];
+for (const [command, name] of bugs) {
   test(`a bug (${command}) prints its stack and exits 70`, () => {
     const r = run(command);
     assert.equal(r.status, 70, r.stderr);

@@ -30,10 +30,11 @@ function snapshot(files: string[]): [string, number, string][] {
   return files.map((f) => [f, statSync(f).mtimeMs, readFileSync(f).toString('base64')]);
 }
 
-for (const [what, addonDir] of [
+const layouts: [what: string, addonDir: string][] = [
   ['a built checkout', 'build/Release'],
   ['a package with prebuilds', `prebuilds/${platform()}-${arch()}`],
-]) {
+];
+for (const [what, addonDir] of layouts) {
   test(`npm install script on ${what} does not compile`, { skip }, () => {
     const dir = packageCopy(addonDir);
     const addons = ADDONS.map((name) => join(dir, addonDir, `${name}.node`));
