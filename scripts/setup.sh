@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian (bookworm) machine for alexnet: system packages (oneDNN for the native
 # backend, libjpeg-turbo for the loader's JPEG decoder, Fashion-MNIST for the default training
-# job, a C++ toolchain), npm packages, the native addons and the TypeScript build. Run from the repository root; uses sudo when not root.
+# job, a C++ toolchain), npm packages, the native addons and the TypeScript build. Run from the
+# repository root; uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,8 @@ else
   echo "setup: no apt-get here; install oneDNN (libdnnl) yourself for the native backend" >&2
 fi
 
-# npm ci also builds the native addon (its install script); the library falls back to the
-# reference backend, saying so, when that is impossible.
+# npm ci also builds the native addons (the install script, node-gyp-build), unless they are
+# already built or prebuilt; the library falls back to the reference backend and sharp, saying
+# so, when that is impossible. 'npm run build:native' rebuilds them on demand.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 npm run build

@@ -1,5 +1,5 @@
-// Parsers for command-line values shared by the commands; each throws a UsageError naming the
-// option and the value at fault (exit code 2).
+// Parsers for command-line values shared by the commands; each throws commander's
+// InvalidArgumentError, which commander reports naming the option and the value (exit code 2).
 import { InvalidArgumentError } from 'commander';
 import { isArchName, type ArchName } from '../models/index.js';
 import { ARCHS } from '../models/alexnet.js';

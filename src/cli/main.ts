@@ -1,56 +1,44 @@
-// The `alexnet` command line: commander for arguments, one file per command in ./commands.
-// User errors print one line on stderr and exit 2 (usage) or 1 (data); bugs keep their stack.
-import { Command, CommanderError } from 'commander';
-import { DataError, UsageError } from '../errors.js';
-import { register as registerSummary } from './commands/summary.js';
-import { register as registerPrepare } from './commands/prepare.js';
-import { register as registerForward } from './commands/forward.js';
-import { register as registerConvert } from './commands/convert.js';
-import { register as registerTrain } from './commands/train.js';
-import { register as registerEval } from './commands/eval.js';
-import { register as registerPredict } from './commands/predict.js';
-import { register as registerBench } from './commands/bench.js';
+// The `alexnet` command line: commander for arguments, one file per command in ./commands, only
+// the command that runs imported (./command_list.ts). Errors are answered by ./report_error.ts.
+import { Command } from 'commander';
+import { COMMANDS, commandName } from './command_list.js';
+import { oneLine, reportError } from './report_error.js';
 
-const commands: ((program: Command) => void)[] = [
-  registerSummary,
-  registerPrepare,
-  registerForward,
-  registerConvert,
-  registerTrain,
-  registerEval,
-  registerPredict,
-  registerBench,
-];
+/** The program with its settings and no commands: errors are thrown to main, one line each. */
+export function newProgram(): Command {
+  return new Command('alexnet')
+    .description('AlexNet in TypeScript: summary, prepare, forward, convert, train, eval, predict, bench')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (message, write) => write(oneLine(message.replace(/^error: /, ''))),
+    });
+}
 
-export function buildProgram(): Command {
-  const program = new Command('alexnet')
-    .description('AlexNet in TypeScript: summary, forward, convert, train, eval, predict, bench')
-    .showHelpAfterError(false)
-    .exitOverride();
-  for (const register of commands) register(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+/** The command argv asks for: the first word, or the word after `help`. */
+function requestedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/** Every command listed; only the one argv asks for is loaded with its options and action. */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const program = newProgram();
+  const wanted = requestedCommand(argv);
+  for (const entry of COMMANDS) {
+    if (commandName(entry) === wanted) (await entry.load()).register(program);
+    else program.command(entry.usage).description(entry.description);
+  }
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+/** Runs the command line and returns the exit code; errors thrown later, outside it, exit too. */
+export async function main(argv: string[], program?: Command): Promise<number> {
+  process.on('uncaughtException', (err) => process.exit(reportError(err, argv)));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await (program ?? (await buildProgram(argv))).parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander already printed its one-line message (or the help text).
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`alexnet: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof DataError) {
-      process.stderr.write(`alexnet: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportError(err, argv);
   }
 }

@@ -3,6 +3,7 @@
 // Runs the same in a worker thread and in the main thread (workers: 0), which is what makes the
 // output independent of the worker count. Broken inputs are returned as failures, not thrown,
 // so that the main thread applies the skip/strict policy in index order.
+import { DataError } from '../errors.js';
 import type { Generator } from '../random.js';
 import { BadImageError, type BadInputKind, type RegionPicker } from './decode.js';
 import type { Dataset } from './dataset.js';
@@ -31,7 +32,7 @@ export interface BatchResult {
 }
 
 /** Thrown for errors that are not a broken file (a transform that cannot apply, a bug); names the file. */
-export class SampleError extends Error {
+export class SampleError extends DataError {
   override name = 'SampleError';
   constructor(
     readonly path: string,

@@ -12,6 +12,7 @@
 // `maxPixels` pixels are refused before decoding (PIL's DecompressionBombError threshold by default).
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
+import { DataError } from '../errors.js';
 import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
 import { imageAddon } from './native_image.js';
 import { resizeBilinear } from './resample.js';
@@ -32,7 +33,7 @@ export interface DecodeOptions {
 export type BadInputKind = 'unreadable' | 'empty' | 'not-an-image' | 'corrupt' | 'too-large' | 'empty-class';
 
 /** A file that cannot be decoded; `path` names it, `kind` says why. */
-export class BadImageError extends Error {
+export class BadImageError extends DataError {
   override name = 'BadImageError';
   constructor(
     readonly path: string,

@@ -4,10 +4,7 @@
 // step, crop + flip + ToTensor/Normalize into the batch. Where it is not built, JPEGs go through
 // sharp and the last step runs in TypeScript, with the same results; ALEXNET_NATIVE_IMAGE=0
 // turns it off.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { packageRoot } from '../backend/native/addon.js';
+import { loadNativeAddon } from '../native_addons.js';
 
 export interface ImageAddon {
   /**
@@ -44,16 +41,9 @@ let loaded: { addon: ImageAddon | null; reason: string } | null = null;
 /** Loads the addon once; null with the reason when it is unavailable or turned off. */
 export function imageAddon(): { addon: ImageAddon | null; reason: string } {
   if (loaded) return loaded;
-  const file = path.join(packageRoot(), 'build', 'Release', 'alexnet_image.node');
-  if (process.env.ALEXNET_NATIVE_IMAGE === '0') loaded = { addon: null, reason: 'turned off by ALEXNET_NATIVE_IMAGE=0' };
-  else if (!existsSync(file))
-    loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libjpeg62-turbo-dev)` };
-  else {
-    try {
-      loaded = { addon: createRequire(import.meta.url)(file) as ImageAddon, reason: '' };
-    } catch (e) {
-      loaded = { addon: null, reason: `${file} failed to load: ${(e as Error).message}` };
-    }
-  }
+  loaded =
+    process.env.ALEXNET_NATIVE_IMAGE === '0'
+      ? { addon: null, reason: 'turned off by ALEXNET_NATIVE_IMAGE=0' }
+      : loadNativeAddon<ImageAddon>('alexnet_image');
   return loaded;
 }

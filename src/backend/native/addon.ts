@@ -2,10 +2,7 @@
 // OpenMP reads OMP_* variables once when the addon (and libgomp) load, so they are set here
 // first: OMP_WAIT_POLICY=passive unless set (spinning threads cost 2–10× on a busy machine) and
 // OMP_NUM_THREADS from ALEXNET_NUM_THREADS when given.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import * as path from 'node:path';
+import { addonCandidates, addonFile, loadNativeAddon, packageRoot as rootOfPackage } from '../../native_addons.js';
 
 /** Opaque native buffer handle (an External owning a oneDNN memory). */
 export interface Handle {
@@ -82,13 +79,14 @@ export interface NativeAddon {
   readBandwidth(mib: number, reps: number): number;
 }
 
-/** Repository (package) root: this file is dist/src/backend/native/addon.js. */
+/** Repository (package) root. */
 export function packageRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+  return rootOfPackage();
 }
 
+/** Where the addon is loaded from (its build/Release path when it is neither built nor prebuilt). */
 export function addonPath(): string {
-  return path.join(packageRoot(), 'build', 'Release', 'alexnet_native.node');
+  return addonFile('alexnet_native') ?? addonCandidates('alexnet_native')[0];
 }
 
 let loaded: { addon: NativeAddon | null; reason: string } | null = null;
@@ -96,20 +94,10 @@ let loaded: { addon: NativeAddon | null; reason: string } | null = null;
 /** Loads the addon once; returns it, or null with the reason it is unavailable. */
 export function loadAddon(): { addon: NativeAddon | null; reason: string } {
   if (loaded) return loaded;
-  const file = addonPath();
-  if (!existsSync(file)) {
-    loaded = { addon: null, reason: `${file} is not built (run 'npm run build:native'; it needs libdnnl-dev)` };
-    return loaded;
-  }
   process.env.OMP_WAIT_POLICY ??= 'passive';
   const threads = process.env.ALEXNET_NUM_THREADS;
   if (threads && /^[1-9][0-9]*$/.test(threads)) process.env.OMP_NUM_THREADS = threads;
-  try {
-    const require = createRequire(import.meta.url);
-    loaded = { addon: require(file) as NativeAddon, reason: '' };
-  } catch (e) {
-    loaded = { addon: null, reason: `${file} failed to load: ${(e as Error).message}` };
-  }
+  loaded = loadNativeAddon<NativeAddon>('alexnet_native');
   return loaded;
 }
 

@@ -40,21 +40,16 @@ export function register(program: Command): void {
     .action((flags: BenchFlags) => {
       if (!flags.arch && !flags.preset) throw new UsageError('bench needs --arch NAME (or --preset d2l)');
       if (flags.arch && flags.preset) throw new UsageError('--preset d2l fixes the model: leave --arch out');
-      let r;
-      try {
-        r = runModelBench({
-          arch: flags.arch ?? 'alexnet-v1',
-          preset: flags.preset,
-          batch: flags.batch,
-          mode: flags.mode,
-          precision: flags.precision,
-          threads: flags.threads,
-          iters: flags.iters,
-          warmup: flags.warmup,
-        });
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const r = runModelBench({
+        arch: flags.arch ?? 'alexnet-v1',
+        preset: flags.preset,
+        batch: flags.batch,
+        mode: flags.mode,
+        precision: flags.precision,
+        threads: flags.threads,
+        iters: flags.iters,
+        warmup: flags.warmup,
+      });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(r)}\n`);
         return;

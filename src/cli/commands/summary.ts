@@ -1,6 +1,6 @@
 // `alexnet summary --arch NAME --input C,H,W [--batch N] [--flops]`: the torchsummary table.
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { ShapeError, UsageError } from '../../errors.js';
 import { createModel, type ArchName } from '../../models/index.js';
 import { setBackend } from '../../backend/registry.js';
 import { summary } from '../../summary/summary.js';
@@ -31,16 +31,18 @@ export function register(program: Command): void {
       const defaultSize = flags.arch === 'alexnet' ? 224 : 227;
       const input = flags.input ?? [3, defaultSize, defaultSize];
       if (flags.fitInput && input[1] !== input[2]) throw new UsageError(`--fit-input needs a square input, got ${input.join(',')}`);
-      let model;
+      const model = createModel(flags.arch, {
+        inChannels: input[0],
+        numClasses: flags.numClasses,
+        inputSize: flags.fitInput ? input[1] : undefined,
+      });
       try {
-        model = createModel(flags.arch, {
-          inChannels: input[0],
-          numClasses: flags.numClasses,
-          inputSize: flags.fitInput ? input[1] : undefined,
-        });
-        process.stdout.write(summary(model, input, { batchSize: flags.batch, flops: flags.flops }));
+        model.checkInput([1, ...input]);
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        // The shape comes from the options only: a shape the model cannot take is a usage error.
+        if (err instanceof ShapeError) throw new UsageError(`--input ${input.join(',')}: ${err.message}`);
+        throw err;
       }
+      process.stdout.write(summary(model, input, { batchSize: flags.batch, flops: flags.flops }));
     });
 }
