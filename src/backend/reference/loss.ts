@@ -4,21 +4,22 @@ import type { FloatArray } from '../backend.js';
 import { DataError } from '../../errors.js';
 import { allocLike } from './storage.js';
 
-/** log(Σ_j exp(x[row, j])) for one row starting at `base`. */
+/**
+ * log(Σ_j exp(x[row, j])) for one row starting at `base`, computed as PyTorch does:
+ * max + log(Σ exp(x − max)). A NaN or +inf in the row makes it NaN (+inf − +inf), and a row of
+ * -inf gives -inf (so log_softmax is -inf − -inf = NaN there, as in PyTorch).
+ */
 function logSumExp(x: FloatArray, base: number, c: number): number {
   let max = -Infinity;
-  for (let j = 0; j < c; j++) if (x[base + j] > max) max = x[base + j];
-  if (max === -Infinity || max === Infinity || Number.isNaN(max)) {
-    // All -inf (result -inf), some +inf or NaN: let the plain formula produce PyTorch's inf/NaN.
-    if (max !== -Infinity) {
-      let s = 0;
-      for (let j = 0; j < c; j++) s += Math.exp(x[base + j]);
-      return Math.log(s);
-    }
-    return -Infinity;
+  for (let j = 0; j < c; j++) {
+    const v = x[base + j]!;
+    if (v > max || v !== v) max = v;
+    if (max !== max) return NaN;
   }
+  if (max === Infinity) return NaN;
+  if (max === -Infinity) return -Infinity;
   let s = 0;
-  for (let j = 0; j < c; j++) s += Math.exp(x[base + j] - max);
+  for (let j = 0; j < c; j++) s += Math.exp(x[base + j]! - max);
   return max + Math.log(s);
 }
 
