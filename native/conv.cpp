@@ -2,11 +2,13 @@
 // oneDNN picks the layouts (format_tag::any): the blocked dst stays as the next layer's input,
 // weights are reordered once per write (cached on the weight buffer), inputs and output
 // gradients once per use by forward and both backward passes. In bf16 mode src/weights/diff_dst
-// are bf16 and every output (dst, diff_src, diff_weights, diff_bias) stays f32.
-//
-// Geometry array g (14 ints): [n, c, h, w, oc, kh, kw, oh, ow, strideH, strideW, padH, padW, groups].
+// are bf16 and every output (dst, diff_src, diff_weights, diff_bias) stays f32. A ReLU runs on
+// the output right after the convolution, in the same task (not as oneDNN's post-op, which turns
+// NaN into 0). Geometry is a ConvGeometry object (geometry.hpp), options an object of booleans.
 #include <cstdlib>
 
+#include "geometry.hpp"
+#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -22,15 +24,7 @@ FwdCache gFwd;
 BwdDataCache gBwdData;
 BwdWeightsCache gBwdWeights;
 
-struct Geom {
-  int64_t n, c, h, w, oc, kh, kw, oh, ow, sh, sw, ph, pw, groups;
-  std::vector<int64_t> raw;
-};
-
-Geom readGeom(const Napi::Value &v) {
-  auto r = ints(v, 14, "conv geometry");
-  return {r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r};
-}
+using Geom = ConvGeom;
 
 dims_t weightDims(const Geom &g) {
   if (g.groups > 1) return {g.groups, g.oc / g.groups, g.c / g.groups, g.kh, g.kw};
@@ -50,8 +44,8 @@ ConvShape shapeOf(const Geom &g, bool bf16, bool bias) {
   return s;
 }
 
-std::string keyOf(const char *kind, const Geom &g, bool bf16, bool bias, bool relu) {
-  return std::string(kind) + joinInts(g.raw) + (bf16 ? "b" : "f") + (bias ? "B" : "-") + (relu ? "R" : "-");
+std::string keyOf(const char *kind, const Geom &g, bool bf16, bool bias) {
+  return std::string(kind) + g.key() + (bf16 ? "b" : "f") + (bias ? "B" : "-");
 }
 
 /**
@@ -84,14 +78,14 @@ Pd withBestAlgorithm(const Geom &g, bool bf16, ConvShape s, const std::function<
   return make(s, false);
 }
 
-auto &forwardPd(const Geom &g, bool bf16, bool bias, bool relu, bool inference = false) {
-  return cached(gFwd, keyOf(inference ? "fi" : "f", g, bf16, bias, relu),
+auto &forwardPd(const Geom &g, bool bf16, bool bias, bool inference = false) {
+  return cached(gFwd, keyOf(inference ? "fi" : "f", g, bf16, bias),
                 std::function<dnnl::convolution_forward::primitive_desc()>([&] {
                   ConvShape s = shapeOf(g, bf16, bias);
                   s.inference = inference;
                   return withBestAlgorithm<dnnl::convolution_forward::primitive_desc>(
                       g, bf16, s,
-                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(relu), allowEmpty); }, true,
+                      [&](const ConvShape &s, bool allowEmpty) { return convFwdPd(s, makeAttr(), allowEmpty); }, true,
                       inference);
                 }));
 }
@@ -103,15 +97,19 @@ MemPtr weightsIn(Buf &w, const Geom &g, const md_t &to) {
   return inLayout(w, to, true, &view);
 }
 
+/** conv2d(x, w, b | null, geometry, {relu, bf16, inference}): `inference` allows Winograd. */
 Napi::Value conv2d(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
   BufPtr x = unwrap(info[0], "conv2d input");
   BufPtr w = unwrap(info[1], "conv2d weight");
   BufPtr b = unwrapOrNull(info[2], "conv2d bias");
-  Geom g = readGeom(info[3]);
-  bool relu = info[4].ToBoolean();
-  bool bf16 = info[5].ToBoolean();
-  bool inference = info.Length() > 6 && info[6].ToBoolean();
-  auto &c = forwardPd(g, bf16, b != nullptr, relu, inference);
+  Geom g = Geom::read(info[3]);
+  Fields opts(info[4], "conv2d options");
+  bool relu = opts.flag("relu"), bf16 = opts.flag("bf16"), inference = opts.flag("inference");
+  expectSize(env, *x, g.xCount, "conv2d input");
+  expectSize(env, *w, g.wCount, "conv2d weight");
+  if (b) expectSize(env, *b, g.oc, "conv2d bias");
+  auto &c = forwardPd(g, bf16, b != nullptr, inference);
   md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
   MemPtr xs = inLayout(*x, srcMd, true);
   MemPtr ws = weightsIn(*w, g, wMd);
@@ -121,26 +119,36 @@ Napi::Value conv2d(const Napi::CallbackInfo &info) {
     args.push_back({DNNL_ARG_BIAS, b->md, b->mem});
   }
   BufPtr y = newBuf(dstMd);
-  args.push_back({DNNL_ARG_DST, dstMd, y->mem});
-  submitPrimitive(c, std::move(args));
-  return wrap(info.Env(), y);
+  MemPtr ym = y->mem;
+  args.push_back({DNNL_ARG_DST, dstMd, ym});
+  dnnl::primitive prim = c.prim;
+  md_t scratch = c.pd.scratchpad_desc();
+  int64_t count = static_cast<int64_t>(dstMd.get_size() / sizeof(float));
+  submit([prim, args = std::move(args), scratch, relu, ym, count] {
+    execPrimitive(prim, args, scratch);
+    if (relu) reluLoop(ym->f32(), ym->f32(), count);
+  });
+  return wrap(env, y);
 }
 
+/** conv2dBackwardData(gy, w, geometry, {bf16}). */
 Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "conv2d output gradient");
   BufPtr w = unwrap(info[1], "conv2d weight");
-  Geom g = readGeom(info[2]);
-  bool bf16 = info[3].ToBoolean();
-  auto &hint = forwardPd(g, bf16, false, false);
+  Geom g = Geom::read(info[2]);
+  bool bf16 = Fields(info[3], "conv2d options").flag("bf16");
+  expectSize(info.Env(), *gy, g.yCount, "conv2d output gradient");
+  expectSize(info.Env(), *w, g.wCount, "conv2d weight");
+  auto &hint = forwardPd(g, bf16, false);
   ConvShape s = shapeOf(g, bf16, false);
   s.src = anyDesc({g.n, g.c, g.h, g.w}, dt::f32); // diff_src stays f32
   s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
-  auto &c = cached(gBwdData, keyOf("d", g, bf16, false, false),
+  auto &c = cached(gBwdData, keyOf("d", g, bf16, false),
                    std::function<dnnl::convolution_backward_data::primitive_desc()>(
                        [&] {
                          return withBestAlgorithm<dnnl::convolution_backward_data::primitive_desc>(
                              g, bf16, s, [&](const ConvShape &t, bool allowEmpty) {
-                               return convBwdDataPd(t, hint.pd, makeAttr(false), allowEmpty);
+                               return convBwdDataPd(t, hint.pd, makeAttr(), allowEmpty);
                              }, false);
                        }));
   md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
@@ -152,22 +160,25 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
   return wrap(info.Env(), dx);
 }
 
+/** conv2dBackwardWeights(gy, x, geometry, {withBias, bf16}) → [gw, gb | null]. */
 Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "conv2d output gradient");
   BufPtr x = unwrap(info[1], "conv2d input");
-  Geom g = readGeom(info[2]);
-  bool withBias = info[3].ToBoolean();
-  bool bf16 = info[4].ToBoolean();
-  auto &hint = forwardPd(g, bf16, withBias, false);
+  Geom g = Geom::read(info[2]);
+  Fields opts(info[3], "conv2d options");
+  bool withBias = opts.flag("withBias"), bf16 = opts.flag("bf16");
+  expectSize(info.Env(), *gy, g.yCount, "conv2d output gradient");
+  expectSize(info.Env(), *x, g.xCount, "conv2d input");
+  auto &hint = forwardPd(g, bf16, withBias);
   ConvShape s = shapeOf(g, bf16, withBias);
   s.weights = anyDesc(weightDims(g), dt::f32); // diff_weights stay f32 (master weights)
   s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
-  auto &c = cached(gBwdWeights, keyOf("w", g, bf16, withBias, false),
+  auto &c = cached(gBwdWeights, keyOf("w", g, bf16, withBias),
                    std::function<dnnl::convolution_backward_weights::primitive_desc()>(
                        [&] {
                          return withBestAlgorithm<dnnl::convolution_backward_weights::primitive_desc>(
                              g, bf16, s, [&](const ConvShape &t, bool allowEmpty) {
-                               return convBwdWeightsPd(t, hint.pd, makeAttr(false), allowEmpty);
+                               return convBwdWeightsPd(t, hint.pd, makeAttr(), allowEmpty);
                              }, false);
                        }));
   md_t srcMd = c.pd.src_desc(), dyMd = c.pd.diff_dst_desc(), dwMd = c.pd.diff_weights_desc();
