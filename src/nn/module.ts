@@ -3,7 +3,6 @@
 // ('features.0.weight', 'fc_layer.6.bias', ...). Each layer also knows its output shape for a
 // given input shape, which summary() and the models' input checks use without computing.
 import type { Shape } from '../backend/backend.js';
-import { runAsync } from '../backend/native/async.js';
 import { DataError } from '../errors.js';
 import { noGrad, shapeText, Tensor } from '../tensor.js';
 
@@ -17,11 +16,11 @@ export abstract class Module {
   abstract forward(x: Tensor): Tensor;
 
   /**
-   * Inference without blocking the event loop: on the native backend the kernels are queued and
-   * run on the libuv thread pool (one call at a time); elsewhere this runs synchronously.
+   * Inference without blocking the event loop where x's backend can (Backend.runAsync: the native
+   * backend queues its kernels and runs them on the libuv thread pool); elsewhere synchronously.
    */
   forwardAsync(x: Tensor): Promise<Tensor> {
-    return runAsync(() => noGrad(() => this.forward(x)));
+    return x.backend.runAsync(() => noGrad(() => this.forward(x)));
   }
 
   /** Output shape for an input shape (batch first); throws for inputs the layer cannot take. */

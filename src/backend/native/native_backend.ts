@@ -26,6 +26,7 @@ import { DataError, ShapeError } from '../../errors.js';
 import { numel, shapeText as text } from '../../shape.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
+import { runDeferred } from './async.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
 
 /** The Backend methods that compute (those the float64 detour can forward). */
@@ -40,6 +41,11 @@ export class NativeBackend implements Backend {
     /** 'bf16' computes convolutions and inner products in bf16 (storage and weights stay f32). */
     readonly precision: Precision = 'f32',
   ) {}
+
+  /** Inference off the event loop: native work is queued, then run on the libuv thread pool. */
+  runAsync<T>(fn: () => T): Promise<T> {
+    return runDeferred(this.addon, fn);
+  }
 
   // ---- checked casts ---------------------------------------------------------------------------
 

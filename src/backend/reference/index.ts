@@ -40,6 +40,11 @@ export class ReferenceBackend implements Backend {
   readonly name = REFERENCE;
   readonly precision = 'f32' as const;
 
+  /** The reference kernels run on the calling thread: `fn` runs now. */
+  runAsync<T>(fn: () => T): Promise<T> {
+    return new Promise((resolve) => resolve(fn()));
+  }
+
   // ---- memory -------------------------------------------------------------------------
   fromArray(data: FloatArray, shape: Shape): Storage {
     const size = numel(shape);
