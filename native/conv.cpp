@@ -8,7 +8,6 @@
 #include <cstdlib>
 
 #include "geometry.hpp"
-#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -110,25 +109,10 @@ Napi::Value conv2d(const Napi::CallbackInfo &info) {
   expectSize(env, *w, g.wCount, "conv2d weight");
   if (b) expectSize(env, *b, g.oc, "conv2d bias");
   auto &c = forwardPd(g, bf16, b != nullptr, inference);
-  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
+  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc();
   MemPtr xs = inLayout(*x, srcMd, true);
   MemPtr ws = weightsIn(*w, g, wMd);
-  std::vector<Arg> args = {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}};
-  if (b) {
-    makePlainInPlace(*b);
-    args.push_back({DNNL_ARG_BIAS, b->md, b->mem});
-  }
-  BufPtr y = newBuf(dstMd);
-  MemPtr ym = y->mem;
-  args.push_back({DNNL_ARG_DST, dstMd, ym});
-  dnnl::primitive prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  int64_t count = static_cast<int64_t>(dstMd.get_size() / sizeof(float));
-  submit([prim, args = std::move(args), scratch, relu, ym, count] {
-    execPrimitive(prim, args, scratch);
-    if (relu) reluLoop(ym->f32(), ym->f32(), count);
-  });
-  return wrap(env, y);
+  return wrap(env, submitWeightLayer(c, {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}}, b, relu));
 }
 
 /** conv2dBackwardData(gy, w, geometry, {bf16}). */
@@ -200,11 +184,7 @@ Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
     reorderInto(dwMd, dwRaw, plainView, dw);
   }
   BufPtr gw = std::make_shared<Buf>(dw, plainDesc({g.oc, g.c / g.groups, g.kh, g.kw}));
-  Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, gw));
-  out.Set(1u, gb ? wrap(env, gb) : env.Null());
-  return out;
+  return handlePair(info.Env(), gw, gb);
 }
 
 } // namespace

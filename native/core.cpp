@@ -207,6 +207,22 @@ void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
   execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch);
 }
 
+void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y,
+                   const std::function<void(const float *, float *)> &fn) {
+  md_t xPlain = plainDesc(descDims(xMd)), yPlain = plainDesc(descDims(yMd));
+  MemPtr xp = x, yp = y;
+  if (!(xMd == xPlain)) {
+    xp = std::make_shared<Mem>(xPlain.get_size());
+    reorderNow(xMd, x, xPlain, xp);
+  }
+  if (!(yMd == yPlain)) {
+    yp = std::make_shared<Mem>(yPlain.get_size());
+    reorderNow(yMd, y, yPlain, yp);
+  }
+  fn(xp->f32(), yp->f32());
+  if (yp != y) reorderNow(yPlain, yp, yMd, y);
+}
+
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
   const md_t &from = view ? *view : b.md;
   if (from == to) return b.mem;

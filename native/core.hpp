@@ -104,12 +104,27 @@ struct Arg {
 };
 void execPrimitive(const dnnl::primitive &p, const std::vector<Arg> &args, const md_t &scratchpad);
 
-/** Queues a cached primitive (anything with `.prim` and `.pd`) with its arguments and scratchpad. */
-template <class Cached> void submitPrimitive(const Cached &c, std::vector<Arg> args) {
+/**
+ * Queues a cached primitive (anything with `.prim` and `.pd`) with its arguments and scratchpad;
+ * `after` runs in the same task right after it (a fix-up on its output).
+ */
+template <class Cached, class After = void (*)()>
+void submitPrimitive(const Cached &c, std::vector<Arg> args, After after = [] {}) {
   dnnl::primitive prim = c.prim;
   md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args = std::move(args), scratch] { execPrimitive(prim, args, scratch); });
+  submit([prim, args = std::move(args), scratch, after] {
+    execPrimitive(prim, args, scratch);
+    after();
+  });
 }
+
+/**
+ * Inside a task: plain f32 copies of (xMd, x) and (yMd, y) (the memory itself where already
+ * plain), `fn(plainX, plainY)` on them, and the plain y written back into y's layout. For rare
+ * fix-ups that are simple only on plain NCHW data.
+ */
+void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y,
+                   const std::function<void(const float *, float *)> &fn);
 
 // ---- layout conversion ------------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "geometry.hpp"
-#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -83,28 +82,13 @@ Napi::Value linear(const Napi::CallbackInfo &info) {
   if (b) expectSize(env, *b, g.n, "linear bias");
   if (g.m == 1 && !bf16) return linearRow(env, x, w, b, g, relu);
   auto &c = forwardPd(g, bf16, b != nullptr);
-  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
+  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc();
   // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
   makePlainInPlace(*x);
   md_t xView = plainDesc({g.m, g.k});
   MemPtr xs = inLayout(*x, srcMd, true, &xView);
   MemPtr ws = weightsIn(*w, wMd);
-  std::vector<Arg> args = {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}};
-  if (b) {
-    makePlainInPlace(*b);
-    args.push_back({DNNL_ARG_BIAS, b->md, b->mem});
-  }
-  BufPtr y = newBuf(dstMd);
-  MemPtr ym = y->mem;
-  args.push_back({DNNL_ARG_DST, dstMd, ym});
-  dnnl::primitive prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  int64_t count = static_cast<int64_t>(dstMd.get_size() / sizeof(float));
-  submit([prim, args = std::move(args), scratch, relu, ym, count] {
-    execPrimitive(prim, args, scratch);
-    if (relu) reluLoop(ym->f32(), ym->f32(), count);
-  });
-  return wrap(env, y);
+  return wrap(env, submitWeightLayer(c, {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}}, b, relu));
 }
 
 /** linearBackwardData(gy, w, geometry, {bf16}). */
@@ -174,11 +158,7 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
         for (int64_t j = 0; j < n; j++) out[j] += d[i * n + j];
     });
   }
-  Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, gw));
-  out.Set(1u, gb ? wrap(env, gb) : env.Null());
-  return out;
+  return handlePair(info.Env(), gw, gb);
 }
 
 } // namespace

@@ -8,7 +8,6 @@
 #include <cmath>
 
 #include "geometry.hpp"
-#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -54,20 +53,6 @@ void lrnDirect(const float *x, float *y, const dims_t &dims, const LrnShape &s) 
   }
 }
 
-/** Inside a task: recomputes y with lrnDirect when x holds a NaN or an infinity. */
-void propagateNonFinite(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y, const LrnShape &s) {
-  if (!anyNonFinite(x->f32(), physicalCount(xMd))) return;
-  md_t xPlain = plainDesc(descDims(xMd)), yPlain = plainDesc(descDims(yMd));
-  MemPtr xp = x, yp = y;
-  if (!(xMd == xPlain)) {
-    xp = std::make_shared<Mem>(xPlain.get_size());
-    reorderNow(xMd, x, xPlain, xp);
-  }
-  if (!(yMd == yPlain)) yp = std::make_shared<Mem>(yPlain.get_size());
-  lrnDirect(xp->f32(), yp->f32(), descDims(xMd), s);
-  if (yp != y) reorderNow(yPlain, yp, yMd, y);
-}
-
 std::string keyOf(const LrnShape &s, bool training) {
   return descKey(s.data) + std::to_string(s.size) + "," + std::to_string(s.alpha) + "," + std::to_string(s.beta) + "," +
          std::to_string(s.k) + (training ? "T" : "I");
@@ -78,28 +63,15 @@ auto &forwardPd(const LrnShape &s, bool training) {
                 std::function<dnnl::lrn_forward::primitive_desc()>([&] { return lrnFwdPd(s, training, makeAttr()); }));
 }
 
-struct LrnOut {
-  BufPtr y, ws;
-};
-
-LrnOut runForward(Buf &x, const LrnShape &s, bool training) {
+/** The LRN of x (its own layout), recomputed by lrnDirect in the same task when x holds NaN or inf. */
+WithWorkspace runForward(Buf &x, const LrnShape &s, bool training) {
   auto &c = forwardPd(s, training);
-  md_t xMd = x.md, dstMd = c.pd.dst_desc();
-  LrnOut out{newBuf(dstMd), nullptr};
-  MemPtr xm = x.mem, ym = out.y->mem;
-  std::vector<Arg> args = {{DNNL_ARG_SRC, xMd, xm}, {DNNL_ARG_DST, dstMd, ym}};
-  if (training) {
-    md_t wsMd = c.pd.workspace_desc();
-    out.ws = newBuf(wsMd);
-    if (wsMd.get_size() > 0) args.push_back({DNNL_ARG_WORKSPACE, wsMd, out.ws->mem});
-  }
-  dnnl::primitive prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args = std::move(args), scratch, xMd, xm, dstMd, ym, s] {
-    execPrimitive(prim, args, scratch);
-    propagateNonFinite(xMd, xm, dstMd, ym, s);
+  md_t xMd = x.md, yMd = c.pd.dst_desc();
+  MemPtr xm = x.mem;
+  return submitWithWorkspace(c, x, training, [xMd, xm, yMd, s](const MemPtr &ym) {
+    if (anyNonFinite(xm->f32(), physicalCount(xMd)))
+      onPlainCopies(xMd, xm, yMd, ym, [&](const float *xp, float *yp) { lrnDirect(xp, yp, descDims(xMd), s); });
   });
-  return out;
 }
 
 /** f32 data in its own layout (a bf16 buffer is made plain f32 first). */
@@ -113,12 +85,8 @@ Napi::Value lrn(const Napi::CallbackInfo &info) {
   BufPtr x = unwrap(info[0], "lrn input");
   LrnShape s = readParams(info[1], f32Data(*x).md);
   bool training = Fields(info[2], "lrn options").flag("training");
-  LrnOut o = runForward(*x, s, training);
-  Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, o.y));
-  out.Set(1u, o.ws ? wrap(env, o.ws) : env.Null());
-  return out;
+  WithWorkspace o = runForward(*x, s, training);
+  return handlePair(info.Env(), o.y, o.ws);
 }
 
 /** lrnBackward(gy, x, workspace | null, params). */

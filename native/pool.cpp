@@ -9,7 +9,6 @@
 #include <limits>
 
 #include "geometry.hpp"
-#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -53,46 +52,16 @@ void nanWindows(const float *x, float *y, const PoolGeom &g) {
   }
 }
 
-/** Inside a task: runs nanWindows on plain copies of (xMd, x) and (yMd, y) when x holds a NaN. */
-void propagateNaN(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y, const PoolGeom &g) {
-  if (!anyNaN(x->f32(), physicalCount(xMd))) return;
-  md_t xPlain = plainDesc(descDims(xMd)), yPlain = plainDesc(descDims(yMd));
-  MemPtr xp = x, yp = y;
-  if (!(xMd == xPlain)) {
-    xp = std::make_shared<Mem>(xPlain.get_size());
-    reorderNow(xMd, x, xPlain, xp);
-  }
-  if (!(yMd == yPlain)) {
-    yp = std::make_shared<Mem>(yPlain.get_size());
-    reorderNow(yMd, y, yPlain, yp);
-  }
-  nanWindows(xp->f32(), yp->f32(), g);
-  if (yp != y) reorderNow(yPlain, yp, yMd, y);
-}
-
-struct PoolOut {
-  BufPtr y, ws;
-};
-
-PoolOut runForward(Buf &x, const PoolGeom &g, bool training) {
+/** x's own layout in f32; the max pooling of x, with NaN windows fixed up in the same task. */
+WithWorkspace runForward(Buf &x, const PoolGeom &g, bool training) {
   if (descType(x.md) != dt::f32) makePlainInPlace(x);
   auto &c = forwardPd(g, x.md, training);
-  md_t xMd = x.md, dstMd = c.pd.dst_desc();
-  PoolOut out{newBuf(dstMd), nullptr};
-  MemPtr xm = x.mem, ym = out.y->mem;
-  std::vector<Arg> args = {{DNNL_ARG_SRC, xMd, xm}, {DNNL_ARG_DST, dstMd, ym}};
-  if (training) {
-    md_t wsMd = c.pd.workspace_desc();
-    out.ws = newBuf(wsMd);
-    if (wsMd.get_size() > 0) args.push_back({DNNL_ARG_WORKSPACE, wsMd, out.ws->mem});
-  }
-  dnnl::primitive prim = c.prim;
-  md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args = std::move(args), scratch, xMd, xm, dstMd, ym, g] {
-    execPrimitive(prim, args, scratch);
-    propagateNaN(xMd, xm, dstMd, ym, g);
+  md_t xMd = x.md, yMd = c.pd.dst_desc();
+  MemPtr xm = x.mem;
+  return submitWithWorkspace(c, x, training, [xMd, xm, yMd, g](const MemPtr &ym) {
+    if (anyNaN(xm->f32(), physicalCount(xMd)))
+      onPlainCopies(xMd, xm, yMd, ym, [&g](const float *xp, float *yp) { nanWindows(xp, yp, g); });
   });
-  return out;
 }
 
 /** maxPool2d(x, geometry, {training}) → [y, workspace | null]. */
@@ -101,12 +70,8 @@ Napi::Value maxPool2d(const Napi::CallbackInfo &info) {
   PoolGeom g = PoolGeom::read(info[1]);
   bool training = Fields(info[2], "max_pool2d options").flag("training");
   expectSize(info.Env(), *x, g.xCount, "max_pool2d input");
-  PoolOut o = runForward(*x, g, training);
-  Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, o.y));
-  out.Set(1u, o.ws ? wrap(env, o.ws) : env.Null());
-  return out;
+  WithWorkspace o = runForward(*x, g, training);
+  return handlePair(info.Env(), o.y, o.ws);
 }
 
 /** maxPool2dBackward(gy, x, workspace | null, geometry). */
