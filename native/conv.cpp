@@ -135,13 +135,7 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
                                return convBwdDataPd(t, hint.pd, makeAttr(), allowEmpty);
                              }, false);
                        }));
-  md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
-  MemPtr dy = inLayout(*gy, dyMd, true);
-  MemPtr ws = weightsIn(*w, g, wMd);
-  BufPtr dx = newBuf(dxMd);
-  std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
-  submitPrimitive(c, std::move(args));
-  return wrap(info.Env(), dx);
+  return wrap(info.Env(), submitBackwardData(c, *gy, weightsIn(*w, g, c.pd.weights_desc())));
 }
 
 /** conv2dBackwardWeights(gy, x, geometry, {withBias, bf16}) → [gw, gb | null]. */

@@ -106,13 +106,7 @@ Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
   auto &c = cached(gBwdData, keyOf(g, bf16, false),
                    std::function<dnnl::inner_product_backward_data::primitive_desc()>(
                        [&] { return ipBwdDataPd(s, hint.pd, makeAttr()); }));
-  md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
-  MemPtr dy = inLayout(*gy, dyMd, true);
-  MemPtr ws = weightsIn(*w, wMd);
-  BufPtr dx = newBuf(dxMd);
-  std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
-  submitPrimitive(c, std::move(args));
-  return wrap(info.Env(), dx);
+  return wrap(info.Env(), submitBackwardData(c, *gy, weightsIn(*w, c.pd.weights_desc())));
 }
 
 /**

@@ -53,6 +53,15 @@ template <class Cached> BufPtr submitWeightLayer(const Cached &c, std::vector<Ar
   return y;
 }
 
+/** Queues a convolution or inner-product backward-data pass (weights already in c's layout); returns diff_src. */
+template <class Cached> BufPtr submitBackwardData(const Cached &c, Buf &gy, const MemPtr &weights) {
+  md_t dyMd = c.pd.diff_dst_desc(), dxMd = c.pd.diff_src_desc();
+  MemPtr dy = inLayout(gy, dyMd, true);
+  BufPtr dx = newBuf(dxMd);
+  submitPrimitive(c, {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, c.pd.weights_desc(), weights}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}});
+  return dx;
+}
+
 /** An output and the workspace its backward pass needs (null outside training). */
 struct WithWorkspace {
   BufPtr y, ws;
