@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { ConvGeometry, DType, FloatArray, LrnParams, PoolGeometry } from '../src/backend/backend.js';
 import { adaptivePoolGeometry, convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { DTYPES, assertClose, backend, randomArray, read, size, store, tolerance } from './reference_helpers.js';
+import { ShapeError } from '../src/errors.js';
 
 // ---- convolution ------------------------------------------------------------------------------
 
@@ -473,4 +474,16 @@ test('kernels keep the dtype of their inputs', () => {
     assert.equal(backend.maxPool2d(x, poolGeometry([2, 3, 4, 4], [2, 2], [2, 2], [0, 0], false), false).y.dtype, dtype);
     assert.equal(backend.lrn(x, [2, 3, 4, 4], { size: 3, alpha: 1e-4, beta: 0.75, k: 1 }, false).y.dtype, dtype);
   }
+});
+
+test('shapes that do not fit an op are ShapeErrors (a user error, exit 1), naming the shapes', () => {
+  assert.throws(
+    () => convGeometry([1, 3, 4, 4], [8, 3, 11, 11], [4, 4], [0, 0], 1),
+    (e) => e instanceof ShapeError && /4x4/.test(e.message),
+  );
+  assert.throws(() => convGeometry([1, 3, 8, 8], [8, 2, 3, 3], [1, 1], [0, 0], 1), ShapeError);
+  assert.throws(() => poolGeometry([1, 3, 2, 2], [3, 3], [2, 2], [0, 0], false), ShapeError);
+  assert.throws(() => adaptivePoolGeometry([3, 2, 2], [1, 1]), ShapeError);
+  assert.throws(() => backend.reshape(store(randomArray(6, 'float32', 1), [6]), [6], [4]), ShapeError);
+  assert.throws(() => backend.sum(store(randomArray(6, 'float32', 1), [6]), [6], 1), ShapeError);
 });

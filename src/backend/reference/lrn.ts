@@ -6,6 +6,7 @@
 // i + ⌊size/2⌋]):  gx_i = gy_i · scale_i^(−beta) − (2·alpha·beta/size) · x_i · Σ_j gy_j · y_j / scale_j
 import type { FloatArray, LrnParams, Shape } from '../backend.js';
 import { allocLike, numel } from './storage.js';
+import { ShapeError } from '../../errors.js';
 
 interface LrnDims {
   n: number;
@@ -15,7 +16,7 @@ interface LrnDims {
 
 export function lrnDims(shape: Shape): LrnDims {
   if (shape.length < 3)
-    throw new Error(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
+    throw new ShapeError(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
   return { n: shape[0], c: shape[1], s: numel(shape.slice(2)) };
 }
 

@@ -2,6 +2,7 @@
 // over all elements (shape []). Accumulates in float64, stores in the input's dtype.
 import type { FloatArray, Shape } from '../backend.js';
 import { allocLike, numel } from './storage.js';
+import { ShapeError } from '../../errors.js';
 
 /** x [outer, len, inner] summed over the middle axis → [outer, inner]; axis null → [1]. */
 export function sumKernel(x: FloatArray, shape: Shape, axis: number | null): FloatArray {
@@ -14,7 +15,7 @@ export function sumKernel(x: FloatArray, shape: Shape, axis: number | null): Flo
   }
   const rank = shape.length;
   if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    throw new Error(`reference backend: sum axis ${axis} is out of range for shape [${shape.join(', ')}]`);
+    throw new ShapeError(`reference backend: sum axis ${axis} is out of range for shape [${shape.join(', ')}]`);
   }
   const outer = numel(shape.slice(0, axis));
   const len = shape[axis];
