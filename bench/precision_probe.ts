@@ -13,7 +13,7 @@ import { CONV_LAYERS as LAYERS, type ConvLayer } from './layers.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const batch = Number(arg('batch', '64'));

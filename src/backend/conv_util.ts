@@ -22,12 +22,19 @@ export function poolOutSize(size: number, k: number, stride: number, pad: number
   return out;
 }
 
+/** The four dims of a 4-D shape, or a ShapeError saying what was `expected`. */
+function fourDims(s: Shape, expected: string): [number, number, number, number] {
+  const [a, b, c, d] = s;
+  if (s.length !== 4 || a === undefined || b === undefined || c === undefined || d === undefined) {
+    throw new ShapeError(`${expected}, got [${s.join(', ')}]`);
+  }
+  return [a, b, c, d];
+}
+
 /** x [n, c, h, w], weight [oc, c/groups, kh, kw]. Throws with the shapes at fault. */
 export function convGeometry(x: Shape, weight: Shape, stride: Pair, padding: Pair, groups: number): ConvGeometry {
-  if (x.length !== 4) throw new ShapeError(`conv2d: expected a 4-D input [N, C, H, W], got [${x.join(', ')}]`);
-  if (weight.length !== 4) throw new ShapeError(`conv2d: expected a 4-D weight [OC, C/groups, KH, KW], got [${weight.join(', ')}]`);
-  const [n, c, h, w] = x;
-  const [oc, icg, kh, kw] = weight;
+  const [n, c, h, w] = fourDims(x, 'conv2d: expected a 4-D input [N, C, H, W]');
+  const [oc, icg, kh, kw] = fourDims(weight, 'conv2d: expected a 4-D weight [OC, C/groups, KH, KW]');
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || oc % groups !== 0) {
     throw new ShapeError(`conv2d: groups=${groups} must divide input channels ${c} and output channels ${oc}`);
   }
@@ -48,8 +55,7 @@ export function convGeometry(x: Shape, weight: Shape, stride: Pair, padding: Pai
 }
 
 export function poolGeometry(x: Shape, kernel: Pair, stride: Pair, padding: Pair, ceilMode: boolean): PoolGeometry {
-  if (x.length !== 4) throw new ShapeError(`max_pool2d: expected a 4-D input [N, C, H, W], got [${x.join(', ')}]`);
-  const [n, c, h, w] = x;
+  const [n, c, h, w] = fourDims(x, 'max_pool2d: expected a 4-D input [N, C, H, W]');
   const [kh, kw] = kernel;
   const [sh, sw] = stride;
   const [ph, pw] = padding;
@@ -63,8 +69,7 @@ export function poolGeometry(x: Shape, kernel: Pair, stride: Pair, padding: Pair
 }
 
 export function adaptivePoolGeometry(x: Shape, out: Pair): AdaptivePoolGeometry {
-  if (x.length !== 4) throw new ShapeError(`adaptive_avg_pool2d: expected a 4-D input [N, C, H, W], got [${x.join(', ')}]`);
-  const [n, c, h, w] = x;
+  const [n, c, h, w] = fourDims(x, 'adaptive_avg_pool2d: expected a 4-D input [N, C, H, W]');
   return { n, c, h, w, oh: out[0], ow: out[1] };
 }
 

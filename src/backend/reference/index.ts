@@ -109,12 +109,12 @@ export class ReferenceBackend implements Backend {
   }
 
   addBias(x: Storage, b: Storage, shape: Shape): Storage {
-    if (shape.length < 2) throw new ShapeError(`addBias: expected [N, C, ...], got ${shapeText(shape)}`);
-    const c = shape[1];
+    const [n, c] = shape;
+    if (n === undefined || c === undefined) throw new ShapeError(`addBias: expected [N, C, ...], got ${shapeText(shape)}`);
     const xd = refData(x, `addBias input ${shapeText(shape)}`, numel(shape));
     const bd = refData(b, `addBias bias [${c}]`, c);
     sameDtype('addBias', xd, bd);
-    return wrap(addBiasKernel(xd, bd, shape[0], c, numel(shape.slice(2))));
+    return wrap(addBiasKernel(xd, bd, n, c, numel(shape.slice(2))));
   }
 
   // ---- activations ---------------------------------------------------------------------
