@@ -65,8 +65,10 @@ function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol
   return out;
 }
 
-type OpFn = (inp: Record<string, Tensor>, p: OpCase['params'], labels: number[]) => Tensor;
-const num = (v: OpCase['params'][string]) => v as number;
+type OpFn = (inp: Inputs, p: OpCase['params'], labels: number[]) => Tensor;
+const num = (v: OpCase['params'][string] | undefined) => v as number;
+/** A case's input tensors by name; every op reads only inputs its fixture has. */
+type Inputs = Record<string, Tensor> & { x: Tensor; w: Tensor; b: Tensor };
 const OPS: Record<string, OpFn> = {
   conv2d_groups: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding), groups: num(p.groups) }),
   conv2d_k11_s4: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding) }),
@@ -88,7 +90,7 @@ interface NonFiniteCase {
   output: { shape: number[]; data: (number | string)[] };
 }
 const decode = (data: (number | string)[]) => data.map(Number);
-const NONFINITE_OPS: Record<string, (i: Record<string, Tensor>, p: NonFiniteCase['params']) => Tensor> = {
+const NONFINITE_OPS: Record<string, (i: Inputs, p: NonFiniteCase['params']) => Tensor> = {
   relu: (i) => ops.relu(i.x),
   conv2d_relu: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding), relu: true }),
   conv2d_groups_relu: (i, p) => ops.conv2d(i.x, i.w, i.b, { padding: num(p.padding), groups: num(p.groups), relu: true }),
@@ -137,11 +139,11 @@ for (const { name: backendName, be, opTol, netTol } of backendsUnderTest()) {
       const name = f.replace('.json', '');
       test(name, () => {
         const c = load<OpCase>(f);
-        const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tensor(v, true)]));
-        const out = OPS[name](inputs, c.params, c.labels ?? []);
+        const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tensor(v, true)])) as Inputs;
+        const out = OPS[name]!(inputs, c.params, c.labels ?? []);
         assertRelClose(out.toArray(), c.output.data, opTol, `${name} output`);
         ops.sum(ops.mul(out, tensor(c.gy))).backward();
-        for (const [k, g] of Object.entries(c.grads)) assertRelClose(inputs[k].grad!.toArray(), g.data, opTol, `${name} grad ${k}`);
+        for (const [k, g] of Object.entries(c.grads)) assertRelClose(inputs[k]!.grad!.toArray(), g.data, opTol, `${name} grad ${k}`);
       });
     }
   });
@@ -159,7 +161,7 @@ for (const { name: backendName, be, opTol, netTol } of backendsUnderTest()) {
               k,
               Tensor.fromArray(Float32Array.from(decode(v.data)), v.shape, { backend: be, requiresGrad: training }),
             ]),
-          );
+          ) as Inputs;
           const out = op(inputs, c.params);
           assert.deepEqual(out.shape, c.output.shape, `${c.name}: output shape`);
           assertSameNonFinite(out.toArray(), decode(c.output.data), opTol, c.name);
@@ -224,7 +226,7 @@ function miniNetwork(tensor: (a: Arr) => Tensor, tol: Tolerance): void {
   for (const [name, p] of model.namedParameters())
     assertRelClose(
       p.grad!.toArray(),
-      c.grads[name].data,
+      c.grads[name]!.data,
       tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net,
       `grad ${name}`,
     );

@@ -44,8 +44,8 @@ export function relError(got: FloatArray, want: FloatArray): number {
   let diff = 0;
   let max = 0;
   for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    max = Math.max(max, Math.abs(want[i]));
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    max = Math.max(max, Math.abs(want[i]!));
   }
   if (Number.isNaN(diff)) return Number.POSITIVE_INFINITY;
   return max === 0 ? diff : diff / max;
