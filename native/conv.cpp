@@ -48,15 +48,15 @@ std::string keyOf(const char *kind, const Geom &g, bool bf16, bool bias) {
 }
 
 /**
- * Winograd F(4x4, 3x3) for the forward pass of f32 3x3 stride-1 ungrouped convolutions. On this
- * AVX-512 CPU it ran conv3-5 of AlexNet (batch 64) in about half the time of the direct kernels
- * (bench notes, 2 threads), with forward activations within 1e-6 of the direct algorithm. It is
- * used for inference (the caller says no backward follows) and, with ALEXNET_CONV_WINOGRAD=1, in
- * training too. Not by default in training: its different rounding flips max-pool near-ties
- * (values equal to 1e-7), which moves whole gradient entries, so training would no longer follow
- * PyTorch's (direct) numbers step for step. Backward passes never use Winograd. At batch 1 the
- * direct kernels are faster (conv3-5 of alexnet: 3.7 ms against 5.9 ms here), from batch 2 on
- * Winograd is.
+ * Winograd F(4x4, 3x3) for the forward pass of f32 3x3 stride-1 ungrouped convolutions: faster
+ * than the direct kernels from batch 2 on (slower at batch 1; BENCHMARKS.md has the figures),
+ * with forward activations within 1e-6 of the direct algorithm. It is used for inference (the
+ * caller says no backward follows) and, with ALEXNET_CONV_WINOGRAD=1, in training too. Not by
+ * default in training: its different rounding flips max-pool near-ties (values equal to 1e-7),
+ * which moves whole gradient entries, so training would no longer follow PyTorch's (direct)
+ * numbers step for step. Backward passes never use Winograd. With a NaN or inf in a tile its
+ * transforms spread it further than a direct convolution would, so the conformance suite checks
+ * non-finite inputs on convolutions that do not qualify.
  */
 bool winogradCandidate(const Geom &g, bool bf16, bool inference) {
   static const bool always = std::getenv("ALEXNET_CONV_WINOGRAD") != nullptr;

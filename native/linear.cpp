@@ -44,8 +44,7 @@ MemPtr weightsIn(Buf &w, const md_t &to) {
 /**
  * One f32 row (batch 1) reads every weight once for two flops: memory-bound. oneDNN's sgemm
  * (its GEMV kernels) streams the plain weights faster than the inner-product primitive does its
- * blocked copy (FC6/FC7/FC8 of alexnet: 5.9/2.7/0.3 ms against 6.9/3.2/0.8 ms on 2 threads here),
- * and needs no reordered copy of the weights.
+ * blocked copy (BENCHMARKS.md), and needs no reordered copy of the weights.
  */
 Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const LinearGeom &g, bool relu) {
   makePlainInPlace(*x);
@@ -111,11 +110,9 @@ Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
 
 /**
  * Weight gradients gw [n, k] = gyᵀ [n, m] · x [m, k] as a oneDNN matmul straight into plain f32
- * (the optimiser's layout), gy read transposed in place; gb [n] = column sums of gy. On the AMX
- * machine (batch 64, 2 threads, bf16) the inner-product primitive took 34 / 18 / 3.5 ms for
- * FC6 / FC7 / FC8 (GEMM into plain weights) or 15 ms plus a 130 ms reorder back to plain (brgemm
- * into its blocked layout); this matmul takes 14 / 4 / 0.75 ms. In f32 the training step is no
- * slower for it (alexnet-v1: 1,254 against 1,264 ms).
+ * (the optimiser's layout), gy read transposed in place; gb [n] = column sums of gy. The
+ * inner-product primitive's weight gradient either runs a slower GEMM into plain weights or needs a
+ * costly reorder of its blocked result back to plain (BENCHMARKS.md has the figures).
  * linearBackwardWeights(gy, x, geometry, {withBias, bf16}) → [gw, gb | null].
  */
 Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
