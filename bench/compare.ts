@@ -227,7 +227,7 @@ function lossCheck(): string[] {
   const arch = firstArch;
   const batch = quick ? 2 : 16;
   const steps = quick ? 3 : 50;
-  const curve = (precision: string): number[] | string => {
+  const curve = (precision: Precision): number[] | string => {
     const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)], {
       cwd: root,
       encoding: 'utf8',
