@@ -36,6 +36,7 @@ const quick = process.argv.includes('--quick');
 const write = !quick && !process.argv.includes('--no-write');
 const threads = Number(flag('threads') ?? os.availableParallelism());
 const archs = (flag('archs') ?? 'alexnet,alexnet-v1').split(',') as ArchName[];
+const firstArch: ArchName = archs[0] ?? 'alexnet';
 const iters = quick ? 1 : Number(flag('iters') ?? 5);
 const warmup = quick ? 1 : 2;
 const big = quick ? 4 : 64;
@@ -223,10 +224,10 @@ function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, 
 
 /** bf16 training loss against f32 over the same steps (target: within 2%). */
 function lossCheck(): string[] {
-  const arch = archs[0];
+  const arch = firstArch;
   const batch = quick ? 2 : 16;
   const steps = quick ? 3 : 50;
-  const curve = (precision: string): number[] | string => {
+  const curve = (precision: Precision): number[] | string => {
     const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)], {
       cwd: root,
       encoding: 'utf8',
@@ -239,13 +240,13 @@ function lossCheck(): string[] {
   const b = curve('bf16');
   if (typeof f === 'string' || typeof b === 'string') return [`bf16 loss check failed: ${typeof f === 'string' ? f : b}`];
   let worst = 0;
-  for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(b[i] - f[i]) / Math.abs(f[i]));
+  for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(b[i]! - f[i]!) / Math.abs(f[i]!));
   return [
     '### bf16 training loss against f32',
     '',
     `${arch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: ` +
       `largest per-step relative loss difference ${(100 * worst).toFixed(2)}% (target ≤ 2%); ` +
-      `final loss f32 ${f[f.length - 1].toFixed(4)}, bf16 ${b[b.length - 1].toFixed(4)}.`,
+      `final loss f32 ${f.at(-1)?.toFixed(4)}, bf16 ${b.at(-1)?.toFixed(4)}.`,
   ];
 }
 
@@ -314,7 +315,7 @@ function main(): void {
       }
     }
     console.log(lines.join('\n'));
-    const fcMib = Math.ceil(classifierBytes(archs[0]) / 2 ** 20);
+    const fcMib = Math.ceil(classifierBytes(firstArch) / 2 ** 20);
     const bandwidth = measureReadBandwidth(quick ? 64 : fcMib, quick ? 1 : 5);
     floorLines.push(
       '### Batch-1 latency: the floor on this machine',

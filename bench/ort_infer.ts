@@ -6,6 +6,7 @@ import { median } from '../src/bench/model_bench.js';
 
 async function main(): Promise<void> {
   const [file, arch, batchS, threadsS, warmupS, itersS] = process.argv.slice(2);
+  if (!file) throw new Error('usage: ort_infer FILE ARCH BATCH THREADS WARMUP ITERS');
   const batch = Number(batchS);
   const threads = Number(threadsS);
   const size = arch === 'alexnet' ? 224 : 227;
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
   });
   const data = new Float32Array(batch * 3 * size * size);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.001);
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [batch, 3, size, size]) };
+  const inputName = session.inputNames[0];
+  if (inputName === undefined) throw new Error(`${file}: the model has no input`);
+  const feeds = { [inputName]: new ort.Tensor('float32', data, [batch, 3, size, size]) };
   for (let i = 0; i < Number(warmupS); i++) await session.run(feeds);
   const times: number[] = [];
   for (let i = 0; i < Number(itersS); i++) {

@@ -1,7 +1,7 @@
 // Per-layer f32 vs bf16 timing of AlexNet's convolutions and FC layers on the native backend:
 // forward, backward data and backward weights, median of a few runs after warm-up, including the
 // bf16 conversions a training step pays (weights re-converted after each SGD write).
-// Feeds the table in src/backend/native/precision.ts.
+// Its measurements are in BENCHMARKS.md (bf16 is one switch: every layer and pass, or none).
 //   node dist/bench/precision_probe.js [--batch 64] [--reps 3] [--arch alexnet]
 import type { Backend, ConvGeometry, Storage } from '../src/backend/backend.js';
 import { convGeometry } from '../src/backend/conv_util.js';
@@ -13,7 +13,7 @@ import { CONV_LAYERS as LAYERS, type ConvLayer } from './layers.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const batch = Number(arg('batch', '64'));
@@ -84,8 +84,7 @@ function main(): void {
   const f32 = tryLoadNative({ precision: 'f32' }).backend;
   if (!(f32 instanceof NativeBackend)) throw new Error('native addon unavailable');
   if (!f32.addon.info().bf16) throw new Error('this CPU has no native bf16');
-  // Every layer and pass in bf16, whatever the shipped table says.
-  const bf16 = new NativeBackend(f32.addon, new ReferenceBackend(), 'bf16', { conv: () => true, linear: () => true });
+  const bf16 = new NativeBackend(f32.addon, new ReferenceBackend(), 'bf16');
   const layers = LAYERS[arch];
   if (!layers) throw new Error(`unknown arch ${arch}`);
   console.log(`${arch}, batch ${batch}, ms (median of ${reps}), f32 → bf16`);

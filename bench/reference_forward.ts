@@ -5,6 +5,7 @@ import type { Shape, Storage } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { adaptivePoolGeometry, convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { Generator } from '../src/random.js';
+import { median } from '../src/bench/model_bench.js';
 
 const backend = new ReferenceBackend();
 const gen = new Generator(1);
@@ -95,6 +96,6 @@ for (let run = 0; run < 5; run++) {
 }
 times.sort((a, b) => a - b);
 console.log(
-  `reference backend, AlexNet (torchvision) forward, batch 1, 3x224x224: median ${times[2].toFixed(1)} ms ` +
+  `reference backend, AlexNet (torchvision) forward, batch 1, 3x224x224: median ${median(times).toFixed(1)} ms ` +
     `(runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms)`,
 );

@@ -1,6 +1,8 @@
 // Implementation of core.hpp: allocations, handles, the execution queue and layout conversion.
 #include "core.hpp"
 
+#include "geometry.hpp"
+
 #include <omp.h>
 
 #include <cstdlib>
@@ -183,23 +185,42 @@ struct ReorderPrim {
 static std::unordered_map<std::string, ReorderPrim> gReorders;
 static std::mutex gReorderLock;
 
-void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
-  dnnl::reorder prim;
-  md_t scratch;
-  {
-    std::lock_guard<std::mutex> lock(gReorderLock);
-    std::string key = descKey(fromMd) + "|" + descKey(toMd);
-    auto it = gReorders.find(key);
-    if (it == gReorders.end()) {
-      auto pd = reorderPd(fromMd, toMd, makeAttr(false));
-      it = gReorders.emplace(key, ReorderPrim{dnnl::reorder(pd), pd.scratchpad_desc()}).first;
-    }
-    prim = it->second.prim;
-    scratch = it->second.scratch;
+/** The cached reorder primitive (and its scratchpad) from one layout to another. */
+static ReorderPrim reorderPrim(const md_t &fromMd, const md_t &toMd) {
+  std::lock_guard<std::mutex> lock(gReorderLock);
+  std::string key = descKey(fromMd) + "|" + descKey(toMd);
+  auto it = gReorders.find(key);
+  if (it == gReorders.end()) {
+    auto pd = reorderPd(fromMd, toMd, makeAttr());
+    it = gReorders.emplace(key, ReorderPrim{dnnl::reorder(pd), pd.scratchpad_desc()}).first;
   }
-  submit([prim, fromMd, from, toMd, to, scratch]() {
-    execPrimitive(prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, scratch);
-  });
+  return it->second;
+}
+
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
+  ReorderPrim r = reorderPrim(fromMd, toMd);
+  submit([r, fromMd, from, toMd, to]() { execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch); });
+}
+
+void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
+  ReorderPrim r = reorderPrim(fromMd, toMd);
+  execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch);
+}
+
+void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y,
+                   const std::function<void(const float *, float *)> &fn) {
+  md_t xPlain = plainDesc(descDims(xMd)), yPlain = plainDesc(descDims(yMd));
+  MemPtr xp = x, yp = y;
+  if (!(xMd == xPlain)) {
+    xp = std::make_shared<Mem>(xPlain.get_size());
+    reorderNow(xMd, x, xPlain, xp);
+  }
+  if (!(yMd == yPlain)) {
+    yp = std::make_shared<Mem>(yPlain.get_size());
+    reorderNow(yMd, y, yPlain, yp);
+  }
+  fn(xp->f32(), yp->f32());
+  if (yp != y) reorderNow(yPlain, yp, yMd, y);
 }
 
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
@@ -242,25 +263,10 @@ dims_t toDims(const Napi::Value &v, const char *what) {
   if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be an array of dims");
   auto a = v.As<Napi::Array>();
   dims_t d(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must hold numbers");
-    int64_t x = e.As<Napi::Number>().Int64Value();
-    if (x < 1) throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has a dim < 1");
-    d[i] = x;
-  }
+  for (uint32_t i = 0; i < a.Length(); i++) d[i] = integer(a.Get(i), 1, std::string(what) + "[" + std::to_string(i) + "]");
   if (d.empty()) d.push_back(1); // a scalar is stored as one element
+  checkedCount(v.Env(), d, what);
   return d;
-}
-
-std::vector<int64_t> ints(const Napi::Value &v, size_t n, const char *what) {
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != n) {
-    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be an array of " + std::to_string(n) + " numbers");
-  }
-  auto a = v.As<Napi::Array>();
-  std::vector<int64_t> out(n);
-  for (uint32_t i = 0; i < n; i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
-  return out;
 }
 
 std::string joinInts(const std::vector<int64_t> &v) {

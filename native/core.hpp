@@ -58,6 +58,9 @@ struct Buf {
 };
 using BufPtr = std::shared_ptr<Buf>;
 
+/** Physical f32 elements of a layout (blocked layouts' padding included). */
+inline int64_t physicalCount(const md_t &md) { return static_cast<int64_t>(md.get_size() / sizeof(float)); }
+
 /** Allocates a buffer for `md`. */
 BufPtr newBuf(const md_t &md);
 /** A new buffer with b's layout, its bytes copied by a queued task. */
@@ -101,12 +104,27 @@ struct Arg {
 };
 void execPrimitive(const dnnl::primitive &p, const std::vector<Arg> &args, const md_t &scratchpad);
 
-/** Queues a cached primitive (anything with `.prim` and `.pd`) with its arguments and scratchpad. */
-template <class Cached> void submitPrimitive(const Cached &c, std::vector<Arg> args) {
+/**
+ * Queues a cached primitive (anything with `.prim` and `.pd`) with its arguments and scratchpad;
+ * `after` runs in the same task right after it (a fix-up on its output).
+ */
+template <class Cached, class After = void (*)()>
+void submitPrimitive(const Cached &c, std::vector<Arg> args, After after = [] {}) {
   dnnl::primitive prim = c.prim;
   md_t scratch = c.pd.scratchpad_desc();
-  submit([prim, args = std::move(args), scratch] { execPrimitive(prim, args, scratch); });
+  submit([prim, args = std::move(args), scratch, after] {
+    execPrimitive(prim, args, scratch);
+    after();
+  });
 }
+
+/**
+ * Inside a task: plain f32 copies of (xMd, x) and (yMd, y) (the memory itself where already
+ * plain), `fn(plainX, plainY)` on them, and the plain y written back into y's layout. For rare
+ * fix-ups that are simple only on plain NCHW data.
+ */
+void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemPtr &y,
+                   const std::function<void(const float *, float *)> &fn);
 
 // ---- layout conversion ------------------------------------------------------------------------------
 
@@ -118,6 +136,8 @@ template <class Cached> void submitPrimitive(const Cached &c, std::vector<Arg> a
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view = nullptr);
 /** Enqueues a reorder from (fromMd, from) to (toMd, to). */
 void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
+/** Runs a reorder now, on this thread: for use inside a task (which already holds the lock). */
+void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
 /** Replaces b's memory with a plain f32 copy when it is not plain f32 already (reorders once). */
 void makePlainInPlace(Buf &b);
 /** Marks b's memory as written (invalidates caches of every buffer sharing it). */
@@ -144,8 +164,8 @@ Cached<Pd, Prim> &cached(std::unordered_map<std::string, Cached<Pd, Prim>> &map,
 
 // ---- argument helpers -------------------------------------------------------------------------------
 
+/** A dims array (integers ≥ 1, their product checked; [] is one element). */
 dims_t toDims(const Napi::Value &v, const char *what);
-std::vector<int64_t> ints(const Napi::Value &v, size_t n, const char *what);
 std::string joinInts(const std::vector<int64_t> &v);
 
 } // namespace ax

@@ -20,19 +20,13 @@ using tag = dnnl::memory::format_tag;
 dnnl::engine &cpuEngine();
 dnnl::stream &cpuStream();
 
-/** Attributes every primitive gets: a user scratchpad, optionally a fused ReLU post-op. */
-inline dnnl::primitive_attr makeAttr(bool relu) {
+/**
+ * Attributes every primitive gets: a user scratchpad. No fused ReLU post-op: oneDNN's computes
+ * max(x, 0) with the operand order that turns NaN into 0, where PyTorch keeps NaN (nonfinite.hpp).
+ */
+inline dnnl::primitive_attr makeAttr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (relu) {
-    dnnl::post_ops po;
-#if DNNL_VERSION_MAJOR >= 3
-    po.append_eltwise(dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-#else
-    po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-#endif
-    attr.set_post_ops(po);
-  }
   return attr;
 }
 
@@ -232,29 +226,6 @@ inline dnnl::inner_product_backward_data::primitive_desc ipBwdDataPd(
   return {cpuEngine(), s.src, s.weights, s.dst, hint, attr};
 #else
   dnnl::inner_product_backward_data::desc d(s.src, s.weights, s.dst);
-  return {d, attr, cpuEngine(), hint};
-#endif
-}
-
-// ---- ReLU (eltwise) ----------------------------------------------------------------------------------
-
-inline dnnl::eltwise_forward::primitive_desc reluFwdPd(const md_t &data, const dnnl::primitive_attr &attr) {
-#if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::prop_kind::forward_training, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, data, data, 0.f,
-          0.f, attr};
-#else
-  dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, data,
-                                0.f, 0.f);
-  return {d, attr, cpuEngine()};
-#endif
-}
-
-inline dnnl::eltwise_backward::primitive_desc reluBwdPd(const md_t &data, const dnnl::eltwise_forward::primitive_desc &hint,
-                                                        const dnnl::primitive_attr &attr) {
-#if DNNL_VERSION_MAJOR >= 3
-  return {cpuEngine(), dnnl::algorithm::eltwise_relu_use_dst_for_bwd, data, data, data, 0.f, 0.f, hint, attr};
-#else
-  dnnl::eltwise_backward::desc d(dnnl::algorithm::eltwise_relu_use_dst_for_bwd, data, data, 0.f, 0.f);
   return {d, attr, cpuEngine(), hint};
 #endif
 }

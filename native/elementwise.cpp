@@ -1,49 +1,44 @@
-// Elementwise work: ReLU forward/backward over oneDNN eltwise (keeps blocked layouts), and plain
+// Elementwise work: ReLU forward/backward in the input's own (maybe blocked) layout, and plain
 // loops for the generic unary/binary/scalar ops, gradient accumulation (axpy), sums, bias
 // broadcast and dropout. Loops run on the physical buffer when the layouts agree and carry no
 // blocking padding; otherwise on plain f32 copies.
 #include <cmath>
 #include <cstring>
 
+#include "nonfinite.hpp"
 #include "ops.hpp"
 
 namespace ax {
 
 namespace {
 
-std::unordered_map<std::string, Cached<dnnl::eltwise_forward::primitive_desc, dnnl::eltwise_forward>> gReluFwd;
-std::unordered_map<std::string, Cached<dnnl::eltwise_backward::primitive_desc, dnnl::eltwise_backward>> gReluBwd;
-
-constexpr int64_t kParallelMin = 1 << 15;
-
-auto &reluForwardPd(const md_t &md) {
-  return cached(gReluFwd, descKey(md),
-                std::function<dnnl::eltwise_forward::primitive_desc()>([&] { return reluFwdPd(md, makeAttr(false)); }));
+/** x as f32 in its own layout (a bf16 buffer is made plain f32 first). */
+Buf &f32Layout(Buf &x) {
+  if (descType(x.md) != dt::f32) makePlainInPlace(x);
+  return x;
 }
 
+/** ReLU in x's own (maybe blocked) layout; NaN stays NaN as in PyTorch (nonfinite.hpp). */
 Napi::Value relu(const Napi::CallbackInfo &info) {
-  BufPtr x = unwrap(info[0], "relu input");
-  if (descType(x->md) != dt::f32) makePlainInPlace(*x);
-  auto &c = reluForwardPd(x->md);
-  BufPtr y = newBuf(x->md);
-  std::vector<Arg> args = {{DNNL_ARG_SRC, x->md, x->mem}, {DNNL_ARG_DST, y->md, y->mem}};
-  submitPrimitive(c, std::move(args));
+  BufPtr xp = unwrap(info[0], "relu input");
+  Buf &x = f32Layout(*xp);
+  BufPtr y = newBuf(x.md);
+  MemPtr in = x.mem, out = y->mem;
+  int64_t n = physicalCount(x.md);
+  submit([in, out, n] { reluLoop(in->f32(), out->f32(), n); });
   return wrap(info.Env(), y);
 }
 
 Napi::Value reluBackward(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "relu output gradient");
   BufPtr y = unwrap(info[1], "relu output");
-  if (descType(y->md) != dt::f32) makePlainInPlace(*y);
-  md_t md = y->md;
-  auto &hint = reluForwardPd(md);
-  auto &c = cached(gReluBwd, descKey(md), std::function<dnnl::eltwise_backward::primitive_desc()>([&] {
-                     return reluBwdPd(md, hint.pd, makeAttr(false));
-                   }));
-  MemPtr dy = inLayout(*gy, md, false);
-  BufPtr dx = newBuf(md);
-  std::vector<Arg> args = {{DNNL_ARG_DST, md, y->mem}, {DNNL_ARG_DIFF_DST, md, dy}, {DNNL_ARG_DIFF_SRC, md, dx->mem}};
-  submitPrimitive(c, std::move(args));
+  f32Layout(*y);
+  if (gy->size() != y->size()) throw Napi::RangeError::New(info.Env(), "native: relu gradient and output differ in size");
+  MemPtr dy = inLayout(*gy, y->md, false), ym = y->mem;
+  BufPtr dx = newBuf(y->md);
+  MemPtr out = dx->mem;
+  int64_t n = physicalCount(y->md);
+  submit([dy, ym, out, n] { reluBackwardLoop(dy->f32(), ym->f32(), out->f32(), n); });
   return wrap(info.Env(), dx);
 }
 

@@ -2,10 +2,11 @@
 // with an optional fused ReLU post-op. Layouts are oneDNN's choice; weights are reordered once
 // per write (cached on the weight buffer); weight gradients come back plain [n, k] from a matmul.
 // In bf16 mode src/weights/diff_dst are bf16 and every output stays f32. A single f32 row goes
-// through oneDNN's sgemm instead (linearRow).
-// Geometry array g: [m, k, n].
+// through oneDNN's sgemm instead (linearRow). A ReLU runs on the output in the same task (not as
+// oneDNN's post-op, which turns NaN into 0). Geometry is a LinearGeometry object (geometry.hpp).
 #include <algorithm>
 
+#include "geometry.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -17,23 +18,21 @@ std::unordered_map<std::string, Cached<dnnl::inner_product_backward_data::primit
     gBwdData;
 std::unordered_map<std::string, Cached<dnnl::matmul::primitive_desc, dnnl::matmul>> gBwdWeights;
 
-IpShape shapeOf(const std::vector<int64_t> &g, bool bf16, bool bias) {
+IpShape shapeOf(const LinearGeom &g, bool bf16, bool bias) {
   dt low = bf16 ? dt::bf16 : dt::f32;
   IpShape s;
-  s.src = anyDesc({g[0], g[1]}, low);
-  s.weights = anyDesc({g[2], g[1]}, low);
-  s.bias = bias ? plainDesc({g[2]}) : md_t();
-  s.dst = anyDesc({g[0], g[2]}, dt::f32);
+  s.src = anyDesc({g.m, g.k}, low);
+  s.weights = anyDesc({g.n, g.k}, low);
+  s.bias = bias ? plainDesc({g.n}) : md_t();
+  s.dst = anyDesc({g.m, g.n}, dt::f32);
   return s;
 }
 
-std::string keyOf(const std::vector<int64_t> &g, bool bf16, bool bias, bool relu) {
-  return joinInts(g) + (bf16 ? "b" : "f") + (bias ? "B" : "-") + (relu ? "R" : "-");
-}
+std::string keyOf(const LinearGeom &g, bool bf16, bool bias) { return g.key() + (bf16 ? "b" : "f") + (bias ? "B" : "-"); }
 
-auto &forwardPd(const std::vector<int64_t> &g, bool bf16, bool bias, bool relu) {
-  return cached(gFwd, keyOf(g, bf16, bias, relu), std::function<dnnl::inner_product_forward::primitive_desc()>([&] {
-                  return ipFwdPd(shapeOf(g, bf16, bias), makeAttr(relu));
+auto &forwardPd(const LinearGeom &g, bool bf16, bool bias) {
+  return cached(gFwd, keyOf(g, bf16, bias), std::function<dnnl::inner_product_forward::primitive_desc()>([&] {
+                  return ipFwdPd(shapeOf(g, bf16, bias), makeAttr());
                 }));
 }
 
@@ -45,14 +44,13 @@ MemPtr weightsIn(Buf &w, const md_t &to) {
 /**
  * One f32 row (batch 1) reads every weight once for two flops: memory-bound. oneDNN's sgemm
  * (its GEMV kernels) streams the plain weights faster than the inner-product primitive does its
- * blocked copy (FC6/FC7/FC8 of alexnet: 5.9/2.7/0.3 ms against 6.9/3.2/0.8 ms on 2 threads here),
- * and needs no reordered copy of the weights.
+ * blocked copy (BENCHMARKS.md), and needs no reordered copy of the weights.
  */
-Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const std::vector<int64_t> &g, bool relu) {
+Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const LinearGeom &g, bool relu) {
   makePlainInPlace(*x);
   makePlainInPlace(*w);
   if (b) makePlainInPlace(*b);
-  const int64_t m = g[0], k = g[1], n = g[2];
+  const int64_t m = g.m, k = g.k, n = g.n;
   BufPtr y = newBuf(plainDesc({m, n}));
   MemPtr xm = x->mem, wm = w->mem, bm = b ? b->mem : nullptr, ym = y->mem;
   submit([xm, wm, bm, ym, m, k, n, relu] {
@@ -63,79 +61,74 @@ Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const std::ve
     const float *bias = bm ? bm->f32() : nullptr;
     for (int64_t i = 0; i < m * n; i++) {
       float v = y[i] + (bias ? bias[i % n] : 0.f);
-      y[i] = relu && v < 0.f ? 0.f : v;
+      y[i] = relu && v < 0.f ? 0.f : v; // NaN stays NaN, as in PyTorch
     }
   });
   return wrap(env, y);
 }
 
+/** linear(x, w, b | null, geometry, {relu, bf16}). */
 Napi::Value linear(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
   BufPtr x = unwrap(info[0], "linear input");
   BufPtr w = unwrap(info[1], "linear weight");
   BufPtr b = unwrapOrNull(info[2], "linear bias");
-  auto g = ints(info[3], 3, "linear geometry");
-  bool relu = info[4].ToBoolean();
-  bool bf16 = info[5].ToBoolean();
-  if (g[0] == 1 && !bf16) return linearRow(info.Env(), x, w, b, g, relu);
-  auto &c = forwardPd(g, bf16, b != nullptr, relu);
-  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc(), dstMd = c.pd.dst_desc();
+  LinearGeom g = LinearGeom::read(info[3]);
+  Fields opts(info[4], "linear options");
+  bool relu = opts.flag("relu"), bf16 = opts.flag("bf16");
+  expectSize(env, *x, g.m * g.k, "linear input");
+  expectSize(env, *w, g.n * g.k, "linear weight");
+  if (b) expectSize(env, *b, g.n, "linear bias");
+  if (g.m == 1 && !bf16) return linearRow(env, x, w, b, g, relu);
+  auto &c = forwardPd(g, bf16, b != nullptr);
+  md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc();
   // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
   makePlainInPlace(*x);
-  md_t xView = plainDesc({g[0], g[1]});
+  md_t xView = plainDesc({g.m, g.k});
   MemPtr xs = inLayout(*x, srcMd, true, &xView);
   MemPtr ws = weightsIn(*w, wMd);
-  std::vector<Arg> args = {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}};
-  if (b) {
-    makePlainInPlace(*b);
-    args.push_back({DNNL_ARG_BIAS, b->md, b->mem});
-  }
-  BufPtr y = newBuf(dstMd);
-  args.push_back({DNNL_ARG_DST, dstMd, y->mem});
-  submitPrimitive(c, std::move(args));
-  return wrap(info.Env(), y);
+  return wrap(env, submitWeightLayer(c, {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}}, b, relu));
 }
 
+/** linearBackwardData(gy, w, geometry, {bf16}). */
 Napi::Value linearBackwardData(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "linear output gradient");
   BufPtr w = unwrap(info[1], "linear weight");
-  auto g = ints(info[2], 3, "linear geometry");
-  bool bf16 = info[3].ToBoolean();
-  auto &hint = forwardPd(g, bf16, false, false);
+  LinearGeom g = LinearGeom::read(info[2]);
+  bool bf16 = Fields(info[3], "linear options").flag("bf16");
+  expectSize(info.Env(), *gy, g.m * g.n, "linear output gradient");
+  expectSize(info.Env(), *w, g.n * g.k, "linear weight");
+  auto &hint = forwardPd(g, bf16, false);
   IpShape s = shapeOf(g, bf16, false);
-  s.src = anyDesc({g[0], g[1]}, dt::f32);
-  s.dst = anyDesc({g[0], g[2]}, bf16 ? dt::bf16 : dt::f32);
-  auto &c = cached(gBwdData, keyOf(g, bf16, false, false),
+  s.src = anyDesc({g.m, g.k}, dt::f32);
+  s.dst = anyDesc({g.m, g.n}, bf16 ? dt::bf16 : dt::f32);
+  auto &c = cached(gBwdData, keyOf(g, bf16, false),
                    std::function<dnnl::inner_product_backward_data::primitive_desc()>(
-                       [&] { return ipBwdDataPd(s, hint.pd, makeAttr(false)); }));
-  md_t dyMd = c.pd.diff_dst_desc(), wMd = c.pd.weights_desc(), dxMd = c.pd.diff_src_desc();
-  MemPtr dy = inLayout(*gy, dyMd, true);
-  MemPtr ws = weightsIn(*w, wMd);
-  BufPtr dx = newBuf(dxMd);
-  std::vector<Arg> args = {{DNNL_ARG_DIFF_DST, dyMd, dy}, {DNNL_ARG_WEIGHTS, wMd, ws}, {DNNL_ARG_DIFF_SRC, dxMd, dx->mem}};
-  submitPrimitive(c, std::move(args));
-  return wrap(info.Env(), dx);
+                       [&] { return ipBwdDataPd(s, hint.pd, makeAttr()); }));
+  return wrap(info.Env(), submitBackwardData(c, *gy, weightsIn(*w, c.pd.weights_desc())));
 }
 
 /**
  * Weight gradients gw [n, k] = gyᵀ [n, m] · x [m, k] as a oneDNN matmul straight into plain f32
- * (the optimiser's layout), gy read transposed in place; gb [n] = column sums of gy. On the AMX
- * machine (batch 64, 2 threads, bf16) the inner-product primitive took 34 / 18 / 3.5 ms for
- * FC6 / FC7 / FC8 (GEMM into plain weights) or 15 ms plus a 130 ms reorder back to plain (brgemm
- * into its blocked layout); this matmul takes 14 / 4 / 0.75 ms. In f32 the training step is no
- * slower for it (alexnet-v1: 1,254 against 1,264 ms).
+ * (the optimiser's layout), gy read transposed in place; gb [n] = column sums of gy. The
+ * inner-product primitive's weight gradient either runs a slower GEMM into plain weights or needs a
+ * costly reorder of its blocked result back to plain (BENCHMARKS.md has the figures).
+ * linearBackwardWeights(gy, x, geometry, {withBias, bf16}) → [gw, gb | null].
  */
 Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "linear output gradient");
   BufPtr x = unwrap(info[1], "linear input");
-  auto g = ints(info[2], 3, "linear geometry");
-  bool withBias = info[3].ToBoolean();
-  bool bf16 = info[4].ToBoolean();
-  const int64_t m = g[0], k = g[1], n = g[2];
+  LinearGeom g = LinearGeom::read(info[2]);
+  Fields opts(info[3], "linear options");
+  bool withBias = opts.flag("withBias"), bf16 = opts.flag("bf16");
+  expectSize(info.Env(), *gy, g.m * g.n, "linear output gradient");
+  expectSize(info.Env(), *x, g.m * g.k, "linear input");
+  const int64_t m = g.m, k = g.k, n = g.n;
   dt low = bf16 ? dt::bf16 : dt::f32;
   md_t gyMd = plainDesc({m, n}, low), xMd = plainDesc({m, k}, low), gwMd = plainDesc({n, k});
   md_t gyT(dims_t{n, m}, low, dims_t{1, n}); // gy [m, n] read as its transpose
-  auto &c = cached(gBwdWeights, keyOf(g, bf16, false, false),
-                   std::function<dnnl::matmul::primitive_desc()>([&] { return matmulPd(gyT, xMd, gwMd, makeAttr(false)); }));
+  auto &c = cached(gBwdWeights, keyOf(g, bf16, false),
+                   std::function<dnnl::matmul::primitive_desc()>([&] { return matmulPd(gyT, xMd, gwMd, makeAttr()); }));
   // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
   makePlainInPlace(*x);
   md_t xView = plainDesc({m, k});
@@ -156,11 +149,7 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
         for (int64_t j = 0; j < n; j++) out[j] += d[i * n + j];
     });
   }
-  Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, wrap(env, gw));
-  out.Set(1u, gb ? wrap(env, gb) : env.Null());
-  return out;
+  return handlePair(info.Env(), gw, gb);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "geometry.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -14,8 +15,8 @@ struct Nc {
 };
 
 Nc readNc(const Napi::CallbackInfo &info, int at, const Buf &x) {
-  int64_t n = static_cast<int64_t>(num(info[at], "n")), c = static_cast<int64_t>(num(info[at + 1], "c"));
-  if (n < 1 || c < 1 || static_cast<size_t>(n * c) != x.size()) throw Napi::RangeError::New(info.Env(), "native: logits size is not n*c");
+  int64_t n = integer(info[at], 1, "n"), c = integer(info[at + 1], 1, "c");
+  expectSize(info.Env(), x, checkedMul(info.Env(), n, c, "logits"), "logits");
   return {n, c};
 }
 
@@ -30,7 +31,11 @@ Napi::Int32Array readLabels(const Napi::Value &v, int64_t n, int64_t c) {
   return labels;
 }
 
-/** Writes log-softmax of each row of x into y. */
+/**
+ * Writes log-softmax of each row of x into y as PyTorch computes it: x − max − log Σ exp(x − max),
+ * the max taken over the non-NaN values; a NaN or +inf in the row (exp of NaN, inf − inf) or a
+ * row of -inf (−inf − −inf) makes the whole row NaN.
+ */
 void logSoftmaxRows(const float *x, float *y, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; i++) {
     const float *row = x + i * c;

@@ -2,23 +2,25 @@
 //   d = g + wd·p;  buf = first ? d : momentum·buf + (1 − dampening)·d;
 //   d = nesterov ? d + momentum·buf : buf (when momentum ≠ 0);  p −= lr·d.
 // Writing the parameter invalidates its cached reordered (blocked/bf16) copies.
+#include "geometry.hpp"
 #include "ops.hpp"
-
 
 namespace ax {
 
 namespace {
 
+/** sgdStep(param, grad, momentum | null, {lr, momentum, dampening, weightDecay, nesterov, firstStep}). */
 Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   BufPtr param = unwrap(info[0], "sgd parameter");
   BufPtr grad = unwrap(info[1], "sgd gradient");
   BufPtr mom = unwrapOrNull(info[2], "sgd momentum buffer");
-  float lr = static_cast<float>(num(info[3], "lr"));
-  float momentum = static_cast<float>(num(info[4], "momentum"));
-  float dampening = static_cast<float>(num(info[5], "dampening"));
-  float wd = static_cast<float>(num(info[6], "weight decay"));
-  bool nesterov = info[7].ToBoolean();
-  bool first = info[8].ToBoolean();
+  Fields opts(info[3], "sgd params");
+  float lr = static_cast<float>(opts.number("lr"));
+  float momentum = static_cast<float>(opts.number("momentum"));
+  float dampening = static_cast<float>(opts.number("dampening"));
+  float wd = static_cast<float>(opts.number("weightDecay"));
+  bool nesterov = opts.flag("nesterov");
+  bool first = opts.flag("firstStep");
   if (grad->size() != param->size() || (mom && mom->size() != param->size())) {
     throw Napi::RangeError::New(info.Env(), "native: sgd parameter, gradient and momentum differ in size");
   }

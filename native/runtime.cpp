@@ -1,8 +1,10 @@
 // Runtime controls: OpenMP threads, the CPU ISA oneDNN dispatches to, deferred execution and its
 // asynchronous flush on the libuv thread pool, an FMA-peak probe (a large f32 matmul) and a
 // memory read-bandwidth probe.
+#include <algorithm>
 #include <chrono>
 
+#include "geometry.hpp"
 #include "ops.hpp"
 
 namespace ax {
@@ -10,9 +12,9 @@ namespace ax {
 namespace {
 
 Napi::Value setThreadsJs(const Napi::CallbackInfo &info) {
-  int n = static_cast<int>(num(info[0], "threads"));
-  if (n < 1) throw Napi::RangeError::New(info.Env(), "native: threads must be >= 1");
-  setThreads(n);
+  int64_t n = integer(info[0], 1, "threads");
+  if (n > 65536) throw Napi::RangeError::New(info.Env(), "native: threads must be at most 65536");
+  setThreads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 
@@ -83,12 +85,13 @@ Napi::Value flushAsync(const Napi::CallbackInfo &info) {
 
 /** GFLOP/s of an f32 matmul [m,k]x[k,n] (best of `reps`): the practical FMA peak here. */
 Napi::Value matmulGflops(const Napi::CallbackInfo &info) {
-  int64_t m = static_cast<int64_t>(num(info[0], "m"));
-  int64_t k = static_cast<int64_t>(num(info[1], "k"));
-  int64_t n = static_cast<int64_t>(num(info[2], "n"));
-  int reps = static_cast<int>(num(info[3], "reps"));
+  int64_t m = integer(info[0], 1, "m"), k = integer(info[1], 1, "k"), n = integer(info[2], 1, "n");
+  int reps = static_cast<int>(std::min<int64_t>(integer(info[3], 1, "reps"), 1000));
+  checkedMul(info.Env(), m, k, "matmul a");
+  checkedMul(info.Env(), k, n, "matmul b");
+  checkedMul(info.Env(), m, n, "matmul c");
   md_t a = plainDesc({m, k}), b = anyDesc({k, n}, dt::f32), c = plainDesc({m, n});
-  auto pd = matmulPd(a, b, c, makeAttr(false));
+  auto pd = matmulPd(a, b, c, makeAttr());
   dnnl::matmul prim(pd);
   auto ma = std::make_shared<Mem>(a.get_size()), mb = std::make_shared<Mem>(pd.weights_desc().get_size()),
        mc = std::make_shared<Mem>(c.get_size());
@@ -122,9 +125,10 @@ __attribute__((target_clones("avx512f", "default"))) uint64_t xorWords(const uin
  * OpenMP threads. At batch 1 a linear layer reads each weight once, so this bounds its latency.
  */
 Napi::Value readBandwidth(const Napi::CallbackInfo &info) {
-  size_t words = static_cast<size_t>(num(info[0], "MiB")) * (size_t(1) << 20) / 8;
-  int reps = static_cast<int>(num(info[1], "reps"));
-  if (words == 0 || reps < 1) throw Napi::RangeError::New(info.Env(), "native: readBandwidth needs at least 1 MiB and 1 repetition");
+  int64_t mib = integer(info[0], 1, "MiB");
+  if (mib > (int64_t(1) << 30)) throw Napi::RangeError::New(info.Env(), "native: readBandwidth buffer is too large");
+  size_t words = static_cast<size_t>(mib) * (size_t(1) << 20) / 8;
+  int reps = static_cast<int>(std::min<int64_t>(integer(info[1], 1, "reps"), 1000));
   Mem buf(words * 8);
   auto *w = static_cast<uint64_t *>(buf.ptr);
   for (size_t i = 0; i < words; i++) w[i] = i * 0x9e3779b97f4a7c15ull;

@@ -11,6 +11,9 @@
 // bf16 rounding in this 8–16-channel network (measured 0.08–0.26), so they are held to 0.35
 // here; test/native_bf16.test.ts checks them tightly against a reference that rounds the same
 // operands to bf16.
+// Non-finite inputs (scripts/make_nonfinite_fixtures.py): NaN, +inf and -inf must come out where
+// PyTorch's do — a NaN input never becomes a finite logit — in inference and in training mode;
+// the finite entries are held to the same tolerances.
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Backend } from '../src/backend/backend.js';
@@ -24,7 +27,8 @@ import { AdaptiveAvgPool2d, MaxPool2d } from '../src/nn/pool.js';
 import { Sequential } from '../src/nn/sequential.js';
 import * as ops from '../src/ops/index.js';
 import { Tensor } from '../src/tensor.js';
-import { assertRelClose } from './helpers.js';
+import { assertRelClose, relError } from './helpers.js';
+import assert from 'node:assert/strict';
 
 interface Arr {
   shape: number[];
@@ -61,8 +65,10 @@ function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol
   return out;
 }
 
-type OpFn = (inp: Record<string, Tensor>, p: OpCase['params'], labels: number[]) => Tensor;
-const num = (v: OpCase['params'][string]) => v as number;
+type OpFn = (inp: Inputs, p: OpCase['params'], labels: number[]) => Tensor;
+const num = (v: OpCase['params'][string] | undefined) => v as number;
+/** A case's input tensors by name; every op reads only inputs its fixture has. */
+type Inputs = Record<string, Tensor> & { x: Tensor; w: Tensor; b: Tensor };
 const OPS: Record<string, OpFn> = {
   conv2d_groups: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding), groups: num(p.groups) }),
   conv2d_k11_s4: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding) }),
@@ -75,6 +81,50 @@ const OPS: Record<string, OpFn> = {
   log_softmax: (i) => ops.logSoftmax(i.x),
   cross_entropy: (i, _p, labels) => ops.reshape(ops.crossEntropy(i.x, labels), [1]),
 };
+
+/** A case of nonfinite.json: values are numbers or the strings 'NaN', 'Infinity', '-Infinity'. */
+interface NonFiniteCase {
+  name: string;
+  params: Record<string, number | number[]>;
+  inputs: Record<string, { shape: number[]; data: (number | string)[] }>;
+  output: { shape: number[]; data: (number | string)[] };
+}
+const decode = (data: (number | string)[]) => data.map(Number);
+const NONFINITE_OPS: Record<string, (i: Inputs, p: NonFiniteCase['params']) => Tensor> = {
+  relu: (i) => ops.relu(i.x),
+  conv2d_relu: (i, p) => ops.conv2d(i.x, i.w, i.b, { stride: num(p.stride), padding: num(p.padding), relu: true }),
+  conv2d_groups_relu: (i, p) => ops.conv2d(i.x, i.w, i.b, { padding: num(p.padding), groups: num(p.groups), relu: true }),
+  max_pool2d_3_2: (i) => ops.maxPool2d(i.x, 3, { stride: 2 }),
+  max_pool2d_ceil_pad: (i) => ops.maxPool2d(i.x, 3, { stride: 2, padding: 1, ceilMode: true }),
+  adaptive_avg_pool2d: (i) => ops.adaptiveAvgPool2d(i.x, 4),
+  lrn_paper: (i, p) => ops.localResponseNorm(i.x, num(p.size), num(p.alpha), num(p.beta), num(p.k)),
+  lrn_even: (i, p) => ops.localResponseNorm(i.x, num(p.size), num(p.alpha), num(p.beta), num(p.k)),
+  linear_relu: (i) => ops.linear(i.x, i.w, i.b, { relu: true }),
+  linear_relu_row: (i) => ops.linear(i.x, i.w, i.b, { relu: true }),
+  log_softmax: (i) => ops.logSoftmax(i.x),
+  cross_entropy: (i, p) => ops.reshape(ops.crossEntropy(i.x, p.labels as number[]), [1]),
+  cross_entropy_finite_row_with_neg_inf: (i, p) => ops.reshape(ops.crossEntropy(i.x, p.labels as number[]), [1]),
+};
+
+/** NaN and ±inf exactly where expected; the finite entries within `tol` (relative to their range). */
+function assertSameNonFinite(actual: ArrayLike<number>, expected: number[], tol: number, name: string): void {
+  assert.equal(actual.length, expected.length, `${name}: length`);
+  const finiteA: number[] = [];
+  const finiteE: number[] = [];
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isFinite(e)) {
+      assert.ok(Number.isFinite(a), `${name}[${i}]: expected ${e}, got ${a}`);
+      finiteA.push(a);
+      finiteE.push(e);
+    } else {
+      assert.ok(Object.is(a, e), `${name}[${i}]: expected ${e}, got ${a}`);
+    }
+  }
+  const err = relError(finiteA, finiteE);
+  assert.ok(err <= tol, `${name}: finite entries differ by ${err.toExponential(3)} (relative) > ${tol}`);
+}
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'mini_alexnet.json');
 test('every golden fixture has an op', () => {
@@ -89,13 +139,42 @@ for (const { name: backendName, be, opTol, netTol } of backendsUnderTest()) {
       const name = f.replace('.json', '');
       test(name, () => {
         const c = load<OpCase>(f);
-        const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tensor(v, true)]));
-        const out = OPS[name](inputs, c.params, c.labels ?? []);
+        const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tensor(v, true)])) as Inputs;
+        const out = OPS[name]!(inputs, c.params, c.labels ?? []);
         assertRelClose(out.toArray(), c.output.data, opTol, `${name} output`);
         ops.sum(ops.mul(out, tensor(c.gy))).backward();
-        for (const [k, g] of Object.entries(c.grads)) assertRelClose(inputs[k].grad!.toArray(), g.data, opTol, `${name} grad ${k}`);
+        for (const [k, g] of Object.entries(c.grads)) assertRelClose(inputs[k]!.grad!.toArray(), g.data, opTol, `${name} grad ${k}`);
       });
     }
+  });
+
+  describe(`conformance [${backendName}]: NaN and infinities propagate as in PyTorch`, () => {
+    const nonFinite = new URL('nonfinite/nonfinite.json', dir);
+    const cases = JSON.parse(readFileSync(nonFinite, 'utf8')) as NonFiniteCase[];
+    for (const c of cases) {
+      for (const training of [false, true]) {
+        test(`${c.name} (${training ? 'training' : 'inference'})`, () => {
+          const op = NONFINITE_OPS[c.name];
+          assert.ok(op, `no op for non-finite case ${c.name}`);
+          const inputs = Object.fromEntries(
+            Object.entries(c.inputs).map(([k, v]) => [
+              k,
+              Tensor.fromArray(Float32Array.from(decode(v.data)), v.shape, { backend: be, requiresGrad: training }),
+            ]),
+          ) as Inputs;
+          const out = op(inputs, c.params);
+          assert.deepEqual(out.shape, c.output.shape, `${c.name}: output shape`);
+          assertSameNonFinite(out.toArray(), decode(c.output.data), opTol, c.name);
+        });
+      }
+    }
+    test('dropout keeps NaN and turns a dropped infinity into NaN (x · 0, as torch)', () => {
+      const x = Float32Array.from([NaN, Infinity, -Infinity, 1, NaN, Infinity, -Infinity, 2]);
+      const { y, mask } = be.dropout(be.fromArray(x, [8]), [8], 0.5, 7);
+      const yv = be.toArray(y, [8]);
+      const mv = be.toArray(mask, [8]);
+      for (let i = 0; i < 8; i++) assert.ok(Object.is(yv[i], x[i]! * mv[i]!), `dropout[${i}]: ${x[i]} · ${mv[i]} gave ${yv[i]}`);
+    });
   });
 
   test(`conformance [${backendName}]: a narrow AlexNet-2012 network: output, loss and every parameter gradient`, () => {
@@ -147,7 +226,7 @@ function miniNetwork(tensor: (a: Arr) => Tensor, tol: Tolerance): void {
   for (const [name, p] of model.namedParameters())
     assertRelClose(
       p.grad!.toArray(),
-      c.grads[name].data,
+      c.grads[name]!.data,
       tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net,
       `grad ${name}`,
     );

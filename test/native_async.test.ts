@@ -1,10 +1,9 @@
-// Async inference on the native backend: runAsync (behind Module.forwardAsync) queues the
+// Async inference on the native backend: Backend.runAsync (behind Module.forwardAsync) queues the
 // primitive executions and runs them on the libuv thread pool, so the event loop keeps turning
 // while a forward pass computes; results equal the synchronous forward; concurrent calls queue.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
-import { runAsync } from '../src/backend/native/index.js';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/index.js';
 import { flatten } from '../src/ops/index.js';
 import { Tensor, noGrad, tidy } from '../src/tensor.js';
@@ -35,7 +34,7 @@ test('runAsync computes on the thread pool while the event loop keeps running', 
       ticks++;
     }, 1);
     const t0 = performance.now();
-    const results = await Promise.all([runAsync(() => noGrad(() => forward(x))), runAsync(() => noGrad(() => forward(x)))]);
+    const results = await Promise.all([native!.runAsync(() => noGrad(() => forward(x))), native!.runAsync(() => noGrad(() => forward(x)))]);
     const ms = performance.now() - t0;
     clearInterval(timer);
     for (const y of results) assert.deepEqual(y.toArray(), want);
@@ -43,7 +42,7 @@ test('runAsync computes on the thread pool while the event loop keeps running', 
     assert.ok(ticks > 0, `event loop did not turn during ${ms.toFixed(0)} ms of async work`);
     // An error inside fn rejects and leaves the backend usable (immediate mode again).
     await assert.rejects(
-      runAsync(() => {
+      native!.runAsync(() => {
         throw new Error('boom');
       }),
       /boom/,
@@ -52,4 +51,15 @@ test('runAsync computes on the thread pool while the event loop keeps running', 
   } finally {
     setBackend('reference');
   }
+});
+
+test("forwardAsync goes through the tensor's backend: reference tensors compute now, never deferred", { skip }, async () => {
+  setBackend('reference');
+  const layer = new Linear(6, 3);
+  const x = Tensor.fromArray(randomArray(12, 5), [2, 6]);
+  assert.equal(x.backend.name, 'reference');
+  const pending = layer.forwardAsync(x);
+  assert.equal(native!.addon.isDeferred(), false);
+  const y = await pending;
+  assert.deepEqual(y.toArray(), noGrad(() => layer.forward(x)).toArray());
 });

@@ -26,7 +26,7 @@ for (const [name, xs, ws, stride, pad, groups] of [
     const g = convGeometry(xs, ws, [stride, stride], [pad, pad], groups);
     const x = pairOf(randomArray(size(xs), 1), xs, nb);
     const w = pairOf(randomArray(size(ws), 2, 0.2), ws, nb);
-    const b = pairOf(randomArray(ws[0], 3), [ws[0]], nb);
+    const b = pairOf(randomArray(ws[0]!, 3), [ws[0]!], nb);
     const yShape = [g.n, g.oc, g.oh, g.ow];
     const y = nb.conv2d(x.n, w.n, b.n, g, true);
     const yr = reference.conv2d(x.r, w.r, b.r, g, true);
@@ -38,7 +38,7 @@ for (const [name, xs, ws, stride, pad, groups] of [
     const gn = nb.conv2dBackwardWeights(gy.n, x.n, g, true);
     const gr = reference.conv2dBackwardWeights(gy.r, x.r, g, true);
     assertClose('dw', nb, gn.gw, gr.gw, ws, 3e-2);
-    assertClose('db', nb, gn.gb!, gr.gb!, [ws[0]], 3e-2);
+    assertClose('db', nb, gn.gb!, gr.gb!, [ws[0]!], 3e-2);
   });
 }
 
@@ -63,7 +63,7 @@ test('bf16 keeps f32 master weights: small SGD updates are not lost to bf16 roun
   for (let i = 0; i < 10; i++)
     nb.sgdStep(w, grad, null, n, { lr: 1e-4, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, i === 0);
   const got = nb.toArray(w, [n]);
-  assert.ok(Math.abs(got[0] - (1 - 1e-3)) < 1e-6, `weight ${got[0]}`);
+  assert.ok(Math.abs(got[0]! - (1 - 1e-3)) < 1e-6, `weight ${got[0]}`);
 });
 
 /** The reference backend with bf16 rounding (round-to-nearest-even) of every conv/inner-product operand. */
@@ -71,7 +71,7 @@ class Bf16EmulatedReference extends ReferenceBackend {
   private round(s: Storage): Storage {
     const a = Float32Array.from(reference.toArray(s, [s.size]));
     const bits = new Uint32Array(a.buffer);
-    for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) & 0xffff0000) >>> 0;
+    for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i]! + 0x7fff + ((bits[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
     return reference.fromArray(a, [a.length]);
   }
   override conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean): Storage {

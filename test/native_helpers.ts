@@ -2,7 +2,7 @@
 // so tests skip with a printed reason only where the addon is not built), the reference backend
 // it is compared with, seeded inputs, and the relative-error check max|diff| / max|ref|.
 import assert from 'node:assert/strict';
-import type { Backend, FloatArray, Shape, Storage } from '../src/backend/backend.js';
+import type { Backend, FloatArray, Precision, Shape, Storage } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { tryLoadNative } from '../src/backend/native/load.js';
 import { NativeBackend } from '../src/backend/native/native_backend.js';
@@ -10,7 +10,7 @@ import { Generator } from '../src/random.js';
 
 export const reference = new ReferenceBackend();
 
-function load(precision: 'f32' | 'bf16'): { backend: NativeBackend | null; reason: string } {
+function load(precision: Precision): { backend: NativeBackend | null; reason: string } {
   const r = tryLoadNative({ precision });
   return { backend: r.backend instanceof NativeBackend ? r.backend : null, reason: r.reason };
 }
@@ -44,8 +44,8 @@ export function relError(got: FloatArray, want: FloatArray): number {
   let diff = 0;
   let max = 0;
   for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    max = Math.max(max, Math.abs(want[i]));
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    max = Math.max(max, Math.abs(want[i]!));
   }
   if (Number.isNaN(diff)) return Number.POSITIVE_INFINITY;
   return max === 0 ? diff : diff / max;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setBackend } from '../src/backend/registry.js';
-import { nativeLiveBuffers, runAsync } from '../src/backend/native/index.js';
+import { nativeLiveBuffers } from '../src/backend/native/index.js';
 import { Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential } from '../src/nn/index.js';
 import { crossEntropy, flatten } from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
@@ -83,7 +83,7 @@ test('dispose frees native memory at once; deferred (async) runs free what they 
     const x = Tensor.uniform([2, 3, 32, 32], -1, 1, { rng: new Generator(3) });
     const sync = noGrad(() => tidy(() => net.classifier.forward(flatten(net.features.forward(x), 1)).toArray()));
     const before = nativeLiveBuffers();
-    const y = await runAsync(() => noGrad(() => tidy(() => net.classifier.forward(flatten(net.features.forward(x), 1)))));
+    const y = await native!.runAsync(() => noGrad(() => tidy(() => net.classifier.forward(flatten(net.features.forward(x), 1)))));
     assert.deepEqual(y.toArray(), sync);
     y.dispose();
     assert.equal(nativeLiveBuffers(), before, 'buffers left after an async forward');

@@ -29,10 +29,10 @@ function naiveGemm(
       for (let p = 0; p < k; p++) {
         const av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
         const bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-        s += av * bv;
+        s += av! * bv!;
       }
       const at = cOff + i * ldc + j;
-      c[at] = alpha * s + (beta === 0 ? 0 : beta * c[at]);
+      c[at] = alpha * s + (beta === 0 ? 0 : beta * c[at]!);
     }
   }
 }
@@ -60,7 +60,7 @@ function check(
   const c = randomArray(cOff + m * ldc, dtype, seed + 2);
   const expected = Float64Array.from(c);
   naiveGemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, expected, cOff, ldc);
-  if (dtype === 'float32') for (let i = 0; i < expected.length; i++) expected[i] = Math.fround(expected[i]);
+  if (dtype === 'float32') for (let i = 0; i < expected.length; i++) expected[i] = Math.fround(expected[i]!);
   gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
   const tol = dtype === 'float64' ? { atol: 1e-12, rtol: 1e-12 } : { atol: 2e-6, rtol: 1e-6 };
   assertClose(c, expected, `gemm ${dtype} tA=${transA} tB=${transB} ${m}x${n}x${k} alpha=${alpha} beta=${beta} pad=${pad}`, tol);

@@ -44,8 +44,8 @@ export function assertClose(
   let worst = -1;
   let worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
+    const a = actual[i]!;
+    const e = expected[i]!;
     if (Number.isNaN(e) || Number.isNaN(a)) {
       assert.ok(Number.isNaN(a) && Number.isNaN(e), `${what}: element ${i} is ${a}, expected ${e}`);
       continue;
@@ -60,7 +60,7 @@ export function assertClose(
   if (worst >= 0) {
     assert.fail(
       `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ` +
-        `(|diff| ${Math.abs(actual[worst] - expected[worst])}); first values ${Array.from(actual).slice(0, 4).join(', ')} ` +
+        `(|diff| ${Math.abs(actual[worst]! - expected[worst]!)}); first values ${Array.from(actual).slice(0, 4).join(', ')} ` +
         `vs ${Array.from(expected).slice(0, 4).join(', ')}`,
     );
   }

@@ -2,9 +2,10 @@
 // loops written here (and a few values computed with PyTorch 1.13), in float64 and float32.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConvGeometry, DType, FloatArray, LrnParams, PoolGeometry } from '../src/backend/backend.js';
+import type { ConvGeometry, DType, FloatArray, LrnParams, PoolGeometry, Shape } from '../src/backend/backend.js';
 import { adaptivePoolGeometry, convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { DTYPES, assertClose, backend, randomArray, read, size, store, tolerance } from './reference_helpers.js';
+import { ShapeError } from '../src/errors.js';
 
 // ---- convolution ------------------------------------------------------------------------------
 
@@ -17,7 +18,7 @@ function naiveConv(x: FloatArray, w: FloatArray, b: FloatArray | null, g: ConvGe
     for (let o = 0; o < g.oc; o++)
       for (let oy = 0; oy < g.oh; oy++)
         for (let ox = 0; ox < g.ow; ox++) {
-          let s = b ? b[o] : 0;
+          let s = b ? b[o]! : 0;
           const group = Math.floor(o / ocg);
           for (let ci = 0; ci < icg; ci++)
             for (let ky = 0; ky < g.kh; ky++)
@@ -26,7 +27,7 @@ function naiveConv(x: FloatArray, w: FloatArray, b: FloatArray | null, g: ConvGe
                   ix = ox * g.strideW - g.padW + kx;
                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
                 const c = group * icg + ci;
-                s += x[((n * g.c + c) * g.h + iy) * g.w + ix] * w[((o * icg + ci) * g.kh + ky) * g.kw + kx];
+                s += x[((n * g.c + c) * g.h + iy) * g.w + ix]! * w[((o * icg + ci) * g.kh + ky) * g.kw + kx]!;
               }
           y[((n * g.oc + o) * g.oh + oy) * g.ow + ox] = relu ? Math.max(s, 0) : s;
         }
@@ -49,8 +50,8 @@ function naiveConvBackward(
     for (let o = 0; o < g.oc; o++)
       for (let oy = 0; oy < g.oh; oy++)
         for (let ox = 0; ox < g.ow; ox++) {
-          const gv = gy[((n * g.oc + o) * g.oh + oy) * g.ow + ox];
-          gb[o] += gv;
+          const gv = gy[((n * g.oc + o) * g.oh + oy) * g.ow + ox]!;
+          gb[o]! += gv;
           const group = Math.floor(o / ocg);
           for (let ci = 0; ci < icg; ci++)
             for (let ky = 0; ky < g.kh; ky++)
@@ -60,8 +61,8 @@ function naiveConvBackward(
                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
                 const xi = ((n * g.c + group * icg + ci) * g.h + iy) * g.w + ix;
                 const wi = ((o * icg + ci) * g.kh + ky) * g.kw + kx;
-                gx[xi] += gv * w[wi];
-                gw[wi] += gv * x[xi];
+                gx[xi]! += gv * w[wi]!;
+                gw[wi]! += gv * x[xi]!;
               }
         }
   return { gx, gw, gb };
@@ -92,10 +93,10 @@ for (const dtype of DTYPES) {
       const g = convGeometry(cc.x, cc.w, cc.stride, cc.pad, cc.groups);
       const x = randomArray(size(cc.x), dtype, seed++);
       const w = randomArray(size(cc.w), dtype, seed++);
-      const b = randomArray(cc.w[0], dtype, seed++);
+      const b = randomArray(cc.w[0]!, dtype, seed++);
       const label = `conv x=[${cc.x}] w=[${cc.w}] stride=${cc.stride} pad=${cc.pad} groups=${cc.groups}`;
       for (const relu of [false, true]) {
-        const y = read(backend.conv2d(store(x, cc.x), store(w, cc.w), store(b, [cc.w[0]]), g, relu), [g.n, g.oc, g.oh, g.ow]);
+        const y = read(backend.conv2d(store(x, cc.x), store(w, cc.w), store(b, [cc.w[0]!]), g, relu), [g.n, g.oc, g.oh, g.ow]);
         assertClose(y, naiveConv(x, w, b, g, relu), `${label} relu=${relu}`, tolerance(dtype));
       }
       const yNoBias = read(backend.conv2d(store(x, cc.x), store(w, cc.w), null, g, false), [g.n, g.oc, g.oh, g.ow]);
@@ -152,7 +153,7 @@ function naiveMaxPool(x: FloatArray, g: PoolGeometry): { y: Float64Array; arg: I
             const iy = oy * g.strideH - g.padH + ky,
               ix = ox * g.strideW - g.padW + kx;
             if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-            const v = x[p * g.h * g.w + iy * g.w + ix];
+            const v = x[p * g.h * g.w + iy * g.w + ix]!;
             if (at < 0 || v > best) {
               best = v;
               at = iy * g.w + ix;
@@ -195,9 +196,9 @@ for (const dtype of DTYPES) {
       const gxExpected = new Float64Array(x.length);
       for (let i = 0; i < gy.length; i++) {
         const plane = Math.floor(i / (g.oh * g.ow));
-        gxExpected[plane * g.h * g.w + expected.arg[i]] += gy[i];
+        gxExpected[plane * g.h * g.w + expected.arg[i]!]! += gy[i]!;
       }
-      if (dtype === 'float32') for (let i = 0; i < gxExpected.length; i++) gxExpected[i] = Math.fround(gxExpected[i]);
+      if (dtype === 'float32') for (let i = 0; i < gxExpected.length; i++) gxExpected[i] = Math.fround(gxExpected[i]!);
       const gxSaved = read(backend.maxPool2dBackward(store(gy, yShape), store(x, pc.x), workspace, g), pc.x);
       assertClose(gxSaved, gxExpected, `${label} gx (saved indices)`, tolerance(dtype));
       const gxRecomputed = read(backend.maxPool2dBackward(store(gy, yShape), store(x, pc.x), null, g), pc.x);
@@ -247,7 +248,7 @@ function naiveAdaptive(x: FloatArray, n: number, c: number, h: number, w: number
         const x0 = Math.floor((ox * w) / ow),
           x1 = Math.ceil(((ox + 1) * w) / ow);
         let s = 0;
-        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += x[p * h * w + iy * w + ix];
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += x[p * h * w + iy * w + ix]!;
         y[p * oh * ow + oy * ow + ox] = s / ((y1 - y0) * (x1 - x0));
       }
   return y;
@@ -262,8 +263,8 @@ for (const dtype of DTYPES) {
       [6, 6, 6, 6],
       [4, 3, 7, 5],
       [1, 1, 6, 6],
-    ]) {
-      const xShape = [2, 3, h, w];
+    ] as [number, number, number, number][]) {
+      const xShape: Shape = [2, 3, h, w];
       const g = adaptivePoolGeometry(xShape, [oh, ow]);
       const x = randomArray(size(xShape), dtype, seed++);
       const label = `adaptive_avg_pool ${h}x${w} -> ${oh}x${ow}`;
@@ -277,8 +278,8 @@ for (const dtype of DTYPES) {
         const av = naiveAdaptive(v, 2, 3, h, w, oh, ow);
         let lhs = 0,
           rhs = 0;
-        for (let i = 0; i < av.length; i++) lhs += gy[i] * av[i];
-        for (let i = 0; i < v.length; i++) rhs += gx[i] * v[i];
+        for (let i = 0; i < av.length; i++) lhs += gy[i]! * av[i]!;
+        for (let i = 0; i < v.length; i++) rhs += gx[i]! * v[i]!;
         assertClose([rhs], [lhs], `${label} backward (adjoint identity)`, tolerance(dtype));
       }
     }
@@ -302,7 +303,7 @@ test('adaptive average pooling matches PyTorch on 5x7 -> 3x4', () => {
 
 /** Direct LRN: the window of channel c is [c − ⌊size/2⌋, c + ⌊(size−1)/2⌋], zeros outside. */
 function naiveLrn(x: ArrayLike<number>, shape: number[], p: LrnParams): Float64Array {
-  const [n, c] = shape;
+  const [n = 0, c = 0] = shape;
   const s = size(shape.slice(2));
   const y = new Float64Array(x.length);
   for (let img = 0; img < n; img++)
@@ -311,11 +312,11 @@ function naiveLrn(x: ArrayLike<number>, shape: number[], p: LrnParams): Float64A
         let sum = 0;
         for (let cc = ch - Math.floor(p.size / 2); cc <= ch + Math.floor((p.size - 1) / 2); cc++) {
           if (cc < 0 || cc >= c) continue;
-          const v = x[(img * c + cc) * s + i];
+          const v = x[(img * c + cc) * s + i]!;
           sum += v * v;
         }
         const at = (img * c + ch) * s + i;
-        y[at] = x[at] / Math.pow(p.k + (p.alpha / p.size) * sum, p.beta);
+        y[at] = x[at]! / Math.pow(p.k + (p.alpha / p.size) * sum, p.beta);
       }
   return y;
 }
@@ -353,12 +354,12 @@ test('LRN backward equals central finite differences of the direct forward (floa
     for (let i = 0; i < x.length; i++) {
       const plus = Float64Array.from(x),
         minus = Float64Array.from(x);
-      plus[i] += eps;
-      minus[i] -= eps;
+      plus[i]! += eps;
+      minus[i]! -= eps;
       const yp = naiveLrn(plus, lc.shape, lc.p),
         ym = naiveLrn(minus, lc.shape, lc.p);
       let d = 0;
-      for (let j = 0; j < x.length; j++) d += gy[j] * (yp[j] - ym[j]);
+      for (let j = 0; j < x.length; j++) d += gy[j]! * (yp[j]! - ym[j]!);
       numeric[i] = d / (2 * eps);
     }
     assertClose(gx, numeric, `lrn [${lc.shape}] size=${lc.p.size} backward`, { atol: 1e-7, rtol: 1e-6 });
@@ -394,9 +395,9 @@ test('LRN matches PyTorch for an even size (4) and an odd size (3), forward and 
   for (const sizeParam of [4, 3]) {
     const p = { size: sizeParam, alpha: 0.3, beta: 0.75, k: 1.5 };
     const { y, workspace } = backend.lrn(store(x, shape), shape, p, true);
-    assertClose(read(y, shape), torch[sizeParam].y, `lrn size ${sizeParam} vs torch`, { atol: 1e-14, rtol: 1e-13 });
+    assertClose(read(y, shape), torch[sizeParam]!.y, `lrn size ${sizeParam} vs torch`, { atol: 1e-14, rtol: 1e-13 });
     const gx = read(backend.lrnBackward(store(gy, shape), store(x, shape), y, workspace, shape, p), shape);
-    assertClose(gx, torch[sizeParam].gx, `lrn size ${sizeParam} backward vs torch`, { atol: 1e-14, rtol: 1e-13 });
+    assertClose(gx, torch[sizeParam]!.gx, `lrn size ${sizeParam} backward vs torch`, { atol: 1e-14, rtol: 1e-13 });
   }
 });
 
@@ -411,7 +412,7 @@ for (const dtype of DTYPES) {
       [3, 7, 2],
       [17, 33, 65],
       [64, 20, 10],
-    ]) {
+    ] as [number, number, number][]) {
       const x = randomArray(m * k, dtype, seed++);
       const w = randomArray(n * k, dtype, seed++);
       const b = randomArray(n, dtype, seed++);
@@ -421,8 +422,8 @@ for (const dtype of DTYPES) {
       const expected = new Float64Array(m * n);
       for (let r = 0; r < m; r++)
         for (let j = 0; j < n; j++) {
-          let s = b[j];
-          for (let p = 0; p < k; p++) s += x[r * k + p] * w[j * k + p];
+          let s = b[j]!;
+          for (let p = 0; p < k; p++) s += x[r * k + p]! * w[j * k + p]!;
           expected[r * n + j] = s;
         }
       assertClose(
@@ -443,11 +444,11 @@ for (const dtype of DTYPES) {
         gbExpected = new Float64Array(n);
       for (let r = 0; r < m; r++)
         for (let j = 0; j < n; j++) {
-          const gv = gy[r * n + j];
-          gbExpected[j] += gv;
+          const gv = gy[r * n + j]!;
+          gbExpected[j]! += gv;
           for (let p = 0; p < k; p++) {
-            gxExpected[r * k + p] += gv * w[j * k + p];
-            gwExpected[j * k + p] += gv * x[r * k + p];
+            gxExpected[r * k + p]! += gv * w[j * k + p]!;
+            gwExpected[j * k + p]! += gv * x[r * k + p]!;
           }
         }
       assertClose(
@@ -473,4 +474,16 @@ test('kernels keep the dtype of their inputs', () => {
     assert.equal(backend.maxPool2d(x, poolGeometry([2, 3, 4, 4], [2, 2], [2, 2], [0, 0], false), false).y.dtype, dtype);
     assert.equal(backend.lrn(x, [2, 3, 4, 4], { size: 3, alpha: 1e-4, beta: 0.75, k: 1 }, false).y.dtype, dtype);
   }
+});
+
+test('shapes that do not fit an op are ShapeErrors (a user error, exit 1), naming the shapes', () => {
+  assert.throws(
+    () => convGeometry([1, 3, 4, 4], [8, 3, 11, 11], [4, 4], [0, 0], 1),
+    (e) => e instanceof ShapeError && /4x4/.test(e.message),
+  );
+  assert.throws(() => convGeometry([1, 3, 8, 8], [8, 2, 3, 3], [1, 1], [0, 0], 1), ShapeError);
+  assert.throws(() => poolGeometry([1, 3, 2, 2], [3, 3], [2, 2], [0, 0], false), ShapeError);
+  assert.throws(() => adaptivePoolGeometry([3, 2, 2], [1, 1]), ShapeError);
+  assert.throws(() => backend.reshape(store(randomArray(6, 'float32', 1), [6]), [6], [4]), ShapeError);
+  assert.throws(() => backend.sum(store(randomArray(6, 'float32', 1), [6]), [6], 1), ShapeError);
 });

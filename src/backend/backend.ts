@@ -1,4 +1,4 @@
-// The one typed Backend interface that every kernel provider implements (DESIGN §4).
+// The one typed Backend interface that every kernel provider implements.
 // The ops layer (src/ops) validates shapes, computes geometry with conv_util.ts and records
 // autograd; a backend only computes. Storage is opaque: a backend may keep any layout inside
 // (oneDNN's blocked formats) and must hand back plain row-major NCHW from `toArray`.
@@ -108,6 +108,14 @@ export interface Backend {
   /** The precision this backend really computes in (a bf16 request falls back to f32 where the CPU lacks it). */
   readonly precision: Precision;
 
+  /**
+   * Runs `fn` (ordinary synchronous tensor work, e.g. an inference forward pass) and resolves
+   * with its result once its data is computed. A backend that can computes off the event loop
+   * (the native backend queues its kernels and runs them on the thread pool); others run `fn`
+   * now and resolve.
+   */
+  runAsync<T>(fn: () => T): Promise<T>;
+
   // ---- memory -------------------------------------------------------------------------
   /** Copies `data` (row-major, length = product of shape) into new storage of data's dtype. */
   fromArray(data: FloatArray, shape: Shape): Storage;
@@ -149,7 +157,7 @@ export interface Backend {
   conv2dBackwardWeights(gy: Storage, x: Storage, g: ConvGeometry, withBias: boolean): { gw: Storage; gb: Storage | null };
 
   // ---- pooling -------------------------------------------------------------------------
-  /** Max pooling; returns a workspace for backward when `training` is set (padding is -inf). */
+  /** Max pooling; returns a workspace for backward when `training` is set (padding is -inf; a window holding NaN gives NaN). */
   maxPool2d(x: Storage, g: PoolGeometry, training: boolean): { y: Storage; workspace: Workspace | null };
   maxPool2dBackward(gy: Storage, x: Storage, workspace: Workspace | null, g: PoolGeometry): Storage;
   adaptiveAvgPool2d(x: Storage, g: AdaptivePoolGeometry): Storage;

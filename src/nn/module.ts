@@ -4,7 +4,6 @@
 // given input shape, which summary() and the models' input checks use without computing, and
 // prints itself as PyTorch's print(module) does.
 import type { Shape } from '../backend/backend.js';
-import { runAsync } from '../backend/native/async.js';
 import { DataError } from '../errors.js';
 import { noGrad, shapeText, Tensor } from '../tensor.js';
 
@@ -18,11 +17,11 @@ export abstract class Module {
   abstract forward(x: Tensor): Tensor;
 
   /**
-   * Inference without blocking the event loop: on the native backend the kernels are queued and
-   * run on the libuv thread pool (one call at a time); elsewhere this runs synchronously.
+   * Inference without blocking the event loop where x's backend can (Backend.runAsync: the native
+   * backend queues its kernels and runs them on the libuv thread pool); elsewhere synchronously.
    */
   forwardAsync(x: Tensor): Promise<Tensor> {
-    return runAsync(() => noGrad(() => this.forward(x)));
+    return x.backend.runAsync(() => noGrad(() => this.forward(x)));
   }
 
   /** Output shape for an input shape (batch first); throws for inputs the layer cannot take. */

@@ -2,6 +2,7 @@
 // OpenMP reads OMP_* variables once when the addon (and libgomp) load, so they are set here
 // first: OMP_WAIT_POLICY=passive unless set (spinning threads cost 2–10× on a busy machine) and
 // OMP_NUM_THREADS from ALEXNET_NUM_THREADS when given.
+import type { AdaptivePoolGeometry, ConvGeometry, LinearGeometry, LrnParams, PoolGeometry, SgdParams } from '../backend.js';
 import { addonCandidates, addonFile, loadNativeAddon, packageRoot as rootOfPackage } from '../../native_addons.js';
 
 /** Opaque native buffer handle (an External owning a oneDNN memory). */
@@ -18,6 +19,11 @@ export interface NativeInfo {
   onednn: string;
 }
 
+/**
+ * The addon's functions. Geometry crosses as the backend's own objects (the addon reads their
+ * fields by name and checks them against the buffers: native/geometry.hpp); booleans go in
+ * option objects, an absent option being false.
+ */
 export interface NativeAddon {
   fromArray(data: Float32Array, dims: number[]): Handle;
   toArray(h: Handle): Float32Array;
@@ -38,35 +44,25 @@ export interface NativeAddon {
   addBias(x: Handle, b: Handle): Handle;
   dropout(x: Handle, p: number, seed: number): [Handle, Handle];
 
-  /** `winograd`: inference only — the forward pass may use Winograd for f32 3×3 stride-1 convolutions. */
-  conv2d(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean, winograd: boolean): Handle;
-  conv2dBackwardData(gy: Handle, w: Handle, g: number[], bf16: boolean): Handle;
-  conv2dBackwardWeights(gy: Handle, x: Handle, g: number[], withBias: boolean, bf16: boolean): [Handle, Handle | null];
-  maxPool2d(x: Handle, g: number[], training: boolean): [Handle, Handle | null];
-  maxPool2dBackward(gy: Handle, x: Handle, ws: Handle | null, g: number[]): Handle;
-  adaptiveAvgPool2d(x: Handle, g: number[]): Handle;
-  adaptiveAvgPool2dBackward(gy: Handle, g: number[]): Handle;
-  lrn(x: Handle, p: number[], training: boolean): [Handle, Handle | null];
-  lrnBackward(gy: Handle, x: Handle, ws: Handle | null, p: number[]): Handle;
-  linear(x: Handle, w: Handle, b: Handle | null, g: number[], relu: boolean, bf16: boolean): Handle;
-  linearBackwardData(gy: Handle, w: Handle, g: number[], bf16: boolean): Handle;
-  linearBackwardWeights(gy: Handle, x: Handle, g: number[], withBias: boolean, bf16: boolean): [Handle, Handle | null];
+  /** `inference`: no backward follows, so f32 3×3 stride-1 convolutions may use Winograd. */
+  conv2d(x: Handle, w: Handle, b: Handle | null, g: ConvGeometry, o: { relu?: boolean; bf16?: boolean; inference?: boolean }): Handle;
+  conv2dBackwardData(gy: Handle, w: Handle, g: ConvGeometry, o: { bf16?: boolean }): Handle;
+  conv2dBackwardWeights(gy: Handle, x: Handle, g: ConvGeometry, o: { withBias?: boolean; bf16?: boolean }): [Handle, Handle | null];
+  maxPool2d(x: Handle, g: PoolGeometry, o: { training?: boolean }): [Handle, Handle | null];
+  maxPool2dBackward(gy: Handle, x: Handle, ws: Handle | null, g: PoolGeometry): Handle;
+  adaptiveAvgPool2d(x: Handle, g: AdaptivePoolGeometry): Handle;
+  adaptiveAvgPool2dBackward(gy: Handle, g: AdaptivePoolGeometry): Handle;
+  lrn(x: Handle, p: LrnParams, o: { training?: boolean }): [Handle, Handle | null];
+  lrnBackward(gy: Handle, x: Handle, ws: Handle | null, p: LrnParams): Handle;
+  linear(x: Handle, w: Handle, b: Handle | null, g: LinearGeometry, o: { relu?: boolean; bf16?: boolean }): Handle;
+  linearBackwardData(gy: Handle, w: Handle, g: LinearGeometry, o: { bf16?: boolean }): Handle;
+  linearBackwardWeights(gy: Handle, x: Handle, g: LinearGeometry, o: { withBias?: boolean; bf16?: boolean }): [Handle, Handle | null];
 
   logSoftmax(x: Handle, n: number, c: number): Handle;
   logSoftmaxBackward(gy: Handle, y: Handle, n: number, c: number): Handle;
   softmaxCrossEntropy(x: Handle, labels: Int32Array, n: number, c: number): [number, Handle];
   softmaxCrossEntropyBackward(probs: Handle, labels: Int32Array, n: number, c: number, scale: number): Handle;
-  sgdStep(
-    p: Handle,
-    g: Handle,
-    m: Handle | null,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: boolean,
-    firstStep: boolean,
-  ): void;
+  sgdStep(p: Handle, g: Handle, m: Handle | null, o: SgdParams & { firstStep: boolean }): void;
 
   setThreads(n: number): void;
   threads(): number;

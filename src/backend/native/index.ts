@@ -1,10 +1,8 @@
-// Public surface of the native backend: the backend class, its loader, async execution and
-// diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
+// Public surface of the native backend: the backend class, its loader and diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
 import { loadAddon, loadedAddon, type NativeInfo } from './addon.js';
 
 export { NativeBackend } from './native_backend.js';
 export { tryLoadNative, type NativeOptions } from './load.js';
-export { runAsync } from './async.js';
 export type { NativeInfo } from './addon.js';
 
 /** Native allocations alive now (0 when the addon is not loaded). */

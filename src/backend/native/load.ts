@@ -2,7 +2,8 @@
 // default the machine's cores, or ALEXNET_NUM_THREADS) and `precision` ('bf16' computes
 // convolutions and inner products in bf16 where this CPU supports it natively; otherwise the
 // library says so once and stays f32).
-import type { Backend, Precision } from '../backend.js';
+import { PRECISIONS, type Backend, type Precision } from '../backend.js';
+import { UsageError } from '../../errors.js';
 import { ReferenceBackend } from '../reference/index.js';
 import { loadAddon } from './addon.js';
 import { NativeBackend } from './native_backend.js';
@@ -19,15 +20,15 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
   if (!addon) return { backend: null, reason };
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1)
-      throw new Error(`native backend: threads must be a positive integer, got ${opts.threads}`);
+      throw new UsageError(`native backend: threads must be a positive integer, got ${opts.threads}`);
     addon.setThreads(opts.threads);
   } else {
     const env = process.env.ALEXNET_NUM_THREADS;
     if (env && /^[1-9][0-9]*$/.test(env)) addon.setThreads(Number(env));
   }
   let precision: Precision = opts.precision ?? 'f32';
-  if (precision !== 'f32' && precision !== 'bf16')
-    throw new Error(`native backend: precision must be 'f32' or 'bf16', got '${String(precision)}'`);
+  if (!PRECISIONS.includes(precision))
+    throw new UsageError(`native backend: precision must be one of ${PRECISIONS.join(', ')}, got '${String(precision)}'`);
   if (precision === 'bf16' && !addon.info().bf16) {
     if (!warnedBf16) {
       process.stderr.write(`alexnet: this CPU has no native bf16 support (oneDNN ISA ${addon.info().isa}); computing in f32\n`);

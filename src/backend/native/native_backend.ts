@@ -1,8 +1,9 @@
 // The native backend: every Backend kernel over the oneDNN addon, for float32 storages held in
-// native memory (possibly in oneDNN's blocked layouts). Inputs are validated here (owner, dtype,
-// element counts against shapes and geometry) before any native call, so bad input is a JS error,
-// never a native crash. float64 storages are delegated to the reference backend's kernels
-// (gradient checks run in float64; speed only matters in f32/bf16).
+// native memory (possibly in oneDNN's blocked layouts). Inputs are checked here (owner, dtype,
+// element counts against shapes and geometry) before any native call, and the addon checks its
+// own arguments again, so bad input is a JS error, never a native crash. float64 storages run on
+// the reference backend's kernels through one wrapper (onReference): gradient checks run in
+// float64, where speed does not matter.
 import type {
   AdaptivePoolGeometry,
   Precision,
@@ -21,23 +22,15 @@ import type {
   UnaryOp,
   Workspace,
 } from '../backend.js';
+import { DataError, ShapeError } from '../../errors.js';
 import { numel, shapeText as text } from '../../shape.js';
-import type { ReferenceBackend } from '../reference/index.js';
+import { RefStorage, RefWorkspace, type ReferenceBackend } from '../reference/index.js';
 import type { Handle, NativeAddon } from './addon.js';
+import { runDeferred } from './async.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
-import { DEFAULT_PRECISION_TABLE, type PrecisionTable } from './precision.js';
 
-function convArray(g: ConvGeometry): number[] {
-  return [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.groups];
-}
-
-function poolArray(g: PoolGeometry): number[] {
-  return [g.n, g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.padBottom, g.padRight];
-}
-
-function lrnArray(p: LrnParams): number[] {
-  return [p.size, p.alpha, p.beta, p.k];
-}
+/** The Backend methods that compute (those the float64 detour can forward). */
+type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync'>;
 
 export class NativeBackend implements Backend {
   readonly name = NATIVE;
@@ -45,11 +38,14 @@ export class NativeBackend implements Backend {
   constructor(
     readonly addon: NativeAddon,
     private readonly reference: ReferenceBackend,
-    /** 'bf16' computes convolutions and inner products in bf16 (per-layer table in precision.ts). */
+    /** 'bf16' computes convolutions and inner products in bf16 (storage and weights stay f32). */
     readonly precision: Precision = 'f32',
-    /** Which layers and passes compute in bf16 when precision is 'bf16' (measured per layer). */
-    private readonly table: PrecisionTable = DEFAULT_PRECISION_TABLE,
   ) {}
+
+  /** Inference off the event loop: native work is queued, then run on the libuv thread pool. */
+  runAsync<T>(fn: () => T): Promise<T> {
+    return runDeferred(this.addon, fn);
+  }
 
   // ---- checked casts ---------------------------------------------------------------------------
 
@@ -75,6 +71,18 @@ export class NativeBackend implements Backend {
     return h ? new NativeWorkspace(this.addon, h, null) : null;
   }
 
+  private nativeWs(w: Workspace | null): Handle | null {
+    if (!w) return null;
+    if (!(w instanceof NativeWorkspace)) throw new Error(`native backend: workspace belongs to the '${w.backend}' backend`);
+    return w.handle();
+  }
+
+  private get bf16(): boolean {
+    return this.precision === 'bf16';
+  }
+
+  // ---- float64: the reference kernels ------------------------------------------------------------
+
   /** True when the (first) operand is float64: the op then runs on the reference kernels. */
   private isF64(...xs: (Storage | null)[]): boolean {
     const first = xs.find((x): x is Storage => x !== null);
@@ -85,68 +93,74 @@ export class NativeBackend implements Backend {
     return first.dtype === 'float64';
   }
 
-  private ref(s: Storage, what: string): Storage {
-    const n = this.native(s, what);
-    if (!n.f64) throw new Error(`native backend: ${what} is not float64`);
-    return n.f64;
+  /**
+   * The reference backend's kernel `name` on the reference storages behind float64 operands;
+   * storages and workspaces in its result (also inside { y, workspace }-like objects) come back
+   * wrapped as native ones.
+   */
+  private onReference<K extends Kernel>(name: K, ...args: Parameters<Backend[K]>): ReturnType<Backend[K]> {
+    const kernel = this.reference[name] as (...a: unknown[]) => unknown;
+    return this.fromReference(
+      kernel.apply(
+        this.reference,
+        args.map((a) => this.toReference(a)),
+      ),
+    ) as ReturnType<Backend[K]>;
   }
 
-  private refOrNull(s: Storage | null, what: string): Storage | null {
-    return s ? this.ref(s, what) : null;
+  private toReference(a: unknown): unknown {
+    if (a instanceof NativeStorage) {
+      if (!a.f64) throw new Error('native backend: a float32 operand reached a float64 kernel');
+      return a.f64;
+    }
+    if (a instanceof NativeWorkspace) return a.ref;
+    if (a instanceof RefStorage || a instanceof RefWorkspace) {
+      throw new Error(`native backend: an operand belongs to the '${a.backend}' backend; move it to the native backend first`);
+    }
+    return a;
   }
 
-  private refWs(w: Workspace | null): Workspace | null {
-    if (!w) return null;
-    if (!(w instanceof NativeWorkspace)) throw new Error(`native backend: workspace belongs to the '${w.backend}' backend`);
-    return w.ref;
+  private fromReference(r: unknown): unknown {
+    if (r instanceof RefStorage) return NativeStorage.ofFloat64(r);
+    if (r instanceof RefWorkspace) return new NativeWorkspace(null, null, r);
+    if (r !== null && typeof r === 'object' && !ArrayBuffer.isView(r)) {
+      return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, this.fromReference(v)]));
+    }
+    return r;
   }
 
-  private nativeWs(w: Workspace | null): Handle | null {
-    if (!w) return null;
-    if (!(w instanceof NativeWorkspace)) throw new Error(`native backend: workspace belongs to the '${w.backend}' backend`);
-    return w.handle();
-  }
-
-  private f64(s: Storage): NativeStorage {
-    return NativeStorage.ofFloat64(s);
-  }
-
-  /** Wraps a reference-backend workspace (float64 work, even-size LRN). */
-  private f64Ws(w: Workspace | null): NativeWorkspace | null {
-    return w ? new NativeWorkspace(null, null, w) : null;
-  }
-
-  private bf16(): boolean {
-    return this.precision === 'bf16';
+  /** A float32 storage as a plain reference-backend copy (for the few cases oneDNN cannot do). */
+  private plainCopy(s: Storage, shape: Shape): Storage {
+    return this.reference.fromArray(this.toArray(s, shape), shape);
   }
 
   // ---- memory -------------------------------------------------------------------------------------
 
   fromArray(data: FloatArray, shape: Shape): Storage {
     const size = numel(shape);
-    if (data.length !== size) throw new Error(`fromArray: ${data.length} values do not fill shape ${text(shape)} (${size} elements)`);
-    if (data instanceof Float64Array) return this.f64(this.reference.fromArray(data, shape));
+    if (data.length !== size) throw new ShapeError(`fromArray: ${data.length} values do not fill shape ${text(shape)} (${size} elements)`);
+    if (data instanceof Float64Array) return this.onReference('fromArray', data, shape);
     return this.wrap(this.addon.fromArray(data, [...shape]), size);
   }
 
   toArray(s: Storage, shape: Shape): FloatArray {
-    if (this.isF64(s)) return this.reference.toArray(this.ref(s, 'toArray source'), shape);
+    if (this.isF64(s)) return this.onReference('toArray', s, shape);
     return this.addon.toArray(this.h(s, `tensor of shape ${text(shape)}`, numel(shape)));
   }
 
   full(shape: Shape, value: number, dtype: DType): Storage {
-    if (dtype === 'float64') return this.f64(this.reference.full(shape, value, dtype));
+    if (dtype === 'float64') return this.onReference('full', shape, value, dtype);
     return this.wrap(this.addon.full([...shape], value), numel(shape));
   }
 
   clone(s: Storage, shape: Shape): Storage {
-    if (this.isF64(s)) return this.f64(this.reference.clone(this.ref(s, 'clone input'), shape));
+    if (this.isF64(s)) return this.onReference('clone', s, shape);
     return this.wrap(this.addon.clone(this.h(s, `clone input ${text(shape)}`, numel(shape))), numel(shape));
   }
 
   reshape(s: Storage, from: Shape, to: Shape): Storage {
-    if (numel(from) !== numel(to)) throw new Error(`reshape: cannot view ${text(from)} as ${text(to)}`);
-    if (this.isF64(s)) return this.f64(this.reference.reshape(this.ref(s, 'reshape input'), from, to));
+    if (numel(from) !== numel(to)) throw new ShapeError(`reshape: cannot view ${text(from)} as ${text(to)}`);
+    if (this.isF64(s)) return this.onReference('reshape', s, from, to);
     return this.wrap(this.addon.reshape(this.h(s, `reshape input ${text(from)}`, numel(from)), [...to]), numel(to));
   }
 
@@ -162,49 +176,47 @@ export class NativeBackend implements Backend {
   // ---- elementwise and reductions ---------------------------------------------------------------
 
   unary(op: UnaryOp, x: Storage, shape: Shape): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.unary(op, this.ref(x, 'unary input'), shape));
+    if (this.isF64(x)) return this.onReference('unary', op, x, shape);
     return this.wrap(this.addon.unary(op, this.h(x, `${op} input ${text(shape)}`, numel(shape))), numel(shape));
   }
 
   binary(op: BinaryOp, a: Storage, b: Storage, shape: Shape): Storage {
-    if (this.isF64(a, b)) return this.f64(this.reference.binary(op, this.ref(a, 'lhs'), this.ref(b, 'rhs'), shape));
+    if (this.isF64(a, b)) return this.onReference('binary', op, a, b, shape);
     const n = numel(shape);
     return this.wrap(this.addon.binary(op, this.h(a, `${op} lhs ${text(shape)}`, n), this.h(b, `${op} rhs ${text(shape)}`, n)), n);
   }
 
   scalar(op: ScalarOp, x: Storage, value: number, shape: Shape): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.scalar(op, this.ref(x, 'scalar input'), value, shape));
+    if (this.isF64(x)) return this.onReference('scalar', op, x, value, shape);
     return this.wrap(this.addon.scalar(op, this.h(x, `${op} input ${text(shape)}`, numel(shape)), value), numel(shape));
   }
 
   axpyInPlace(dst: Storage, src: Storage, alpha: number, shape: Shape): void {
-    if (this.isF64(dst, src)) {
-      this.reference.axpyInPlace(this.ref(dst, 'axpy destination'), this.ref(src, 'axpy source'), alpha, shape);
-      return;
-    }
+    if (this.isF64(dst, src)) return this.onReference('axpyInPlace', dst, src, alpha, shape);
     const n = numel(shape);
     this.addon.axpyInPlace(this.h(dst, `axpy destination ${text(shape)}`, n), this.h(src, `axpy source ${text(shape)}`, n), alpha);
   }
 
   sum(x: Storage, shape: Shape, axis: number | null): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.sum(this.ref(x, 'sum input'), shape, axis));
+    if (this.isF64(x)) return this.onReference('sum', x, shape, axis);
     if (axis !== null && (!Number.isInteger(axis) || axis < 0 || axis >= shape.length)) {
-      throw new Error(`sum: axis ${axis} out of range for shape ${text(shape)}`);
+      throw new ShapeError(`sum: axis ${axis} out of range for shape ${text(shape)}`);
     }
-    const out = axis === null ? 1 : numel(shape) / shape[axis];
+    const out = axis === null ? 1 : numel(shape) / (shape[axis] ?? 1);
     if (shape.length === 0 || numel(shape) === 0) {
       // Degenerate shapes: the reference semantics on a plain copy.
-      const plain = this.reference.fromArray(this.toArray(x, shape), shape);
-      return this.fromArray(this.reference.toArray(this.reference.sum(plain, shape, axis), [out]), [out]);
+      const r = this.reference.sum(this.plainCopy(x, shape), shape, axis);
+      return this.fromArray(this.reference.toArray(r, [out]), [out]);
     }
     return this.wrap(this.addon.sum(this.h(x, `sum input ${text(shape)}`, numel(shape)), axis), out);
   }
 
   addBias(x: Storage, b: Storage, shape: Shape): Storage {
-    if (this.isF64(x, b)) return this.f64(this.reference.addBias(this.ref(x, 'addBias input'), this.ref(b, 'bias'), shape));
-    if (shape.length < 2) throw new Error(`addBias: expected x [N, C, ...], got ${text(shape)}`);
+    if (this.isF64(x, b)) return this.onReference('addBias', x, b, shape);
+    const c = shape[1];
+    if (shape.length < 2 || c === undefined) throw new ShapeError(`addBias: expected x [N, C, ...], got ${text(shape)}`);
     return this.wrap(
-      this.addon.addBias(this.h(x, `addBias input ${text(shape)}`, numel(shape)), this.h(b, `bias [${shape[1]}]`, shape[1])),
+      this.addon.addBias(this.h(x, `addBias input ${text(shape)}`, numel(shape)), this.h(b, `bias [${c}]`, c)),
       numel(shape),
     );
   }
@@ -212,12 +224,12 @@ export class NativeBackend implements Backend {
   // ---- activations ----------------------------------------------------------------------------------
 
   relu(x: Storage, shape: Shape): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.relu(this.ref(x, 'relu input'), shape));
+    if (this.isF64(x)) return this.onReference('relu', x, shape);
     return this.wrap(this.addon.relu(this.h(x, `relu input ${text(shape)}`, numel(shape))), numel(shape));
   }
 
   reluBackward(gy: Storage, y: Storage, shape: Shape): Storage {
-    if (this.isF64(gy, y)) return this.f64(this.reference.reluBackward(this.ref(gy, 'gy'), this.ref(y, 'y'), shape));
+    if (this.isF64(gy, y)) return this.onReference('reluBackward', gy, y, shape);
     const n = numel(shape);
     return this.wrap(this.addon.reluBackward(this.h(gy, `relu gradient ${text(shape)}`, n), this.h(y, `relu output ${text(shape)}`, n)), n);
   }
@@ -229,127 +241,95 @@ export class NativeBackend implements Backend {
   }
 
   conv2d(x: Storage, w: Storage, b: Storage | null, g: ConvGeometry, relu: boolean, training = true): Storage {
-    if (this.isF64(x, w, b)) {
-      return this.f64(
-        this.reference.conv2d(this.ref(x, 'conv2d input'), this.ref(w, 'conv2d weight'), this.refOrNull(b, 'conv2d bias'), g, relu),
-      );
-    }
+    if (this.isF64(x, w, b)) return this.onReference('conv2d', x, w, b, g, relu, training);
     const s = this.convSizes(g);
     const bh = b ? this.h(b, `conv2d bias [${g.oc}]`, g.oc) : null;
-    const y = this.addon.conv2d(
-      this.h(x, 'conv2d input', s.x),
-      this.h(w, 'conv2d weight', s.w),
-      bh,
-      convArray(g),
+    const y = this.addon.conv2d(this.h(x, 'conv2d input', s.x), this.h(w, 'conv2d weight', s.w), bh, g, {
       relu,
-      this.bf16() && this.table.conv(g, 'forward'),
-      !training,
-    );
+      bf16: this.bf16,
+      inference: !training,
+    });
     return this.wrap(y, s.y);
   }
 
   conv2dBackwardData(gy: Storage, w: Storage, g: ConvGeometry): Storage {
-    if (this.isF64(gy, w)) return this.f64(this.reference.conv2dBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
+    if (this.isF64(gy, w)) return this.onReference('conv2dBackwardData', gy, w, g);
     const s = this.convSizes(g);
-    const dx = this.addon.conv2dBackwardData(
-      this.h(gy, 'conv2d output gradient', s.y),
-      this.h(w, 'conv2d weight', s.w),
-      convArray(g),
-      this.bf16() && this.table.conv(g, 'backwardData'),
-    );
+    const dx = this.addon.conv2dBackwardData(this.h(gy, 'conv2d output gradient', s.y), this.h(w, 'conv2d weight', s.w), g, {
+      bf16: this.bf16,
+    });
     return this.wrap(dx, s.x);
   }
 
   conv2dBackwardWeights(gy: Storage, x: Storage, g: ConvGeometry, withBias: boolean): { gw: Storage; gb: Storage | null } {
-    if (this.isF64(gy, x)) {
-      const r = this.reference.conv2dBackwardWeights(this.ref(gy, 'gy'), this.ref(x, 'x'), g, withBias);
-      return { gw: this.f64(r.gw), gb: r.gb ? this.f64(r.gb) : null };
-    }
+    if (this.isF64(gy, x)) return this.onReference('conv2dBackwardWeights', gy, x, g, withBias);
     const s = this.convSizes(g);
-    const [gw, gb] = this.addon.conv2dBackwardWeights(
-      this.h(gy, 'conv2d output gradient', s.y),
-      this.h(x, 'conv2d input', s.x),
-      convArray(g),
+    const [gw, gb] = this.addon.conv2dBackwardWeights(this.h(gy, 'conv2d output gradient', s.y), this.h(x, 'conv2d input', s.x), g, {
       withBias,
-      this.bf16() && this.table.conv(g, 'backwardWeights'),
-    );
+      bf16: this.bf16,
+    });
     return { gw: this.wrap(gw, s.w), gb: gb ? this.wrap(gb, g.oc) : null };
   }
 
   // ---- pooling -------------------------------------------------------------------------------------------
 
   maxPool2d(x: Storage, g: PoolGeometry, training: boolean): { y: Storage; workspace: Workspace | null } {
-    if (this.isF64(x)) {
-      const r = this.reference.maxPool2d(this.ref(x, 'max_pool2d input'), g, training);
-      return { y: this.f64(r.y), workspace: this.f64Ws(r.workspace) };
-    }
-    const [y, ws] = this.addon.maxPool2d(this.h(x, 'max_pool2d input', g.n * g.c * g.h * g.w), poolArray(g), training);
+    if (this.isF64(x)) return this.onReference('maxPool2d', x, g, training);
+    const [y, ws] = this.addon.maxPool2d(this.h(x, 'max_pool2d input', g.n * g.c * g.h * g.w), g, { training });
     return { y: this.wrap(y, g.n * g.c * g.oh * g.ow), workspace: this.wrapWs(ws) };
   }
 
   maxPool2dBackward(gy: Storage, x: Storage, workspace: Workspace | null, g: PoolGeometry): Storage {
-    if (this.isF64(gy, x))
-      return this.f64(this.reference.maxPool2dBackward(this.ref(gy, 'gy'), this.ref(x, 'x'), this.refWs(workspace), g));
+    if (this.isF64(gy, x)) return this.onReference('maxPool2dBackward', gy, x, workspace, g);
     const dx = this.addon.maxPool2dBackward(
       this.h(gy, 'max_pool2d output gradient', g.n * g.c * g.oh * g.ow),
       this.h(x, 'max_pool2d input', g.n * g.c * g.h * g.w),
       this.nativeWs(workspace),
-      poolArray(g),
+      g,
     );
     return this.wrap(dx, g.n * g.c * g.h * g.w);
   }
 
   adaptiveAvgPool2d(x: Storage, g: AdaptivePoolGeometry): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.adaptiveAvgPool2d(this.ref(x, 'input'), g));
-    const y = this.addon.adaptiveAvgPool2d(this.h(x, 'adaptive_avg_pool2d input', g.n * g.c * g.h * g.w), [g.n, g.c, g.h, g.w, g.oh, g.ow]);
+    if (this.isF64(x)) return this.onReference('adaptiveAvgPool2d', x, g);
+    const y = this.addon.adaptiveAvgPool2d(this.h(x, 'adaptive_avg_pool2d input', g.n * g.c * g.h * g.w), g);
     return this.wrap(y, g.n * g.c * g.oh * g.ow);
   }
 
   adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePoolGeometry): Storage {
-    if (this.isF64(gy)) return this.f64(this.reference.adaptiveAvgPool2dBackward(this.ref(gy, 'gy'), g));
-    const dx = this.addon.adaptiveAvgPool2dBackward(this.h(gy, 'adaptive_avg_pool2d output gradient', g.n * g.c * g.oh * g.ow), [
-      g.n,
-      g.c,
-      g.h,
-      g.w,
-      g.oh,
-      g.ow,
-    ]);
+    if (this.isF64(gy)) return this.onReference('adaptiveAvgPool2dBackward', gy, g);
+    const dx = this.addon.adaptiveAvgPool2dBackward(this.h(gy, 'adaptive_avg_pool2d output gradient', g.n * g.c * g.oh * g.ow), g);
     return this.wrap(dx, g.n * g.c * g.h * g.w);
   }
 
   // ---- LRN ------------------------------------------------------------------------------------------------
 
   lrn(x: Storage, shape: Shape, p: LrnParams, training: boolean): { y: Storage; workspace: Workspace | null } {
-    if (this.isF64(x)) {
-      const r = this.reference.lrn(this.ref(x, 'lrn input'), shape, p, training);
-      return { y: this.f64(r.y), workspace: this.f64Ws(r.workspace) };
-    }
-    if (shape.length !== 4) throw new Error(`local_response_norm: expected [N, C, H, W], got ${text(shape)}`);
+    if (this.isF64(x)) return this.onReference('lrn', x, shape, p, training);
+    if (shape.length !== 4) throw new ShapeError(`local_response_norm: expected [N, C, H, W], got ${text(shape)}`);
     if (p.size % 2 === 0) {
-      // oneDNN centres an even window one channel later than PyTorch: run the reference kernel on a plain copy.
-      const r = this.reference.lrn(this.reference.fromArray(this.toArray(x, shape), shape), shape, p, training);
-      return { y: this.fromArray(this.reference.toArray(r.y, shape), shape), workspace: this.f64Ws(r.workspace) };
+      // oneDNN centres an even window one channel later than PyTorch: the reference kernel on a plain copy.
+      const r = this.reference.lrn(this.plainCopy(x, shape), shape, p, training);
+      const workspace = r.workspace ? new NativeWorkspace(null, null, r.workspace) : null;
+      return { y: this.fromArray(this.reference.toArray(r.y, shape), shape), workspace };
     }
-    const [y, ws] = this.addon.lrn(this.h(x, `lrn input ${text(shape)}`, numel(shape)), lrnArray(p), training);
+    const [y, ws] = this.addon.lrn(this.h(x, `lrn input ${text(shape)}`, numel(shape)), p, { training });
     return { y: this.wrap(y, numel(shape)), workspace: this.wrapWs(ws) };
   }
 
   lrnBackward(gy: Storage, x: Storage, y: Storage, workspace: Workspace | null, shape: Shape, p: LrnParams): Storage {
-    if (this.isF64(gy, x, y)) {
-      return this.f64(this.reference.lrnBackward(this.ref(gy, 'gy'), this.ref(x, 'x'), this.ref(y, 'y'), this.refWs(workspace), shape, p));
-    }
+    if (this.isF64(gy, x, y)) return this.onReference('lrnBackward', gy, x, y, workspace, shape, p);
     const n = numel(shape);
     if (p.size % 2 === 0) {
-      const plain = (s: Storage) => this.reference.fromArray(this.toArray(s, shape), shape);
-      const dxr = this.reference.lrnBackward(plain(gy), plain(x), plain(y), this.refWs(workspace), shape, p);
-      return this.fromArray(this.reference.toArray(dxr, shape), shape);
+      const ws = workspace instanceof NativeWorkspace ? workspace.ref : null;
+      const dx = this.reference.lrnBackward(this.plainCopy(gy, shape), this.plainCopy(x, shape), this.plainCopy(y, shape), ws, shape, p);
+      return this.fromArray(this.reference.toArray(dx, shape), shape);
     }
     const dx = this.addon.lrnBackward(
       this.h(gy, `lrn output gradient ${text(shape)}`, n),
       this.h(x, `lrn input ${text(shape)}`, n),
       this.nativeWs(workspace),
-      lrnArray(p),
+      p,
     );
     return this.wrap(dx, n);
   }
@@ -357,45 +337,36 @@ export class NativeBackend implements Backend {
   // ---- fully connected --------------------------------------------------------------------------------------
 
   linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean): Storage {
-    if (this.isF64(x, w, b)) {
-      return this.f64(
-        this.reference.linear(this.ref(x, 'linear input'), this.ref(w, 'linear weight'), this.refOrNull(b, 'linear bias'), g, relu),
-      );
-    }
+    if (this.isF64(x, w, b)) return this.onReference('linear', x, w, b, g, relu);
     const bh = b ? this.h(b, `linear bias [${g.n}]`, g.n) : null;
     const y = this.addon.linear(
       this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k),
       this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k),
       bh,
-      [g.m, g.k, g.n],
-      relu,
-      this.bf16() && this.table.linear(g, 'forward'),
+      g,
+      { relu, bf16: this.bf16 },
     );
     return this.wrap(y, g.m * g.n);
   }
 
   linearBackwardData(gy: Storage, w: Storage, g: LinearGeometry): Storage {
-    if (this.isF64(gy, w)) return this.f64(this.reference.linearBackwardData(this.ref(gy, 'gy'), this.ref(w, 'w'), g));
+    if (this.isF64(gy, w)) return this.onReference('linearBackwardData', gy, w, g);
     const dx = this.addon.linearBackwardData(
       this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
       this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k),
-      [g.m, g.k, g.n],
-      this.bf16() && this.table.linear(g, 'backwardData'),
+      g,
+      { bf16: this.bf16 },
     );
     return this.wrap(dx, g.m * g.k);
   }
 
   linearBackwardWeights(gy: Storage, x: Storage, g: LinearGeometry, withBias: boolean): { gw: Storage; gb: Storage | null } {
-    if (this.isF64(gy, x)) {
-      const r = this.reference.linearBackwardWeights(this.ref(gy, 'gy'), this.ref(x, 'x'), g, withBias);
-      return { gw: this.f64(r.gw), gb: r.gb ? this.f64(r.gb) : null };
-    }
+    if (this.isF64(gy, x)) return this.onReference('linearBackwardWeights', gy, x, g, withBias);
     const [gw, gb] = this.addon.linearBackwardWeights(
       this.h(gy, `linear output gradient [${g.m}, ${g.n}]`, g.m * g.n),
       this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k),
-      [g.m, g.k, g.n],
-      withBias,
-      this.bf16() && this.table.linear(g, 'backwardWeights'),
+      g,
+      { withBias, bf16: this.bf16 },
     );
     return { gw: this.wrap(gw, g.n * g.k), gb: gb ? this.wrap(gb, g.n) : null };
   }
@@ -403,10 +374,7 @@ export class NativeBackend implements Backend {
   // ---- regularisation -------------------------------------------------------------------------------------------
 
   dropout(x: Storage, shape: Shape, p: number, seed: number): { y: Storage; mask: Storage } {
-    if (this.isF64(x)) {
-      const r = this.reference.dropout(this.ref(x, 'dropout input'), shape, p, seed);
-      return { y: this.f64(r.y), mask: this.f64(r.mask) };
-    }
+    if (this.isF64(x)) return this.onReference('dropout', x, shape, p, seed);
     if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
     if (!Number.isFinite(seed)) throw new Error(`dropout: seed must be a finite number, got ${seed}`);
     const n = numel(shape);
@@ -417,75 +385,48 @@ export class NativeBackend implements Backend {
   // ---- losses ----------------------------------------------------------------------------------------------------
 
   private checkLabels(labels: Int32Array, n: number, c: number): void {
-    if (labels.length !== n) throw new Error(`cross_entropy: ${labels.length} labels for a batch of ${n}`);
-    for (let i = 0; i < n; i++) {
-      if (labels[i] < 0 || labels[i] >= c) throw new Error(`cross_entropy: label ${labels[i]} at index ${i} is outside [0, ${c})`);
-    }
+    if (labels.length !== n) throw new DataError(`cross_entropy: ${labels.length} labels for a batch of ${n}`);
+    labels.forEach((l, i) => {
+      if (l < 0 || l >= c) throw new DataError(`cross_entropy: label ${l} at index ${i} is outside [0, ${c})`);
+    });
   }
 
   logSoftmax(x: Storage, n: number, c: number): Storage {
-    if (this.isF64(x)) return this.f64(this.reference.logSoftmax(this.ref(x, 'logits'), n, c));
+    if (this.isF64(x)) return this.onReference('logSoftmax', x, n, c);
     return this.wrap(this.addon.logSoftmax(this.h(x, `logits [${n}, ${c}]`, n * c), n, c), n * c);
   }
 
   logSoftmaxBackward(gy: Storage, y: Storage, n: number, c: number): Storage {
-    if (this.isF64(gy, y)) return this.f64(this.reference.logSoftmaxBackward(this.ref(gy, 'gy'), this.ref(y, 'y'), n, c));
-    return this.wrap(
-      this.addon.logSoftmaxBackward(
-        this.h(gy, `log_softmax gradient [${n}, ${c}]`, n * c),
-        this.h(y, `log_softmax output [${n}, ${c}]`, n * c),
-        n,
-        c,
-      ),
-      n * c,
+    if (this.isF64(gy, y)) return this.onReference('logSoftmaxBackward', gy, y, n, c);
+    const dx = this.addon.logSoftmaxBackward(
+      this.h(gy, `log_softmax gradient [${n}, ${c}]`, n * c),
+      this.h(y, `log_softmax output [${n}, ${c}]`, n * c),
+      n,
+      c,
     );
+    return this.wrap(dx, n * c);
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, n: number, c: number): { loss: number; probs: Storage } {
-    if (this.isF64(logits)) {
-      const r = this.reference.softmaxCrossEntropy(this.ref(logits, 'logits'), labels, n, c);
-      return { loss: r.loss, probs: this.f64(r.probs) };
-    }
+    if (this.isF64(logits)) return this.onReference('softmaxCrossEntropy', logits, labels, n, c);
     this.checkLabels(labels, n, c);
     const [loss, probs] = this.addon.softmaxCrossEntropy(this.h(logits, `logits [${n}, ${c}]`, n * c), labels, n, c);
     return { loss, probs: this.wrap(probs, n * c) };
   }
 
   softmaxCrossEntropyBackward(probs: Storage, labels: Int32Array, n: number, c: number, scale: number): Storage {
-    if (this.isF64(probs)) return this.f64(this.reference.softmaxCrossEntropyBackward(this.ref(probs, 'probs'), labels, n, c, scale));
+    if (this.isF64(probs)) return this.onReference('softmaxCrossEntropyBackward', probs, labels, n, c, scale);
     this.checkLabels(labels, n, c);
-    return this.wrap(
-      this.addon.softmaxCrossEntropyBackward(this.h(probs, `probabilities [${n}, ${c}]`, n * c), labels, n, c, scale),
-      n * c,
-    );
+    const dx = this.addon.softmaxCrossEntropyBackward(this.h(probs, `probabilities [${n}, ${c}]`, n * c), labels, n, c, scale);
+    return this.wrap(dx, n * c);
   }
 
   // ---- optimiser ---------------------------------------------------------------------------------------------------
 
   sgdStep(param: Storage, grad: Storage, momentumBuffer: Storage | null, size: number, p: SgdParams, firstStep: boolean): void {
-    if (this.isF64(param, grad, momentumBuffer)) {
-      this.reference.sgdStep(
-        this.ref(param, 'param'),
-        this.ref(grad, 'grad'),
-        this.refOrNull(momentumBuffer, 'momentum buffer'),
-        size,
-        p,
-        firstStep,
-      );
-      return;
-    }
+    if (this.isF64(param, grad, momentumBuffer)) return this.onReference('sgdStep', param, grad, momentumBuffer, size, p, firstStep);
     if (p.momentum !== 0 && !momentumBuffer) throw new Error('sgdStep: momentum is set but no momentum buffer was given');
     const m = momentumBuffer ? this.h(momentumBuffer, 'momentum buffer', size) : null;
-    this.addon.sgdStep(
-      this.h(param, 'parameter', size),
-      this.h(grad, 'gradient', size),
-      m,
-      p.lr,
-      p.momentum,
-      p.dampening,
-      p.weightDecay,
-      p.nesterov,
-      firstStep,
-    );
+    this.addon.sgdStep(this.h(param, 'parameter', size), this.h(grad, 'gradient', size), m, { ...p, firstStep });
   }
 }

@@ -49,8 +49,8 @@ export function im2col(x: FloatArray, xOff: number, channels: number, g: ConvGeo
           }
           const src = plane + iy * w - pw + kx;
           for (let ox = 0; ox < lo; ox++) col[d + ox] = 0;
-          if (sw === 1) for (let ox = lo; ox < hi; ox++) col[d + ox] = x[src + ox];
-          else for (let ox = lo; ox < hi; ox++) col[d + ox] = x[src + ox * sw];
+          if (sw === 1) for (let ox = lo; ox < hi; ox++) col[d + ox] = x[src + ox]!;
+          else for (let ox = lo; ox < hi; ox++) col[d + ox] = x[src + ox * sw]!;
           for (let ox = hi; ox < ow; ox++) col[d + ox] = 0;
         }
       }
@@ -74,7 +74,7 @@ export function col2im(col: Float64Array, channels: number, g: ConvGeometry, gx:
           if (iy < 0 || iy >= h) continue;
           const s = rowStart + oy * ow;
           const dst = plane + iy * w - pw + kx;
-          for (let ox = lo; ox < hi; ox++) gx[dst + ox * sw] += col[s + ox];
+          for (let ox = lo; ox < hi; ox++) gx[dst + ox * sw]! += col[s + ox]!;
         }
       }
     }
@@ -105,7 +105,7 @@ export function conv2dForward(x: FloatArray, w: FloatArray, b: FloatArray | null
     if (b !== null || relu) {
       for (let o = 0; o < oc; o++) {
         const start = (img * oc + o) * p;
-        biasReluInPlace(y, start, start + p, b === null ? 0 : b[o], relu);
+        biasReluInPlace(y, start, start + p, b === null ? 0 : b[o]!, relu);
       }
     }
   }
@@ -173,8 +173,8 @@ export function conv2dBackwardWeights(
       for (let o = 0; o < oc; o++) {
         const start = (img * oc + o) * p;
         let s = 0;
-        for (let i = start; i < start + p; i++) s += gy[i];
-        sums[o] += s;
+        for (let i = start; i < start + p; i++) s += gy[i]!;
+        sums[o]! += s;
       }
     }
     gb = allocLike(gy, oc);

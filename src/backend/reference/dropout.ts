@@ -11,7 +11,10 @@ export function dropoutKernel(x: FloatArray, p: number, seed: number): { y: Floa
   const n = x.length;
   const mask = allocLike(x, n);
   const y = allocLike(x, n);
-  if (p === 1) return { y, mask };
+  if (p === 1) {
+    for (let i = 0; i < n; i++) y[i] = x[i]! * 0;
+    return { y, mask };
+  }
   if (p === 0) {
     mask.fill(1);
     y.set(x);
@@ -20,10 +23,10 @@ export function dropoutKernel(x: FloatArray, p: number, seed: number): { y: Floa
   const keepScale = 1 / (1 - p);
   const gen = new Generator(seed);
   for (let i = 0; i < n; i++) {
-    if (gen.uniform() >= p) {
-      mask[i] = keepScale;
-      y[i] = x[i] * mask[i]; // the stored (possibly float32-rounded) scale, as backward uses
-    }
+    if (gen.uniform() >= p) mask[i] = keepScale;
+    // x · mask even where dropped, as PyTorch: NaN · 0 and ±inf · 0 are NaN. The stored (possibly
+    // float32-rounded) scale, as backward uses.
+    y[i] = x[i]! * mask[i]!;
   }
   return { y, mask };
 }

@@ -77,7 +77,7 @@ function scaleC(m: number, n: number, beta: number, c: FloatArray, cOff: number,
   for (let i = 0; i < m; i++) {
     const row = cOff + i * ldc;
     if (beta === 0) c.fill(0, row, row + n);
-    else for (let j = row; j < row + n; j++) c[j] *= beta;
+    else for (let j = row; j < row + n; j++) c[j]! *= beta;
   }
 }
 
@@ -91,7 +91,7 @@ function packA(transA: boolean, a: FloatArray, aOff: number, lda: number, ic: nu
       for (let r = 0; r < MR; r++) {
         if (r < mr) {
           const src = aOff + (ic + ir + r) * lda + pc;
-          for (let p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p];
+          for (let p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p]!;
         } else {
           for (let p = 0; p < kc; p++) dst[base + p * MR + r] = 0;
         }
@@ -100,7 +100,7 @@ function packA(transA: boolean, a: FloatArray, aOff: number, lda: number, ic: nu
       for (let p = 0; p < kc; p++) {
         const src = aOff + (pc + p) * lda + ic + ir;
         const d = base + p * MR;
-        for (let r = 0; r < MR; r++) dst[d + r] = r < mr ? a[src + r] : 0;
+        for (let r = 0; r < MR; r++) dst[d + r] = r < mr ? a[src + r]! : 0;
       }
     }
   }
@@ -119,19 +119,19 @@ function packB(transB: boolean, b: FloatArray, bOff: number, ldb: number, pc: nu
         const src = bOff + (pc + p) * ldb + jc + jr;
         const d = base + p * NR;
         if (nr === NR) {
-          dst[d] = b[src];
-          dst[d + 1] = b[src + 1];
-          dst[d + 2] = b[src + 2];
-          dst[d + 3] = b[src + 3];
+          dst[d] = b[src]!;
+          dst[d + 1] = b[src + 1]!;
+          dst[d + 2] = b[src + 2]!;
+          dst[d + 3] = b[src + 3]!;
         } else {
-          for (let j = 0; j < NR; j++) dst[d + j] = j < nr ? b[src + j] : 0;
+          for (let j = 0; j < NR; j++) dst[d + j] = j < nr ? b[src + j]! : 0;
         }
       }
     } else {
       for (let j = 0; j < NR; j++) {
         if (j < nr) {
           const src = bOff + (jc + jr + j) * ldb + pc;
-          for (let p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
+          for (let p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p]!;
         } else {
           for (let p = 0; p < kc; p++) dst[base + p * NR + j] = 0;
         }
@@ -159,26 +159,26 @@ function kernel4x4(kc: number, pa: Float64Array, ia: number, pb: Float64Array, i
     c32 = 0,
     c33 = 0;
   for (let p = 0; p < kc; p++) {
-    const a0 = pa[ia],
-      a1 = pa[ia + 1],
-      a2 = pa[ia + 2],
-      a3 = pa[ia + 3];
-    let bv = pb[ib];
+    const a0 = pa[ia]!,
+      a1 = pa[ia + 1]!,
+      a2 = pa[ia + 2]!,
+      a3 = pa[ia + 3]!;
+    let bv = pb[ib]!;
     c00 += a0 * bv;
     c10 += a1 * bv;
     c20 += a2 * bv;
     c30 += a3 * bv;
-    bv = pb[ib + 1];
+    bv = pb[ib + 1]!;
     c01 += a0 * bv;
     c11 += a1 * bv;
     c21 += a2 * bv;
     c31 += a3 * bv;
-    bv = pb[ib + 2];
+    bv = pb[ib + 2]!;
     c02 += a0 * bv;
     c12 += a1 * bv;
     c22 += a2 * bv;
     c32 += a3 * bv;
-    bv = pb[ib + 3];
+    bv = pb[ib + 3]!;
     c03 += a0 * bv;
     c13 += a1 * bv;
     c23 += a2 * bv;
@@ -210,16 +210,16 @@ function storeTile(t: Float64Array, mr: number, nr: number, alpha: number, c: Fl
     for (let r = 0; r < MR; r++) {
       const row = at + r * ldc;
       const tr = r * NR;
-      c[row] += alpha * t[tr];
-      c[row + 1] += alpha * t[tr + 1];
-      c[row + 2] += alpha * t[tr + 2];
-      c[row + 3] += alpha * t[tr + 3];
+      c[row]! += alpha * t[tr]!;
+      c[row + 1]! += alpha * t[tr + 1]!;
+      c[row + 2]! += alpha * t[tr + 2]!;
+      c[row + 3]! += alpha * t[tr + 3]!;
     }
     return;
   }
   for (let r = 0; r < mr; r++) {
     const row = at + r * ldc;
-    for (let j = 0; j < nr; j++) c[row + j] += alpha * t[r * NR + j];
+    for (let j = 0; j < nr; j++) c[row + j]! += alpha * t[r * NR + j]!;
   }
 }
 
@@ -245,7 +245,7 @@ function rowTimesMatrix(
   if (rowScratch.length < Math.max(n, k)) rowScratch = new Float64Array(Math.max(n, k));
   const x = rowScratch;
   if (transB) {
-    for (let p = 0; p < k; p++) x[p] = a[aOff + p * aStride];
+    for (let p = 0; p < k; p++) x[p] = a[aOff + p * aStride]!;
     let j = 0;
     for (; j + 4 <= n; j += 4) {
       const r0 = bOff + j * ldb,
@@ -257,30 +257,30 @@ function rowTimesMatrix(
         s2 = 0,
         s3 = 0;
       for (let p = 0; p < k; p++) {
-        const xv = x[p];
-        s0 += xv * b[r0 + p];
-        s1 += xv * b[r1 + p];
-        s2 += xv * b[r2 + p];
-        s3 += xv * b[r3 + p];
+        const xv = x[p]!;
+        s0 += xv * b[r0 + p]!;
+        s1 += xv * b[r1 + p]!;
+        s2 += xv * b[r2 + p]!;
+        s3 += xv * b[r3 + p]!;
       }
-      c[cOff + j] += alpha * s0;
-      c[cOff + j + 1] += alpha * s1;
-      c[cOff + j + 2] += alpha * s2;
-      c[cOff + j + 3] += alpha * s3;
+      c[cOff + j]! += alpha * s0;
+      c[cOff + j + 1]! += alpha * s1;
+      c[cOff + j + 2]! += alpha * s2;
+      c[cOff + j + 3]! += alpha * s3;
     }
     for (; j < n; j++) {
       const r0 = bOff + j * ldb;
       let s0 = 0;
-      for (let p = 0; p < k; p++) s0 += x[p] * b[r0 + p];
-      c[cOff + j] += alpha * s0;
+      for (let p = 0; p < k; p++) s0 += x[p]! * b[r0 + p]!;
+      c[cOff + j]! += alpha * s0;
     }
     return;
   }
   x.fill(0, 0, n);
   for (let p = 0; p < k; p++) {
-    const av = a[aOff + p * aStride];
+    const av = a[aOff + p * aStride]!;
     const row = bOff + p * ldb;
-    for (let j = 0; j < n; j++) x[j] += av * b[row + j];
+    for (let j = 0; j < n; j++) x[j]! += av * b[row + j]!;
   }
-  for (let j = 0; j < n; j++) c[cOff + j] += alpha * x[j];
+  for (let j = 0; j < n; j++) c[cOff + j]! += alpha * x[j]!;
 }

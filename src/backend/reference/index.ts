@@ -29,6 +29,7 @@ import { linearBackwardData, linearBackwardWeights, linearForward } from './line
 import { dropoutKernel } from './dropout.js';
 import { logSoftmaxBackwardKernel, logSoftmaxKernel, softmaxCrossEntropyBackwardKernel, softmaxCrossEntropyKernel } from './loss.js';
 import { sgdKernel } from './sgd.js';
+import { ShapeError } from '../../errors.js';
 
 export { RefStorage, RefWorkspace } from './storage.js';
 
@@ -40,10 +41,16 @@ export class ReferenceBackend implements Backend {
   readonly name = REFERENCE;
   readonly precision = 'f32' as const;
 
+  /** The reference kernels run on the calling thread: `fn` runs now. */
+  runAsync<T>(fn: () => T): Promise<T> {
+    return new Promise((resolve) => resolve(fn()));
+  }
+
   // ---- memory -------------------------------------------------------------------------
   fromArray(data: FloatArray, shape: Shape): Storage {
     const size = numel(shape);
-    if (data.length !== size) throw new Error(`fromArray: ${data.length} values do not fill shape ${shapeText(shape)} (${size} elements)`);
+    if (data.length !== size)
+      throw new ShapeError(`fromArray: ${data.length} values do not fill shape ${shapeText(shape)} (${size} elements)`);
     return wrap(data.slice());
   }
 
@@ -63,7 +70,7 @@ export class ReferenceBackend implements Backend {
 
   reshape(s: Storage, from: Shape, to: Shape): Storage {
     const data = refData(s, `reshape input ${shapeText(from)}`, numel(from));
-    if (numel(to) !== data.length) throw new Error(`reshape: cannot view ${shapeText(from)} as ${shapeText(to)}`);
+    if (numel(to) !== data.length) throw new ShapeError(`reshape: cannot view ${shapeText(from)} as ${shapeText(to)}`);
     return wrap(data);
   }
 
@@ -102,12 +109,12 @@ export class ReferenceBackend implements Backend {
   }
 
   addBias(x: Storage, b: Storage, shape: Shape): Storage {
-    if (shape.length < 2) throw new Error(`addBias: expected [N, C, ...], got ${shapeText(shape)}`);
-    const c = shape[1];
+    const [n, c] = shape;
+    if (n === undefined || c === undefined) throw new ShapeError(`addBias: expected [N, C, ...], got ${shapeText(shape)}`);
     const xd = refData(x, `addBias input ${shapeText(shape)}`, numel(shape));
     const bd = refData(b, `addBias bias [${c}]`, c);
     sameDtype('addBias', xd, bd);
-    return wrap(addBiasKernel(xd, bd, shape[0], c, numel(shape.slice(2))));
+    return wrap(addBiasKernel(xd, bd, n, c, numel(shape.slice(2))));
   }
 
   // ---- activations ---------------------------------------------------------------------

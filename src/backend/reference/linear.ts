@@ -14,8 +14,8 @@ export function linearForward(x: FloatArray, w: FloatArray, b: FloatArray | null
     for (let r = 0; r < m; r++) {
       const row = r * n;
       for (let j = 0; j < n; j++) {
-        const v = b === null ? y[row + j] : y[row + j] + b[j];
-        y[row + j] = relu && v < 0 ? 0 : v;
+        const v = y[row + j]! + (b === null ? 0 : b[j]!);
+        y[row + j]! = relu && v < 0 ? 0 : v;
       }
     }
   }
@@ -43,7 +43,7 @@ export function linearBackwardWeights(
     const sums = new Float64Array(n);
     for (let r = 0; r < m; r++) {
       const row = r * n;
-      for (let j = 0; j < n; j++) sums[j] += gy[row + j];
+      for (let j = 0; j < n; j++) sums[j]! += gy[row + j]!;
     }
     gb = allocLike(gy, n);
     gb.set(sums);

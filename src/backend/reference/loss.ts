@@ -4,21 +4,22 @@ import type { FloatArray } from '../backend.js';
 import { DataError } from '../../errors.js';
 import { allocLike } from './storage.js';
 
-/** log(Σ_j exp(x[row, j])) for one row starting at `base`. */
+/**
+ * log(Σ_j exp(x[row, j])) for one row starting at `base`, computed as PyTorch does:
+ * max + log(Σ exp(x − max)). A NaN or +inf in the row makes it NaN (+inf − +inf), and a row of
+ * -inf gives -inf (so log_softmax is -inf − -inf = NaN there, as in PyTorch).
+ */
 function logSumExp(x: FloatArray, base: number, c: number): number {
   let max = -Infinity;
-  for (let j = 0; j < c; j++) if (x[base + j] > max) max = x[base + j];
-  if (max === -Infinity || max === Infinity || Number.isNaN(max)) {
-    // All -inf (result -inf), some +inf or NaN: let the plain formula produce PyTorch's inf/NaN.
-    if (max !== -Infinity) {
-      let s = 0;
-      for (let j = 0; j < c; j++) s += Math.exp(x[base + j]);
-      return Math.log(s);
-    }
-    return -Infinity;
+  for (let j = 0; j < c; j++) {
+    const v = x[base + j]!;
+    if (v > max || v !== v) max = v;
+    if (max !== max) return NaN;
   }
+  if (max === Infinity) return NaN;
+  if (max === -Infinity) return -Infinity;
   let s = 0;
-  for (let j = 0; j < c; j++) s += Math.exp(x[base + j] - max);
+  for (let j = 0; j < c; j++) s += Math.exp(x[base + j]! - max);
   return max + Math.log(s);
 }
 
@@ -28,7 +29,7 @@ export function logSoftmaxKernel(x: FloatArray, n: number, c: number): FloatArra
   for (let r = 0; r < n; r++) {
     const base = r * c;
     const lse = logSumExp(x, base, c);
-    for (let j = 0; j < c; j++) y[base + j] = x[base + j] - lse;
+    for (let j = 0; j < c; j++) y[base + j] = x[base + j]! - lse;
   }
   return y;
 }
@@ -39,8 +40,8 @@ export function logSoftmaxBackwardKernel(gy: FloatArray, y: FloatArray, n: numbe
   for (let r = 0; r < n; r++) {
     const base = r * c;
     let s = 0;
-    for (let j = 0; j < c; j++) s += gy[base + j];
-    for (let j = 0; j < c; j++) gx[base + j] = gy[base + j] - Math.exp(y[base + j]) * s;
+    for (let j = 0; j < c; j++) s += gy[base + j]!;
+    for (let j = 0; j < c; j++) gx[base + j] = gy[base + j]! - Math.exp(y[base + j]!) * s;
   }
   return gx;
 }
@@ -48,7 +49,7 @@ export function logSoftmaxBackwardKernel(gy: FloatArray, y: FloatArray, n: numbe
 function checkLabels(labels: Int32Array, n: number, c: number): void {
   if (labels.length !== n) throw new DataError(`cross_entropy: got ${labels.length} labels for a batch of ${n}`);
   for (let r = 0; r < n; r++) {
-    const l = labels[r];
+    const l = labels[r]!;
     if (l < 0 || l >= c) {
       throw new DataError(`cross_entropy: label ${l} (batch index ${r}) is out of range for ${c} classes (expected 0..${c - 1})`);
     }
@@ -68,8 +69,8 @@ export function softmaxCrossEntropyKernel(
   for (let r = 0; r < n; r++) {
     const base = r * c;
     const lse = logSumExp(logits, base, c);
-    for (let j = 0; j < c; j++) probs[base + j] = Math.exp(logits[base + j] - lse);
-    total += lse - logits[base + labels[r]];
+    for (let j = 0; j < c; j++) probs[base + j] = Math.exp(logits[base + j]! - lse);
+    total += lse - logits[base + labels[r]!]!;
   }
   return { loss: n > 0 ? total / n : NaN, probs };
 }
@@ -81,8 +82,8 @@ export function softmaxCrossEntropyBackwardKernel(probs: FloatArray, labels: Int
   const f = scale / n;
   for (let r = 0; r < n; r++) {
     const base = r * c;
-    for (let j = 0; j < c; j++) gx[base + j] = probs[base + j] * f;
-    gx[base + labels[r]] -= f;
+    for (let j = 0; j < c; j++) gx[base + j] = probs[base + j]! * f;
+    gx[base + labels[r]!]! -= f;
   }
   return gx;
 }

@@ -6,6 +6,7 @@
 // i + ⌊size/2⌋]):  gx_i = gy_i · scale_i^(−beta) − (2·alpha·beta/size) · x_i · Σ_j gy_j · y_j / scale_j
 import type { FloatArray, LrnParams, Shape } from '../backend.js';
 import { allocLike, numel } from './storage.js';
+import { ShapeError } from '../../errors.js';
 
 interface LrnDims {
   n: number;
@@ -14,9 +15,10 @@ interface LrnDims {
 }
 
 export function lrnDims(shape: Shape): LrnDims {
-  if (shape.length < 3)
-    throw new Error(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
-  return { n: shape[0], c: shape[1], s: numel(shape.slice(2)) };
+  const [n, c] = shape;
+  if (shape.length < 3 || n === undefined || c === undefined)
+    throw new ShapeError(`local_response_norm: expected an input of 3 or more dimensions [N, C, ...], got [${shape.join(', ')}]`);
+  return { n, c, s: numel(shape.slice(2)) };
 }
 
 /** scale [n, c, s] = k + alpha/size · (windowed sum of squares over channels). */
@@ -30,17 +32,17 @@ export function lrnScale(x: FloatArray, shape: Shape, p: LrnParams): FloatArray 
   const factor = p.alpha / p.size;
   for (let img = 0; img < n; img++) {
     const base = img * c * s;
-    for (let i = 0; i < c * s; i++) squares[i] = x[base + i] * x[base + i];
+    for (let i = 0; i < c * s; i++) squares[i] = x[base + i]! * x[base + i]!;
     for (let ch = 0; ch < c; ch++) {
       sums.fill(0);
       const lo = Math.max(0, ch - before);
       const hi = Math.min(c - 1, ch + after);
       for (let cc = lo; cc <= hi; cc++) {
         const plane = cc * s;
-        for (let i = 0; i < s; i++) sums[i] += squares[plane + i];
+        for (let i = 0; i < s; i++) sums[i]! += squares[plane + i]!;
       }
       const out = base + ch * s;
-      for (let i = 0; i < s; i++) scale[out + i] = p.k + factor * sums[i];
+      for (let i = 0; i < s; i++) scale[out + i] = p.k + factor * sums[i]!;
     }
   }
   return scale;
@@ -51,7 +53,7 @@ export function lrnForward(x: FloatArray, shape: Shape, p: LrnParams): { y: Floa
   const scale = lrnScale(x, shape, p);
   const y = allocLike(x, x.length);
   const negBeta = -p.beta;
-  for (let i = 0; i < x.length; i++) y[i] = x[i] * Math.pow(scale[i], negBeta);
+  for (let i = 0; i < x.length; i++) y[i] = x[i]! * Math.pow(scale[i]!, negBeta);
   return { y, scale };
 }
 
@@ -67,18 +69,18 @@ export function lrnBackward(gy: FloatArray, x: FloatArray, y: FloatArray, scale:
   const negBeta = -p.beta;
   for (let img = 0; img < n; img++) {
     const base = img * c * s;
-    for (let i = 0; i < c * s; i++) ratio[i] = (gy[base + i] * y[base + i]) / scale[base + i];
+    for (let i = 0; i < c * s; i++) ratio[i] = (gy[base + i]! * y[base + i]!) / scale[base + i]!;
     for (let ch = 0; ch < c; ch++) {
       sums.fill(0);
       const lo = Math.max(0, ch - after);
       const hi = Math.min(c - 1, ch + before);
       for (let cc = lo; cc <= hi; cc++) {
         const plane = cc * s;
-        for (let i = 0; i < s; i++) sums[i] += ratio[plane + i];
+        for (let i = 0; i < s; i++) sums[i]! += ratio[plane + i]!;
       }
       const at = base + ch * s;
       for (let i = 0; i < s; i++) {
-        gx[at + i] = gy[at + i] * Math.pow(scale[at + i], negBeta) - coeff * x[at + i] * sums[i];
+        gx[at + i] = gy[at + i]! * Math.pow(scale[at + i]!, negBeta) - coeff * x[at + i]! * sums[i]!;
       }
     }
   }

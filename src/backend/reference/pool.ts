@@ -29,7 +29,7 @@ export function maxPoolForward(x: FloatArray, g: PoolGeometry): { y: FloatArray;
         for (let iy = y0; iy < y1; iy++) {
           const row = iy * w;
           for (let ix = x0; ix < x1; ix++) {
-            const v = x[xBase + row + ix];
+            const v = x[xBase + row + ix]!;
             if (v > best || v !== v) {
               best = v;
               bestAt = row + ix;
@@ -52,7 +52,7 @@ export function maxPoolBackward(gy: FloatArray, argmax: Int32Array, g: PoolGeome
   for (let pl = 0; pl < n * c; pl++) {
     const xBase = pl * h * w;
     const yBase = pl * outPlane;
-    for (let i = 0; i < outPlane; i++) gx[xBase + argmax[yBase + i]] += gy[yBase + i];
+    for (let i = 0; i < outPlane; i++) gx[xBase + argmax[yBase + i]!]! += gy[yBase + i]!;
   }
   return gx;
 }
@@ -70,7 +70,7 @@ export function adaptiveAvgPoolForward(x: FloatArray, g: AdaptivePoolGeometry): 
         const [x0, x1] = adaptiveWindow(ox, w, ow);
         let s = 0;
         for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) s += x[xBase + iy * w + ix];
+          for (let ix = x0; ix < x1; ix++) s += x[xBase + iy * w + ix]!;
         }
         y[yBase + oy * ow + ox] = s / ((y1 - y0) * (x1 - x0));
       }
@@ -90,9 +90,9 @@ export function adaptiveAvgPoolBackward(gy: FloatArray, g: AdaptivePoolGeometry)
       const [y0, y1] = adaptiveWindow(oy, h, oh);
       for (let ox = 0; ox < ow; ox++) {
         const [x0, x1] = adaptiveWindow(ox, w, ow);
-        const share = gy[yBase + oy * ow + ox] / ((y1 - y0) * (x1 - x0));
+        const share = gy[yBase + oy * ow + ox]! / ((y1 - y0) * (x1 - x0));
         for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) gx[xBase + iy * w + ix] += share;
+          for (let ix = x0; ix < x1; ix++) gx[xBase + iy * w + ix]! += share;
         }
       }
     }

@@ -33,13 +33,13 @@ function sgdLoop(
   const nesterov = p.nesterov;
   const n = param.length;
   for (let i = 0; i < n; i++) {
-    let d = grad[i];
-    if (wd !== 0) d = round(d + wd * param[i]);
+    let d = grad[i]!;
+    if (wd !== 0) d = round(d + wd * param[i]!);
     if (buf !== null) {
-      const b = firstStep ? d : round(round(momentum * buf[i]) + keep * d);
+      const b = firstStep ? d : round(round(momentum * buf[i]!) + keep * d);
       buf[i] = b;
       d = nesterov ? round(d + momentum * b) : b;
     }
-    param[i] = round(param[i] + negLr * d);
+    param[i] = round(param[i]! + negLr * d);
   }
 }
