@@ -17,10 +17,10 @@ inline void reluLoop(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.f ? 0.f : x[i];
 }
 
-/** gx = y > 0 ? gy : 0 (as the reference backend; PyTorch would pass gy where y is NaN). */
+/** gx = y <= 0 ? 0 : gy: a NaN output passes its gradient, as PyTorch's threshold_backward does. */
 inline void reluBackwardLoop(const float *gy, const float *y, float *gx, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) gx[i] = y[i] > 0.f ? gy[i] : 0.f;
+  for (int64_t i = 0; i < n; i++) gx[i] = y[i] <= 0.f ? 0.f : gy[i];
 }
 
 /** Whether x holds a NaN (branch-free: one vectorised pass). */

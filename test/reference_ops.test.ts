@@ -99,7 +99,7 @@ test('unary, binary and scalar ops match Math (NaN and signed zero as in PyTorch
     const gx = read(backend.reluBackward(store(gy, shape), store(y, shape), shape), shape);
     assertClose(
       gx,
-      Array.from(gy, (g, i) => (y[i]! > 0 ? g : 0)),
+      Array.from(gy, (g, i) => (y[i]! <= 0 ? 0 : g)), // a NaN output passes its gradient, as in PyTorch
       `reluBackward ${dtype}`,
       { atol: 0, rtol: 0 },
     );

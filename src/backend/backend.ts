@@ -143,7 +143,7 @@ export interface Backend {
 
   // ---- activations ---------------------------------------------------------------------
   relu(x: Storage, shape: Shape): Storage;
-  /** gx = gy where y > 0, else 0. */
+  /** gx = 0 where y <= 0, else gy (a NaN output passes its gradient, as in PyTorch). */
   reluBackward(gy: Storage, y: Storage, shape: Shape): Storage;
 
   // ---- convolution (weights [oc, c/groups, kh, kw], optional bias [oc]) ---------------

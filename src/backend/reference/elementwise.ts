@@ -146,6 +146,6 @@ export function reluBackwardKernel(gy: FloatArray, y: FloatArray): FloatArray {
   const n = gy.length;
   if (y.length !== n) throw new Error(`reference backend: reluBackward needs equal sizes, got ${n} and ${y.length}`);
   const gx = allocLike(gy, n);
-  for (let i = 0; i < n; i++) gx[i] = y[i]! > 0 ? gy[i]! : 0;
+  for (let i = 0; i < n; i++) gx[i] = y[i]! <= 0 ? 0 : gy[i]!;
   return gx;
 }
