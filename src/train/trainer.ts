@@ -18,6 +18,7 @@ import { CheckpointStore, writeFileAtomic, type Checkpoint, type CheckpointTenso
 import type { TrainConfig } from './config.js';
 import { isPrepared, materialize, openRunData, tenCropTransforms, type RunData } from './data.js';
 import { evaluate, predictProbabilities } from './evaluate.js';
+import { nextTurn } from './event_loop.js';
 import { MetricsLog, type EpochRecord } from './logs.js';
 import { topkIndices } from './metrics.js';
 import { errorPlot, filterGrid, lossPlot, lrPlot } from './plots.js';
@@ -424,6 +425,8 @@ export class Trainer {
               time_s: this.elapsed(),
             });
             bar.update(this.state.batch, { loss: acc.lossSum / acc.seen, top1: acc.correct / acc.seen, imgPerS: ips });
+            // A loader whose batches are ready resolves on microtasks only: let a signal's handler run.
+            await nextTurn();
             if (this.stopSignal) {
               bar.stop();
               return this.interrupted();
