@@ -355,7 +355,7 @@ export class Trainer {
     );
     this.say(`data: ${this.data.name}: ${this.data.train.length} training / ${this.data.val.length} validation images; recipe ${c.recipe}`);
     this.say(
-      `SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`,
+      `SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.recipe === 'fashion-mnist' && precision === 'bf16' ? " (the quick start's default; --precision f32 to change)" : ''}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`,
     );
     this.say(`run directory: ${this.runDir}`);
   }
@@ -551,7 +551,7 @@ export class Trainer {
     this.say(
       `done in ${formatDuration(summary.wall_s)}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}, validation top-1 accuracy ${(100 * acc).toFixed(2)}%, top-5 ${(100 * (last?.val_top5 ?? 0)).toFixed(2)}%, ${summary.img_per_s} img/s (${summary.backend}, ${summary.precision})`,
     );
-    if (c.recipe === 'fashion-mnist') {
+    if (c.quickStart) {
       const met = acc >= 0.9 && summary.wall_s <= 600;
       this.say(
         `quick start target (≥ 90% test accuracy within 10 minutes): ${met ? 'met' : 'not met'} — ${(100 * acc).toFixed(2)}% in ${formatDuration(summary.wall_s)}`,
