@@ -12,6 +12,7 @@ import { resolveConfig, type TrainConfig } from '../../train/config.js';
 import { isPrepared, openRunData, recipeTransforms, resolveDataSpec } from '../../train/data.js';
 import { changesPlan, helpText, TRAIN_OPTIONS, type OptionChoices } from '../../train/options.js';
 import { RECIPES } from '../../train/recipes.js';
+import { RunLock } from '../../train/run_lock.js';
 import { Trainer, type CheckpointMeta } from '../../train/trainer.js';
 import { parseChoice } from '../args.js';
 
@@ -92,45 +93,52 @@ export function register(program: Command): void {
       const value: unknown = cmd.getOptionValue(option.attributeName());
       if (value !== undefined) (chosen as Record<string, unknown>)[spec.key] = value;
     }
-    let trainer: Trainer;
-    if (flags.resume) {
-      const resumable = new Set([...RESUME_FLAGS, ...table.filter((t) => t.spec.resumable).map((t) => t.option.long)]);
-      const given = cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli' && !resumable.has(o.long));
-      if (data || given.length)
-        throw new UsageError(`--resume continues the run with its own settings; drop ${data ? 'DATA' : given[0]?.long}`);
-      const runDir = resumeRunDir(flags.resume, flags.out);
-      const checkpoint = loadResume(flags.resume);
-      const config = resumedConfig(checkpoint.meta, chosen);
-      trainer = new Trainer({ config, runDir, resume: checkpoint });
-    } else {
-      const spec = resolveDataSpec({
-        data,
-        train: flags.train,
-        val: flags.val,
-        dataset: flags.dataset ?? (data || flags.train ? undefined : 'fashion-mnist'),
-      });
-      const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : (flags.grayscale ?? false);
-      const runData = openRunData(spec, grayscale ? 1 : 3, chosen.strict ?? false);
-      const native = (chosen.backend ?? defaultBackendName()) === 'native';
-      const choices = { ...chosen, recipe: flags.recipe, preset: flags.preset, grayscale };
-      const base = resolveConfig(choices, spec, runData.classes, { bf16: native && nativeHasBf16() });
-      const meanImageFile = base.recipe === 'paper' ? 'mean_image.npy' : null;
-      const meanShape: [number, number, number] | undefined = meanImageFile ? [base.inChannels, 256, 256] : undefined;
-      const { train, eval: evalT } = recipeTransforms(base.recipe, {
-        inputSize: base.inputSize,
-        inChannels: base.inChannels,
-        prepared: isPrepared(runData.train),
-        meanImageFile: meanImageFile ?? undefined,
-        meanShape,
-      });
-      const config: TrainConfig = { ...base, trainTransforms: train, evalTransforms: evalT, meanImageFile };
-      const runDir = flags.out ?? defaultRunDir(config, spec.kind === 'fashion-mnist' ? 'fashion-mnist' : spec.train);
-      if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) {
-        throw new UsageError(`${runDir} already holds a run: continue it with --resume ${runDir}, or choose another --out`);
+    let lock: RunLock | undefined;
+    try {
+      let trainer: Trainer;
+      if (flags.resume) {
+        const resumable = new Set([...RESUME_FLAGS, ...table.filter((t) => t.spec.resumable).map((t) => t.option.long)]);
+        const given = cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli' && !resumable.has(o.long));
+        if (data || given.length)
+          throw new UsageError(`--resume continues the run with its own settings; drop ${data ? 'DATA' : given[0]?.long}`);
+        const runDir = resumeRunDir(flags.resume, flags.out);
+        lock = RunLock.take(runDir);
+        const checkpoint = loadResume(flags.resume);
+        const config = resumedConfig(checkpoint.meta, chosen);
+        trainer = new Trainer({ config, runDir, resume: checkpoint });
+      } else {
+        const spec = resolveDataSpec({
+          data,
+          train: flags.train,
+          val: flags.val,
+          dataset: flags.dataset ?? (data || flags.train ? undefined : 'fashion-mnist'),
+        });
+        const grayscale = spec.kind === 'fashion-mnist' ? flags.grayscale : (flags.grayscale ?? false);
+        const runData = openRunData(spec, grayscale ? 1 : 3, chosen.strict ?? false);
+        const native = (chosen.backend ?? defaultBackendName()) === 'native';
+        const choices = { ...chosen, recipe: flags.recipe, preset: flags.preset, grayscale };
+        const base = resolveConfig(choices, spec, runData.classes, { bf16: native && nativeHasBf16() });
+        const meanImageFile = base.recipe === 'paper' ? 'mean_image.npy' : null;
+        const meanShape: [number, number, number] | undefined = meanImageFile ? [base.inChannels, 256, 256] : undefined;
+        const { train, eval: evalT } = recipeTransforms(base.recipe, {
+          inputSize: base.inputSize,
+          inChannels: base.inChannels,
+          prepared: isPrepared(runData.train),
+          meanImageFile: meanImageFile ?? undefined,
+          meanShape,
+        });
+        const config: TrainConfig = { ...base, trainTransforms: train, evalTransforms: evalT, meanImageFile };
+        const runDir = flags.out ?? defaultRunDir(config, spec.kind === 'fashion-mnist' ? 'fashion-mnist' : spec.train);
+        lock = RunLock.take(runDir);
+        if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) {
+          throw new UsageError(`${runDir} already holds a run: continue it with --resume ${runDir}, or choose another --out`);
+        }
+        trainer = new Trainer({ config, runDir, data: runData });
       }
-      trainer = new Trainer({ config, runDir, data: runData });
+      process.exitCode = await trainer.run();
+    } finally {
+      lock?.release();
     }
-    process.exitCode = await trainer.run();
   });
 }
 
