@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { resolveConfig, type TrainChoices } from '../src/train/config.js';
+import { completeConfig, resolveConfig, type TrainChoices, type TrainConfig } from '../src/train/config.js';
 import type { DataSpec } from '../src/train/data.js';
 import { TRAIN_OPTIONS } from '../src/train/options.js';
 import { RECIPES } from '../src/train/recipes.js';
@@ -56,6 +56,19 @@ test('the resolved config has every field, and marks the untouched quick start',
     assert.equal(resolveConfig(changed, fashion, ten).quickStart, false, JSON.stringify(changed));
   assert.equal(resolveConfig({}, folders, ['a']).quickStart, false);
   assert.equal(resolveConfig({ preset: 'd2l' }, fashion, ten).quickStart, false);
+});
+
+test('a config saved before an option existed is completed with its defaults; saved values stay', () => {
+  const full: TrainConfig = { ...resolveConfig({ lr: 0.5 }, fashion, ten), trainTransforms: [], evalTransforms: [], meanImageFile: null };
+  const saved: Partial<TrainConfig> = { ...full };
+  delete saved.patience;
+  delete saved.dropout;
+  delete saved.quickStart;
+  const completed = completeConfig(saved as TrainConfig);
+  assert.deepEqual(completed, { ...full, quickStart: false });
+  assert.equal(completed.patience, RECIPES['fashion-mnist'].patience);
+  assert.equal(completed.lr, 0.5);
+  assert.equal(completed.maxSteps, null);
 });
 
 test("the quick start's target line is printed for the untouched quick start only", { timeout: 300_000 }, () => {

@@ -85,6 +85,22 @@ export function pickRecipe(choices: TrainChoices, data: DataSpec): Recipe {
   return data.kind === 'fashion-mnist' ? 'fashion-mnist' : 'torchvision';
 }
 
+/**
+ * A saved config (config.json, a checkpoint's) with the fields added since it was written filled
+ * in: the table's defaults for its recipe, and no quick start target.
+ */
+export function completeConfig(saved: TrainConfig): TrainConfig {
+  const options = resolveOptions({
+    recipe: saved.recipe,
+    defaults: RECIPES[saved.recipe],
+    data: saved.data,
+    classes: saved.classes,
+    hardware: { bf16: false },
+    chosen: saved,
+  });
+  return { ...saved, ...options, quickStart: saved.quickStart ?? false };
+}
+
 /** Fills every field from the choices and the recipe's defaults (transforms are added by the caller). */
 export function resolveConfig(
   choices: TrainChoices,

@@ -327,7 +327,10 @@ export function resolveOptions(r: Omit<Resolving, 'config'>): Pick<TrainConfig, 
   const config: Partial<TrainConfig> = {};
   // Each entry's default has its own field's type; the loop writes them by key.
   const into = config as Record<string, unknown>;
-  for (const o of TRAIN_OPTIONS) into[o.key] = r.chosen[o.key] ?? o.default({ ...r, config });
+  for (const o of TRAIN_OPTIONS) {
+    const chosen = r.chosen[o.key];
+    into[o.key] = chosen !== undefined ? chosen : o.default({ ...r, config });
+  }
   return config as Pick<TrainConfig, OptionKey>;
 }
 

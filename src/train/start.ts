@@ -7,7 +7,7 @@ import { defaultBackendName, nativeHasBf16 } from '../backend/registry.js';
 import { DataError, UsageError } from '../errors.js';
 import type { ArchName } from '../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from './checkpoint.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { completeConfig, resolveConfig, type TrainConfig } from './config.js';
 import { isPrepared, openRunData, recipeTransforms, resolveDataSpec } from './data.js';
 import { changesPlan, TRAIN_OPTIONS, type OptionChoices } from './options.js';
 import { RunLock } from './run_lock.js';
@@ -106,8 +106,7 @@ function newestCheckpoint(runDir: string): Checkpoint<CheckpointMeta> {
 
 /** The config of a resumed run: its own, with the resumable options given now. */
 function resumedConfig(meta: CheckpointMeta, chosen: OptionChoices): TrainConfig {
-  // Runs saved before the quick start flag existed do not print its target line.
-  const config: TrainConfig = { ...meta.config, quickStart: meta.config.quickStart ?? false };
+  const config = completeConfig(meta.config);
   if (chosen.epochs !== undefined && chosen.epochs !== config.epochs) {
     if (chosen.epochs < meta.epoch) throw new UsageError(`--epochs ${chosen.epochs}: the run has already completed ${meta.epoch} epochs`);
     meta.finished = meta.epoch >= chosen.epochs;
