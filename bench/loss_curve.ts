@@ -24,7 +24,7 @@ const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 
 const losses: number[] = [];
 model.train();
 for (let s = 0; s < Number(stepsS); s++) {
-  const { x, y } = batches[s % batches.length];
+  const { x, y } = batches[s % batches.length]!; // s % length is an index of batches
   opt.zeroGrad();
   losses.push(
     tidy(() => {

@@ -55,8 +55,9 @@ export function tinyFashionMnist(train: number, test: number): string {
       images = new Uint8Array(n * 784);
       labels = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        labels[i] = i % 10;
-        for (let p = 0; p < 784; p++) images[i * 784 + p] = (p * (i + 3) + labels[i] * 37) & 255;
+        const label = i % 10;
+        labels[i] = label;
+        for (let p = 0; p < 784; p++) images[i * 784 + p] = (p * (i + 3) + label * 37) & 255;
       }
     }
     writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), idx(8, [n, 28, 28], images));

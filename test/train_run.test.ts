@@ -79,7 +79,7 @@ test('a run leaves every file in RUN_DIR, and they are readable', async () => {
     [1, 2],
   );
   const csv = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
-  assert.match(csv[0], /^epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr/);
+  assert.match(csv[0] ?? '', /^epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr/);
   assert.equal(csv.length, 3);
   assert.match(stdout, /reduced input 65×65/);
   assert.match(stdout, /epoch 2\/2: train loss [\d.]+, train top-1 [\d.]+% \| val loss [\d.]+, top-1 error [\d.]+%, top-5 error [\d.]+%/);
@@ -107,7 +107,10 @@ test('the final .pth loads in PyTorch with weights_only=True and gives the same 
   assert.equal(r.status, 0, r.stderr);
   const theirs = JSON.parse(r.stdout).logits as number[];
   assert.equal(theirs.length, 20);
-  theirs.forEach((v, i) => assert.ok(Math.abs(v - ours[i]) <= 1e-4 + 1e-4 * Math.abs(v), `logit ${i}: torch ${v}, ours ${ours[i]}`));
+  theirs.forEach((v, i) => {
+    const mine = ours[i] ?? NaN;
+    assert.ok(Math.abs(v - mine) <= 1e-4 + 1e-4 * Math.abs(v), `logit ${i}: torch ${v}, ours ${mine}`);
+  });
 });
 
 test("eval writes the confusion matrix (CSV, PNG) and JSON; predict uses the run's class names", async () => {

@@ -3,6 +3,7 @@
 //   d = nesterov ? d + momentum·buf : buf;  p −= lr·d.
 // The update runs in the backend (one in-place kernel per parameter).
 import type { SgdParams } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
 import { keep, shapeText, Tensor } from '../tensor.js';
 
 export interface SgdOptions {
@@ -101,8 +102,9 @@ export class SGD {
         return;
       }
       const param = this.params[i];
+      if (!param) throw new ShapeError(`SGD state: ${state.buffers.length} momentum buffers for ${this.params.length} parameters`);
       if (b.size !== param.size)
-        throw new Error(`SGD state: momentum buffer ${i} has shape ${shapeText(b.shape)}, parameter has ${shapeText(param.shape)}`);
+        throw new ShapeError(`SGD state: momentum buffer ${i} has shape ${shapeText(b.shape)}, parameter has ${shapeText(param.shape)}`);
       this.buffers[i] = keep(Tensor.fromArray(b.toArray(), param.shape, { backend: param.backend }));
     });
   }

@@ -159,7 +159,7 @@ export function tenCropTransforms(list: readonly StoredTransform[]): StoredTrans
   }
   const crop = list[at];
   const out = [...list];
-  out[at] = T.tenCrop(crop.type === 'centerCrop' ? crop.size : 224) as StoredTransform;
+  out[at] = T.tenCrop(crop?.type === 'centerCrop' ? crop.size : 224) as StoredTransform;
   return out;
 }
 

@@ -69,6 +69,7 @@ export async function evaluate(
       }
       count += n;
       opts.onBatch?.(++done, loader.numBatches);
+      await new Promise((next) => setImmediate(next)); // let a signal's handler run (see event_loop.ts)
       if (opts.shouldStop?.()) return null;
     }
   } finally {

@@ -3,6 +3,8 @@
 // like Figure 3 of the paper (each filter min–max scaled on its own, enlarged with nearest
 // neighbour), and the confusion matrix as a heat map.
 import sharp from 'sharp';
+import { ShapeError } from '../errors.js';
+import { shapeText } from '../shape.js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
@@ -99,8 +101,7 @@ export function lrPlot(epochs: EpochPoint[]): Promise<Buffer> {
 export function confusionPlot(classes: readonly string[], counts: ArrayLike<number>): Promise<Buffer> {
   const c = classes.length;
   const values: { truth: string; predicted: string; count: number }[] = [];
-  for (let t = 0; t < c; t++)
-    for (let p = 0; p < c; p++) values.push({ truth: classes[t], predicted: classes[p], count: counts[t * c + p] });
+  classes.forEach((truth, t) => classes.forEach((predicted, p) => values.push({ truth, predicted, count: counts[t * c + p] ?? 0 })));
   const cell = c <= 20 ? 32 : c <= 100 ? 8 : 2;
   const labels = c <= 100;
   return renderPng({
@@ -133,7 +134,9 @@ export function confusionPlot(classes: readonly string[], counts: ArrayLike<numb
  * scaled to its own min..max, enlarged `zoom` times, with a 2-pixel gap.
  */
 export function filterGrid(weight: Float32Array, shape: readonly number[], zoom = 4): Promise<Buffer> {
-  const [oc, c, kh, kw] = shape;
+  const [oc, c, kh, kw, ...rest] = shape;
+  if (oc === undefined || c === undefined || kh === undefined || kw === undefined || rest.length)
+    throw new ShapeError(`filter grid: expected a weight [out, in, kh, kw], got ${shapeText(shape)}`);
   const cols = oc % 12 === 0 ? 12 : oc % 8 === 0 ? 8 : Math.ceil(Math.sqrt(oc));
   const rows = Math.ceil(oc / cols);
   const gap = 2;
@@ -161,7 +164,7 @@ export function filterGrid(weight: Float32Array, shape: readonly number[], zoom 
         const o = ((oy + y) * W + ox + x) * 3;
         for (let ch = 0; ch < 3; ch++) {
           const src = c >= 3 ? ch : 0;
-          img[o + ch] = Math.round((w[(src * kh + ky) * kw + kx] - lo) * scale);
+          img[o + ch] = Math.round((w[(src * kh + ky) * kw + kx]! - lo) * scale);
         }
       }
     }

@@ -1,53 +1,39 @@
-// The training loop of `alexnet train`: epochs of SGD steps (each inside tidy(): forward,
-// cross-entropy, backward, SGD step, zeroGrad), evaluation after every epoch, schedules,
-// checkpoints (every epoch, on SIGINT/SIGTERM, and the best one), logs, plots, final weights and
-// summary.json. A run resumed from a checkpoint continues exactly: the loader position, the
+// A run of `alexnet train`: setup (data, model, optimiser, or the state of a checkpoint), then per
+// epoch its training (epoch.ts, stopped by the StopPolicy: limits, time budget, signals), the
+// validation pass and the epoch's end (schedules, metrics, checkpoints: every epoch, on
+// SIGINT/SIGTERM, and the best one; plots); at the end the final weights and summary.json. The
+// lines and records it writes are formatted in logs.ts. A run resumed from a checkpoint continues exactly: the loader position, the
 // momentum buffers, the schedule and every random stream are restored (on the reference backend
 // the losses are bit for bit those of an uninterrupted run).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getBackend, setBackend } from '../backend/registry.js';
 import { DataLoader, T, meanImageCached, type Dataset, type MeanImage } from '../data/index.js';
-import { DataError } from '../errors.js';
+import { DataError, ShapeError } from '../errors.js';
+import { shapeText } from '../shape.js';
 import { createModel, type AlexNet } from '../models/index.js';
-import { crossEntropy } from '../ops/index.js';
 import { ReduceLROnPlateau, SGD, StepLR, type PlateauState } from '../optim/index.js';
 import { defaultGenerator, Generator, manualSeed, type RngState } from '../random.js';
-import { keep, Tensor, tidy } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { CheckpointStore, writeFileAtomic, type Checkpoint, type CheckpointTensor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { isPrepared, materialize, openRunData, tenCropTransforms, type RunData } from './data.js';
-import { evaluate, predictProbabilities } from './evaluate.js';
-import { MetricsLog, type EpochRecord } from './logs.js';
+import { evaluate, predictProbabilities, type EvalResult } from './evaluate.js';
+import { doneLines, epochLine, epochRecord, MetricsLog, startLines } from './logs.js';
+import { noTotals, trainEpoch, type EpochContext, type RunState } from './epoch.js';
+import { StopPolicy } from './stop_policy.js';
 import { topkIndices } from './metrics.js';
 import { errorPlot, filterGrid, lossPlot, lrPlot } from './plots.js';
-import { EpochProgress, formatDuration } from './progress.js';
 import { lastLayerPrefix, loadInto, modelWeights, readWeights, saveFinalWeights, shapeFromWeights, type ModelInfo } from './weights.js';
 
 /** What a checkpoint holds besides tensors (model/<key>, optim/<i>, norm/mean_image). */
-export interface CheckpointMeta {
+export interface CheckpointMeta extends RunState {
   kind: 'alexnet-train-checkpoint';
   config: TrainConfig;
   model: ModelInfo;
-  /** Loader position: the epoch in progress (0-based) and the batches of it already trained. */
-  epoch: number;
-  batch: number;
-  /** Optimiser steps in total. */
-  step: number;
-  /** Sums over the batches of the epoch in progress (for its summary line). */
-  epochAccum: { lossSum: number; correct: number; seen: number; trainS: number; batches: number };
   optimizer: { lr: number; buffers: boolean[] };
   scheduler: { type: 'step'; lastEpoch: number } | { type: 'plateau'; state: PlateauState } | { type: 'none' };
   rng: { default: { s: RngState; spare: number | null } };
-  best: { top1: number; epoch: number } | null;
-  /** Seconds of this run so far (all sessions), and training images/seconds for the summary. */
-  elapsedS: number;
-  trainImages: number;
-  trainS: number;
-  /** The run ended (all epochs, or a time/step limit). */
-  finished: boolean;
-  /** Why training stopped before `config.epochs` (a limit), if it did. */
-  stoppedEarly: string | null;
 }
 
 export interface TrainerOptions {
@@ -71,8 +57,6 @@ export interface Summary {
   backend: string;
 }
 
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
 export class Trainer {
   readonly config: TrainConfig;
   readonly runDir: string;
@@ -87,8 +71,8 @@ export class Trainer {
   private trainLoader!: DataLoader;
   private valLoader!: DataLoader;
   private meanImage: MeanImage | null = null;
-  private state!: Omit<CheckpointMeta, 'kind' | 'config' | 'model' | 'optimizer' | 'scheduler' | 'rng'>;
-  private stopSignal: string | null = null;
+  private state!: RunState;
+  private stop!: StopPolicy;
   /** performance.now() counts from process start, so the run's wall time includes start-up. */
   private sessionStart = 0;
   private elapsedBefore = 0;
@@ -136,8 +120,10 @@ export class Trainer {
     if (c.meanImageFile) {
       const fromCheckpoint = this.opts.resume?.tensors.get('norm/mean_image');
       if (fromCheckpoint) {
-        const s = fromCheckpoint.shape;
-        this.meanImage = { data: fromCheckpoint.data, shape: [s[0], s[1], s[2]] };
+        const [ch, h, w, ...rest] = fromCheckpoint.shape;
+        if (ch === undefined || h === undefined || w === undefined || rest.length)
+          throw new ShapeError(`checkpoint: norm/mean_image has shape ${shapeText(fromCheckpoint.shape)}, expected [C, H, W]`);
+        this.meanImage = { data: fromCheckpoint.data, shape: [ch, h, w] };
       } else {
         this.say(`computing the per-pixel mean image over ${this.data.train.length} training images (saved as ${c.meanImageFile})`);
         const prep = isPrepared(this.data.train);
@@ -180,8 +166,9 @@ export class Trainer {
     if (c.pretrained && !this.opts.resume) this.loadPretrained(c.pretrained);
     let params = this.model.parameters();
     if (c.freeze === 'features') {
-      const convPart = this.model.namedChildren()[0][0];
-      for (const [name, p] of this.model.namedParameters()) if (name.startsWith(convPart + '.')) p.requiresGrad = false;
+      const [features] = this.model.namedChildren();
+      if (!features) throw new Error(`${c.arch} has no layers`);
+      for (const [name, p] of this.model.namedParameters()) if (name.startsWith(features[0] + '.')) p.requiresGrad = false;
       params = params.filter((p) => p.requiresGrad);
     }
     this.sgd = new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
@@ -191,7 +178,7 @@ export class Trainer {
       epoch: 0,
       batch: 0,
       step: 0,
-      epochAccum: { lossSum: 0, correct: 0, seen: 0, trainS: 0, batches: 0 },
+      epochAccum: noTotals(),
       best: null,
       elapsedS: 0,
       trainImages: 0,
@@ -285,217 +272,150 @@ export class Trainer {
 
   // ---- the loop ------------------------------------------------------------------------------
 
-  /** One SGD step on a batch; returns the loss and the number of correct top-1 predictions. */
-  private trainStep(x: Float32Array, shape: number[], y: Int32Array): { loss: number; correct: number } {
-    return tidy(() => {
-      const logits = this.model.forward(Tensor.fromArray(x, shape));
-      const loss = crossEntropy(logits, y);
-      const value = loss.item();
-      const scores = logits.toArray();
-      const c = logits.shape[1];
-      let correct = 0;
-      for (let i = 0; i < y.length; i++) if (topkIndices(scores, i, c, 1)[0] === y[i]) correct++;
-      if (!Number.isFinite(value)) return { loss: value, correct };
-      loss.backward();
-      this.sgd.step();
-      // Momentum buffers are created inside this tidy scope on the first step: keep them.
-      for (const b of this.sgd.stateDict().buffers) if (b) keep(b);
-      this.sgd.zeroGrad();
-      return { loss: value, correct };
-    });
-  }
-
-  private installSignals(): () => void {
-    const handler = (sig: NodeJS.Signals): void => {
-      if (this.stopSignal) {
-        process.stderr.write(`alexnet: second ${sig}: exiting without a checkpoint\n`);
-        process.exit(130);
-      }
-      this.stopSignal = sig;
-      process.stderr.write(`\nalexnet: ${sig} received: finishing the step and writing a checkpoint (press again to quit at once)\n`);
-    };
-    for (const s of STOP_SIGNALS) process.on(s, handler);
-    return () => {
-      for (const s of STOP_SIGNALS) process.off(s, handler);
-    };
-  }
-
   private interrupted(): number {
     this.saveCheckpoint();
     this.say(
-      `interrupted by ${this.stopSignal}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`,
+      `interrupted by ${this.stop.signal}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`,
     );
     return 130;
   }
 
   /** Runs (or continues) the training; returns the process exit code (0, 1 on NaN, 130 on a signal). */
   async run(): Promise<number> {
-    const removeSignals = this.installSignals();
+    this.stop = new StopPolicy(
+      this.config,
+      () => this.elapsed(),
+      () => this.data.val.length,
+    );
+    const stopListening = this.stop.listen();
     try {
       await this.setup();
       return await this.loop();
     } finally {
-      removeSignals();
+      stopListening();
       await this.trainLoader?.close();
       await this.valLoader?.close();
     }
   }
 
-  private describeStart(): void {
-    const c = this.config;
-    const be = getBackend();
-    const precision = getBackend().precision;
-    const native = c.arch === 'alexnet' ? 224 : 227;
-    const fc6 = c.arch !== 'alexnet' && c.inputSize !== native ? ', FC6 sized for it' : '';
-    const sizeNote =
-      c.inputSize !== native ? ` (reduced input ${c.inputSize}×${c.inputSize}${fc6}; ${c.arch} normally takes ${native}×${native})` : '';
-    this.say(
-      `${c.arch}: ${c.inChannels} input channel${c.inChannels > 1 ? 's' : ''}, ${c.numClasses} classes, input ${c.inChannels}×${c.inputSize}×${c.inputSize}${sizeNote}; ${this.model.parameterCount().toLocaleString('en-US')} parameters`,
-    );
-    this.say(`data: ${this.data.name}: ${this.data.train.length} training / ${this.data.val.length} validation images; recipe ${c.recipe}`);
-    this.say(
-      `SGD lr ${c.lr} momentum ${c.momentum} weight decay ${c.weightDecay}, batch ${c.batchSize}, ${c.epochs} epochs, schedule ${c.schedule}${c.schedule === 'step' ? ` (×${c.gamma} every ${c.stepSize})` : c.schedule === 'linear' ? ' (to 0 per step)' : ''}; backend ${be.name}, ${precision}${c.timeLimitS ? `; time budget ${formatDuration(c.timeLimitS)}` : ''}`,
-    );
-    this.say(`run directory: ${this.runDir}`);
-  }
-
   private async loop(): Promise<number> {
-    const c = this.config;
-    if (this.opts.resume) {
-      if (this.state.finished) {
-        this.say(`run in ${this.runDir} is already complete (${this.state.epoch} epochs); nothing to resume`);
-        return 0;
-      }
-      this.say(`resuming ${this.runDir} at epoch ${this.state.epoch + 1}, batch ${this.state.batch} (step ${this.state.step})`);
-    }
+    if (this.opts.resume && !this.announceResume()) return 0;
     this.describeStart();
-    const total = this.trainLoader.numBatches;
-    let evalSeconds = 0;
-    while (this.state.epoch < c.epochs) {
-      const epoch = this.state.epoch;
-      const label = `epoch ${epoch + 1}/${c.epochs}`;
-      const acc = this.state.epochAccum;
-      const bar = new EpochProgress(label, total, this.state.batch, this.out);
-      let limitReason: string | null = null;
-      // Time kept for evaluation and the final files: the last evaluation's duration, or before
-      // the first one an estimate (a forward pass costs about a third of a training step).
-      const reserve = (): number => 15 + (evalSeconds || this.data.val.length / (3 * Math.max(acc.seen / Math.max(acc.trainS, 1e-9), 1)));
-      this.model.train();
-      let tBatch = performance.now();
-      try {
-        if (c.maxSteps !== null && this.state.step >= c.maxSteps) limitReason = `--max-steps ${c.maxSteps} reached`;
-        else if (this.state.batch < total) {
-          for await (const b of this.trainLoader.iterate(epoch, this.state.batch)) {
-            // Linear decay to zero over the planned steps (a function of the step: resumes exactly).
-            if (c.schedule === 'linear') this.sgd.lr = c.lr * Math.max(0, 1 - this.state.step / (c.epochs * total));
-            const { loss, correct } = this.trainStep(b.x, b.shape, b.y);
-            const now = performance.now();
-            const dt = (now - tBatch) / 1000;
-            tBatch = now;
-            if (!Number.isFinite(loss)) {
-              bar.stop();
-              const good = existsSync(this.store.lastPath)
-                ? `the last good checkpoint is kept: ${this.store.lastPath}`
-                : 'no checkpoint was written yet';
-              process.stderr.write(
-                `alexnet: training diverged: the loss is ${loss} at epoch ${epoch + 1}, batch ${b.batch + 1} (step ${this.state.step + 1}); stopping (try a lower --lr); ${good}\n`,
-              );
-              return 1;
-            }
-            this.state.step++;
-            this.state.batch = b.batch + 1;
-            acc.lossSum += loss * b.y.length;
-            acc.correct += correct;
-            acc.seen += b.y.length;
-            acc.trainS += dt;
-            acc.batches++;
-            this.state.trainImages += b.y.length;
-            this.state.trainS += dt;
-            const ips = acc.seen / Math.max(acc.trainS, 1e-9);
-            this.log.append({
-              type: 'step',
-              epoch: epoch + 1,
-              batch: b.batch + 1,
-              step: this.state.step,
-              loss,
-              top1: correct / b.y.length,
-              lr: this.sgd.lr,
-              img_per_s: b.y.length / Math.max(dt, 1e-9),
-              time_s: this.elapsed(),
-            });
-            bar.update(this.state.batch, { loss: acc.lossSum / acc.seen, top1: acc.correct / acc.seen, imgPerS: ips });
-            if (this.stopSignal) {
-              bar.stop();
-              return this.interrupted();
-            }
-            if (c.checkpointEvery !== null && this.state.step % c.checkpointEvery === 0 && this.state.batch < total) this.saveCheckpoint();
-            if (c.maxSteps !== null && this.state.step >= c.maxSteps) {
-              limitReason = `--max-steps ${c.maxSteps} reached`;
-              break;
-            }
-            if (c.timeLimitS !== null && this.elapsed() + reserve() + dt >= c.timeLimitS) {
-              limitReason = `time budget of ${formatDuration(c.timeLimitS)} reached`;
-              break;
-            }
-          }
-        }
-      } finally {
-        bar.stop();
-      }
-      if (this.stopSignal) return this.interrupted();
-      // Evaluate on the validation split.
-      const t0 = performance.now();
-      const res = await evaluate(this.model, this.valLoader, c.classes, { shouldStop: () => this.stopSignal !== null });
-      evalSeconds = (performance.now() - t0) / 1000;
-      if (!res) return this.interrupted();
-      const lrUsed = this.sgd.lr;
-      if (this.stepLr) this.stepLr.step();
-      if (this.plateau) this.plateau.step(1 - res.top1);
-      const record: EpochRecord = {
-        type: 'epoch',
-        epoch: epoch + 1,
-        step: this.state.step,
-        train_loss: acc.lossSum / Math.max(acc.seen, 1),
-        train_top1: acc.correct / Math.max(acc.seen, 1),
-        val_loss: res.loss,
-        val_top1: res.top1,
-        val_top5: res.top5,
-        lr: lrUsed,
-        epoch_s: acc.trainS + evalSeconds,
-        img_per_s: acc.seen / Math.max(acc.trainS, 1e-9),
-        time_s: this.elapsed(),
-        batches: acc.batches,
-        batches_total: total,
-      };
-      const isBest = !this.state.best || res.top1 > this.state.best.top1;
-      if (isBest) this.state.best = { top1: res.top1, epoch: epoch + 1 };
-      this.state.epoch = epoch + 1;
-      this.state.batch = 0;
-      this.state.epochAccum = { lossSum: 0, correct: 0, seen: 0, trainS: 0, batches: 0 };
-      if (limitReason) {
-        this.state.finished = true;
-        this.state.stoppedEarly = `${limitReason} in epoch ${epoch + 1} after ${acc.batches}/${total} batches`;
-      }
-      if (this.state.epoch >= c.epochs) this.state.finished = true;
-      this.saveCheckpoint();
-      if (isBest) this.store.markLastAsBest();
-      this.log.append(record);
-      this.log.writeCsv();
-      this.say(
-        `${label}: train loss ${record.train_loss.toFixed(4)}, train top-1 ${(100 * record.train_top1).toFixed(2)}% | val loss ${res.loss.toFixed(4)}, top-1 error ${(100 * (1 - res.top1)).toFixed(2)}%, top-5 error ${(100 * (1 - res.top5)).toFixed(2)}% | lr ${Number(record.lr.toPrecision(4))} | ${formatDuration(record.epoch_s)} (${record.img_per_s.toFixed(0)} img/s)${isBest ? ' | best' : ''}`,
-      );
+    const epoch = this.epochContext();
+    while (this.state.epoch < this.config.epochs) {
+      const end = await trainEpoch(epoch);
+      if (end.kind === 'diverged') return this.diverged(end.loss, end.batch);
+      if (end.kind === 'signal') return this.interrupted();
+      const val = await this.validate();
+      if (!val) return this.interrupted();
+      this.endEpoch(val.result, val.seconds, end.kind === 'limit' ? end.reason : null);
       await this.writePlots();
-      if (limitReason) {
+      if (end.kind === 'limit') {
         this.say(`stopping: ${this.state.stoppedEarly}`);
         break;
       }
-      if (this.stopSignal) {
-        this.say(`interrupted by ${this.stopSignal} after epoch ${epoch + 1}: checkpoint written; continue with --resume ${this.runDir}`);
+      if (this.stop.signal) {
+        this.say(
+          `interrupted by ${this.stop.signal} after epoch ${this.state.epoch}: checkpoint written; continue with --resume ${this.runDir}`,
+        );
         return 130;
       }
     }
     await this.finish();
     return 0;
+  }
+
+  /** Says where a resumed run continues; false when it is already complete. */
+  private announceResume(): boolean {
+    if (this.state.finished) {
+      this.say(`run in ${this.runDir} is already complete (${this.state.epoch} epochs); nothing to resume`);
+      return false;
+    }
+    this.say(`resuming ${this.runDir} at epoch ${this.state.epoch + 1}, batch ${this.state.batch} (step ${this.state.step})`);
+    return true;
+  }
+
+  private describeStart(): void {
+    const be = getBackend();
+    const lines = startLines(this.config, {
+      parameters: this.model.parameterCount(),
+      dataName: this.data.name,
+      trainImages: this.data.train.length,
+      valImages: this.data.val.length,
+      backend: be.name,
+      precision: be.precision,
+      runDir: this.runDir,
+    });
+    for (const line of lines) this.say(line);
+  }
+
+  /** What an epoch's training works on (the state is updated in place). */
+  private epochContext(): EpochContext {
+    return {
+      config: this.config,
+      model: this.model,
+      sgd: this.sgd,
+      loader: this.trainLoader,
+      state: this.state,
+      log: this.log,
+      stop: this.stop,
+      out: this.out,
+      elapsed: () => this.elapsed(),
+      checkpoint: () => this.saveCheckpoint(),
+    };
+  }
+
+  /** The validation pass (null when a signal stopped it). */
+  private async validate(): Promise<{ result: EvalResult; seconds: number } | null> {
+    const t0 = performance.now();
+    const result = await evaluate(this.model, this.valLoader, this.config.classes, { shouldStop: () => this.stop.signal !== null });
+    const seconds = (performance.now() - t0) / 1000;
+    this.stop.evaluated(seconds);
+    return result ? { result, seconds } : null;
+  }
+
+  /** Closes an epoch: schedules, its record and line, the checkpoint (and the best one). `limit`: why training stopped in it. */
+  private endEpoch(val: EvalResult, evalS: number, limit: string | null): void {
+    const c = this.config;
+    const epoch = this.state.epoch + 1;
+    const totals = this.state.epochAccum;
+    const record = epochRecord({
+      epoch,
+      step: this.state.step,
+      totals,
+      val,
+      lr: this.sgd.lr,
+      evalS,
+      time: this.elapsed(),
+      batchesTotal: this.trainLoader.numBatches,
+    });
+    if (this.stepLr) this.stepLr.step();
+    if (this.plateau) this.plateau.step(1 - val.top1);
+    const isBest = !this.state.best || val.top1 > this.state.best.top1;
+    if (isBest) this.state.best = { top1: val.top1, epoch };
+    this.state.epoch = epoch;
+    this.state.batch = 0;
+    this.state.epochAccum = noTotals();
+    if (limit) {
+      this.state.finished = true;
+      this.state.stoppedEarly = `${limit} in epoch ${epoch} after ${totals.batches}/${record.batches_total} batches`;
+    }
+    if (this.state.epoch >= c.epochs) this.state.finished = true;
+    this.saveCheckpoint();
+    if (isBest) this.store.markLastAsBest();
+    this.log.append(record);
+    this.log.writeCsv();
+    this.say(epochLine(c.epochs, record, isBest));
+  }
+
+  private diverged(loss: number, batch: number): number {
+    const good = existsSync(this.store.lastPath)
+      ? `the last good checkpoint is kept: ${this.store.lastPath}`
+      : 'no checkpoint was written yet';
+    process.stderr.write(
+      `alexnet: training diverged: the loss is ${loss} at epoch ${this.state.epoch + 1}, batch ${batch} (step ${this.state.step + 1}); stopping (try a lower --lr); ${good}\n`,
+    );
+    return 1;
   }
 
   private async writePlots(): Promise<void> {
@@ -512,7 +432,8 @@ export class Trainer {
     }));
     const batchesPerEpoch = this.trainLoader.numBatches;
     const stepPoints = steps.map((s) => ({ x: s.epoch - 1 + s.batch / batchesPerEpoch, loss: s.loss }));
-    const conv1 = this.model.namedParameters()[0][1];
+    const [conv1] = this.model.parameters();
+    if (!conv1) throw new Error(`${this.config.arch} has no parameters`);
     const w = conv1.toArray();
     const files: [string, Promise<Buffer>][] = [
       ['loss.png', lossPlot(stepPoints, points)],
@@ -544,16 +465,16 @@ export class Trainer {
     };
     writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (c.showPredictions > 0) await this.printPredictions(this.data.val, c.showPredictions);
-    const acc = last?.val_top1 ?? 0;
-    this.say(
-      `done in ${formatDuration(summary.wall_s)}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}, validation top-1 accuracy ${(100 * acc).toFixed(2)}%, top-5 ${(100 * (last?.val_top5 ?? 0)).toFixed(2)}%, ${summary.img_per_s} img/s (${summary.backend}, ${summary.precision})`,
-    );
-    if (c.recipe === 'fashion-mnist') {
-      const met = acc >= 0.9 && summary.wall_s <= 600;
-      this.say(
-        `quick start target (≥ 90% test accuracy within 10 minutes): ${met ? 'met' : 'not met'} — ${(100 * acc).toFixed(2)}% in ${formatDuration(summary.wall_s)}`,
-      );
-    }
+    for (const line of doneLines({
+      epochs: epochs.length,
+      last,
+      wallS: summary.wall_s,
+      imgPerS: summary.img_per_s,
+      backend: summary.backend,
+      precision: summary.precision,
+      quickStart: c.quickStart,
+    }))
+      this.say(line);
     this.say(`weights: ${weightsPath} (+ model.json); metrics: ${this.log.jsonlPath}; plots: loss.png error.png lr.png conv1_filters.png`);
   }
 
@@ -569,13 +490,13 @@ export class Trainer {
     try {
       for await (const b of loader.iterate(0)) {
         const { probs, c: nc } = predictProbabilities(this.model, b.x, b.shape);
-        for (let i = 0; i < b.y.length; i++) {
+        const name = (k: number): string => c.classes[k] ?? String(k);
+        b.y.forEach((label, i) => {
           const top = topkIndices(probs, i, nc, 3);
-          const name = (k: number): string => c.classes[k] ?? String(k);
-          const mark = top[0] === b.y[i] ? 'ok   ' : 'wrong';
-          const guesses = top.map((k) => `${name(k)} ${(100 * probs[i * nc + k]).toFixed(1)}%`).join(', ');
-          this.say(`  ${mark} ${basename(val.sourceOf(b.indices[i]))}: true ${name(b.y[i])}; predicted ${guesses}`);
-        }
+          const mark = top[0] === label ? 'ok   ' : 'wrong';
+          const guesses = top.map((k) => `${name(k)} ${(100 * (probs[i * nc + k] ?? 0)).toFixed(1)}%`).join(', ');
+          this.say(`  ${mark} ${basename(val.sourceOf(b.indices[i] ?? -1))}: true ${name(label)}; predicted ${guesses}`);
+        });
         break;
       }
     } finally {
