@@ -20,6 +20,16 @@ export function topkIndices(values: ArrayLike<number>, row: number, classes: num
   return best;
 }
 
+/** A fraction (accuracy, error rate) to 6 decimals, for files people read: 0.4086, not 0.40859999999999996. */
+export function roundFraction(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x;
+}
+
+/** `x` to `digits` significant digits (losses and other unbounded values in result files). */
+export function roundSignificant(x: number, digits = 6): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(digits)) : x;
+}
+
 /** Row-wise softmax of [N, C] values, computed in float64. */
 export function softmaxRows(values: ArrayLike<number>, n: number, c: number): Float64Array {
   const out = new Float64Array(n * c);
