@@ -1,11 +1,15 @@
 // Loading weights files that do not fit: another architecture's keys name the right --arch, an
 // extra key is the same one-line error on both backends, and sizes read from the file (zero-size
-// tensors claiming huge class or channel counts) are checked before anything is allocated.
+// tensors claiming huge class or channel counts) are checked before anything is allocated; the
+// shape tables those checks use agree with the models.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setBackend } from '../src/backend/registry.js';
+import { archShapes } from '../src/io/model_from_weights.js';
 import { writeNpy } from '../src/io/npy.js';
+import { createModel } from '../src/models/index.js';
 import { writePth } from '../src/io/pth/index.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { shapeFromWeights } from '../src/train/weights.js';
@@ -92,5 +96,25 @@ test('zero-size tensors cannot make the model allocate what the file does not ho
     const r = forward(path);
     assertOneLine(r, 1, message);
     assert.ok(r.peakMiB < 250, `${what}: peak RSS ${r.peakMiB.toFixed(0)} MiB`);
+  }
+});
+
+test("the architectures' key/shape tables match the models' state dicts", () => {
+  setBackend('reference');
+  for (const [arch, inputSize] of [
+    ['alexnet', 63],
+    ['alexnet-v1', 65],
+    ['alexnet-2012', 67],
+  ] as const) {
+    const model = createModel(arch, { inChannels: 2, numClasses: 7, inputSize });
+    const fc6In = model
+      .stateDict()
+      .get(arch === 'alexnet-v1' ? 'fc_layer.0.weight' : arch === 'alexnet' ? 'classifier.1.weight' : 'classifier.0.weight')!.shape[1]!;
+    assert.deepEqual(
+      archShapes(arch, 2, 7, fc6In),
+      [...model.stateDict()].map(([k, t]) => [k, [...t.shape]]),
+      arch,
+    );
+    for (const p of model.parameters()) p.dispose();
   }
 });

@@ -34,7 +34,7 @@ function head(path: string, n: number): Uint8Array {
 /** The weights format of a file, from its first bytes (falling back to the extension). */
 export function detectWeightsFormat(path: string): WeightsFormat {
   const b = head(path, 16);
-  if (isZip(b) || (b.length >= 2 && b[0] === 0x80 && b[1] <= 5)) return 'pth';
+  if (isZip(b) || (b[0] === 0x80 && (b[1] ?? 0xff) <= 5)) return 'pth';
   if (b.length >= 9 && b[8] === 0x7b /* '{' */) return 'safetensors';
   const ext = extname(path).toLowerCase();
   if (ext === '.safetensors') return 'safetensors';

@@ -56,16 +56,18 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   if (path.endsWith('.npy')) {
     const arr = readNpy(path);
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
-    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c)
-      throw new DataError(`${path}: expected a preprocessed tensor [${c}, H, W] or [1, ${c}, H, W], got [${arr.shape.join(', ')}]`);
+    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c || shape[2] !== s || shape[3] !== s)
+      throw new DataError(
+        `${path}: expected a preprocessed tensor [${c}, ${s}, ${s}] or [1, ${c}, ${s}, ${s}], got [${arr.shape.join(', ')}]`,
+      );
     if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
   const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
   const out = applyTransforms(transforms, img, new Generator(0));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
-  const first = list[0];
-  if (first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
+  const [first] = list;
+  if (!first || first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
   if (first.height !== s || first.width !== s)
     throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
   const x = new Float32Array(list.length * first.data.length);
@@ -95,7 +97,7 @@ export async function predictFiles(
     const { x, shape } = await loadInput(file, info, transforms);
     const { probs, c } = predictProbabilities(model, x, shape);
     const top = topkIndices(probs, 0, c, topk);
-    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] })) });
+    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] ?? 0 })) });
   }
   return results;
 }
