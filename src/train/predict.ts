@@ -2,7 +2,15 @@
 // data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
 // was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
 import { readFileSync } from 'node:fs';
-import { applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec } from '../data/index.js';
+import {
+  applyTransforms,
+  BadImageError,
+  decodeImageFile,
+  torchvisionPreset,
+  type MeanImage,
+  type Pixels,
+  type TransformSpec,
+} from '../data/index.js';
 import { DataError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import type { Module } from '../nn/module.js';
@@ -56,14 +64,15 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   if (path.endsWith('.npy')) {
     const arr = readNpy(path);
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
-    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c || shape[2] !== s || shape[3] !== s)
-      throw new DataError(
-        `${path}: expected a preprocessed tensor [${c}, ${s}, ${s}] or [1, ${c}, ${s}, ${s}], got [${arr.shape.join(', ')}]`,
-      );
+    if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== c)
+      throw new DataError(`${path}: expected a preprocessed tensor [${c}, H, W] or [1, ${c}, H, W], got [${arr.shape.join(', ')}]`);
     if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
-  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
+  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 }).catch((err: unknown) => {
+    // A file the decoder cannot read is the user's input at fault.
+    throw err instanceof BadImageError ? new DataError(err.message) : err;
+  });
   const out = applyTransforms(transforms, img, new Generator(0));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
   const [first] = list;
