@@ -35,7 +35,7 @@ test('a torn or altered checkpoint is refused with a message naming the file', (
     assert.throws(() => decodeCheckpoint(buf.subarray(0, cut), 'ck.bin'), /ck\.bin: (torn|not an alexnet|corrupt)/);
   }
   const flipped = Buffer.from(buf);
-  flipped[flipped.length - 50] ^= 1;
+  flipped[flipped.length - 50]! ^= 1;
   assert.throws(() => decodeCheckpoint(flipped, 'ck.bin'), /ck\.bin: corrupt checkpoint \(SHA-256 mismatch\)/);
   assert.throws(
     () => decodeCheckpoint(Buffer.from('hello world, this is not a checkpoint at all..............'), 'x'),
@@ -56,7 +56,7 @@ test('the store keeps the previous checkpoint and falls back to it when the last
   const found = store.loadNewest<{ epoch: number }>()!;
   assert.equal(found.checkpoint.meta.epoch, 1);
   assert.equal(found.path, store.prevPath);
-  assert.match(found.rejected[0], /last\.ckpt: torn checkpoint/);
+  assert.match(found.rejected[0] ?? '', /last\.ckpt: torn checkpoint/);
   // Stale temporary files of a killed writer are removed.
   writeFileSync(join(dir, 'last.ckpt.tmp-12345'), 'partial');
   store.cleanStale();
@@ -73,7 +73,7 @@ test('top-k, softmax and the confusion matrix', () => {
   assert.deepEqual(topkIndices(scores, 0, 4, 2), [3, 1]);
   assert.deepEqual(topkIndices(scores, 1, 4, 5), [0, 2, 1, 3]);
   const p = softmaxRows(Float32Array.from([0, Math.log(3)]), 1, 2);
-  assert.ok(Math.abs(p[0] - 0.25) < 1e-7 && Math.abs(p[1] - 0.75) < 1e-7, `softmax ${p[0]}, ${p[1]}`);
+  assert.ok(Math.abs(p[0]! - 0.25) < 1e-7 && Math.abs(p[1]! - 0.75) < 1e-7, `softmax ${p[0]}, ${p[1]}`);
   const k = new TopKCounter();
   k.update(scores, [1, 0], 2, 4);
   assert.equal(k.top1Accuracy, 0.5);

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../errors.js';
 import type { Module } from '../nn/module.js';
-import { Tensor } from '../tensor.js';
+import { noGrad, shapeText, Tensor } from '../tensor.js';
 import { readPth, writePth } from './pth/index.js';
 import { isZip } from './pth/zip.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -34,7 +34,7 @@ function head(path: string, n: number): Uint8Array {
 /** The weights format of a file, from its first bytes (falling back to the extension). */
 export function detectWeightsFormat(path: string): WeightsFormat {
   const b = head(path, 16);
-  if (isZip(b) || (b.length >= 2 && b[0] === 0x80 && b[1] <= 5)) return 'pth';
+  if (isZip(b) || (b[0] === 0x80 && (b[1] ?? 0xff) <= 5)) return 'pth';
   if (b.length >= 9 && b[8] === 0x7b /* '{' */) return 'safetensors';
   const ext = extname(path).toLowerCase();
   if (ext === '.safetensors') return 'safetensors';
@@ -47,40 +47,78 @@ export function readWeightsFile(path: string): TensorMap {
   return detectWeightsFormat(path) === 'pth' ? readPth(path) : readSafetensors(path).tensors;
 }
 
+/** Named float32 tensors as any reader returns them (TensorMap, checkpoint tensors). */
+export type Weights = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+
 /**
  * Renames keys saved from a wrapped model (nn.DataParallel's 'module.' prefix) when the model
  * has no such prefix and every key in the file carries it.
  */
-export function stripWrapperPrefix(tensors: TensorMap, modelKeys: Set<string>): TensorMap {
+export function stripWrapperPrefix<W extends Weights>(tensors: W, modelKeys: ReadonlySet<string>): W {
   const prefix = 'module.';
   const keys = [...tensors.keys()];
   if (keys.length === 0 || !keys.every((k) => k.startsWith(prefix)) || [...modelKeys].some((k) => k.startsWith(prefix))) return tensors;
-  return new Map(keys.map((k) => [k.slice(prefix.length), tensors.get(k)!]));
+  return new Map(keys.map((k) => [k.slice(prefix.length), tensors.get(k)!])) as unknown as W;
 }
 
 /** Loads a weights file into `model` (strict: same keys, same shapes). */
 export function loadWeights(model: Module, path: string): void {
-  loadTensorMap(model, readWeightsFile(path), path);
+  loadTensorMap(model, readWeightsFile(path), path, { consume: true });
 }
 
-/** Loads tensors already read from `source` into `model` (strict: same keys, same shapes). */
-export function loadTensorMap(model: Module, fileTensors: TensorMap, source: string): void {
+export interface LoadOptions {
+  /** Keys under this module prefix ('classifier.6') keep the model's values and may differ or be absent in the file. */
+  skipPrefix?: string;
+  /** Empty the map as its tensors are copied, so that the file's values can be freed one by one. */
+  consume?: boolean;
+}
+
+/**
+ * Loads tensors read from `source` into `model`: strict (same keys, same shapes, as many values
+ * as the shapes say), all checked before the first value is copied, then copied one tensor at a
+ * time so that no second copy of the whole state dict is ever made. Errors name the file and key.
+ */
+export function loadTensorMap(model: Module, fileTensors: Weights, source: string, opts: LoadOptions = {}): void {
   const own = model.stateDict();
   const tensors = stripWrapperPrefix(fileTensors, new Set(own.keys()));
-  const state = new Map<string, Tensor>();
-  try {
-    for (const [k, t] of tensors) {
-      // Keys the model does not have are reported by loadStateDict; their values are never copied.
-      if (!own.has(k)) {
-        state.set(k, Tensor.zeros([0]));
-        continue;
-      }
-      state.set(k, Tensor.fromArray(t.data, t.shape, { backend: own.get(k)!.backend }));
-    }
-    model.loadStateDict(state, { source });
-  } finally {
-    for (const t of state.values()) t.dispose();
+  const skipped = (k: string): boolean => opts.skipPrefix !== undefined && k.startsWith(opts.skipPrefix + '.');
+  const missing = [...own.keys()].filter((k) => !skipped(k) && !tensors.has(k));
+  if (missing.length)
+    throw new DataError(
+      `state dict in ${source} is missing key '${missing[0]}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`,
+    );
+  const extra = [...tensors.keys()].filter((k) => !skipped(k) && !own.has(k));
+  if (extra.length)
+    throw new DataError(
+      `state dict in ${source} has unexpected key '${extra[0]}'${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`,
+    );
+  const copies: [string, Tensor][] = [];
+  for (const [key, param] of own) {
+    const t = tensors.get(key);
+    if (skipped(key) || !t) continue;
+    if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i]))
+      throw new DataError(
+        `state dict in ${source}: key '${key}' has shape ${shapeText(t.shape)}, the model expects ${shapeText(param.shape)}`,
+      );
+    if (t.data.length !== param.size)
+      throw new DataError(`${source}: '${key}' holds ${t.data.length} values for shape ${shapeText(t.shape)}`);
+    copies.push([key, param]);
   }
+  // Consuming: only `tensors` keeps the values (the file's map, or the renamed copy of it), and
+  // each entry goes as soon as it is copied.
+  if (opts.consume && tensors !== fileTensors) (fileTensors as Map<string, unknown>).clear();
+  noGrad(() => {
+    for (const [key, param] of copies) {
+      const t = tensors.get(key)!;
+      const value = Tensor.fromArray(t.data, t.shape, { backend: param.backend });
+      try {
+        param.assign(value);
+      } finally {
+        value.dispose();
+      }
+      if (opts.consume) (tensors as Map<string, unknown>).delete(key);
+    }
+  });
 }
 
 /** The model's parameters as float32 arrays, by PyTorch name. */

@@ -7,23 +7,17 @@
 //   [D, …)        float32 tensor data, D = 12 + H rounded up to 64; offsets are relative to D
 //   last 40 bytes SHA-256 of every byte before them, then the end magic "ALXCKEND"
 // A file cut short or changed anywhere fails the checksum and is reported as torn; the store
-// then falls back to the previous good checkpoint. Writing goes to a temporary file in the same
+// then falls back to the previous good checkpoint. A checksummed file is still checked field by
+// field (a buggy writer can checksum nonsense). Writing goes to a temporary file in the same
 // folder, which is fsynced, renamed over the target, and the folder fsynced.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataError } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../io/write_atomic.js';
+import { numel, shapeText } from '../shape.js';
+
+export { fsyncDir, writeFileAtomic };
 
 const MAGIC = 'ALXCKPT1';
 const END_MAGIC = 'ALXCKEND';
@@ -97,28 +91,62 @@ export function decodeCheckpoint<M>(buf: Uint8Array, where: string): Checkpoint<
     .update(b.subarray(0, b.length - TRAILER))
     .digest();
   if (!digest.equals(b.subarray(b.length - TRAILER, b.length - 8))) throw new DataError(`${where}: corrupt checkpoint (SHA-256 mismatch)`);
+  const dataEnd = b.length - TRAILER;
   const jsonLength = b.readUInt32LE(8);
-  let header: Header<M>;
+  if (12 + jsonLength > dataEnd) throw new DataError(`${where}: corrupt checkpoint (header length ${jsonLength} runs past the data)`);
+  let header: unknown;
   try {
-    header = JSON.parse(b.toString('utf8', 12, 12 + jsonLength), reviver) as Header<M>;
+    header = JSON.parse(b.toString('utf8', 12, 12 + jsonLength), reviver);
   } catch (err) {
     throw new DataError(`${where}: corrupt checkpoint header (${(err as Error).message})`);
   }
-  if (header.version !== 1 || !Array.isArray(header.tensors))
-    throw new DataError(`${where}: unsupported checkpoint version ${String(header.version)}`);
-  const dataStart = Math.ceil((12 + jsonLength) / 64) * 64;
-  const dataEnd = b.length - TRAILER;
+  const dataStart = Math.min(dataEnd, Math.ceil((12 + jsonLength) / 64) * 64);
+  const { entries, meta } = checkHeader<M>(header, where, dataEnd - dataStart);
   const tensors = new Map<string, CheckpointTensor>();
-  for (const e of header.tensors) {
-    const numel = e.shape.reduce((a, x) => a * x, 1);
+  for (const e of entries) {
+    const data = new Float32Array(numel(e.shape));
     const start = dataStart + e.offset;
-    if (!Number.isSafeInteger(start) || start + 4 * numel > dataEnd)
-      throw new DataError(`${where}: tensor '${e.name}' lies outside the file`);
-    const data = new Float32Array(numel);
-    new Uint8Array(data.buffer).set(b.subarray(start, start + 4 * numel));
+    new Uint8Array(data.buffer).set(b.subarray(start, start + data.byteLength));
     tensors.set(e.name, { shape: e.shape, data });
   }
-  return { meta: header.meta, tensors };
+  return { meta, tensors };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The header's structure, checked: version 1, `meta` an object, and tensor entries with a name,
+ * a shape of non-negative integers and an offset, laid out one after the other (as the writer
+ * does) so that together they cover the data section exactly.
+ */
+function checkHeader<M>(header: unknown, where: string, dataBytes: number): { entries: Header<M>['tensors']; meta: M } {
+  if (!isObject(header)) throw new DataError(`${where}: corrupt checkpoint (the header is not an object)`);
+  if (header.version !== 1) throw new DataError(`${where}: unsupported checkpoint version ${JSON.stringify(header.version)}`);
+  if (!Array.isArray(header.tensors)) throw new DataError(`${where}: checkpoint field 'tensors' is not a list`);
+  if (!isObject(header.meta)) throw new DataError(`${where}: checkpoint field 'meta' is not an object`);
+  const entries: Header<M>['tensors'] = [];
+  const seen = new Set<string>();
+  let expected = 0;
+  header.tensors.forEach((e: unknown, i: number) => {
+    if (!isObject(e)) throw new DataError(`${where}: tensor entry ${i} is not an object`);
+    const { name, shape, offset } = e;
+    if (typeof name !== 'string' || name === '') throw new DataError(`${where}: tensor entry ${i}: name is not a non-empty string`);
+    if (seen.has(name)) throw new DataError(`${where}: tensor '${name}' appears twice`);
+    seen.add(name);
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new DataError(`${where}: tensor '${name}': shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    const dims = shape as number[];
+    const bytes = 4 * numel(dims);
+    if (offset !== expected || !Number.isSafeInteger(bytes) || expected + bytes > dataBytes)
+      throw new DataError(
+        `${where}: tensor '${name}': offset ${JSON.stringify(offset)} and shape ${shapeText(dims)} do not fit the data section (expected offset ${expected}, ${dataBytes} bytes in all)`,
+      );
+    expected += bytes;
+    entries.push({ name, shape: dims, offset });
+  });
+  if (expected !== dataBytes)
+    throw new DataError(`${where}: corrupt checkpoint (${dataBytes} bytes of tensor data, the tensors use ${expected})`);
+  return { entries, meta: header.meta as M };
 }
 
 export function readCheckpoint<M>(path: string): Checkpoint<M> {
@@ -129,58 +157,6 @@ export function readCheckpoint<M>(path: string): Checkpoint<M> {
     throw new DataError(`${path}: cannot read checkpoint (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   return decodeCheckpoint<M>(buf, path);
-}
-
-/** Tests slow the writer down (ALEXNET_CHECKPOINT_SLOW_MS per chunk) to kill it mid-write. */
-function testDelay(): number {
-  const ms = Number(process.env.ALEXNET_CHECKPOINT_SLOW_MS ?? 0);
-  return Number.isFinite(ms) && ms > 0 ? ms : 0;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function fsyncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse to fsync a directory; the rename is still atomic there.
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
-
-/** Writes `chunks` to `path` atomically: temporary file in the same folder, fsync, rename, fsync folder. */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const delay = testDelay();
-  const fd = openSync(tmp, 'w');
-  try {
-    const piece = 8 << 20;
-    for (const c of chunks) {
-      for (let off = 0; off < c.length; off += piece) {
-        const part = c.subarray(off, Math.min(c.length, off + piece));
-        let done = 0;
-        while (done < part.length) done += writeSync(fd, part, done, part.length - done);
-        if (delay) sleepSync(delay);
-      }
-    }
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
 }
 
 /** Replaces `to` with a hard link to `from` (a copy where links are not supported), atomically. */
@@ -224,16 +200,21 @@ export class CheckpointStore {
     for (const f of readdirSync(this.dir)) if (/\.tmp-\d+$/.test(f)) unlinkSync(join(this.dir, f));
   }
 
-  /** Writes `last.ckpt`, keeping the previous one as `prev.ckpt`. */
+  /**
+   * Writes `last.ckpt`, keeping the previous one as `prev.ckpt` (a hard link to the old file, which
+   * the rename of the new `last.ckpt` then leaves to `prev.ckpt` alone).
+   */
   saveLast<M>(meta: M, tensors: Map<string, CheckpointTensor>): void {
     if (existsSync(this.lastPath)) linkAtomic(this.lastPath, this.prevPath);
     writeFileAtomic(this.lastPath, encodeCheckpoint(meta, tensors));
   }
 
-  /** Makes the current `last.ckpt` the best one too. */
+  /**
+   * Makes the current `last.ckpt` the best one too: a copy of its own (not a second link to the
+   * same inode), so that one damaged file cannot take both.
+   */
   markLastAsBest(): void {
-    linkAtomic(this.lastPath, this.bestPath);
-    fsyncDir(this.dir);
+    writeFileAtomic(this.bestPath, [readFileSync(this.lastPath)]);
   }
 
   /**

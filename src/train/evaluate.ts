@@ -3,7 +3,8 @@
 // of the ten is averaged per image, as the paper tested.
 import type { DataLoader } from '../data/index.js';
 import type { Module } from '../nn/module.js';
-import { noGrad, Tensor, tidy } from '../tensor.js';
+import { ShapeError } from '../errors.js';
+import { noGrad, shapeText, Tensor, tidy } from '../tensor.js';
 import { ConfusionMatrix, softmaxRows, topkIndices } from './metrics.js';
 
 export interface EvalResult {
@@ -20,13 +21,15 @@ export function predictProbabilities(
   x: Float32Array,
   shape: readonly number[],
 ): { probs: Float64Array; n: number; c: number } {
-  const crops = shape.length === 5 ? shape[1] : 1;
-  const n = shape[0];
+  if (shape.length !== 4 && shape.length !== 5)
+    throw new ShapeError(`predictProbabilities: expected a batch [N, C, H, W] or [N, crops, C, H, W], got ${shapeText(shape)}`);
+  const n = shape[0] ?? 0;
+  const crops = shape.length === 5 ? (shape[1] ?? 1) : 1;
   const inShape = shape.length === 5 ? [n * crops, ...shape.slice(2)] : [...shape];
   const logits = noGrad(() =>
     tidy(() => {
       const y = model.forward(Tensor.fromArray(x, inShape));
-      return { data: y.toArray(), c: y.shape[1] };
+      return { data: y.toArray(), c: y.shape[1] ?? 0 };
     }),
   );
   const c = logits.c;
@@ -36,7 +39,7 @@ export function predictProbabilities(
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < crops; k++) {
       const row = (i * crops + k) * c;
-      for (let j = 0; j < c; j++) avg[i * c + j] += p[row + j] / crops;
+      for (let j = 0; j < c; j++) avg[i * c + j]! += p[row + j]! / crops;
     }
   }
   return { probs: avg, n, c };
@@ -60,12 +63,14 @@ export async function evaluate(
     for await (const b of loader.iterate(opts.epoch ?? 0)) {
       const { probs, n, c } = predictProbabilities(model, b.x, b.shape);
       for (let i = 0; i < n; i++) {
-        const label = opts.labelMap ? opts.labelMap[b.y[i]] : b.y[i];
+        // Indices in range by construction: i < n = the batch's labels, labelMap covers every data class.
+        const label = opts.labelMap ? opts.labelMap[b.y[i]!]! : b.y[i]!;
         const best = topkIndices(probs, i, c, 5);
-        if (best[0] === label) top1++;
+        const top = best[0] ?? -1;
+        if (top === label) top1++;
         if (best.includes(label)) top5++;
-        if (label < classes.length && best[0] < classes.length) confusion.add(label, best[0]);
-        lossSum += -Math.log(Math.max(probs[i * c + label], 1e-45));
+        if (label < classes.length && top >= 0 && top < classes.length) confusion.add(label, top);
+        lossSum += -Math.log(Math.max(probs[i * c + label] ?? 0, 1e-45));
       }
       count += n;
       opts.onBatch?.(++done, loader.numBatches);

@@ -2,7 +2,15 @@
 // data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
 // was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
 import { readFileSync } from 'node:fs';
-import { applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec } from '../data/index.js';
+import {
+  applyTransforms,
+  BadImageError,
+  decodeImageFile,
+  torchvisionPreset,
+  type MeanImage,
+  type Pixels,
+  type TransformSpec,
+} from '../data/index.js';
 import { DataError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import type { Module } from '../nn/module.js';
@@ -61,11 +69,14 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
     if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
-  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
+  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 }).catch((err: unknown) => {
+    // A file the decoder cannot read is the user's input at fault.
+    throw err instanceof BadImageError ? new DataError(err.message) : err;
+  });
   const out = applyTransforms(transforms, img, new Generator(0));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
-  const first = list[0];
-  if (first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
+  const [first] = list;
+  if (!first || first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
   if (first.height !== s || first.width !== s)
     throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
   const x = new Float32Array(list.length * first.data.length);
@@ -95,7 +106,7 @@ export async function predictFiles(
     const { x, shape } = await loadInput(file, info, transforms);
     const { probs, c } = predictProbabilities(model, x, shape);
     const top = topkIndices(probs, 0, c, topk);
-    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] })) });
+    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] ?? 0 })) });
   }
   return results;
 }

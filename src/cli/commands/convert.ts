@@ -1,15 +1,17 @@
 // `alexnet convert IN OUT [--arch NAME]`: weights between .pth/.pt and .safetensors (every
 // tensor, converted to float32), or to .onnx (the model rebuilt from the weights — its
-// architecture recognised from them or given by --arch — and exported at opset 13).
+// architecture recognised from them or given by --arch — and exported at opset 13). The output
+// path is checked before the input is read, and written atomically.
 import type { Command } from 'commander';
 import { extname } from 'node:path';
 import { setBackend } from '../../backend/registry.js';
 import { UsageError } from '../../errors.js';
 import { modelFromWeights } from '../../io/model_from_weights.js';
-import { writeOnnx } from '../../io/onnx/export.js';
-import { writePth } from '../../io/pth/index.js';
-import { writeSafetensors } from '../../io/safetensors.js';
+import { exportOnnx } from '../../io/onnx/export.js';
+import { encodePth } from '../../io/pth/index.js';
+import { encodeSafetensors } from '../../io/safetensors.js';
 import { readWeightsFile } from '../../io/weights.js';
+import { checkOutputFile, writeFileAtomic } from '../../io/write_atomic.js';
 import type { ArchName } from '../../models/index.js';
 import { parseArch } from '../args.js';
 
@@ -34,13 +36,14 @@ export function register(program: Command): void {
       if (extname(input).toLowerCase() === '.onnx')
         throw new UsageError(`reading ONNX files is not supported ('${input}'); convert from .pth or .safetensors`);
       const target = targetOf(output);
+      checkOutputFile(output);
       const tensors = readWeightsFile(input);
-      if (target === 'pth') writePth(output, tensors);
-      else if (target === 'safetensors') writeSafetensors(output, tensors);
+      if (target === 'pth') writeFileAtomic(output, encodePth(tensors));
+      else if (target === 'safetensors') writeFileAtomic(output, encodeSafetensors(tensors));
       else {
         // Export reads parameters only; the plain backend avoids loading the addon.
         setBackend('reference');
-        writeOnnx(output, modelFromWeights(tensors, { arch: flags.arch, source: input }));
+        writeFileAtomic(output, exportOnnx(modelFromWeights(tensors, { arch: flags.arch, source: input })));
       }
     });
 }

@@ -1,7 +1,8 @@
 // `alexnet eval --weights FILE --data DIR [--ten-crop] [--json]`: top-1/top-5 error, per-class
 // accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder, a
-// prepared file, or Fashion-MNIST's test split.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+// prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
+// the files are written atomically with rounded numbers.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { defaultBackendName, setBackend } from '../../backend/registry.js';
@@ -9,7 +10,10 @@ import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, t
 import { DataError, UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { materialize, resolveDataSpec, tenCropTransforms } from '../../train/data.js';
+import { ensureOutputDir, writeFileAtomic } from '../../io/write_atomic.js';
 import { evaluate } from '../../train/evaluate.js';
+import { roundFraction, roundSignificant } from '../../train/metrics.js';
+import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
 import { modelFromWeights } from '../../train/weights.js';
@@ -58,6 +62,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
+      ensureOutputDir(flags.out);
       setBackend(flags.backend ?? defaultBackendName());
       const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
@@ -72,6 +77,12 @@ export function register(program: Command): void {
           `${name}: ${dataset.classes.length} classes, but the model has ${info.numClasses} outputs and its class names do not cover them`,
         );
       }
+      if (dataset.classes.length !== info.numClasses)
+        process.stderr.write(
+          `warning: the model has ${info.numClasses} classes and the data has ${dataset.classes.length}: ` +
+            `${labelMap ? 'labels are matched to the model by class name' : "label k is taken as the model's output k"}, ` +
+            `and predictions of the model's other classes count as errors\n`,
+        );
       const stored = evalTransformsFor(info);
       const transforms = materialize(
         flags.tenCrop ? tenCropTransforms(stored) : stored,
@@ -103,23 +114,26 @@ export function register(program: Command): void {
         arch: info.arch,
         images: res.count,
         ten_crop: flags.tenCrop ?? false,
-        top1_error: 1 - res.top1,
-        top5_error: 1 - res.top5,
-        top1: res.top1,
-        top5: res.top5,
-        loss: res.loss,
-        per_class: used.map((k) => ({ class: modelClasses[k], accuracy: Number.isNaN(perClass[k]) ? null : perClass[k] })),
+        top1_error: roundFraction(1 - res.top1),
+        top5_error: roundFraction(1 - res.top5),
+        top1: roundFraction(res.top1),
+        top5: roundFraction(res.top5),
+        loss: roundSignificant(res.loss),
+        per_class: used.map((k) => {
+          const accuracy = perClass[k] ?? NaN;
+          return { class: modelClasses[k] ?? String(k), accuracy: Number.isNaN(accuracy) ? null : roundFraction(accuracy) };
+        }),
         skipped: broken.count,
         seconds: Math.round(seconds * 10) / 10,
       };
-      mkdirSync(flags.out, { recursive: true });
-      writeFileSync(join(flags.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
-      writeFileSync(
+      const text = (s: string) => [Buffer.from(s)];
+      writeFileAtomic(join(flags.out, 'eval.json'), text(JSON.stringify(result, null, 2) + '\n'));
+      writeFileAtomic(
         join(flags.out, 'per_class.csv'),
-        'class,accuracy\n' + result.per_class.map((p) => `"${p.class.replace(/"/g, '""')}",${p.accuracy ?? ''}`).join('\n') + '\n',
+        text('class,accuracy\n' + result.per_class.map((p) => `"${p.class.replace(/"/g, '""')}",${p.accuracy ?? ''}`).join('\n') + '\n'),
       );
-      writeFileSync(join(flags.out, 'confusion_matrix.csv'), res.confusion.toCsv());
-      writeFileSync(join(flags.out, 'confusion_matrix.png'), await confusionPlot(res.confusion.classes, res.confusion.counts));
+      writeFileAtomic(join(flags.out, 'confusion_matrix.csv'), text(res.confusion.toCsv()));
+      writeFileAtomic(join(flags.out, 'confusion_matrix.png'), [await confusionPlot(res.confusion.classes, res.confusion.counts)]);
       if (broken.count) process.stderr.write(broken.summary() + '\n');
       if (flags.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -132,7 +146,7 @@ export function register(program: Command): void {
       if (result.per_class.length <= 50) {
         for (const p of result.per_class)
           process.stdout.write(
-            `  ${p.class.padEnd(24)} ${p.accuracy === null ? '   -' : (100 * p.accuracy).toFixed(1).padStart(5) + '%'}\n`,
+            `  ${printable(p.class).padEnd(24)} ${p.accuracy === null ? '   -' : (100 * p.accuracy).toFixed(1).padStart(5) + '%'}\n`,
           );
       }
       process.stdout.write(`wrote ${join(flags.out, 'eval.json')}, per_class.csv, confusion_matrix.csv, confusion_matrix.png\n`);

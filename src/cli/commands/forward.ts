@@ -1,14 +1,16 @@
 // `alexnet forward --arch NAME --weights FILE --input X.npy --output Y.npy [--precision f32|bf16]`:
 // eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
 // image; float32/float64/uint8 values are used as they are). The class count and input
-// channels come from the weights; the output is float32 [N, classes].
+// channels come from the weights; the output is float32 [N, classes]. The output path is checked
+// before any work and written atomically.
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { defaultBackendName, getBackend, setBackend } from '../../backend/registry.js';
 import { DataError, UsageError } from '../../errors.js';
 import { modelFromWeights } from '../../io/model_from_weights.js';
-import { npyToFloat32, readNpy, writeNpy } from '../../io/npy.js';
+import { encodeNpy, npyToFloat32, readNpy } from '../../io/npy.js';
 import { readWeightsFile } from '../../io/weights.js';
+import { checkOutputFile, writeFileAtomic } from '../../io/write_atomic.js';
 import type { ArchName } from '../../models/index.js';
 import { noGrad, shapeText, Tensor, tidy } from '../../tensor.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
@@ -33,6 +35,7 @@ export function register(program: Command): void {
     .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(PRECISIONS), 'f32')
     .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
     .action((flags: ForwardFlags) => {
+      checkOutputFile(flags.output);
       if (flags.precision === 'bf16') {
         if (defaultBackendName() === 'reference')
           throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
@@ -45,7 +48,7 @@ export function register(program: Command): void {
       if (shape.length !== 4)
         throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeText(input.shape)}`);
       const model = modelFromWeights(readWeightsFile(flags.weights), { arch: flags.arch, source: flags.weights });
-      const [n, c, h, w] = shape;
+      const [n = 0, c = 0, h = 0, w = 0] = shape;
       try {
         model.checkInput([1, c, h, w]);
       } catch (err) {
@@ -64,6 +67,6 @@ export function register(program: Command): void {
         );
         out.set(logits, start * model.numClasses);
       }
-      writeNpy(flags.output, out, [n, model.numClasses]);
+      writeFileAtomic(flags.output, [encodeNpy(out, [n, model.numClasses])]);
     });
 }
