@@ -9,22 +9,27 @@
 //  - EXIF orientation is NOT applied by default, because PIL's Image.open does not apply it and
 //    torchvision's ImageFolder/loader never calls exif_transpose; `autoOrient: true` applies it.
 // Grayscale output uses PIL's convert("L") luma. Files whose header declares more than
-// `maxPixels` pixels are refused before decoding (PIL's DecompressionBombError threshold by default).
+// `maxPixels` pixels (PIL's Image.MAX_IMAGE_PIXELS by default), or whose resize would make more
+// than that, are refused before decoding. A plain JPEG region of more than SHRINK_ON_LOAD_PIXELS
+// pixels headed for a much smaller size is shrunk while decoding (libjpeg's DCT scaling): memory
+// and time stay small, at the cost of PIL's exact pixels, which smaller images keep.
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
+import { DEFAULT_MAX_PIXELS, grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
 import { imageAddon } from './native_image.js';
 import { resizeBilinear } from './resample.js';
 
-/** PIL raises DecompressionBombError above 2 × Image.MAX_IMAGE_PIXELS (89,478,485). */
-export const DEFAULT_MAX_PIXELS = 2 * 89_478_485;
+export { DEFAULT_MAX_PIXELS };
+
+/** Decoded JPEG regions larger than this (pixels) may be shrunk while decoding (see dctShrink). */
+export const SHRINK_ON_LOAD_PIXELS = 4096 * 4096;
 
 export interface DecodeOptions {
   /** 3 (RGB, default) or 1 (grayscale, PIL's "L"). */
   channels?: 1 | 3;
   /** Apply the EXIF orientation tag (default false: torchvision/PIL do not). */
   autoOrient?: boolean;
-  /** Refuse images declaring more pixels than this (default: PIL's bomb limit). */
+  /** Refuse images declaring more pixels than this, or resized to more (default: PIL's MAX_IMAGE_PIXELS). */
   maxPixels?: number;
 }
 
@@ -93,8 +98,16 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? imageAddon().addon : null;
   if (jpeg) {
     const r = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
+    checkTarget(name, width, height, r, maxPixels);
     try {
-      const out = await jpeg.decodeJpeg(bytes, [r.box.left, r.box.top, r.box.width, r.box.height], r.width, r.height);
+      const box = r.box;
+      const out = await jpeg.decodeJpeg(
+        bytes,
+        [box.left, box.top, box.width, box.height],
+        r.width,
+        r.height,
+        dctShrink(box, r.width, r.height),
+      );
       return u8Image(out.data, out.width, out.height, 3);
     } catch (err) {
       throw new BadImageError(name, 'corrupt', describe(err));
@@ -114,6 +127,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
     } else if (region) {
       // The picker may draw random numbers: it is called exactly once per image.
       const r = region(width, height);
+      checkTarget(name, width, height, r, maxPixels);
       const whole = r.box.left === 0 && r.box.top === 0 && r.box.width === width && r.box.height === height;
       if (r.resampler !== 'libvips') post = (img) => resizeBilinear(img, r.width, r.height, r.box);
       else {
@@ -143,6 +157,30 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
+}
+
+/** Refuses a resize whose output would exceed the pixel limit (a 1×65500 strip resized to 256 wide). */
+function checkTarget(name: string, width: number, height: number, r: { width: number; height: number }, maxPixels: number): void {
+  if (r.width * r.height > maxPixels) {
+    throw new BadImageError(
+      name,
+      'too-large',
+      `resizing ${width}x${height} to ${r.width}x${r.height} would exceed the ${maxPixels}-pixel limit`,
+    );
+  }
+}
+
+/**
+ * The DCT scale denominator (1, 2, 4 or 8) for decoding `box` on its way to outWidth × outHeight:
+ * 1 (PIL's exact pixels) unless the box has more than SHRINK_ON_LOAD_PIXELS pixels; then the
+ * largest that still leaves at least twice the target size for the bilinear resize (Pillow's
+ * reducing_gap of 2).
+ */
+export function dctShrink(box: Box, outWidth: number, outHeight: number): number {
+  if (box.width * box.height <= SHRINK_ON_LOAD_PIXELS) return 1;
+  let s = 1;
+  while (s < 8 && box.width >= 2 * s * 2 * outWidth && box.height >= 2 * s * 2 * outHeight) s *= 2;
+  return s;
 }
 
 /**

@@ -2,6 +2,12 @@
 // (height × width × channels, row-major, like PIL and sharp); FloatImage is a tensor-shaped CHW
 // float32 image (after ToTensor). Crops, flips and channel conversions for both live here.
 
+/**
+ * The most pixels an image may have, decoded or resized (PIL's Image.MAX_IMAGE_PIXELS, the
+ * decompression-bomb threshold: about 268 MB of RGB bytes).
+ */
+export const DEFAULT_MAX_PIXELS = 89_478_485;
+
 /** Decoded 8-bit pixels, layout [H, W, C]. */
 export interface U8Image {
   readonly kind: 'u8';

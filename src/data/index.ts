@@ -30,6 +30,8 @@ export {
   sniffFormat,
   BadImageError,
   DEFAULT_MAX_PIXELS,
+  SHRINK_ON_LOAD_PIXELS,
+  dctShrink,
   type DecodeOptions,
   type BadInputKind,
   type RegionPicker,

@@ -3,7 +3,8 @@
 // 22-bit fixed-point weights, a horizontal pass then a vertical pass, each rounded and clipped to
 // uint8). torchvision's Resize on a PIL image calls exactly this, so matching it bit for bit is
 // what makes our eval preprocessing agree with torchvision's.
-import { crop, u8Image, type Box, type U8Image } from './image.js';
+import { DataError } from '../errors.js';
+import { crop, DEFAULT_MAX_PIXELS, u8Image, type Box, type U8Image } from './image.js';
 
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -66,15 +67,21 @@ function clip8(ss: number): number {
 /**
  * Resizes `img` to outWidth × outHeight with Pillow's bilinear filter. With a box, the box is cut
  * out first and then resized, as torchvision's resized_crop (RandomResizedCrop) does with PIL:
- * the filter never reads pixels outside the box.
+ * the filter never reads pixels outside the box. An output of more than `maxPixels` pixels is a
+ * DataError (Resize(256) of a 1×65500 strip would be 256×16768000).
  */
-export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box): U8Image {
+export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box, maxPixels = DEFAULT_MAX_PIXELS): U8Image {
+  if (outWidth * outHeight > maxPixels) {
+    throw new DataError(
+      `resizing a ${img.width}x${img.height} image to ${outWidth}x${outHeight} would exceed the ${maxPixels}-pixel limit`,
+    );
+  }
   if (box) {
     if (box.top < 0 || box.left < 0 || box.top + box.height > img.height || box.left + box.width > img.width) {
       throw new Error(`resizeBilinear: box ${JSON.stringify(box)} outside ${img.width}x${img.height}`);
     }
     const whole = box.top === 0 && box.left === 0 && box.height === img.height && box.width === img.width;
-    if (!whole) return resizeBilinear(crop(img, box), outWidth, outHeight);
+    if (!whole) return resizeBilinear(crop(img, box), outWidth, outHeight, undefined, maxPixels);
   }
   const C = img.channels;
   if (outWidth < 1 || outHeight < 1) throw new Error(`resizeBilinear: bad output size ${outWidth}x${outHeight}`);
