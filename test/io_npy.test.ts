@@ -100,3 +100,23 @@ test('bad magic, header and sizes are DataErrors that name the file', () => {
     (e: Error) => e instanceof DataError && /does-not-exist\.npy: cannot read/.test(e.message),
   );
 });
+
+test('an empty array whose zero dimension is not the first, (1, 3, 0, 0), is read, not reported as truncated', () => {
+  for (const shape of [
+    [1, 3, 0, 0],
+    [2, 0],
+    [5, 0, 7],
+  ]) {
+    const arr = parseNpy(encodeNpy(new Float32Array(0), shape), 'empty.npy');
+    assert.deepEqual(arr.shape, shape);
+    assert.equal(arr.data.length, 0);
+  }
+  // An empty shape with data bytes after it is still a size mismatch.
+  const bytes = encodeNpy(new Float32Array(0), [1, 3, 0, 0]);
+  const extra = new Uint8Array(bytes.length + 4);
+  extra.set(bytes);
+  assert.throws(
+    () => parseNpy(extra, 'extra.npy'),
+    (e: unknown) => e instanceof DataError && /extra\.npy: .*needs 0 bytes, file holds 4/.test(e.message),
+  );
+});

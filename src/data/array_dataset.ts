@@ -45,6 +45,7 @@ export class ArrayDataset implements Dataset {
     }
     this.length = shape[0];
     this.sampleSize = this.dims.c * this.dims.h * this.dims.w;
+    if (this.sampleSize === 0) throw new DataError(`${this.name}: images of shape [${shape.join(', ')}] hold no pixels`);
     if (x.length !== this.length * this.sampleSize) throw new DataError(`${this.name}: ${x.length} values for shape [${shape.join(', ')}]`);
     if (y.length !== this.length) throw new DataError(`${this.name}: ${y.length} labels for ${this.length} images`);
     let maxLabel = -1;

@@ -259,9 +259,10 @@ export function parseNpy(buf: Uint8Array, name = '<buffer>'): NpyArray {
   const itemSize = ITEM_SIZE[dtype];
   const dataStart = headerStart + headerLen;
   const available = buf.length - dataStart;
-  // Element count, checked against the bytes present before anything is allocated.
-  let count = 1;
-  for (const d of shapeV) {
+  // Element count, checked against the bytes present before anything is allocated. A zero
+  // dimension makes a valid empty array (no data bytes), whatever the other dimensions are.
+  let count = shapeV.includes(0) ? 0 : 1;
+  for (const d of count === 0 ? [] : shapeV) {
     count *= d;
     if (count * itemSize > available) {
       throw new DataError(
