@@ -69,6 +69,17 @@ export class StorageRef extends PyObject {
   readonly typeName = 'storage';
   /** Raw little-endian bytes, exactly numel × element size; null until the container fills it. */
   bytes: Uint8Array | null = null;
+  /**
+   * Reads the bytes from the file on demand (zip entries): into `into` when given (exactly
+   * numel × element size bytes), else into a new buffer.
+   */
+  fetch: ((into?: Uint8Array) => Uint8Array) | null = null;
+
+  /** The bytes, read from the file (once) when they are still there. */
+  load(): Uint8Array | null {
+    if (this.bytes === null && this.fetch) this.bytes = this.fetch();
+    return this.bytes;
+  }
   constructor(
     readonly key: string,
     readonly elementType: ElementType,
@@ -223,20 +234,28 @@ export class DTypeGlobal extends PyGlobal {
  * zero strides could otherwise ask for far more memory than the file holds).
  */
 export function materialize(t: TensorRef, where: string, budget: { bytes: number }): Float32Array {
-  const bytes = t.storage.bytes;
-  if (bytes === null) throw new DataError(`${where}: storage '${t.storage.key}' has no data in the file`);
+  const storage = t.storage;
   const numel = t.numel;
   budget.bytes -= numel * 4;
   if (budget.bytes < 0) throw new DataError(`${where}: tensor of ${numel} elements exceeds what the file can hold`);
-  const type = t.storage.elementType;
-  if (bytes.length < t.storage.numel * ELEMENT_SIZE[type]) throw new DataError(`${where}: storage '${t.storage.key}' is truncated`);
+  const type = storage.elementType;
   // Contiguous row-major views are one copy.
   let contiguous = true;
   let expect = 1;
   for (let i = t.shape.length - 1; i >= 0; i--) {
     if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
-    expect *= t.shape[i];
+    expect *= t.shape[i]!;
   }
+  // A whole float32 storage still in the file (the usual state-dict tensor) is read straight
+  // into its Float32Array: no copy of the file's bytes at all.
+  if (contiguous && type === 'float32' && storage.bytes === null && storage.fetch && t.offset === 0 && numel === storage.numel) {
+    const out = new Float32Array(numel);
+    storage.fetch(new Uint8Array(out.buffer));
+    return out;
+  }
+  const bytes = storage.load();
+  if (bytes === null) throw new DataError(`${where}: storage '${storage.key}' has no data in the file`);
+  if (bytes.length < storage.numel * ELEMENT_SIZE[type]) throw new DataError(`${where}: storage '${storage.key}' is truncated`);
   if (contiguous) return toFloat32(type, bytes, t.offset, numel);
   const out = new Float32Array(numel);
   const read = elementReader(type, bytes);
