@@ -7,6 +7,7 @@ import { cropBox } from './crop_boxes.js';
 import { imageAddon } from './native_image.js';
 import type { Box, FloatImage, U8Image } from './image.js';
 import type { TransformSpec } from './transform_spec.js';
+import { ShapeError } from '../errors.js';
 
 /**
  * The common end of a pipeline — [centerCrop | randomCrop]? [randomHorizontalFlip]? toTensor
@@ -30,7 +31,7 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
   if (i !== specs.length) return null;
   const C = img.channels;
   if (norm && (norm.mean.length !== C || norm.std.length !== C)) {
-    throw new Error(`normalize: ${norm.mean.length} means / ${norm.std.length} stds for a ${C}-channel image`);
+    throw new ShapeError(`normalize: ${norm.mean.length} means / ${norm.std.length} stds for a ${C}-channel image`);
   }
   const box: Box = cropSpec ? cropBox(cropSpec, img, rng) : { top: 0, left: 0, height: img.height, width: img.width };
   const flip = flipSpec ? rng.uniform() < flipSpec.p : false;

@@ -1,6 +1,7 @@
 // In-memory images as the pipeline passes them around: U8Image is decoded bytes, HWC
 // (height × width × channels, row-major, like PIL and sharp); FloatImage is a tensor-shaped CHW
 // float32 image (after ToTensor). Crops, flips and channel conversions for both live here.
+import { ShapeError } from '../errors.js';
 
 /**
  * The most pixels an image may have, decoded or resized (PIL's Image.MAX_IMAGE_PIXELS, the
@@ -127,7 +128,7 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
 
 /** PIL's RGB → L conversion (ITU-R 601-2 luma, fixed point exactly as Pillow rounds it). */
 export function rgbToGray(img: U8Image): U8Image {
-  if (img.channels !== 3) throw new Error(`rgbToGray: expected 3 channels, got ${img.channels}`);
+  if (img.channels !== 3) throw new ShapeError(`rgbToGray: expected 3 channels, got ${img.channels}`);
   const n = img.width * img.height;
   const src = img.data;
   const out = new Uint8Array(n);
@@ -139,7 +140,7 @@ export function rgbToGray(img: U8Image): U8Image {
 
 /** Repeats a single channel `channels` times (L → RGB as PIL does). */
 export function grayToChannels(img: U8Image, channels: number): U8Image {
-  if (img.channels !== 1) throw new Error(`grayToChannels: expected 1 channel, got ${img.channels}`);
+  if (img.channels !== 1) throw new ShapeError(`grayToChannels: expected 1 channel, got ${img.channels}`);
   if (channels === 1) return img;
   const n = img.width * img.height;
   const out = new Uint8Array(n * channels);
