@@ -228,7 +228,7 @@ export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 
   let pos = 2;
   while (pos + 4 <= b.length) {
     if (b[pos] !== 0xff) return other;
-    const marker = b[pos + 1];
+    const marker = b[pos + 1]!;
     if (marker === 0xff) {
       pos++; // fill byte
       continue;
@@ -240,14 +240,14 @@ export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isSof) {
       if (pos + 10 > b.length) return other;
-      const height = (b[pos + 5] << 8) | b[pos + 6];
-      const width = (b[pos + 7] << 8) | b[pos + 8];
+      const height = (b[pos + 5]! << 8) | b[pos + 6]!;
+      const width = (b[pos + 7]! << 8) | b[pos + 8]!;
       const comps = b[pos + 9];
       if (comps === 4) return { format: 'jpeg-cmyk', width, height };
       return comps === 1 || comps === 3 ? { format: 'jpeg', width, height } : other;
     }
     if (marker === 0xd9 || marker === 0xda) return other; // image data before any frame header
-    pos += 2 + ((b[pos + 2] << 8) | b[pos + 3]);
+    pos += 2 + ((b[pos + 2]! << 8) | b[pos + 3]!);
   }
   return other;
 }
@@ -258,9 +258,9 @@ function cmykToRgb(cmyk: Uint8Array, width: number, height: number, channels: nu
   const n = width * height;
   const out = new Uint8Array(n * 3);
   for (let p = 0; p < n; p++) {
-    const nk = 255 - cmyk[p * 4 + 3];
+    const nk = 255 - cmyk[p * 4 + 3]!;
     for (let c = 0; c < 3; c++) {
-      const t = cmyk[p * 4 + c] * nk + 128; // MULDIV255
+      const t = cmyk[p * 4 + c]! * nk + 128; // MULDIV255
       const v = nk - (((t >> 8) + t) >> 8);
       out[p * 3 + c] = v < 0 ? 0 : v;
     }
@@ -270,5 +270,5 @@ function cmykToRgb(cmyk: Uint8Array, width: number, height: number, channels: nu
 
 function describe(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0].trim();
+  return (msg.split('\n')[0] ?? '').trim();
 }

@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
-import type { Dataset, DatasetSpec } from './dataset.js';
+import { sampleEntry, type Dataset, type DatasetSpec } from './dataset.js';
 import { u8Image, type U8Image } from './image.js';
 
 export type IdxArray =
@@ -216,10 +216,11 @@ export class IdxDataset implements Dataset {
     }
     this.images = images.data;
     this.labels = Int32Array.from(labels.data);
-    this.length = images.shape[0];
-    this.height = images.shape[1];
-    this.width = images.shape[2];
-    this.channels = images.shape[3] ?? 1;
+    const [length = 0, height = 0, width = 0, channels = 1] = images.shape;
+    this.length = length;
+    this.height = height;
+    this.width = width;
+    this.channels = channels;
     if (this.height * this.width * this.channels === 0) {
       throw new DataError(
         `${imagesPath}: images of ${this.height}x${this.width}x${this.channels} hold no pixels (shape [${images.shape.join(', ')}])`,
@@ -241,7 +242,7 @@ export class IdxDataset implements Dataset {
   }
 
   label(index: number): number {
-    return this.labels[index];
+    return sampleEntry(this.labels, index, this.imagesPath);
   }
 
   sourceOf(index: number): string {

@@ -100,9 +100,9 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
         const row = y * W * 3;
         for (let x = 0, d = row + (W - 1) * 3; x < W; x++, d -= 3) {
           const s = row + x * 3;
-          out[d] = src[s];
-          out[d + 1] = src[s + 1];
-          out[d + 2] = src[s + 2];
+          out[d] = src[s]!;
+          out[d + 1] = src[s + 1]!;
+          out[d + 2] = src[s + 2]!;
         }
       }
       return u8Image(out, W, H, C) as P;
@@ -112,7 +112,7 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
       for (let x = 0; x < W; x++) {
         const s = row + x * C;
         const d = row + (W - 1 - x) * C;
-        for (let c = 0; c < C; c++) out[d + c] = src[s + c];
+        for (let c = 0; c < C; c++) out[d + c] = src[s + c]!;
       }
     }
     return u8Image(out, W, H, C) as P;
@@ -121,7 +121,7 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
   const out = new Float32Array(src.length);
   for (let r = 0; r < C * H; r++) {
     const row = r * W;
-    for (let x = 0; x < W; x++) out[row + W - 1 - x] = src[row + x];
+    for (let x = 0; x < W; x++) out[row + W - 1 - x] = src[row + x]!;
   }
   return floatImage(out, C, H, W) as P;
 }
@@ -133,7 +133,7 @@ export function rgbToGray(img: U8Image): U8Image {
   const src = img.data;
   const out = new Uint8Array(n);
   for (let p = 0, s = 0; p < n; p++, s += 3) {
-    out[p] = (src[s] * 19595 + src[s + 1] * 38470 + src[s + 2] * 7471 + 0x8000) >>> 16;
+    out[p] = (src[s]! * 19595 + src[s + 1]! * 38470 + src[s + 2]! * 7471 + 0x8000) >>> 16;
   }
   return u8Image(out, img.width, img.height, 1);
 }
@@ -145,7 +145,7 @@ export function grayToChannels(img: U8Image, channels: number): U8Image {
   const n = img.width * img.height;
   const out = new Uint8Array(n * channels);
   for (let p = 0; p < n; p++) {
-    const v = img.data[p];
+    const v = img.data[p]!;
     for (let c = 0; c < channels; c++) out[p * channels + c] = v;
   }
   return u8Image(out, img.width, img.height, channels);
@@ -159,7 +159,7 @@ export function toFloat(img: U8Image): FloatImage {
   const out = new Float32Array(n * C);
   for (let c = 0; c < C; c++) {
     const base = c * n;
-    for (let p = 0, s = c; p < n; p++, s += C) out[base + p] = src[s] / 255;
+    for (let p = 0, s = c; p < n; p++, s += C) out[base + p] = src[s]! / 255;
   }
   return floatImage(out, C, H, W);
 }

@@ -9,7 +9,7 @@ import { join, sep } from 'node:path';
 import { DataError } from '../errors.js';
 import { decodeImageFile, type DecodeOptions, type RegionPicker } from './decode.js';
 import type { BrokenInputLog } from './broken_inputs.js';
-import type { Dataset, DatasetSpec } from './dataset.js';
+import { sampleEntry, type Dataset, type DatasetSpec } from './dataset.js';
 import type { U8Image } from './image.js';
 
 /** torchvision.datasets.folder.IMG_EXTENSIONS. */
@@ -147,19 +147,19 @@ export class ImageFolder implements Dataset {
   }
 
   label(index: number): number {
-    return this.labels[index];
+    return sampleEntry(this.labels, index, this.root);
   }
 
   sourceOf(index: number): string {
-    return this.files[index];
+    return sampleEntry(this.files, index, this.root);
   }
 
   load(index: number): Promise<U8Image> {
-    return decodeImageFile(this.files[index], this.decode);
+    return decodeImageFile(this.sourceOf(index), this.decode);
   }
 
   loadResizedCrop(index: number, pick: RegionPicker): Promise<U8Image> {
-    return decodeImageFile(this.files[index], this.decode, pick);
+    return decodeImageFile(this.sourceOf(index), this.decode, pick);
   }
 
   spec(): DatasetSpec {

@@ -234,8 +234,8 @@ export class DataLoader {
       return task;
     }
     if (this.slots.length === 0) this.startWorkers();
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
+    // The least busy worker (there is at least one: workers > 0).
+    const slot = this.slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
     slot.inFlight.set(id, task);
     slot.worker.ref();
     const message: WorkerTask = { id, epoch, indices, scratch };
@@ -308,12 +308,11 @@ export class DataLoader {
 /** The parent's Node options minus those about the main script (node --input-type=module -e …), which break a worker. */
 function workerExecArgv(): string[] {
   const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  const rest = [...process.execArgv];
+  for (let a = rest.shift(); a !== undefined; a = rest.shift()) {
     if (a.startsWith('--input-type')) continue;
     if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
-      i++; // and its code argument
+      rest.shift(); // and its code argument
       continue;
     }
     if (/^--(eval|print)=/.test(a)) continue;

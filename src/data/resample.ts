@@ -48,7 +48,7 @@ function coefficients(inSize: number, outSize: number): Coeffs {
       ww += w;
     }
     for (let x = 0; x < xmax; x++) {
-      const k = ww !== 0 ? pre[x] / ww : pre[x];
+      const k = ww !== 0 ? pre[x]! / ww : pre[x]!;
       weights[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
     }
     start[xx] = xmin;
@@ -91,8 +91,8 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
 
   const cv = coefficients(img.height, outHeight);
   // Rows of the source that the vertical pass reads.
-  const yFirst = cv.start[0];
-  const yLast = cv.start[outHeight - 1] + cv.count[outHeight - 1];
+  const yFirst = cv.start[0]!;
+  const yLast = cv.start[outHeight - 1]! + cv.count[outHeight - 1]!;
 
   let src = img.data;
   let srcW = img.width;
@@ -119,18 +119,18 @@ function horizontal(src: Uint8Array, srcW: number, C: number, y0: number, rows: 
     const srow = (y0 + y) * srcW * C;
     const orow = y * outW * C;
     for (let xx = 0; xx < outW; xx++) {
-      const n = count[xx];
+      const n = count[xx]!;
       const kb = xx * ksize;
-      const sb = srow + start[xx] * C;
+      const sb = srow + start[xx]! * C;
       if (C === 3) {
         let s0 = HALF,
           s1 = HALF,
           s2 = HALF;
         for (let x = 0, p = sb; x < n; x++, p += 3) {
-          const w = weights[kb + x];
-          s0 = (s0 + Math.imul(src[p], w)) | 0;
-          s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
-          s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
+          const w = weights[kb + x]!;
+          s0 = (s0 + Math.imul(src[p]!, w)) | 0;
+          s1 = (s1 + Math.imul(src[p + 1]!, w)) | 0;
+          s2 = (s2 + Math.imul(src[p + 2]!, w)) | 0;
         }
         const o = orow + xx * 3;
         out[o] = clip8(s0);
@@ -139,7 +139,7 @@ function horizontal(src: Uint8Array, srcW: number, C: number, y0: number, rows: 
       } else {
         for (let c = 0; c < C; c++) {
           let s = HALF;
-          for (let x = 0; x < n; x++) s = (s + Math.imul(src[sb + x * C + c], weights[kb + x])) | 0;
+          for (let x = 0; x < n; x++) s = (s + Math.imul(src[sb + x * C + c]!, weights[kb + x]!)) | 0;
           out[orow + xx * C + c] = clip8(s);
         }
       }
@@ -151,13 +151,13 @@ function vertical(src: Uint8Array, W: number, C: number, rowOffset: number, k: C
   const { start, count, weights, ksize } = k;
   const rowLen = W * C;
   for (let yy = 0; yy < outH; yy++) {
-    const n = count[yy];
+    const n = count[yy]!;
     const kb = yy * ksize;
-    const base = (start[yy] - rowOffset) * rowLen;
+    const base = (start[yy]! - rowOffset) * rowLen;
     const orow = yy * rowLen;
     for (let i = 0; i < rowLen; i++) {
       let s = HALF;
-      for (let y = 0, p = base + i; y < n; y++, p += rowLen) s = (s + Math.imul(src[p], weights[kb + y])) | 0;
+      for (let y = 0, p = base + i; y < n; y++, p += rowLen) s = (s + Math.imul(src[p]!, weights[kb + y]!)) | 0;
       out[orow + i] = clip8(s);
     }
   }

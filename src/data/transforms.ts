@@ -21,12 +21,11 @@ export { randomResizedCropBox, cropBox, centerBox } from './crop_boxes.js';
  */
 export function applyTransforms(specs: readonly TransformSpec[], input: Pixels, rng: Generator, out?: Float32Array): Pixels | Pixels[] {
   let cur: Pixels | Pixels[] = input;
-  for (let k = 0; k < specs.length; k++) {
+  for (const [k, spec] of specs.entries()) {
     if (!Array.isArray(cur) && cur.kind === 'u8') {
       const fused = fusedTail(specs, k, cur, rng, out);
       if (fused) return fused;
     }
-    const spec = specs[k];
     cur = Array.isArray(cur) ? cur.flatMap((p) => applyOne(spec, p, rng)) : applyOne(spec, cur, rng);
   }
   return cur;
@@ -80,7 +79,7 @@ function applyOne(spec: TransformSpec, img: Pixels, rng: Generator): Pixels | Pi
         throw new ShapeError(`subtractMean: mean image is ${c}x${h}x${w} but the image is ${f.channels}x${f.height}x${f.width}`);
       }
       const d = f.data;
-      for (let i = 0; i < d.length; i++) d[i] -= spec.mean[i];
+      for (let i = 0; i < d.length; i++) d[i]! -= spec.mean[i]!;
       return f;
     }
     case 'pcaLighting':
@@ -113,9 +112,9 @@ function normalize(img: FloatImage, mean: number[], std: number[]): FloatImage {
   const n = img.height * img.width;
   const d = img.data;
   for (let c = 0; c < C; c++) {
-    const m = mean[c];
-    const s = std[c];
-    for (let i = c * n, end = i + n; i < end; i++) d[i] = (d[i] - m) / s;
+    const m = mean[c]!;
+    const s = std[c]!;
+    for (let i = c * n, end = i + n; i < end; i++) d[i] = (d[i]! - m) / s;
   }
   return img;
 }
@@ -128,8 +127,8 @@ function pcaLighting(img: FloatImage, spec: { alphaStd: number; eigval: number[]
   const d = img.data;
   for (let c = 0; c < 3; c++) {
     let shift = 0;
-    for (let j = 0; j < 3; j++) shift += spec.eigvec[c][j] * alpha[j] * spec.eigval[j];
-    for (let i = c * n, end = i + n; i < end; i++) d[i] += shift;
+    for (let j = 0; j < 3; j++) shift += spec.eigvec[c]![j]! * alpha[j]! * spec.eigval[j]!;
+    for (let i = c * n, end = i + n; i < end; i++) d[i]! += shift;
   }
   return img;
 }
