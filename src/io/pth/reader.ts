@@ -68,7 +68,7 @@ function storagePid(pid: PyValue, where: string, legacy: boolean): { key: string
     throw new DataError(`${where}: unsupported persistent id ${describe(pid)} (only storages are allowed)`);
   const [, type, key, location, numel, view] = pid.items;
   if (pid.items.length !== (legacy ? 6 : 5)) throw new DataError(`${where}: storage persistent id has ${pid.items.length} fields`);
-  if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type)}`);
+  if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type ?? null)}`);
   if (typeof key !== 'string' || typeof location !== 'string') throw new DataError(`${where}: storage key/location must be strings`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
     throw new DataError(`${where}: storage '${key}' has bad size ${describe(numel ?? null)}`);
@@ -212,7 +212,7 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
       if (found) return found;
     }
     const direct = [...v.map].filter(([, x]) => isStateDict(x));
-    if (direct.length === 1) return { dict: direct[0][1] as PyDict, path: `${path ? path + '.' : ''}${String(direct[0][0])}` };
+    if (direct.length === 1) return { dict: direct[0]![1] as PyDict, path: `${path ? path + '.' : ''}${String(direct[0]![0])}` };
     return null;
   };
   const found = search(root, '', 0);

@@ -130,8 +130,8 @@ function checkView(storage: StorageRef, offset: number, shape: number[], stride:
   if (numel === 0) return;
   let last = offset;
   for (let i = 0; i < shape.length; i++) {
-    if (shape[i] > 1) {
-      last += (shape[i] - 1) * stride[i];
+    if (shape[i]! > 1) {
+      last += (shape[i]! - 1) * stride[i]!;
       if (last >= storage.numel) break;
     }
   }
@@ -144,7 +144,7 @@ function checkView(storage: StorageRef, offset: number, shape: number[], stride:
 
 function rebuildTensor(args: readonly PyValue[]): TensorRef {
   if (args.length < 6 || args.length > 7) throw new Error(`expected 6 or 7 arguments, got ${args.length}`);
-  const [storage, offsetV, sizeV, strideV, requiresGrad] = args;
+  const [storage, offsetV, sizeV, strideV, requiresGrad] = args as [PyValue, PyValue, PyValue, PyValue, PyValue];
   if (!(storage instanceof StorageRef)) throw new Error(`storage argument is ${describe(storage)}`);
   const offset = int(offsetV, 'storage_offset');
   const shape = intTuple(sizeV, 'size');
@@ -162,7 +162,7 @@ function rebuildTensorV1(args: readonly PyValue[]): TensorRef {
 function rebuildParameter(args: readonly PyValue[]): TensorRef {
   if (args.length < 3 || args.length > 4) throw new Error(`expected 3 or 4 arguments, got ${args.length}`);
   const data = args[0];
-  if (!(data instanceof TensorRef)) throw new Error(`data argument is ${describe(data)}`);
+  if (!(data instanceof TensorRef)) throw new Error(`data argument is ${describe(data ?? null)}`);
   return new TensorRef(data.storage, data.offset, data.shape, data.stride, args[1] === true);
 }
 
@@ -174,9 +174,9 @@ function orderedDict(args: readonly PyValue[]): PyDict {
     throw new Error('expects no arguments or one list of pairs');
   for (const pair of items.items) {
     if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new Error(`item ${describe(pair)} is not a (key, value) pair`);
-    const k = pair.items[0];
+    const [k, v] = pair.items as [PyValue, PyValue];
     if (k !== null && typeof k === 'object') throw new Error(`unsupported key ${describe(k)}`);
-    d.map.set(k, pair.items[1]);
+    d.map.set(k, v);
   }
   return d;
 }
@@ -206,7 +206,7 @@ export function resolveTorchGlobal(module: string, name: string): PyGlobal | nul
     return new PyGlobal(module, name, rebuildParameter);
   }
   if (module === '_codecs' && name === 'encode') return new PyGlobal(module, name, codecsEncode);
-  if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageTypeGlobal(name, STORAGE_TYPES[name]);
+  if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageTypeGlobal(name, STORAGE_TYPES[name]!);
   if (module === 'torch' && Object.hasOwn(TORCH_DTYPES, name)) return new DTypeGlobal(name);
   return null;
 }
@@ -265,10 +265,10 @@ export function materialize(t: TensorRef, where: string, budget: { bytes: number
   for (let o = 0; o < numel; o++) {
     out[o] = read(src);
     for (let k = rank - 1; k >= 0; k--) {
-      idx[k]++;
-      src += t.stride[k];
-      if (idx[k] < t.shape[k]) break;
-      src -= t.stride[k] * t.shape[k];
+      idx[k]!++;
+      src += t.stride[k]!;
+      if (idx[k]! < t.shape[k]!) break;
+      src -= t.stride[k]! * t.shape[k]!;
       idx[k] = 0;
     }
   }
