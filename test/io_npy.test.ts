@@ -15,7 +15,7 @@ test('float32 C, Fortran and big-endian files read to the same C-order values', 
     const arr = readNpy(dir + name + '.npy');
     assert.equal(arr.dtype, 'float32', name);
     assert.deepEqual(arr.shape, [2, 3, 4], name);
-    assert.deepEqual(Array.from(arr.data as Float32Array), expected.f4_c.data, name);
+    assert.deepEqual(Array.from(arr.data as Float32Array), expected.f4_c!.data, name);
   }
 });
 
@@ -23,7 +23,7 @@ test('float64 Fortran 2-D reads transposed to C order', () => {
   const arr = readNpy(dir + 'f8_fortran_2d.npy');
   assert.equal(arr.dtype, 'float64');
   assert.deepEqual(arr.shape, [3, 5]);
-  assert.deepEqual(Array.from(arr.data as Float64Array), expected.f8_fortran_2d.data);
+  assert.deepEqual(Array.from(arr.data as Float64Array), expected.f8_fortran_2d!.data);
 });
 
 test('integer dtypes, scalars and empty arrays', () => {
