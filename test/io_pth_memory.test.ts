@@ -1,16 +1,17 @@
 // Reading a .pth file from disk: the zip is read at offsets, each float32 storage straight into
 // its tensor, so the peak memory is about the tensors' size (not the file plus a copy); the
 // checks still hold for data read that way (a flipped byte is a CRC error, a cut file an error
-// naming the file).
+// naming the file). Writing fails cleanly: a DataError naming the file, no temporary file left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../src/errors.js';
 import { parsePth, readPth, writePth } from '../src/io/pth/index.js';
+import { writeSafetensors } from '../src/io/safetensors.js';
 
 const DIST = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const MB = 2 ** 20;
@@ -81,6 +82,24 @@ test('read from disk at offsets: same tensors as from a buffer; a flipped byte a
       () => readPth(join(dir, 'missing.pth')),
       (e: unknown) => e instanceof DataError && /missing\.pth: cannot read/.test(e.message),
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a .pth or .safetensors that cannot be written is a DataError naming it, and leaves no temporary file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-pth-write-'));
+  try {
+    const taken = join(dir, 'taken.pth');
+    mkdirSync(join(taken, 'inside'), { recursive: true });
+    for (const write of [() => writePth(taken, tensors(16, 1)), () => writeSafetensors(taken, tensors(16, 1))]) {
+      assert.throws(write, (e: unknown) => e instanceof DataError && /taken\.pth: cannot write \(E[A-Z]+\)/.test(e.message));
+    }
+    assert.throws(
+      () => writePth(join(dir, 'no', 'such', 'w.pth'), tensors(16, 1)),
+      (e: unknown) => e instanceof DataError && /w\.pth: cannot write \(ENOENT\)/.test(e.message),
+    );
+    assert.deepEqual(readdirSync(dir), ['taken.pth']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
