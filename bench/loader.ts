@@ -33,14 +33,17 @@ function scene(g: Generator, w = 500, h = 375): Buffer {
   const px = Buffer.alloc(w * h * 3);
   const c0 = [g.int(256), g.int(256), g.int(256)];
   const c1 = [g.int(256), g.int(256), g.int(256)];
-  const rects = Array.from({ length: 6 }, () => [g.int(w), g.int(h), 20 + g.int(200), 20 + g.int(150), g.int(256), g.int(256), g.int(256)]);
+  const rects = Array.from(
+    { length: 6 },
+    () => [g.int(w), g.int(h), 20 + g.int(200), 20 + g.int(150), g.int(256), g.int(256), g.int(256)] as const,
+  );
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const t = y / h;
       const o = (y * w + x) * 3;
-      let rgb = [0, 1, 2].map((c) => c0[c] * (1 - t) + c1[c] * t + 30 * Math.sin(x / 17 + c));
+      let rgb = [0, 1, 2].map((c) => c0[c]! * (1 - t) + c1[c]! * t + 30 * Math.sin(x / 17 + c));
       for (const [rx, ry, rw, rh, r, gg, b] of rects) if (x >= rx && x < rx + rw && y >= ry && y < ry + rh) rgb = [r, gg, b];
-      for (let c = 0; c < 3; c++) px[o + c] = Math.max(0, Math.min(255, rgb[c] + (g.uniform() - 0.5) * 24));
+      for (let c = 0; c < 3; c++) px[o + c] = Math.max(0, Math.min(255, rgb[c]! + (g.uniform() - 0.5) * 24));
     }
   }
   return px;
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
     ];
     const cores = Math.min(workers, availableParallelism());
     console.log(
-      `loader throughput, ${count} images, ${workers} workers, batch ${batch} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+      `loader throughput, ${count} images, ${workers} workers, batch ${batch} (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`,
     );
     console.log(`  ${'pipeline'.padEnd(62)} ${'images/s'.padStart(9)} ${'cpu ms/img'.padStart(11)} ${`÷${cores} cores`.padStart(11)}`);
     for (const [name, r] of rows) {

@@ -100,7 +100,7 @@ test('ImageFolder lists classes sorted, files recursively with torchvision exten
     assert.equal(ds.label(ds.length - 1), 3);
     assert.deepEqual(ds.emptyClasses, ['c_empty']);
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /c_empty.*empty-class/);
+    assert.match(lines[0]!, /c_empty.*empty-class/);
     assert.throws(
       () => ImageFolder.open(root, { broken: new BrokenInputLog({ strict: true }) }),
       (e: unknown) => e instanceof DataError && /c_empty/.test(e.message),
@@ -196,7 +196,7 @@ test('same seed: same order and augmentations for any worker count; resume is ex
       b.map((x) => [...x.indices]),
       a.map((x) => [...x.indices]),
     );
-    a.forEach((batch, i) => assert.deepEqual(b[i].x, batch.x, `batch ${i} pixels`));
+    a.forEach((batch, i) => assert.deepEqual(b[i]!.x, batch.x, `batch ${i} pixels`));
     const otherEpoch = await run(0, 2, 11, 5);
     assert.notDeepEqual(
       otherEpoch.map((x) => [...x.indices]),
@@ -226,7 +226,7 @@ test('same seed: same order and augmentations for any worker count; resume is ex
       rest.map((x) => x.batch),
       full.map((x) => x.batch),
     );
-    rest.forEach((batch, i) => assert.deepEqual(batch.x, full[i].x));
+    rest.forEach((batch, i) => assert.deepEqual(batch.x, full[i]!.x));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -270,9 +270,10 @@ test('NpyDataset: uint8 NHW images through workers', async () => {
     assert.deepEqual(ds.classes, ['0', '1', '2']);
     const loader = new DataLoader(ds, { batchSize: 6, workers: 1, transforms: [T.toTensor()] });
     const [b] = await collect(loader, 0);
+    assert.ok(b);
     await loader.close();
     assert.deepEqual(b.shape, [6, 1, 5, 5]);
-    assert.ok(Math.abs(b.x[26] - x[26] / 255) < 1e-7);
+    assert.ok(Math.abs(b.x[26]! - x[26]! / 255) < 1e-7);
     assert.deepEqual([...b.y], [0, 1, 2, 0, 1, 2]);
   });
 });
@@ -326,7 +327,7 @@ test('prepare → PreparedDataset holds resize+center-crop bytes; mean image sav
     const k = report.header.count - 2; // street.JPG and small.webp follow a_valid and the broken files (sorted)
     const expected = applyTransforms(
       [T.resize(40), T.centerCrop(40)],
-      await decodeImageFile(folder.files[street]),
+      await decodeImageFile(folder.files[street]!),
       new Generator(0),
     ) as U8Image;
     const kStreet = [k - 1, k].find((i) => ds.label(i) === 1 && (ds.load(i) as U8Image).data.every((v, j) => v === expected.data[j]));
@@ -343,7 +344,7 @@ test('prepare → PreparedDataset holds resize+center-crop bytes; mean image sav
       batches.reduce((a, b) => a + b.y.length, 0),
       ds.length,
     );
-    assert.deepEqual(batches[0].shape, [5, 3, 32, 32]);
+    assert.deepEqual(batches[0]!.shape, [5, 3, 32, 32]);
     const mean = await computeMeanImage(ds, { transforms: [T.toTensor()] });
     assert.deepEqual(mean.shape, [3, 40, 40]);
     saveMeanImage(join(root, 'mean.npy'), mean);
@@ -464,6 +465,7 @@ test('torchvision train preset through 2 workers gives normalized 224 crops', as
       broken: new BrokenInputLog({ log: () => undefined }),
     });
     const [b] = await collect(loader, 0);
+    assert.ok(b);
     await loader.close();
     assert.deepEqual(b.shape.slice(1), [3, 224, 224]);
     let min = Infinity;
@@ -498,11 +500,11 @@ test('RandomResizedCrop through the decoder (libvips) takes the same boxes as th
     const pil = await run('pillow', 0);
     const vips = await run('libvips', 0);
     const vips2 = await run('libvips', 2);
-    vips.forEach((b, i) => assert.deepEqual(vips2[i].x, b.x, 'libvips path independent of workers'));
+    vips.forEach((b, i) => assert.deepEqual(vips2[i]!.x, b.x, 'libvips path independent of workers'));
     let sum = 0;
     let count = 0;
     pil.forEach((b, i) => {
-      for (let k = 0; k < b.x.length; k++) sum += Math.abs(b.x[k] - vips[i].x[k]);
+      for (let k = 0; k < b.x.length; k++) sum += Math.abs(b.x[k]! - vips[i]!.x[k]!);
       count += b.x.length;
     });
     // Same boxes, slightly different resampling (about 0.2 grey levels when shrinking, 1.5 when
@@ -546,21 +548,21 @@ test('computeRgbPca finds the direction colours vary along; computeMeanImage the
   for (let k = 0; k < n; k++) {
     for (let p = 0; p < H * W; p++) {
       const t = g.uniform() - 0.5; // variance 1/12
-      for (let c = 0; c < 3; c++) x[(k * 3 + c) * H * W + p] = 0.5 + t * d[c];
+      for (let c = 0; c < 3; c++) x[(k * 3 + c) * H * W + p] = 0.5 + t * d[c]!;
     }
   }
   const ds = new ArrayDataset({ x, shape: [n, 3, H, W], y: new Int32Array(n) });
   const pca = await computeRgbPca(ds, { transforms: [], stride: 1 });
-  assert.ok(Math.abs(pca.eigval[0] - 1 / 12) < 0.01, `eigval ${pca.eigval}`);
-  assert.ok(pca.eigval[1] < 1e-6 && pca.eigval[2] < 1e-6, `eigval ${pca.eigval}`);
-  const dot = d.reduce((a, v, c) => a + v * pca.eigvec[c][0], 0);
+  assert.ok(Math.abs(pca.eigval[0]! - 1 / 12) < 0.01, `eigval ${pca.eigval}`);
+  assert.ok(pca.eigval[1]! < 1e-6 && pca.eigval[2]! < 1e-6, `eigval ${pca.eigval}`);
+  const dot = d.reduce((a, v, c) => a + v * pca.eigvec[c]![0]!, 0);
   assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-6, `eigvec ${pca.eigvec.map((r) => r[0])}`);
   const mean = await computeMeanImage(ds, { transforms: [] });
   assert.deepEqual(mean.shape, [3, H, W]);
   for (let c = 0; c < 3; c++) {
     let want = 0;
-    for (let k = 0; k < n; k++) want += x[(k * 3 + c) * H * W + 7];
-    assert.ok(Math.abs(mean.data[c * H * W + 7] - want / n) < 1e-6);
+    for (let k = 0; k < n; k++) want += x[(k * 3 + c) * H * W + 7]!;
+    assert.ok(Math.abs(mean.data[c * H * W + 7]! - want / n) < 1e-6);
   }
 });
 
@@ -574,6 +576,7 @@ test('Resize through the decoder (libvips) still meets the 0.02 torchvision boun
     const transforms = [T.resize(256, 'libvips'), T.centerCrop(224), T.toTensor(), T.normalize()];
     const loader = new DataLoader(ds, { batchSize: 4, workers: 0, transforms });
     const [b] = await collect(loader, 0);
+    assert.ok(b);
     await loader.close();
     const M = [0.485, 0.456, 0.406];
     const S = [0.229, 0.224, 0.225];
@@ -582,7 +585,7 @@ test('Resize through the decoder (libvips) still meets the 0.02 torchvision boun
       const ref = readNpy(join(FIX, 'photos', `${name}.eval.npy`)).data as Uint8Array;
       let sum = 0;
       for (let c = 0; c < 3; c++) {
-        for (let p = 0; p < plane; p++) sum += Math.abs(b.x[(k * 3 + c) * plane + p] - (ref[p * 3 + c] / 255 - M[c]) / S[c]);
+        for (let p = 0; p < plane; p++) sum += Math.abs(b.x[(k * 3 + c) * plane + p]! - (ref[p * 3 + c]! / 255 - M[c]!) / S[c]!);
       }
       const mean = sum / (3 * plane);
       assert.ok(mean <= 0.02, `${name}: mean abs diff ${mean}`);

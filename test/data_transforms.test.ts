@@ -53,8 +53,8 @@ for (const name of ['street.jpg', 'portrait.png', 'wide.jpg', 'small.webp']) {
     let max = 0;
     for (let c = 0; c < 3; c++) {
       for (let p = 0; p < 224 * 224; p++) {
-        const expected = (ref.data[p * 3 + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
-        const d = Math.abs(ours.data[c * 224 * 224 + p] - expected);
+        const expected = (ref.data[p * 3 + c]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
+        const d = Math.abs(ours.data[c * 224 * 224 + p]! - expected);
         sum += d;
         max = Math.max(max, d);
       }
@@ -74,7 +74,7 @@ test("a box is cut first, then resized: torchvision's resized_crop byte for byte
   for (const [left, top, w, h, ow, oh] of [
     [37, 21, 201, 150, 224, 224],
     [300, 10, 7, 9, 64, 48],
-  ]) {
+  ] as const) {
     const ref = npyU8(join(FIX, 'photos', `street.jpg.resized_crop${left}_${top}_${w}x${h}_${ow}x${oh}.npy`));
     const box = { left, top, width: w, height: h };
     const viaTs = resizeBilinear(img, ow, oh, box);
@@ -95,7 +95,7 @@ test('bilinear resize is bit-exact with Pillow, down and up', async () => {
   for (const [h, w] of [
     [37, 53],
     [301, 411],
-  ]) {
+  ] as const) {
     const ref = npyU8(join(FIX, 'photos', `street.jpg.resize${h}x${w}.npy`));
     const ours = resizeBilinear(img, w, h);
     let diff = 0;
@@ -133,7 +133,7 @@ test('flip, toTensor, normalize on a tiny image', () => {
   ) as FloatImage;
   assert.deepEqual([f.channels, f.height, f.width], [3, 1, 2]);
   const expect = [(1 - 0.5) / 0.5, (0 - 0.5) / 0.5, (128 / 255 - 0.5) / 0.25, (10 / 255 - 0.5) / 0.25, 64 / 255 - 0.5, 20 / 255 - 0.5];
-  expect.forEach((v, i) => assert.ok(Math.abs(f.data[i] - v) < 1e-6, `${i}: ${f.data[i]} vs ${v}`));
+  expect.forEach((v, i) => assert.ok(Math.abs(f.data[i]! - v) < 1e-6, `${i}: ${f.data[i]} vs ${v}`));
 });
 
 test('RandomResizedCrop boxes follow torchvision: area in scale, ratio in range, fallback', () => {
@@ -157,18 +157,18 @@ test('TenCrop gives torchvision order: 4 corners + center, then the same of the 
   const img = toF(ramp(6, 5, 1));
   const crops = applyTransforms([T.tenCrop(2)], img, new Generator(0)) as FloatImage[];
   assert.equal(crops.length, 10);
-  const at = (im: FloatImage, y: number, x: number): number => im.data[y * im.width + x];
+  const at = (im: FloatImage, y: number, x: number): number => im.data[y * im.width + x]!;
   const corners = [
     [0, 0],
     [0, 4],
     [3, 0],
     [3, 4],
     [roundHalfEven(1.5), 2],
-  ];
-  corners.forEach(([y, x], i) => assert.equal(at(crops[i], 0, 0), at(img, y, x), `crop ${i}`));
+  ] as [number, number][];
+  corners.forEach(([y, x], i) => assert.equal(at(crops[i]!, 0, 0), at(img, y, x), `crop ${i}`));
   // flipped: top-left of the flip is the top-right of the original, mirrored
-  assert.equal(at(crops[5], 0, 0), at(img, 0, 5));
-  assert.equal(at(crops[5], 0, 1), at(img, 0, 4));
+  assert.equal(at(crops[5]!, 0, 0), at(img, 0, 5));
+  assert.equal(at(crops[5]!, 0, 1), at(img, 0, 4));
 });
 
 function toF(u: U8Image): FloatImage {
@@ -181,10 +181,10 @@ test('PCA lighting adds one eigvec·(alpha*eigval) shift per channel, alpha ~ N(
     const img = floatImage(new Float32Array(3 * 4).fill(0.5), 3, 2, 2);
     const out = applyTransforms([T.pcaLighting()], img, new Generator(s)) as FloatImage;
     for (let c = 0; c < 3; c++) for (let p = 1; p < 4; p++) assert.equal(out.data[c * 4 + p], out.data[c * 4]);
-    shifts.push([0, 1, 2].map((c) => out.data[c * 4] - 0.5));
+    shifts.push([0, 1, 2].map((c) => out.data[c * 4]! - 0.5));
   }
   // The red shift is dominated by -0.5675*alpha0*0.2175: std ≈ 0.1*0.2175*0.5675 ≈ 0.0123.
-  const sd = Math.sqrt(shifts.reduce((a, s) => a + s[0] * s[0], 0) / shifts.length);
+  const sd = Math.sqrt(shifts.reduce((a, s) => a + s[0]! * s[0]!, 0) / shifts.length);
   assert.ok(sd > 0.009 && sd < 0.016, `red shift std ${sd}`);
 });
 
@@ -197,7 +197,7 @@ test('paper preset: 256 base, mean subtraction, random 227 crop; eval ten crops'
   assert.ok(Array.isArray(crops) && crops.length === 10);
   const noPca = asFloat(applyTransforms(paperPreset('eval', { size: 224, meanImage: mean }), img, new Generator(1)));
   const plain = asFloat(applyTransforms([T.resize(256), T.centerCrop(256), T.centerCrop(224), T.toTensor()], img, new Generator(1)));
-  for (let i = 0; i < plain.data.length; i += 997) assert.ok(Math.abs(noPca.data[i] - (plain.data[i] - 0.25)) < 1e-6);
+  for (let i = 0; i < plain.data.length; i += 997) assert.ok(Math.abs(noPca.data[i]! - (plain.data[i]! - 0.25)) < 1e-6);
 });
 
 test('same generator seed, same augmentation; different seed, different', () => {
@@ -214,11 +214,11 @@ test('symmetricEigen3 diagonalises a covariance', () => {
     [0.05, 0.055, 0.068],
   ];
   const { eigval, eigvec } = symmetricEigen3(m);
-  assert.ok(eigval[0] >= eigval[1] && eigval[1] >= eigval[2]);
+  assert.ok(eigval[0]! >= eigval[1]! && eigval[1]! >= eigval[2]!);
   for (let j = 0; j < 3; j++) {
     for (let r = 0; r < 3; r++) {
-      const mv = m[r][0] * eigvec[0][j] + m[r][1] * eigvec[1][j] + m[r][2] * eigvec[2][j];
-      assert.ok(Math.abs(mv - eigval[j] * eigvec[r][j]) < 1e-12);
+      const mv = m[r]![0]! * eigvec[0]![j]! + m[r]![1]! * eigvec[1]![j]! + m[r]![2]! * eigvec[2]![j]!;
+      assert.ok(Math.abs(mv - eigval[j]! * eigvec[r]![j]!) < 1e-12);
     }
   }
 });
@@ -239,7 +239,7 @@ test('the fused crop+flip+toTensor+normalize path equals the separate steps exac
     const n = 25 * 30;
     for (let c = 0; c < 3; c++) {
       for (let p = 0; p < n; p++) {
-        const want = Math.fround((f.data[c * n + p] - IMAGENET_MEAN[c]) / IMAGENET_STD[c]);
+        const want = Math.fround((f.data[c * n + p]! - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!);
         assert.equal(fused.data[c * n + p], want, `seed ${seed} c ${c} p ${p}`);
       }
     }

@@ -24,7 +24,7 @@ function mutate(src: Uint8Array): Uint8Array {
       return b.subarray(0, rng.int(b.length));
     case 1: {
       const flips = 1 + rng.int(8);
-      for (let i = 0; i < flips; i++) b[rng.int(b.length)] ^= 1 << rng.int(8);
+      for (let i = 0; i < flips; i++) b[rng.int(b.length)]! ^= 1 << rng.int(8);
       return b;
     }
     case 2: {
@@ -81,11 +81,11 @@ test('1,000 corrupted or truncated files each give a clean DataError or a result
   let errors = 0;
   let slowest = 0;
   for (let i = 0; i < 1000; i++) {
-    const src = sources[i % sources.length];
+    const src = sources[i % sources.length]!;
     const bytes = src.repack ? repackWithBadPickle(src.bytes) : mutate(src.bytes);
     const t0 = Date.now();
     try {
-      readers[src.kind](bytes);
+      readers[src.kind]!(bytes);
     } catch (err) {
       if (!(err instanceof DataError)) {
         assert.fail(

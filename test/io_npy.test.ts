@@ -15,7 +15,7 @@ test('float32 C, Fortran and big-endian files read to the same C-order values', 
     const arr = readNpy(dir + name + '.npy');
     assert.equal(arr.dtype, 'float32', name);
     assert.deepEqual(arr.shape, [2, 3, 4], name);
-    assert.deepEqual(Array.from(arr.data as Float32Array), expected.f4_c.data, name);
+    assert.deepEqual(Array.from(arr.data as Float32Array), expected.f4_c!.data, name);
   }
 });
 
@@ -23,7 +23,7 @@ test('float64 Fortran 2-D reads transposed to C order', () => {
   const arr = readNpy(dir + 'f8_fortran_2d.npy');
   assert.equal(arr.dtype, 'float64');
   assert.deepEqual(arr.shape, [3, 5]);
-  assert.deepEqual(Array.from(arr.data as Float64Array), expected.f8_fortran_2d.data);
+  assert.deepEqual(Array.from(arr.data as Float64Array), expected.f8_fortran_2d!.data);
 });
 
 test('integer dtypes, scalars and empty arrays', () => {
@@ -98,5 +98,25 @@ test('bad magic, header and sizes are DataErrors that name the file', () => {
   assert.throws(
     () => readNpy(dir + 'does-not-exist.npy'),
     (e: Error) => e instanceof DataError && /does-not-exist\.npy: cannot read/.test(e.message),
+  );
+});
+
+test('an empty array whose zero dimension is not the first, (1, 3, 0, 0), is read, not reported as truncated', () => {
+  for (const shape of [
+    [1, 3, 0, 0],
+    [2, 0],
+    [5, 0, 7],
+  ]) {
+    const arr = parseNpy(encodeNpy(new Float32Array(0), shape), 'empty.npy');
+    assert.deepEqual(arr.shape, shape);
+    assert.equal(arr.data.length, 0);
+  }
+  // An empty shape with data bytes after it is still a size mismatch.
+  const bytes = encodeNpy(new Float32Array(0), [1, 3, 0, 0]);
+  const extra = new Uint8Array(bytes.length + 4);
+  extra.set(bytes);
+  assert.throws(
+    () => parseNpy(extra, 'extra.npy'),
+    (e: unknown) => e instanceof DataError && /extra\.npy: .*needs 0 bytes, file holds 4/.test(e.message),
   );
 });

@@ -57,14 +57,14 @@ async function compare(net: AlexNet, batch: number, rng: Generator): Promise<num
   const ours = noGrad(() => net.forward(x)).toArray();
   const session = await ort.InferenceSession.create(Buffer.concat(exportOnnx(net)));
   const res = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.toArray()), [batch, c, h, w]) });
-  const out = res.output;
+  const out = res.output!;
   assert.deepEqual(out.dims, [batch, 3]);
   const theirs = out.data as Float32Array;
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < ours.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-    maxRef = Math.max(maxRef, Math.abs(theirs[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
+    maxRef = Math.max(maxRef, Math.abs(theirs[i]!));
   }
   return maxDiff / maxRef;
 }

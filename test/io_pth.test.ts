@@ -101,7 +101,7 @@ test('corrupted storage data is caught by the zip CRC; truncation names the file
   const zip = new ZipReader(good, 'x');
   const entry = zip.entries.get(zip.names.find((n) => n.includes('/data/'))!)!;
   const bad = Buffer.from(good);
-  bad[entry.dataOffset] ^= 0xff;
+  bad[entry.dataOffset]! ^= 0xff;
   assert.throws(() => readPth(bad, 'flipped.pth'), /flipped\.pth: corrupt zip archive: CRC-32 mismatch/);
   assert.throws(
     () => readPth(good.subarray(0, good.length - 30), 'cut.pth'),

@@ -1,8 +1,9 @@
 // Entry point of the alexnet_image addon: JPEG decoding of the region a crop needs, resized as
 // PIL would, on the libuv thread pool.
-//   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight)
+//   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom = 1)
 //     -> Promise<{ data: Uint8Array (outHeight × outWidth × 3, RGB), width, height }>
-// rejects with libjpeg's message for a file it cannot decode.
+// rejects with libjpeg's message for a file it cannot decode; scaleDenom 2, 4 or 8 shrinks the
+// image while decoding (DCT scaling) before the resize.
 //   jpegHeader(bytes) -> { width, height, components } (synchronous, for tests and tools).
 //   toTensorU8(src, srcW, srcH, channels, [top, left, height, width], flip, table, out)
 //     (synchronous): crop + flip + ToTensor/Normalize through a per-channel table, see to_tensor.hpp.
@@ -18,17 +19,17 @@ using aximg::Pixels;
 
 class DecodeWorker : public Napi::AsyncWorker {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH)
+  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH, int scaleDenom)
       : Napi::AsyncWorker(env),
         bytes_(bytes.Data(), bytes.Data() + bytes.ByteLength()),
-        left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH),
+        left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH), scaleDenom_(scaleDenom),
         deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      Pixels region = aximg::decodeJpegRegion(bytes_.data(), bytes_.size(), left_, top_, left_ + width_, top_ + height_);
+      Pixels region = aximg::decodeJpegRegion(bytes_.data(), bytes_.size(), left_, top_, left_ + width_, top_ + height_, scaleDenom_);
       result_ = aximg::greyToRgb(aximg::resizeBilinear(region, outW_, outH_));
     } catch (const std::exception& e) {
       SetError(e.what());
@@ -63,7 +64,7 @@ class DecodeWorker : public Napi::AsyncWorker {
   // A copy of the file's bytes (tens of kB): JavaScript may detach or reuse its buffer while a
   // pool thread decodes.
   std::vector<uint8_t> bytes_;
-  int left_, top_, width_, height_, outW_, outH_;
+  int left_, top_, width_, height_, outW_, outH_, scaleDenom_;
   Pixels result_;
   Napi::Promise::Deferred deferred_;
 };
@@ -77,8 +78,8 @@ int intArg(const Napi::Value& v, const char* what) {
 
 Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 4 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
-    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight)");
+  if (info.Length() < 4 || info.Length() > 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
+    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom?)");
   }
   auto boxArr = info[1].As<Napi::Array>();
   if (boxArr.Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: box is [left, top, width, height]");
@@ -88,7 +89,9 @@ Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   const int outW = intArg(info[2], "outWidth");
   const int outH = intArg(info[3], "outHeight");
   if (box[2] < 1 || box[3] < 1 || outW < 1 || outH < 1) throw Napi::RangeError::New(env, "decodeJpeg: empty box or output");
-  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH);
+  const int scaleDenom = info.Length() == 5 ? intArg(info[4], "scaleDenom") : 1;
+  if (scaleDenom != 1 && scaleDenom != 2 && scaleDenom != 4 && scaleDenom != 8) throw Napi::RangeError::New(env, "decodeJpeg: scaleDenom is 1, 2, 4 or 8");
+  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH, scaleDenom);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

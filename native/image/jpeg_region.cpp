@@ -68,7 +68,7 @@ JpegHeader readJpegHeader(const uint8_t* bytes, size_t size) {
   return h;
 }
 
-Pixels decodeJpegRegion(const uint8_t* bytes, size_t size, int x0, int y0, int x1, int y1) {
+Pixels decodeJpegRegion(const uint8_t* bytes, size_t size, int x0, int y0, int x1, int y1, int scaleDenom) {
   Pixels out;
   std::vector<uint8_t> row;
   Decoder d;
@@ -90,11 +90,22 @@ Pixels decodeJpegRegion(const uint8_t* bytes, size_t size, int x0, int y0, int x
   }
   const int C = ci.num_components;
   ci.out_color_space = C == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  if (scaleDenom > 1) {
+    // The region in reduced coordinates: every output pixel that overlaps it.
+    ci.scale_num = 1;
+    ci.scale_denom = static_cast<unsigned int>(scaleDenom);
+    jpeg_calc_output_dimensions(&ci);
+    x0 /= scaleDenom;
+    y0 /= scaleDenom;
+    x1 = std::min(static_cast<int>(ci.output_width), (x1 + scaleDenom - 1) / scaleDenom);
+    y1 = std::min(static_cast<int>(ci.output_height), (y1 + scaleDenom - 1) / scaleDenom);
+  }
   jpeg_start_decompress(&ci);
+  const int outW = static_cast<int>(ci.output_width);
 
   JDIMENSION cropX = static_cast<JDIMENSION>(std::max(0, x0 - kMargin));
-  JDIMENSION cropW = static_cast<JDIMENSION>(std::min(W, x1 + kMargin)) - cropX;
-  if (cropX > 0 || static_cast<int>(cropW) < W) jpeg_crop_scanline(&ci, &cropX, &cropW);
+  JDIMENSION cropW = static_cast<JDIMENSION>(std::min(outW, x1 + kMargin)) - cropX;
+  if (cropX > 0 || static_cast<int>(cropW) < outW) jpeg_crop_scanline(&ci, &cropX, &cropW);
   const int firstRow = std::max(0, y0 - kMargin);
   if (firstRow > 0) jpeg_skip_scanlines(&ci, static_cast<JDIMENSION>(firstRow));
 

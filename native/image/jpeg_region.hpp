@@ -36,7 +36,10 @@ JpegHeader readJpegHeader(const uint8_t* bytes, size_t size);
  * entropy-decoded and only the iMCU columns near [x0, x1) go through IDCT and colour conversion;
  * a margin keeps chroma upsampling at the region's edges identical to a full decode's.
  * A premature end of data inside what is decoded is an error (PIL refuses truncated files).
+ * With scaleDenom 2, 4 or 8 the IDCT shrinks the image by that factor while decoding (libjpeg's
+ * DCT scaling: a fraction of the memory and time, no longer PIL's exact pixels) and the region,
+ * given in full-size coordinates, is returned at the reduced size.
  */
-Pixels decodeJpegRegion(const uint8_t* bytes, size_t size, int x0, int y0, int x1, int y1);
+Pixels decodeJpegRegion(const uint8_t* bytes, size_t size, int x0, int y0, int x1, int y1, int scaleDenom = 1);
 
 } // namespace aximg

@@ -3,7 +3,7 @@
 // from .npy files (numpy's np.save of x and y).
 import { DataError } from '../errors.js';
 import { readNpy, type NpyArray } from '../io/npy.js';
-import type { Dataset, DatasetSpec } from './dataset.js';
+import { sampleEntry, type Dataset, type DatasetSpec } from './dataset.js';
 import { floatImage, u8Image, type Pixels } from './image.js';
 
 export interface ArrayDatasetInit {
@@ -37,14 +37,17 @@ export class ArrayDataset implements Dataset {
       if (shape.length !== 3 && shape.length !== 4)
         throw new DataError(`${this.name}: uint8 images must be [N, H, W] or [N, H, W, C], got [${shape.join(', ')}]`);
       this.layout = 'NHWC';
-      this.dims = { h: shape[1], w: shape[2], c: shape[3] ?? 1 };
+      const [, h = 0, w = 0, c = 1] = shape;
+      this.dims = { h, w, c };
     } else {
       if (shape.length !== 4) throw new DataError(`${this.name}: float32 images must be [N, C, H, W], got [${shape.join(', ')}]`);
       this.layout = 'NCHW';
-      this.dims = { c: shape[1], h: shape[2], w: shape[3] };
+      const [, c = 0, h = 0, w = 0] = shape;
+      this.dims = { c, h, w };
     }
-    this.length = shape[0];
+    this.length = shape[0] ?? 0;
     this.sampleSize = this.dims.c * this.dims.h * this.dims.w;
+    if (this.sampleSize === 0) throw new DataError(`${this.name}: images of shape [${shape.join(', ')}] hold no pixels`);
     if (x.length !== this.length * this.sampleSize) throw new DataError(`${this.name}: ${x.length} values for shape [${shape.join(', ')}]`);
     if (y.length !== this.length) throw new DataError(`${this.name}: ${y.length} labels for ${this.length} images`);
     let maxLabel = -1;
@@ -57,7 +60,7 @@ export class ArrayDataset implements Dataset {
   }
 
   label(index: number): number {
-    return this.y[index];
+    return sampleEntry(this.y, index, this.name);
   }
 
   sourceOf(index: number): string {

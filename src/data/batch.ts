@@ -55,7 +55,8 @@ function settle(load: () => Promise<Pixels> | Pixels): Promise<Settled> {
 
 function sampleLayout(out: Pixels | Pixels[]): { dtype: 'float32' | 'uint8'; shape: number[]; parts: Pixels[] } {
   const parts = Array.isArray(out) ? out : [out];
-  const first = parts[0];
+  const [first] = parts;
+  if (!first) throw new Error('the transforms produced no image');
   const one = first.kind === 'f32' ? [first.channels, first.height, first.width] : [first.height, first.width, first.channels];
   for (const p of parts) {
     if (p.kind !== first.kind || p.channels !== first.channels || p.height !== first.height || p.width !== first.width) {
@@ -110,12 +111,12 @@ export async function processBatch(
     return settle(() => (dataset.loadResizedCrop as NonNullable<Dataset['loadResizedCrop']>)(index, pick));
   };
   // Decode one sample ahead: sharp decodes on the thread pool while this thread transforms.
-  let next = n > 0 ? start(indices[0]) : null;
+  let next = n > 0 ? start(indices[0]!) : null;
   for (let k = 0; k < n; k++) {
-    const index = indices[k];
+    const index = indices[k]!;
     onSample?.(index);
     const loaded: Settled = await (next as Promise<Settled>);
-    next = k + 1 < n ? start(indices[k + 1]) : null;
+    next = k + 1 < n ? start(indices[k + 1]!) : null;
     const rng = rngs.get(index) as Generator;
     rngs.delete(index);
     if (!loaded.ok) {
@@ -163,6 +164,6 @@ export async function processBatch(
   if (x === null) packed = new Float32Array(0);
   else packed = kept === n ? x : x.subarray(0, kept * sampleSize);
   const y = new Int32Array(kept);
-  for (let i = 0; i < kept; i++) y[i] = dataset.label(keptIdx[i]);
+  for (let i = 0; i < kept; i++) y[i] = dataset.label(keptIdx[i]!);
   return { dtype, x: packed, sampleShape, y, indices: Int32Array.from(keptIdx), failures };
 }

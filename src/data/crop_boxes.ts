@@ -3,6 +3,7 @@
 import type { Generator } from '../random.js';
 import { roundHalfEven, type Box, type Pixels } from './image.js';
 import { hw, type TransformSpec } from './transform_spec.js';
+import { ShapeError } from '../errors.js';
 
 /** The box a CenterCrop or RandomCrop takes (drawing from rng for RandomCrop). */
 export function cropBox(spec: Extract<TransformSpec, { type: 'centerCrop' | 'randomCrop' }>, img: Pixels, rng: Generator): Box {
@@ -11,7 +12,7 @@ export function cropBox(spec: Extract<TransformSpec, { type: 'centerCrop' | 'ran
   const pad = spec.padding ?? 0;
   const H = img.height + 2 * pad;
   const W = img.width + 2 * pad;
-  if (H < th || W < tw) throw new Error(`randomCrop: crop ${th}x${tw} larger than the ${img.height}x${img.width} image`);
+  if (H < th || W < tw) throw new ShapeError(`randomCrop: crop ${th}x${tw} larger than the ${img.height}x${img.width} image`);
   const top = rng.int(H - th + 1) - pad;
   const left = rng.int(W - tw + 1) - pad;
   return { top, left, height: th, width: tw };

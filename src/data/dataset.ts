@@ -26,6 +26,13 @@ export interface Dataset {
   close?(): void;
 }
 
+/** list[index] for a sample index; one out of range is a caller's bug (a RangeError). */
+export function sampleEntry<T>(list: ArrayLike<T>, index: number, what: string): T {
+  const v = Number.isInteger(index) && index >= 0 ? list[index] : undefined;
+  if (v === undefined) throw new RangeError(`${what}: sample index ${index} outside [0, ${list.length})`);
+  return v;
+}
+
 export type DatasetSpec =
   | { kind: 'imageFolder'; root: string; files: string[]; labels: Int32Array; classes: string[]; decode: DecodeOptions }
   | { kind: 'idx'; images: string; labels: string; classes: string[] }

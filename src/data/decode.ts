@@ -9,23 +9,28 @@
 //  - EXIF orientation is NOT applied by default, because PIL's Image.open does not apply it and
 //    torchvision's ImageFolder/loader never calls exif_transpose; `autoOrient: true` applies it.
 // Grayscale output uses PIL's convert("L") luma. Files whose header declares more than
-// `maxPixels` pixels are refused before decoding (PIL's DecompressionBombError threshold by default).
+// `maxPixels` pixels (PIL's Image.MAX_IMAGE_PIXELS by default), or whose resize would make more
+// than that, are refused before decoding. A plain JPEG region of more than SHRINK_ON_LOAD_PIXELS
+// pixels headed for a much smaller size is shrunk while decoding (libjpeg's DCT scaling): memory
+// and time stay small, at the cost of PIL's exact pixels, which smaller images keep.
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { DataError } from '../errors.js';
-import { grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
+import { DEFAULT_MAX_PIXELS, grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
 import { imageAddon } from './native_image.js';
 import { resizeBilinear } from './resample.js';
 
-/** PIL raises DecompressionBombError above 2 × Image.MAX_IMAGE_PIXELS (89,478,485). */
-export const DEFAULT_MAX_PIXELS = 2 * 89_478_485;
+export { DEFAULT_MAX_PIXELS };
+
+/** Decoded JPEG regions larger than this (pixels) may be shrunk while decoding (see dctShrink). */
+export const SHRINK_ON_LOAD_PIXELS = 4096 * 4096;
 
 export interface DecodeOptions {
   /** 3 (RGB, default) or 1 (grayscale, PIL's "L"). */
   channels?: 1 | 3;
   /** Apply the EXIF orientation tag (default false: torchvision/PIL do not). */
   autoOrient?: boolean;
-  /** Refuse images declaring more pixels than this (default: PIL's bomb limit). */
+  /** Refuse images declaring more pixels than this, or resized to more (default: PIL's MAX_IMAGE_PIXELS). */
   maxPixels?: number;
 }
 
@@ -94,8 +99,16 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? imageAddon().addon : null;
   if (jpeg) {
     const r = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
+    checkTarget(name, width, height, r, maxPixels);
     try {
-      const out = await jpeg.decodeJpeg(bytes, [r.box.left, r.box.top, r.box.width, r.box.height], r.width, r.height);
+      const box = r.box;
+      const out = await jpeg.decodeJpeg(
+        bytes,
+        [box.left, box.top, box.width, box.height],
+        r.width,
+        r.height,
+        dctShrink(box, r.width, r.height),
+      );
       return u8Image(out.data, out.width, out.height, 3);
     } catch (err) {
       throw new BadImageError(name, 'corrupt', describe(err));
@@ -115,6 +128,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
     } else if (region) {
       // The picker may draw random numbers: it is called exactly once per image.
       const r = region(width, height);
+      checkTarget(name, width, height, r, maxPixels);
       const whole = r.box.left === 0 && r.box.top === 0 && r.box.width === width && r.box.height === height;
       if (r.resampler !== 'libvips') post = (img) => resizeBilinear(img, r.width, r.height, r.box);
       else {
@@ -144,6 +158,30 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
+}
+
+/** Refuses a resize whose output would exceed the pixel limit (a 1×65500 strip resized to 256 wide). */
+function checkTarget(name: string, width: number, height: number, r: { width: number; height: number }, maxPixels: number): void {
+  if (r.width * r.height > maxPixels) {
+    throw new BadImageError(
+      name,
+      'too-large',
+      `resizing ${width}x${height} to ${r.width}x${r.height} would exceed the ${maxPixels}-pixel limit`,
+    );
+  }
+}
+
+/**
+ * The DCT scale denominator (1, 2, 4 or 8) for decoding `box` on its way to outWidth × outHeight:
+ * 1 (PIL's exact pixels) unless the box has more than SHRINK_ON_LOAD_PIXELS pixels; then the
+ * largest that still leaves at least twice the target size for the bilinear resize (Pillow's
+ * reducing_gap of 2).
+ */
+export function dctShrink(box: Box, outWidth: number, outHeight: number): number {
+  if (box.width * box.height <= SHRINK_ON_LOAD_PIXELS) return 1;
+  let s = 1;
+  while (s < 8 && box.width >= 2 * s * 2 * outWidth && box.height >= 2 * s * 2 * outHeight) s *= 2;
+  return s;
 }
 
 /**
@@ -191,7 +229,7 @@ export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 
   let pos = 2;
   while (pos + 4 <= b.length) {
     if (b[pos] !== 0xff) return other;
-    const marker = b[pos + 1];
+    const marker = b[pos + 1]!;
     if (marker === 0xff) {
       pos++; // fill byte
       continue;
@@ -203,14 +241,14 @@ export function sniffFormat(b: Uint8Array): { format: 'png' | 'webp' | 'jpeg' | 
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isSof) {
       if (pos + 10 > b.length) return other;
-      const height = (b[pos + 5] << 8) | b[pos + 6];
-      const width = (b[pos + 7] << 8) | b[pos + 8];
+      const height = (b[pos + 5]! << 8) | b[pos + 6]!;
+      const width = (b[pos + 7]! << 8) | b[pos + 8]!;
       const comps = b[pos + 9];
       if (comps === 4) return { format: 'jpeg-cmyk', width, height };
       return comps === 1 || comps === 3 ? { format: 'jpeg', width, height } : other;
     }
     if (marker === 0xd9 || marker === 0xda) return other; // image data before any frame header
-    pos += 2 + ((b[pos + 2] << 8) | b[pos + 3]);
+    pos += 2 + ((b[pos + 2]! << 8) | b[pos + 3]!);
   }
   return other;
 }
@@ -221,9 +259,9 @@ function cmykToRgb(cmyk: Uint8Array, width: number, height: number, channels: nu
   const n = width * height;
   const out = new Uint8Array(n * 3);
   for (let p = 0; p < n; p++) {
-    const nk = 255 - cmyk[p * 4 + 3];
+    const nk = 255 - cmyk[p * 4 + 3]!;
     for (let c = 0; c < 3; c++) {
-      const t = cmyk[p * 4 + c] * nk + 128; // MULDIV255
+      const t = cmyk[p * 4 + c]! * nk + 128; // MULDIV255
       const v = nk - (((t >> 8) + t) >> 8);
       out[p * 3 + c] = v < 0 ? 0 : v;
     }
@@ -233,5 +271,5 @@ function cmykToRgb(cmyk: Uint8Array, width: number, height: number, channels: nu
 
 function describe(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0].trim();
+  return (msg.split('\n')[0] ?? '').trim();
 }

@@ -7,6 +7,7 @@ import { cropBox } from './crop_boxes.js';
 import { imageAddon } from './native_image.js';
 import type { Box, FloatImage, U8Image } from './image.js';
 import type { TransformSpec } from './transform_spec.js';
+import { ShapeError } from '../errors.js';
 
 /**
  * The common end of a pipeline — [centerCrop | randomCrop]? [randomHorizontalFlip]? toTensor
@@ -30,7 +31,7 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
   if (i !== specs.length) return null;
   const C = img.channels;
   if (norm && (norm.mean.length !== C || norm.std.length !== C)) {
-    throw new Error(`normalize: ${norm.mean.length} means / ${norm.std.length} stds for a ${C}-channel image`);
+    throw new ShapeError(`normalize: ${norm.mean.length} means / ${norm.std.length} stds for a ${C}-channel image`);
   }
   const box: Box = cropSpec ? cropBox(cropSpec, img, rng) : { top: 0, left: 0, height: img.height, width: img.width };
   const flip = flipSpec ? rng.uniform() < flipSpec.p : false;
@@ -48,7 +49,7 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
   for (let c = 0; c < C; c++) {
     for (let v = 0; v < 256; v++) {
       const t = Math.fround(v / 255);
-      table[c * 256 + v] = norm ? (t - norm.mean[c]) / norm.std[c] : t;
+      table[c * 256 + v] = norm ? (t - norm.mean[c]!) / norm.std[c]! : t;
     }
   }
   const addon = imageAddon().addon;
@@ -58,7 +59,7 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
   }
   for (let c = 0; c < C; c++) {
     const t0 = c * 256;
-    const pad = table[t0];
+    const pad = table[t0]!;
     for (let y = 0; y < H; y++) {
       const sy = top + y;
       const o = c * plane + y * W;
@@ -71,14 +72,14 @@ export function fusedTail(specs: readonly TransformSpec[], k: number, img: U8Ima
       if (!flip) {
         if (x0 > 0) data.fill(pad, o, o + x0);
         if (x1 < W) data.fill(pad, o + x1, o + W);
-        for (let x = x0, s = (rowBase + left + x0) * C + c; x < x1; x++, s += C) data[o + x] = table[t0 + src[s]];
+        for (let x = x0, s = (rowBase + left + x0) * C + c; x < x1; x++, s += C) data[o + x] = table[t0 + src[s]!]!;
       } else {
         // Flipped, output x ↔ crop column W - 1 - x: valid where W - 1 - x lies in [x0, x1).
         const f0 = W - x1;
         const f1 = W - x0;
         if (f0 > 0) data.fill(pad, o, o + f0);
         if (f1 < W) data.fill(pad, o + f1, o + W);
-        for (let x = f0, s = (rowBase + left + W - 1 - f0) * C + c; x < f1; x++, s -= C) data[o + x] = table[t0 + src[s]];
+        for (let x = f0, s = (rowBase + left + W - 1 - f0) * C + c; x < f1; x++, s -= C) data[o + x] = table[t0 + src[s]!]!;
       }
     }
   }

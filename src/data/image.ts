@@ -1,6 +1,13 @@
 // In-memory images as the pipeline passes them around: U8Image is decoded bytes, HWC
 // (height × width × channels, row-major, like PIL and sharp); FloatImage is a tensor-shaped CHW
 // float32 image (after ToTensor). Crops, flips and channel conversions for both live here.
+import { ShapeError } from '../errors.js';
+
+/**
+ * The most pixels an image may have, decoded or resized (PIL's Image.MAX_IMAGE_PIXELS, the
+ * decompression-bomb threshold: about 268 MB of RGB bytes).
+ */
+export const DEFAULT_MAX_PIXELS = 89_478_485;
 
 /** Decoded 8-bit pixels, layout [H, W, C]. */
 export interface U8Image {
@@ -93,9 +100,9 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
         const row = y * W * 3;
         for (let x = 0, d = row + (W - 1) * 3; x < W; x++, d -= 3) {
           const s = row + x * 3;
-          out[d] = src[s];
-          out[d + 1] = src[s + 1];
-          out[d + 2] = src[s + 2];
+          out[d] = src[s]!;
+          out[d + 1] = src[s + 1]!;
+          out[d + 2] = src[s + 2]!;
         }
       }
       return u8Image(out, W, H, C) as P;
@@ -105,7 +112,7 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
       for (let x = 0; x < W; x++) {
         const s = row + x * C;
         const d = row + (W - 1 - x) * C;
-        for (let c = 0; c < C; c++) out[d + c] = src[s + c];
+        for (let c = 0; c < C; c++) out[d + c] = src[s + c]!;
       }
     }
     return u8Image(out, W, H, C) as P;
@@ -114,31 +121,31 @@ export function flipHorizontal<P extends Pixels>(img: P): P {
   const out = new Float32Array(src.length);
   for (let r = 0; r < C * H; r++) {
     const row = r * W;
-    for (let x = 0; x < W; x++) out[row + W - 1 - x] = src[row + x];
+    for (let x = 0; x < W; x++) out[row + W - 1 - x] = src[row + x]!;
   }
   return floatImage(out, C, H, W) as P;
 }
 
 /** PIL's RGB → L conversion (ITU-R 601-2 luma, fixed point exactly as Pillow rounds it). */
 export function rgbToGray(img: U8Image): U8Image {
-  if (img.channels !== 3) throw new Error(`rgbToGray: expected 3 channels, got ${img.channels}`);
+  if (img.channels !== 3) throw new ShapeError(`rgbToGray: expected 3 channels, got ${img.channels}`);
   const n = img.width * img.height;
   const src = img.data;
   const out = new Uint8Array(n);
   for (let p = 0, s = 0; p < n; p++, s += 3) {
-    out[p] = (src[s] * 19595 + src[s + 1] * 38470 + src[s + 2] * 7471 + 0x8000) >>> 16;
+    out[p] = (src[s]! * 19595 + src[s + 1]! * 38470 + src[s + 2]! * 7471 + 0x8000) >>> 16;
   }
   return u8Image(out, img.width, img.height, 1);
 }
 
 /** Repeats a single channel `channels` times (L → RGB as PIL does). */
 export function grayToChannels(img: U8Image, channels: number): U8Image {
-  if (img.channels !== 1) throw new Error(`grayToChannels: expected 1 channel, got ${img.channels}`);
+  if (img.channels !== 1) throw new ShapeError(`grayToChannels: expected 1 channel, got ${img.channels}`);
   if (channels === 1) return img;
   const n = img.width * img.height;
   const out = new Uint8Array(n * channels);
   for (let p = 0; p < n; p++) {
-    const v = img.data[p];
+    const v = img.data[p]!;
     for (let c = 0; c < channels; c++) out[p * channels + c] = v;
   }
   return u8Image(out, img.width, img.height, channels);
@@ -152,7 +159,7 @@ export function toFloat(img: U8Image): FloatImage {
   const out = new Float32Array(n * C);
   for (let c = 0; c < C; c++) {
     const base = c * n;
-    for (let p = 0, s = c; p < n; p++, s += C) out[base + p] = src[s] / 255;
+    for (let p = 0, s = c; p < n; p++, s += C) out[base + p] = src[s]! / 255;
   }
   return floatImage(out, C, H, W);
 }

@@ -1,15 +1,15 @@
 // ImageFolder: root/<class>/**/<image>, as torchvision.datasets.ImageFolder lists it — class
 // folders sorted by name give the label indices (classToIdx), files are found by walking each
-// class folder (following links) in sorted order and kept when their extension is one of
+// class folder (following links that stay inside it) in sorted order and kept when their extension is one of
 // torchvision's IMG_EXTENSIONS (case-insensitive). Decoding happens in load(), through sharp.
 // Unlike torchvision, an empty class folder is not fatal by default: it keeps its index (so
 // labels stay those torchvision would give) and is reported through the broken-input policy.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { DataError } from '../errors.js';
 import { decodeImageFile, type DecodeOptions, type RegionPicker } from './decode.js';
 import type { BrokenInputLog } from './broken_inputs.js';
-import type { Dataset, DatasetSpec } from './dataset.js';
+import { sampleEntry, type Dataset, type DatasetSpec } from './dataset.js';
 import type { U8Image } from './image.js';
 
 /** torchvision.datasets.folder.IMG_EXTENSIONS. */
@@ -48,17 +48,29 @@ function isDir(path: string): boolean {
   }
 }
 
-/** os.walk(dir, followlinks=True), sorted by folder path, files sorted within each folder. */
-function walkFiles(dir: string, keep: (name: string) => boolean, visited = new Set<string>()): string[] {
+/**
+ * os.walk(dir, followlinks=True), sorted by folder path, files sorted within each folder — except
+ * that a link to a folder is followed only when it leads inside `dir` (a link to '..' would pull
+ * other classes' images in, a link to '.' or an ancestor loops), and each folder is visited once.
+ * Links to files are kept wherever they point.
+ */
+function walkFiles(dir: string, keep: (name: string) => boolean): string[] {
   const groups: [string, string[]][] = [];
+  let base: string;
+  try {
+    base = realpathSync(dir);
+  } catch {
+    return [];
+  }
+  const visited = new Set<string>();
   const visit = (d: string): void => {
     let real: string;
     try {
-      real = statSync(d).ino + ':' + statSync(d).dev;
+      real = realpathSync(d);
     } catch {
       return;
     }
-    if (visited.has(real)) return; // a link cycle
+    if (visited.has(real) || (real !== base && !real.startsWith(base + sep))) return;
     visited.add(real);
     let entries;
     try {
@@ -67,7 +79,8 @@ function walkFiles(dir: string, keep: (name: string) => boolean, visited = new S
       return;
     }
     const files: string[] = [];
-    for (const e of entries) {
+    // Sorted, so that a folder reached both directly and through a link is named the same way every time.
+    for (const e of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
       const p = join(d, e.name);
       if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) visit(p);
       else if (keep(e.name)) files.push(e.name);
@@ -134,19 +147,19 @@ export class ImageFolder implements Dataset {
   }
 
   label(index: number): number {
-    return this.labels[index];
+    return sampleEntry(this.labels, index, this.root);
   }
 
   sourceOf(index: number): string {
-    return this.files[index];
+    return sampleEntry(this.files, index, this.root);
   }
 
   load(index: number): Promise<U8Image> {
-    return decodeImageFile(this.files[index], this.decode);
+    return decodeImageFile(this.sourceOf(index), this.decode);
   }
 
   loadResizedCrop(index: number, pick: RegionPicker): Promise<U8Image> {
-    return decodeImageFile(this.files[index], this.decode, pick);
+    return decodeImageFile(this.sourceOf(index), this.decode, pick);
   }
 
   spec(): DatasetSpec {

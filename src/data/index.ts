@@ -30,6 +30,8 @@ export {
   sniffFormat,
   BadImageError,
   DEFAULT_MAX_PIXELS,
+  SHRINK_ON_LOAD_PIXELS,
+  dctShrink,
   type DecodeOptions,
   type BadInputKind,
   type RegionPicker,
@@ -77,7 +79,7 @@ export {
   type StatisticsOptions,
 } from './statistics.js';
 export { BrokenInputLog, type BrokenInput, type BrokenInputOptions } from './broken_inputs.js';
-export { DataLoader, type DataLoaderOptions, type Batch, type RawBatch, type LoaderState } from './loader.js';
+export { DataLoader, maxWorkers, type DataLoaderOptions, type Batch, type RawBatch, type LoaderState } from './loader.js';
 export { processBatch, type BatchResult, type SampleFailure } from './batch.js';
 export { hashSeed, sampleGenerator, epochOrder } from './seeds.js';
 export { prepareDataset, type PrepareOptions, type PrepareReport } from './prepare.js';

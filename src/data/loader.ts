@@ -13,6 +13,7 @@
 // A batch can hold fewer than batchSize samples when files in it were skipped as broken.
 // Workers are unref'd while idle, so a forgotten close() never keeps the process alive; any
 // error (strict broken input, a dead worker, an abort) terminates them before it is thrown.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DataError, UsageError } from '../errors.js';
 import { processBatch, type BatchResult } from './batch.js';
@@ -94,6 +95,14 @@ interface Slot {
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/**
+ * The most worker threads a loader starts: four per CPU (at least 8). Each thread holds its own
+ * V8 heap and decoder (tens of MB), so --workers 100000 would exhaust memory long before helping.
+ */
+export function maxWorkers(): number {
+  return Math.max(8, 4 * availableParallelism());
+}
+
 export class DataLoader {
   readonly dataset: Dataset;
   readonly batchSize: number;
@@ -118,7 +127,10 @@ export class DataLoader {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const workers = options.workers ?? 0;
-    if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`workers must be a non-negative integer, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be a non-negative integer, got ${workers}`);
+    if (workers > maxWorkers()) {
+      throw new UsageError(`--workers ${workers} is more than the limit of ${maxWorkers()} data worker threads on this machine`);
+    }
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = options.shuffle ?? false;
@@ -222,8 +234,8 @@ export class DataLoader {
       return task;
     }
     if (this.slots.length === 0) this.startWorkers();
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
+    // The least busy worker (there is at least one: workers > 0).
+    const slot = this.slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
     slot.inFlight.set(id, task);
     slot.worker.ref();
     const message: WorkerTask = { id, epoch, indices, scratch };
@@ -296,12 +308,11 @@ export class DataLoader {
 /** The parent's Node options minus those about the main script (node --input-type=module -e …), which break a worker. */
 function workerExecArgv(): string[] {
   const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  const rest = [...process.execArgv];
+  for (let a = rest.shift(); a !== undefined; a = rest.shift()) {
     if (a.startsWith('--input-type')) continue;
     if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
-      i++; // and its code argument
+      rest.shift(); // and its code argument
       continue;
     }
     if (/^--(eval|print)=/.test(a)) continue;

@@ -10,13 +10,15 @@ export interface ImageAddon {
   /**
    * Decodes the box [left, top, width, height] of a JPEG and resizes it to outWidth × outHeight
    * (PIL: image.crop(box).resize(size, BILINEAR)); RGB, grey expanded. Rejects with libjpeg's
-   * message for data it cannot decode, "truncated: …" when the data ends early.
+   * message for data it cannot decode, "truncated: …" when the data ends early. scaleDenom 2, 4
+   * or 8 shrinks the image by that factor while decoding (libjpeg's DCT scaling; not PIL's pixels).
    */
   decodeJpeg(
     bytes: Uint8Array,
     box: [number, number, number, number],
     outWidth: number,
     outHeight: number,
+    scaleDenom?: number,
   ): Promise<{ data: Uint8Array; width: number; height: number }>;
   /** The frame header: size and colour components (1, 3 or 4). Throws for data libjpeg refuses. */
   jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number };

@@ -1,6 +1,7 @@
 // Making a prepared dataset: decode every image of a folder once, resize its shorter side to
 // `size` and take the central size×size square (the paper's 256×256 images), in worker threads,
-// and stream the bytes into one file (see prepared.ts for the format).
+// and stream the bytes into one file (see prepared.ts for the format). Whatever stops it (an
+// error, --strict, SIGINT/SIGTERM, process.exit) removes the temporary file.
 import { resolve } from 'node:path';
 import { BrokenInputLog } from './broken_inputs.js';
 import { ImageFolder } from './image_folder.js';
@@ -17,6 +18,8 @@ export interface PrepareOptions {
   workers?: number;
   strict?: boolean;
   autoOrient?: boolean;
+  /** Refuse (skip) images with more pixels than this, or whose resize would have more (PIL's MAX_IMAGE_PIXELS). */
+  maxPixels?: number;
   /** 'pillow' (default): torchvision's resize bit for bit; 'libvips': in the decoder, much faster on large photos. */
   resampler?: 'pillow' | 'libvips';
   log?: (line: string) => void;
@@ -35,7 +38,7 @@ export async function prepareDataset(root: string, options: PrepareOptions): Pro
   const size = options.size ?? 256;
   const channels = options.channels ?? 3;
   const broken = new BrokenInputLog({ strict: options.strict, log: options.log });
-  const dataset = ImageFolder.open(root, { channels, autoOrient: options.autoOrient, broken });
+  const dataset = ImageFolder.open(root, { channels, autoOrient: options.autoOrient, maxPixels: options.maxPixels, broken });
   const loader = new DataLoader(dataset, {
     batchSize: 32,
     workers: options.workers ?? 2,
@@ -43,6 +46,7 @@ export async function prepareDataset(root: string, options: PrepareOptions): Pro
     transforms: [T.resize(size, options.resampler ?? 'pillow'), T.centerCrop(size)],
   });
   const writer = new PreparedWriter(options.out, { height: size, width: size, channels });
+  const releaseSignals = abortOnSignals(writer);
   let done = 0;
   try {
     for await (const b of loader.iterateRaw(0)) {
@@ -61,6 +65,29 @@ export async function prepareDataset(root: string, options: PrepareOptions): Pro
     writer.abort();
     throw err;
   } finally {
+    releaseSignals();
     await loader.close();
   }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Until the returned function is called: SIGINT or SIGTERM removes the writer's temporary file
+ * and then ends the process as the signal would have; process.exit removes it too.
+ */
+function abortOnSignals(writer: PreparedWriter): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    writer.abort();
+    release();
+    process.kill(process.pid, signal);
+  };
+  const onExit = (): void => writer.abort();
+  const release = (): void => {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('exit', onExit);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  process.on('exit', onExit);
+  return release;
 }

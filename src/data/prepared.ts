@@ -13,7 +13,7 @@
 // temporary file, fsyncs it and renames it into place, so a reader never sees half a file.
 import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { DataError } from '../errors.js';
-import type { Dataset, DatasetSpec } from './dataset.js';
+import { sampleEntry, type Dataset, type DatasetSpec } from './dataset.js';
 import { u8Image, type U8Image } from './image.js';
 
 const MAGIC = 'ALXPREP1';
@@ -56,7 +56,7 @@ export class PreparedWriter {
       throw new Error(`PreparedWriter: ${images.length} bytes for ${labels.length} images of ${this.imageBytes} bytes`);
     }
     writeAll(this.fd, images, IMAGES_OFFSET + this.count * this.imageBytes);
-    for (let i = 0; i < labels.length; i++) this.labels.push(labels[i]);
+    for (let i = 0; i < labels.length; i++) this.labels.push(labels[i]!);
     this.count += labels.length;
   }
 
@@ -176,7 +176,7 @@ export class PreparedDataset implements Dataset {
   }
 
   label(index: number): number {
-    return this.labels[index];
+    return sampleEntry(this.labels, index, this.path);
   }
 
   sourceOf(index: number): string {

@@ -3,7 +3,8 @@
 // 22-bit fixed-point weights, a horizontal pass then a vertical pass, each rounded and clipped to
 // uint8). torchvision's Resize on a PIL image calls exactly this, so matching it bit for bit is
 // what makes our eval preprocessing agree with torchvision's.
-import { crop, u8Image, type Box, type U8Image } from './image.js';
+import { DataError } from '../errors.js';
+import { crop, DEFAULT_MAX_PIXELS, u8Image, type Box, type U8Image } from './image.js';
 
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -47,7 +48,7 @@ function coefficients(inSize: number, outSize: number): Coeffs {
       ww += w;
     }
     for (let x = 0; x < xmax; x++) {
-      const k = ww !== 0 ? pre[x] / ww : pre[x];
+      const k = ww !== 0 ? pre[x]! / ww : pre[x]!;
       weights[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
     }
     start[xx] = xmin;
@@ -66,15 +67,21 @@ function clip8(ss: number): number {
 /**
  * Resizes `img` to outWidth × outHeight with Pillow's bilinear filter. With a box, the box is cut
  * out first and then resized, as torchvision's resized_crop (RandomResizedCrop) does with PIL:
- * the filter never reads pixels outside the box.
+ * the filter never reads pixels outside the box. An output of more than `maxPixels` pixels is a
+ * DataError (Resize(256) of a 1×65500 strip would be 256×16768000).
  */
-export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box): U8Image {
+export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number, box?: Box, maxPixels = DEFAULT_MAX_PIXELS): U8Image {
+  if (outWidth * outHeight > maxPixels) {
+    throw new DataError(
+      `resizing a ${img.width}x${img.height} image to ${outWidth}x${outHeight} would exceed the ${maxPixels}-pixel limit`,
+    );
+  }
   if (box) {
     if (box.top < 0 || box.left < 0 || box.top + box.height > img.height || box.left + box.width > img.width) {
       throw new Error(`resizeBilinear: box ${JSON.stringify(box)} outside ${img.width}x${img.height}`);
     }
     const whole = box.top === 0 && box.left === 0 && box.height === img.height && box.width === img.width;
-    if (!whole) return resizeBilinear(crop(img, box), outWidth, outHeight);
+    if (!whole) return resizeBilinear(crop(img, box), outWidth, outHeight, undefined, maxPixels);
   }
   const C = img.channels;
   if (outWidth < 1 || outHeight < 1) throw new Error(`resizeBilinear: bad output size ${outWidth}x${outHeight}`);
@@ -84,8 +91,8 @@ export function resizeBilinear(img: U8Image, outWidth: number, outHeight: number
 
   const cv = coefficients(img.height, outHeight);
   // Rows of the source that the vertical pass reads.
-  const yFirst = cv.start[0];
-  const yLast = cv.start[outHeight - 1] + cv.count[outHeight - 1];
+  const yFirst = cv.start[0]!;
+  const yLast = cv.start[outHeight - 1]! + cv.count[outHeight - 1]!;
 
   let src = img.data;
   let srcW = img.width;
@@ -112,18 +119,18 @@ function horizontal(src: Uint8Array, srcW: number, C: number, y0: number, rows: 
     const srow = (y0 + y) * srcW * C;
     const orow = y * outW * C;
     for (let xx = 0; xx < outW; xx++) {
-      const n = count[xx];
+      const n = count[xx]!;
       const kb = xx * ksize;
-      const sb = srow + start[xx] * C;
+      const sb = srow + start[xx]! * C;
       if (C === 3) {
         let s0 = HALF,
           s1 = HALF,
           s2 = HALF;
         for (let x = 0, p = sb; x < n; x++, p += 3) {
-          const w = weights[kb + x];
-          s0 = (s0 + Math.imul(src[p], w)) | 0;
-          s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
-          s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
+          const w = weights[kb + x]!;
+          s0 = (s0 + Math.imul(src[p]!, w)) | 0;
+          s1 = (s1 + Math.imul(src[p + 1]!, w)) | 0;
+          s2 = (s2 + Math.imul(src[p + 2]!, w)) | 0;
         }
         const o = orow + xx * 3;
         out[o] = clip8(s0);
@@ -132,7 +139,7 @@ function horizontal(src: Uint8Array, srcW: number, C: number, y0: number, rows: 
       } else {
         for (let c = 0; c < C; c++) {
           let s = HALF;
-          for (let x = 0; x < n; x++) s = (s + Math.imul(src[sb + x * C + c], weights[kb + x])) | 0;
+          for (let x = 0; x < n; x++) s = (s + Math.imul(src[sb + x * C + c]!, weights[kb + x]!)) | 0;
           out[orow + xx * C + c] = clip8(s);
         }
       }
@@ -144,13 +151,13 @@ function vertical(src: Uint8Array, W: number, C: number, rowOffset: number, k: C
   const { start, count, weights, ksize } = k;
   const rowLen = W * C;
   for (let yy = 0; yy < outH; yy++) {
-    const n = count[yy];
+    const n = count[yy]!;
     const kb = yy * ksize;
-    const base = (start[yy] - rowOffset) * rowLen;
+    const base = (start[yy]! - rowOffset) * rowLen;
     const orow = yy * rowLen;
     for (let i = 0; i < rowLen; i++) {
       let s = HALF;
-      for (let y = 0, p = base + i; y < n; y++, p += rowLen) s = (s + Math.imul(src[p], weights[kb + y])) | 0;
+      for (let y = 0, p = base + i; y < n; y++, p += rowLen) s = (s + Math.imul(src[p]!, weights[kb + y]!)) | 0;
       out[orow + i] = clip8(s);
     }
   }

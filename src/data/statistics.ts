@@ -45,7 +45,7 @@ export async function computeMeanImage(dataset: Dataset, options: StatisticsOpti
       }
       for (let n = 0; n < b.y.length; n++) {
         const off = n * per;
-        for (let i = 0; i < per; i++) sum[i] += b.x[off + i];
+        for (let i = 0; i < per; i++) sum[i]! += b.x[off + i]!;
       }
       count += b.y.length;
     }
@@ -54,8 +54,8 @@ export async function computeMeanImage(dataset: Dataset, options: StatisticsOpti
   }
   if (!sum || count === 0 || shape.length !== 3) throw new DataError('computeMeanImage: no usable samples');
   const data = new Float32Array(sum.length);
-  for (let i = 0; i < sum.length; i++) data[i] = sum[i] / count;
-  return { data, shape: [shape[0], shape[1], shape[2]] };
+  for (let i = 0; i < sum.length; i++) data[i] = sum[i]! / count;
+  return { data, shape: [shape[0]!, shape[1]!, shape[2]!] };
 }
 
 export function saveMeanImage(path: string, mean: MeanImage): void {
@@ -67,7 +67,7 @@ export function loadMeanImage(path: string): MeanImage {
   if (arr.dtype !== 'float32' || arr.shape.length !== 3) {
     throw new DataError(`${path}: a mean image must be float32 [C, H, W], got ${arr.dtype} [${arr.shape.join(', ')}]`);
   }
-  return { data: arr.data, shape: [arr.shape[0], arr.shape[1], arr.shape[2]] };
+  return { data: arr.data, shape: [arr.shape[0]!, arr.shape[1]!, arr.shape[2]!] };
 }
 
 /** Loads the mean image from `path`, or computes it over `dataset` and saves it there first. */
@@ -94,7 +94,7 @@ export async function computeRgbPca(dataset: Dataset, options: StatisticsOptions
   let count = 0;
   try {
     for await (const b of loader.iterate(0)) {
-      const [, C, H, W] = b.shape;
+      const [, C, H = 0, W = 0] = b.shape;
       if (C !== 3) throw new DataError(`computeRgbPca: needs RGB samples, got ${C} channels`);
       const plane = H * W;
       for (let n = 0; n < b.y.length; n++) {
@@ -102,8 +102,8 @@ export async function computeRgbPca(dataset: Dataset, options: StatisticsOptions
         for (let p = 0; p < plane; p += stride) {
           const v = [b.x[off + p], b.x[off + plane + p], b.x[off + 2 * plane + p]];
           for (let i = 0; i < 3; i++) {
-            s[i] += v[i];
-            for (let j = 0; j < 3; j++) ss[i * 3 + j] += v[i] * v[j];
+            s[i]! += v[i]!;
+            for (let j = 0; j < 3; j++) ss[i * 3 + j]! += v[i]! * v[j]!;
           }
           count++;
         }
@@ -114,7 +114,7 @@ export async function computeRgbPca(dataset: Dataset, options: StatisticsOptions
   }
   if (count < 2) throw new DataError('computeRgbPca: no usable samples');
   const cov = Array.from({ length: 3 }, (_, i) =>
-    Array.from({ length: 3 }, (_, j) => (ss[i * 3 + j] - (s[i] * s[j]) / count) / (count - 1)),
+    Array.from({ length: 3 }, (_, j) => (ss[i * 3 + j]! - (s[i]! * s[j]!) / count) / (count - 1)),
   );
   return symmetricEigen3(cov);
 }
@@ -128,38 +128,38 @@ export function symmetricEigen3(m: number[][]): RgbPca {
     [0, 0, 1],
   ];
   for (let sweep = 0; sweep < 50; sweep++) {
-    const off = a[0][1] ** 2 + a[0][2] ** 2 + a[1][2] ** 2;
+    const off = a[0]![1]! ** 2 + a[0]![2]! ** 2 + a[1]![2]! ** 2;
     if (off < 1e-30) break;
     for (const [p, q] of [
       [0, 1],
       [0, 2],
       [1, 2],
-    ]) {
-      if (Math.abs(a[p][q]) < 1e-300) continue;
-      const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+    ] as const) {
+      if (Math.abs(a[p]![q]!) < 1e-300) continue;
+      const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
       const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
       const c = 1 / Math.sqrt(t * t + 1);
       const sn = t * c;
       for (let k = 0; k < 3; k++) {
-        const akp = a[k][p];
-        const akq = a[k][q];
-        a[k][p] = c * akp - sn * akq;
-        a[k][q] = sn * akp + c * akq;
+        const akp = a[k]![p]!;
+        const akq = a[k]![q]!;
+        a[k]![p] = c * akp - sn * akq;
+        a[k]![q] = sn * akp + c * akq;
       }
       for (let k = 0; k < 3; k++) {
-        const apk = a[p][k];
-        const aqk = a[q][k];
-        a[p][k] = c * apk - sn * aqk;
-        a[q][k] = sn * apk + c * aqk;
+        const apk = a[p]![k]!;
+        const aqk = a[q]![k]!;
+        a[p]![k] = c * apk - sn * aqk;
+        a[q]![k] = sn * apk + c * aqk;
       }
       for (let k = 0; k < 3; k++) {
-        const vkp = v[k][p];
-        const vkq = v[k][q];
-        v[k][p] = c * vkp - sn * vkq;
-        v[k][q] = sn * vkp + c * vkq;
+        const vkp = v[k]![p]!;
+        const vkq = v[k]![q]!;
+        v[k]![p] = c * vkp - sn * vkq;
+        v[k]![q] = sn * vkp + c * vkq;
       }
     }
   }
-  const order = [0, 1, 2].sort((i, j) => a[j][j] - a[i][i]);
-  return { eigval: order.map((i) => a[i][i]), eigvec: [0, 1, 2].map((r) => order.map((i) => v[r][i])) };
+  const order = [0, 1, 2].sort((i, j) => a[j]![j]! - a[i]![i]!);
+  return { eigval: order.map((i) => a[i]![i]!), eigvec: [0, 1, 2].map((r) => order.map((i) => v[r]![i]!)) };
 }

@@ -9,6 +9,7 @@ import { fusedTail } from './fused_tail.js';
 import { crop, flipHorizontal, grayToChannels, rgbToGray, toFloat, type FloatImage, type Pixels, type U8Image } from './image.js';
 import { resizeBilinear } from './resample.js';
 import { hw, resizeTarget, type TransformSpec } from './transform_spec.js';
+import { ShapeError } from '../errors.js';
 
 export * from './transform_spec.js';
 export { randomResizedCropBox, cropBox, centerBox } from './crop_boxes.js';
@@ -20,12 +21,11 @@ export { randomResizedCropBox, cropBox, centerBox } from './crop_boxes.js';
  */
 export function applyTransforms(specs: readonly TransformSpec[], input: Pixels, rng: Generator, out?: Float32Array): Pixels | Pixels[] {
   let cur: Pixels | Pixels[] = input;
-  for (let k = 0; k < specs.length; k++) {
+  for (const [k, spec] of specs.entries()) {
     if (!Array.isArray(cur) && cur.kind === 'u8') {
       const fused = fusedTail(specs, k, cur, rng, out);
       if (fused) return fused;
     }
-    const spec = specs[k];
     cur = Array.isArray(cur) ? cur.flatMap((p) => applyOne(spec, p, rng)) : applyOne(spec, cur, rng);
   }
   return cur;
@@ -76,10 +76,10 @@ function applyOne(spec: TransformSpec, img: Pixels, rng: Generator): Pixels | Pi
       const f = needFloat(spec, img);
       const [c, h, w] = spec.shape;
       if (f.channels !== c || f.height !== h || f.width !== w) {
-        throw new Error(`subtractMean: mean image is ${c}x${h}x${w} but the image is ${f.channels}x${f.height}x${f.width}`);
+        throw new ShapeError(`subtractMean: mean image is ${c}x${h}x${w} but the image is ${f.channels}x${f.height}x${f.width}`);
       }
       const d = f.data;
-      for (let i = 0; i < d.length; i++) d[i] -= spec.mean[i];
+      for (let i = 0; i < d.length; i++) d[i]! -= spec.mean[i]!;
       return f;
     }
     case 'pcaLighting':
@@ -94,7 +94,7 @@ function centerCrop(img: Pixels, [th, tw]: [number, number]): Pixels {
 /** torchvision's five_crop order: top-left, top-right, bottom-left, bottom-right, center. */
 function fiveCrop(img: Pixels, [th, tw]: [number, number]): Pixels[] {
   const { height: H, width: W } = img;
-  if (th > H || tw > W) throw new Error(`tenCrop: crop ${th}x${tw} larger than the ${H}x${W} image`);
+  if (th > H || tw > W) throw new ShapeError(`tenCrop: crop ${th}x${tw} larger than the ${H}x${W} image`);
   return [
     crop(img, { top: 0, left: 0, height: th, width: tw }),
     crop(img, { top: 0, left: W - tw, height: th, width: tw }),
@@ -107,28 +107,28 @@ function fiveCrop(img: Pixels, [th, tw]: [number, number]): Pixels[] {
 function normalize(img: FloatImage, mean: number[], std: number[]): FloatImage {
   const C = img.channels;
   if (mean.length !== C || std.length !== C) {
-    throw new Error(`normalize: ${mean.length} means / ${std.length} stds for a ${C}-channel image`);
+    throw new ShapeError(`normalize: ${mean.length} means / ${std.length} stds for a ${C}-channel image`);
   }
   const n = img.height * img.width;
   const d = img.data;
   for (let c = 0; c < C; c++) {
-    const m = mean[c];
-    const s = std[c];
-    for (let i = c * n, end = i + n; i < end; i++) d[i] = (d[i] - m) / s;
+    const m = mean[c]!;
+    const s = std[c]!;
+    for (let i = c * n, end = i + n; i < end; i++) d[i] = (d[i]! - m) / s;
   }
   return img;
 }
 
 /** AlexNet's lighting noise: add eigvec · (α ⊙ eigval) to every pixel, α ~ N(0, alphaStd) per image. */
 function pcaLighting(img: FloatImage, spec: { alphaStd: number; eigval: number[]; eigvec: number[][] }, rng: Generator): FloatImage {
-  if (img.channels !== 3) throw new Error(`pcaLighting: needs 3 channels, got ${img.channels}`);
+  if (img.channels !== 3) throw new ShapeError(`pcaLighting: needs 3 channels, got ${img.channels}`);
   const alpha = [0, 1, 2].map(() => rng.normal() * spec.alphaStd);
   const n = img.height * img.width;
   const d = img.data;
   for (let c = 0; c < 3; c++) {
     let shift = 0;
-    for (let j = 0; j < 3; j++) shift += spec.eigvec[c][j] * alpha[j] * spec.eigval[j];
-    for (let i = c * n, end = i + n; i < end; i++) d[i] += shift;
+    for (let j = 0; j < 3; j++) shift += spec.eigvec[c]![j]! * alpha[j]! * spec.eigval[j]!;
+    for (let i = c * n, end = i + n; i < end; i++) d[i]! += shift;
   }
   return img;
 }

@@ -42,7 +42,7 @@ export function elementReader(type: ElementType, bytes: Uint8Array): (i: number)
     case 'bfloat16':
       return (i) => {
         u32[0] = v.getUint16(i * 2, true) << 16;
-        return f32[0];
+        return f32[0]!;
       };
     case 'int64':
       return (i) => Number(v.getBigInt64(i * 8, true));

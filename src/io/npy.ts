@@ -45,7 +45,7 @@ class HeaderParser {
   }
 
   private skipSpace(): void {
-    while (this.pos < this.text.length && /\s/.test(this.text[this.pos])) this.pos++;
+    while (this.pos < this.text.length && /\s/.test(this.text.charAt(this.pos))) this.pos++;
   }
 
   private expect(ch: string): void {
@@ -205,18 +205,18 @@ function fortranToC<T extends NpyData>(src: T, shape: readonly number[], dst: T)
   let s = 1;
   for (let k = 0; k < rank; k++) {
     fStride[k] = s;
-    s *= shape[k];
+    s *= shape[k]!;
   }
   const idx = new Array<number>(rank).fill(0);
   let fOff = 0;
   for (let c = 0; c < n; c++) {
-    (dst as unknown as { [i: number]: number | bigint })[c] = (src as unknown as { [i: number]: number | bigint })[fOff];
+    (dst as unknown as { [i: number]: number | bigint })[c] = (src as unknown as { [i: number]: number | bigint })[fOff]!;
     // Advance the C-order multi-index (last axis fastest), updating the Fortran offset.
     for (let k = rank - 1; k >= 0; k--) {
-      idx[k]++;
-      fOff += fStride[k];
-      if (idx[k] < shape[k]) break;
-      fOff -= fStride[k] * shape[k];
+      idx[k]!++;
+      fOff += fStride[k]!;
+      if (idx[k]! < shape[k]!) break;
+      fOff -= fStride[k]! * shape[k]!;
       idx[k] = 0;
     }
   }
@@ -259,9 +259,10 @@ export function parseNpy(buf: Uint8Array, name = '<buffer>'): NpyArray {
   const itemSize = ITEM_SIZE[dtype];
   const dataStart = headerStart + headerLen;
   const available = buf.length - dataStart;
-  // Element count, checked against the bytes present before anything is allocated.
-  let count = 1;
-  for (const d of shapeV) {
+  // Element count, checked against the bytes present before anything is allocated. A zero
+  // dimension makes a valid empty array (no data bytes), whatever the other dimensions are.
+  let count = shapeV.includes(0) ? 0 : 1;
+  for (const d of count === 0 ? [] : shapeV) {
     count *= d;
     if (count * itemSize > available) {
       throw new DataError(
@@ -341,7 +342,7 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
     out.set(bytes, dataStart);
   } else {
     for (let i = 0; i < count; i++) {
-      for (let b = 0; b < itemSize; b++) out[dataStart + i * itemSize + b] = bytes[i * itemSize + itemSize - 1 - b];
+      for (let b = 0; b < itemSize; b++) out[dataStart + i * itemSize + b] = bytes[i * itemSize + itemSize - 1 - b]!;
     }
   }
   return out;

@@ -70,12 +70,12 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
     if (info === null || typeof info !== 'object' || Array.isArray(info)) fail(`entry '${name}' is not an object`);
     const { dtype, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
-    const type = DTYPES[dtype as string];
+    const type = DTYPES[dtype as string] as ElementType;
     if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       fail(`tensor '${name}' has bad shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0))
       fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
-    const [begin, end] = offsets as number[];
+    const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section`);
     const count = numel(shape as number[]);
     if (count * ELEMENT_SIZE[type] !== end - begin)

@@ -2,7 +2,7 @@
 // prepared dataset (shorter side → size, central size×size square, uint8), which training then
 // reads at memory speed. Broken files are skipped and listed (or, with --strict, stop the run).
 import { InvalidArgumentError, type Command } from 'commander';
-import { prepareDataset } from '../../data/index.js';
+import { DEFAULT_MAX_PIXELS, maxWorkers, prepareDataset } from '../../data/index.js';
 import { parseChoice, parsePositiveInt } from '../args.js';
 
 interface PrepareFlags {
@@ -12,6 +12,7 @@ interface PrepareFlags {
   strict?: boolean;
   grayscale?: boolean;
   autoOrient?: boolean;
+  maxPixels: number;
   resampler: 'pillow' | 'libvips';
   quiet?: boolean;
 }
@@ -19,6 +20,7 @@ interface PrepareFlags {
 function parseWorkers(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'`);
+  if (n > maxWorkers()) throw new InvalidArgumentError(`at most ${maxWorkers()} worker threads on this machine, got ${n}`);
   return n;
 }
 
@@ -33,6 +35,12 @@ export function register(program: Command): void {
     .option('--strict', 'stop at the first broken or unreadable file instead of skipping it')
     .option('--grayscale', 'store one channel (PIL "L") instead of RGB')
     .option('--auto-orient', 'apply EXIF orientation (torchvision does not)')
+    .option(
+      '--max-pixels <n>',
+      "skip images with more pixels than this, decoded or resized (PIL's MAX_IMAGE_PIXELS)",
+      parsePositiveInt,
+      DEFAULT_MAX_PIXELS,
+    )
     .option(
       '--resampler <name>',
       "pillow (torchvision's resize, exact) or libvips (native, faster on large photos)",
@@ -50,6 +58,7 @@ export function register(program: Command): void {
         workers: flags.workers,
         strict: flags.strict,
         autoOrient: flags.autoOrient,
+        maxPixels: flags.maxPixels,
         resampler: flags.resampler,
         log: (line) => process.stderr.write((tty ? '\r\x1b[K' : '') + line + '\n'),
         progress: flags.quiet

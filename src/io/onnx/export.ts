@@ -56,7 +56,7 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
       const y = out('flatten');
       nodes.push(spec('Flatten', [current], [y], y, { axis: { int: 1 } }));
       current = y;
-      shape = [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
+      shape = [shape[0]!, shape.slice(1).reduce((a, b) => a * b, 1)];
       continue;
     }
     const name = names.get(stage) ?? stage.typeName;
@@ -113,7 +113,7 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
       );
       current = y;
     } else if (stage instanceof AdaptiveAvgPool2d) {
-      const [ih, iw] = [shape[2], shape[3]];
+      const [, , ih = 0, iw = 0] = shape;
       const [oh, ow] = stage.outputSize;
       if (ih === oh && iw === ow) {
         // Identity: each output pixel averages exactly one input pixel.
@@ -159,7 +159,7 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
     nodes.map((n) => node(n.op, n.inputs, n.outputs, n.name, n.attrs)),
     inits,
     [valueInfo('input', ['batch', c, h, w])],
-    [valueInfo(outputName, ['batch', shape[1]])],
+    [valueInfo(outputName, ['batch', shape[1]!])],
   );
   const proto = modelProto(
     g,

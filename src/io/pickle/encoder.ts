@@ -74,7 +74,7 @@ export class PickleEncoder {
     for (;;) {
       out.push(Number(x & 0xffn));
       x >>= 8n;
-      const signBit = (out[out.length - 1] & 0x80) !== 0;
+      const signBit = (out[out.length - 1]! & 0x80) !== 0;
       if ((x === 0n && !signBit) || (x === -1n && signBit)) break;
     }
     return this.byte(0x8a, out.length, ...out);

@@ -83,7 +83,7 @@ class Machine {
 
   private u8(): number {
     this.need(1, 'opcode argument');
-    return this.buf[this.pos++];
+    return this.buf[this.pos++]!;
   }
 
   private u16(): number {
@@ -145,15 +145,15 @@ class Machine {
   }
 
   private pop(): PyValue {
-    const floor = this.marks.length > 0 ? this.marks[this.marks.length - 1] : 0;
+    const floor = this.marks.at(-1) ?? 0;
     if (this.stack.length <= floor) this.fail(`stack underflow at offset ${this.pos - 1}`);
     return this.stack.pop() as PyValue;
   }
 
   private top(): PyValue {
-    const floor = this.marks.length > 0 ? this.marks[this.marks.length - 1] : 0;
+    const floor = this.marks.at(-1) ?? 0;
     if (this.stack.length <= floor) this.fail(`stack underflow at offset ${this.pos - 1}`);
-    return this.stack[this.stack.length - 1];
+    return this.stack[this.stack.length - 1] as PyValue;
   }
 
   /** Items pushed since the last MARK (removed, with the mark). */
@@ -183,7 +183,7 @@ class Machine {
   private setItems(target: PyValue, items: PyValue[]): void {
     if (!(target instanceof PyDict)) this.fail(`SETITEM(S) on ${describe(target)} at offset ${this.pos - 1}`);
     if (items.length % 2 !== 0) this.fail(`odd number of items for SETITEMS at offset ${this.pos - 1}`);
-    for (let i = 0; i < items.length; i += 2) target.map.set(this.key(items[i]), items[i + 1]);
+    for (let i = 0; i < items.length; i += 2) target.map.set(this.key(items[i]!), items[i + 1]!);
   }
 
   private appendItems(target: PyValue, items: PyValue[]): void {
@@ -221,8 +221,8 @@ class Machine {
     if (bytes.length > MAX_LONG_BYTES) this.fail(`integer of ${bytes.length} bytes is too large`);
     if (bytes.length === 0) return 0;
     let v = 0n;
-    for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-    if (bytes[bytes.length - 1] & 0x80) v -= 1n << BigInt(8 * bytes.length);
+    for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+    if (bytes[bytes.length - 1]! & 0x80) v -= 1n << BigInt(8 * bytes.length);
     return normalizeInt(v);
   }
 
@@ -242,7 +242,7 @@ class Machine {
   run(): UnpickleResult {
     for (;;) {
       if (this.pos >= this.buf.length) this.fail(`pickle truncated: no STOP opcode before offset ${this.pos}`);
-      const op = this.buf[this.pos++];
+      const op = this.buf[this.pos++]!; // in range: checked just above
       switch (op) {
         case 0x80: {
           // PROTO

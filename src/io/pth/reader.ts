@@ -3,15 +3,16 @@
 // (_use_new_zipfile_serialization=False: magic, protocol and sys-info pickles, the object
 // pickle, the list of storage keys, then each storage as an 8-byte element count + raw bytes).
 // The pickle runs in the safe machine with the torch allow-list (../pickle, ./torch_globals.ts);
-// storages are checked against the file before any tensor is materialised.
-import { readFileSync } from 'node:fs';
+// storages are checked against the file before any tensor is materialised. A zip file is read at
+// offsets, never whole: each float32 storage goes straight from the file into its tensor.
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
 import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
 import type { TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { ZipReader, isZip } from './zip.js';
+import { ZipReader, bufferSource, fileSource, isZip } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -24,15 +25,41 @@ export interface PthObject {
   format: PthFormat;
 }
 
-function readSource(source: string | Uint8Array, name?: string): { buf: Uint8Array; where: string } {
-  if (typeof source === 'string') {
-    try {
-      return { buf: readFileSync(source), where: source };
-    } catch (err) {
-      throw new DataError(`${source}: cannot read (${(err as Error).message})`);
-    }
+/**
+ * Runs `use` on the parsed file. A zip file is read at offsets through its descriptor (storages
+ * are read when `use` materialises them), which is closed afterwards; a legacy stream is read
+ * whole. Buffers are used in place.
+ */
+function withPth<T>(source: string | Uint8Array, name: string | undefined, use: (obj: PthObject, size: number) => T): T {
+  if (typeof source !== 'string') {
+    const where = name ?? '<buffer>';
+    return use(parseBuffer(source, where), source.length);
   }
-  return { buf: source, where: name ?? '<buffer>' };
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (err) {
+    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
+  }
+  try {
+    const file = fileSource(fd, source);
+    const head = file.read(0, Math.min(4, file.size));
+    if (isZip(head)) return use(parseZip(new ZipReader(file, source), source), file.size);
+    return use(parseBuffer(readFileSync(fd), source), file.size);
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw new DataError(`${source}: cannot read (${(err as Error).message})`);
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseBuffer(buf: Uint8Array, where: string): PthObject {
+  if (isZip(buf)) return parseZip(new ZipReader(bufferSource(buf), where), where);
+  if (buf.length >= 2 && buf[0] === 0x80) return parseLegacy(buf, where);
+  throw new DataError(`${where}: not a PyTorch file (expected a zip archive or a legacy pickle stream)`);
 }
 
 /** Decodes a persistent id tuple ('storage', storage type, key, location, numel[, view]). */
@@ -41,7 +68,7 @@ function storagePid(pid: PyValue, where: string, legacy: boolean): { key: string
     throw new DataError(`${where}: unsupported persistent id ${describe(pid)} (only storages are allowed)`);
   const [, type, key, location, numel, view] = pid.items;
   if (pid.items.length !== (legacy ? 6 : 5)) throw new DataError(`${where}: storage persistent id has ${pid.items.length} fields`);
-  if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type)}`);
+  if (!(type instanceof StorageTypeGlobal)) throw new DataError(`${where}: storage type is ${describe(type ?? null)}`);
   if (typeof key !== 'string' || typeof location !== 'string') throw new DataError(`${where}: storage key/location must be strings`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
     throw new DataError(`${where}: storage '${key}' has bad size ${describe(numel ?? null)}`);
@@ -49,8 +76,7 @@ function storagePid(pid: PyValue, where: string, legacy: boolean): { key: string
   return { key, type, numel };
 }
 
-function parseZip(buf: Uint8Array, where: string): PthObject {
-  const zip = new ZipReader(buf, where);
+function parseZip(zip: ZipReader, where: string): PthObject {
   const pklName = zip.names.find((n) => n.endsWith('data.pkl') && n.split('/').length === 2);
   if (!pklName) throw new DataError(`${where}: zip archive has no <archive>/data.pkl entry (not a torch.save file?)`);
   const prefix = pklName.slice(0, -'data.pkl'.length);
@@ -68,12 +94,18 @@ function parseZip(buf: Uint8Array, where: string): PthObject {
       }
       const entry = `${prefix}data/${key}`;
       if (!zip.entries.has(entry)) throw new DataError(`${where}: storage '${key}' has no entry '${entry}'`);
-      const bytes = zip.read(entry);
+      const size = zip.entries.get(entry)?.size ?? 0;
       const need = numel * ELEMENT_SIZE[type.storageType.elementType];
-      if (bytes.length < need)
-        throw new DataError(`${where}: storage '${key}' holds ${bytes.length} bytes, ${numel} ${type.name} elements need ${need}`);
+      if (size < need) throw new DataError(`${where}: storage '${key}' holds ${size} bytes, ${numel} ${type.name} elements need ${need}`);
       const ref = new StorageRef(key, type.storageType.elementType, numel);
-      ref.bytes = bytes.subarray(0, need);
+      // Read when a tensor needs it, straight into the caller's buffer when the entry is exact.
+      ref.fetch = (into) => {
+        if (into && size === need) return zip.read(entry, into);
+        const bytes = zip.read(entry).subarray(0, need);
+        if (!into) return bytes;
+        into.set(bytes);
+        return into;
+      };
       storages.set(key, ref);
       return ref;
     },
@@ -138,12 +170,24 @@ function parseLegacy(buf: Uint8Array, where: string): PthObject {
   return { root: main.value, format: 'legacy' };
 }
 
-/** Parses a torch.save file (either container) into its top-level object. */
+/** Parses a torch.save file (either container) into its top-level object, every storage's bytes read. */
 export function parsePth(source: string | Uint8Array, name?: string): PthObject {
-  const { buf, where } = readSource(source, name);
-  if (isZip(buf)) return parseZip(buf, where);
-  if (buf.length >= 2 && buf[0] === 0x80) return parseLegacy(buf, where);
-  throw new DataError(`${where}: not a PyTorch file (expected a zip archive or a legacy pickle stream)`);
+  return withPth(source, name, (obj) => {
+    loadStorages(obj.root, new Set());
+    return obj;
+  });
+}
+
+function loadStorages(v: PyValue, seen: Set<PyValue>): void {
+  if (seen.has(v)) return;
+  if (v instanceof TensorRef) v.storage.load();
+  else if (v instanceof PyDict) {
+    seen.add(v);
+    for (const x of v.map.values()) loadStorages(x, seen);
+  } else if (v instanceof PyList || v instanceof PyTuple) {
+    seen.add(v);
+    for (const x of v.items) loadStorages(x, seen);
+  }
 }
 
 // ---- state dict extraction ------------------------------------------------------------------
@@ -168,7 +212,7 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
       if (found) return found;
     }
     const direct = [...v.map].filter(([, x]) => isStateDict(x));
-    if (direct.length === 1) return { dict: direct[0][1] as PyDict, path: `${path ? path + '.' : ''}${String(direct[0][0])}` };
+    if (direct.length === 1) return { dict: direct[0]![1] as PyDict, path: `${path ? path + '.' : ''}${String(direct[0]![0])}` };
     return null;
   };
   const found = search(root, '', 0);
@@ -182,31 +226,18 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
 /** Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted). */
 export function readPth(source: string | Uint8Array, name?: string): TensorMap {
   const where = typeof source === 'string' ? source : (name ?? '<buffer>');
-  const { root } = parsePth(source, name);
-  const { dict } = findStateDict(root, where);
-  const buf = typeof source === 'string' ? null : source;
-  const budget = { bytes: 2 * (buf?.length ?? totalStorageBytes(dict)) + (1 << 20) };
-  const out: TensorMap = new Map();
-  for (const [k, t] of dict.map) {
-    const ref = t as TensorRef;
-    out.set(k as string, {
-      shape: [...ref.shape],
-      data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
-      sourceDType: ref.storage.elementType,
-    });
-  }
-  return out;
-}
-
-function totalStorageBytes(dict: PyDict): number {
-  const seen = new Set<StorageRef>();
-  let n = 0;
-  for (const t of dict.map.values()) {
-    const s = (t as TensorRef).storage;
-    if (!seen.has(s)) {
-      seen.add(s);
-      n += s.bytes?.length ?? 0;
+  return withPth(source, name, ({ root }, size) => {
+    const { dict } = findStateDict(root, where);
+    const budget = { bytes: 2 * size + (1 << 20) };
+    const out: TensorMap = new Map();
+    for (const [k, t] of dict.map) {
+      const ref = t as TensorRef;
+      out.set(k as string, {
+        shape: [...ref.shape],
+        data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
+        sourceDType: ref.storage.elementType,
+      });
     }
-  }
-  return n;
+    return out;
+  });
 }

@@ -69,6 +69,17 @@ export class StorageRef extends PyObject {
   readonly typeName = 'storage';
   /** Raw little-endian bytes, exactly numel × element size; null until the container fills it. */
   bytes: Uint8Array | null = null;
+  /**
+   * Reads the bytes from the file on demand (zip entries): into `into` when given (exactly
+   * numel × element size bytes), else into a new buffer.
+   */
+  fetch: ((into?: Uint8Array) => Uint8Array) | null = null;
+
+  /** The bytes, read from the file (once) when they are still there. */
+  load(): Uint8Array | null {
+    if (this.bytes === null && this.fetch) this.bytes = this.fetch();
+    return this.bytes;
+  }
   constructor(
     readonly key: string,
     readonly elementType: ElementType,
@@ -119,8 +130,8 @@ function checkView(storage: StorageRef, offset: number, shape: number[], stride:
   if (numel === 0) return;
   let last = offset;
   for (let i = 0; i < shape.length; i++) {
-    if (shape[i] > 1) {
-      last += (shape[i] - 1) * stride[i];
+    if (shape[i]! > 1) {
+      last += (shape[i]! - 1) * stride[i]!;
       if (last >= storage.numel) break;
     }
   }
@@ -133,7 +144,7 @@ function checkView(storage: StorageRef, offset: number, shape: number[], stride:
 
 function rebuildTensor(args: readonly PyValue[]): TensorRef {
   if (args.length < 6 || args.length > 7) throw new Error(`expected 6 or 7 arguments, got ${args.length}`);
-  const [storage, offsetV, sizeV, strideV, requiresGrad] = args;
+  const [storage, offsetV, sizeV, strideV, requiresGrad] = args as [PyValue, PyValue, PyValue, PyValue, PyValue];
   if (!(storage instanceof StorageRef)) throw new Error(`storage argument is ${describe(storage)}`);
   const offset = int(offsetV, 'storage_offset');
   const shape = intTuple(sizeV, 'size');
@@ -151,7 +162,7 @@ function rebuildTensorV1(args: readonly PyValue[]): TensorRef {
 function rebuildParameter(args: readonly PyValue[]): TensorRef {
   if (args.length < 3 || args.length > 4) throw new Error(`expected 3 or 4 arguments, got ${args.length}`);
   const data = args[0];
-  if (!(data instanceof TensorRef)) throw new Error(`data argument is ${describe(data)}`);
+  if (!(data instanceof TensorRef)) throw new Error(`data argument is ${describe(data ?? null)}`);
   return new TensorRef(data.storage, data.offset, data.shape, data.stride, args[1] === true);
 }
 
@@ -163,9 +174,9 @@ function orderedDict(args: readonly PyValue[]): PyDict {
     throw new Error('expects no arguments or one list of pairs');
   for (const pair of items.items) {
     if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new Error(`item ${describe(pair)} is not a (key, value) pair`);
-    const k = pair.items[0];
+    const [k, v] = pair.items as [PyValue, PyValue];
     if (k !== null && typeof k === 'object') throw new Error(`unsupported key ${describe(k)}`);
-    d.map.set(k, pair.items[1]);
+    d.map.set(k, v);
   }
   return d;
 }
@@ -195,7 +206,7 @@ export function resolveTorchGlobal(module: string, name: string): PyGlobal | nul
     return new PyGlobal(module, name, rebuildParameter);
   }
   if (module === '_codecs' && name === 'encode') return new PyGlobal(module, name, codecsEncode);
-  if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageTypeGlobal(name, STORAGE_TYPES[name]);
+  if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageTypeGlobal(name, STORAGE_TYPES[name]!);
   if (module === 'torch' && Object.hasOwn(TORCH_DTYPES, name)) return new DTypeGlobal(name);
   return null;
 }
@@ -223,20 +234,28 @@ export class DTypeGlobal extends PyGlobal {
  * zero strides could otherwise ask for far more memory than the file holds).
  */
 export function materialize(t: TensorRef, where: string, budget: { bytes: number }): Float32Array {
-  const bytes = t.storage.bytes;
-  if (bytes === null) throw new DataError(`${where}: storage '${t.storage.key}' has no data in the file`);
+  const storage = t.storage;
   const numel = t.numel;
   budget.bytes -= numel * 4;
   if (budget.bytes < 0) throw new DataError(`${where}: tensor of ${numel} elements exceeds what the file can hold`);
-  const type = t.storage.elementType;
-  if (bytes.length < t.storage.numel * ELEMENT_SIZE[type]) throw new DataError(`${where}: storage '${t.storage.key}' is truncated`);
+  const type = storage.elementType;
   // Contiguous row-major views are one copy.
   let contiguous = true;
   let expect = 1;
   for (let i = t.shape.length - 1; i >= 0; i--) {
     if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
-    expect *= t.shape[i];
+    expect *= t.shape[i]!;
   }
+  // A whole float32 storage still in the file (the usual state-dict tensor) is read straight
+  // into its Float32Array: no copy of the file's bytes at all.
+  if (contiguous && type === 'float32' && storage.bytes === null && storage.fetch && t.offset === 0 && numel === storage.numel) {
+    const out = new Float32Array(numel);
+    storage.fetch(new Uint8Array(out.buffer));
+    return out;
+  }
+  const bytes = storage.load();
+  if (bytes === null) throw new DataError(`${where}: storage '${storage.key}' has no data in the file`);
+  if (bytes.length < storage.numel * ELEMENT_SIZE[type]) throw new DataError(`${where}: storage '${storage.key}' is truncated`);
   if (contiguous) return toFloat32(type, bytes, t.offset, numel);
   const out = new Float32Array(numel);
   const read = elementReader(type, bytes);
@@ -246,10 +265,10 @@ export function materialize(t: TensorRef, where: string, budget: { bytes: number
   for (let o = 0; o < numel; o++) {
     out[o] = read(src);
     for (let k = rank - 1; k >= 0; k--) {
-      idx[k]++;
-      src += t.stride[k];
-      if (idx[k] < t.shape[k]) break;
-      src -= t.stride[k] * t.shape[k];
+      idx[k]!++;
+      src += t.stride[k]!;
+      if (idx[k]! < t.shape[k]!) break;
+      src -= t.stride[k]! * t.shape[k]!;
       idx[k] = 0;
     }
   }

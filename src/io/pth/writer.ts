@@ -13,7 +13,7 @@ function contiguousStrides(shape: readonly number[]): number[] {
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     s[i] = acc;
-    acc *= shape[i];
+    acc *= shape[i]!;
   }
   return s;
 }

@@ -2,10 +2,12 @@
 // instead of taken from npm: PyTorch only ever stores entries uncompressed (method 0), so the
 // whole job is parsing and writing a few fixed headers — a few dozen lines that we can
 // bounds-check completely — while fflate/yauzl would add inflate code we never use and their
-// own allocation rules. Reading checks every offset and size against the file, supports ZIP64
-// records (files or entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
+// own allocation rules. Reading goes through the file at offsets (never the whole file in
+// memory), checks every offset and size against the file, supports ZIP64 records (files or
+// entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
 // Writing mirrors PyTorch's writer (miniz): entries padded with an extra field so their data
 // starts at a multiple of 64 bytes, then the central directory (ZIP64 records when needed).
+import { fstatSync, readSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 
 export interface ZipEntry {
@@ -28,7 +30,7 @@ const CRC_TABLE = (() => {
 
 export function crc32(data: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -42,18 +44,65 @@ export function isZip(buf: Uint8Array): boolean {
   return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && (buf[2] === 3 || buf[2] === 5) && (buf[3] === 4 || buf[3] === 6);
 }
 
-/** Reads the central directory of a ZIP file held in memory. */
+/**
+ * Random access to the bytes of a file or of a buffer. read(offset, length) returns exactly
+ * `length` bytes (into `into` when given) or throws a DataError naming the file.
+ */
+export interface ByteSource {
+  readonly size: number;
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array;
+}
+
+/** Bytes already in memory: reads are views (or copies into `into`). */
+export function bufferSource(buf: Uint8Array): ByteSource {
+  return {
+    size: buf.length,
+    read(offset, length, into) {
+      const view = buf.subarray(offset, offset + length);
+      if (!into) return view;
+      into.set(view);
+      return into;
+    },
+  };
+}
+
+/** An open file read at offsets (fs.readSync), never whole: the caller closes `fd`. */
+export function fileSource(fd: number, where: string): ByteSource {
+  const size = fstatSync(fd).size;
+  return {
+    size,
+    read(offset, length, into) {
+      const out = into ?? new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, out, done, length - done, offset + done);
+        if (n === 0)
+          throw new DataError(
+            `${where}: file ended at ${offset + done} bytes while reading ${length} bytes at ${offset} (changed while being read?)`,
+          );
+        done += n;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Reads the central directory of a ZIP file through a ByteSource: the tail (end records), the
+ * directory and each local header, at their offsets; entries are read only when asked for.
+ */
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
   /** Entry names in directory order. */
   readonly names: string[] = [];
-  private readonly view: DataView;
+  private readonly source: ByteSource;
 
+  /** `source`: an open file (fileSource) or the file's bytes. */
   constructor(
-    private readonly buf: Uint8Array,
+    source: ByteSource | Uint8Array,
     private readonly where: string,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.source = source instanceof Uint8Array ? bufferSource(source) : source;
     this.readDirectory();
   }
 
@@ -61,75 +110,69 @@ export class ZipReader {
     throw new DataError(`${this.where}: corrupt zip archive: ${msg}`);
   }
 
-  private u16(at: number): number {
-    if (at < 0 || at + 2 > this.buf.length) this.fail(`read past the end at offset ${at}`);
-    return this.view.getUint16(at, true);
-  }
-
-  private u32(at: number): number {
-    if (at < 0 || at + 4 > this.buf.length) this.fail(`read past the end at offset ${at}`);
-    return this.view.getUint32(at, true);
-  }
-
-  private u64(at: number): number {
-    if (at < 0 || at + 8 > this.buf.length) this.fail(`read past the end at offset ${at}`);
-    const v = this.view.getBigUint64(at, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field at offset ${at} is too large`);
-    return Number(v);
+  /** `length` bytes at `offset`, as a view for the little-endian field readers below. */
+  private region(offset: number, length: number): Region {
+    if (offset < 0 || length < 0 || offset + length > this.source.size) this.fail(`read past the end at offset ${offset + length}`);
+    const bytes = this.source.read(offset, length);
+    return new Region(bytes, offset, (m) => this.fail(m));
   }
 
   private readDirectory(): void {
-    const len = this.buf.length;
+    const len = this.source.size;
     // End of central directory: 22 bytes plus a comment of at most 65535 bytes, at the end.
+    const tailStart = Math.max(0, len - 22 - 0xffff);
+    const tail = this.region(tailStart, len - tailStart);
     let eocd = -1;
-    for (let p = len - 22; p >= Math.max(0, len - 22 - 0xffff); p--) {
-      if (this.view.getUint32(p, true) === SIG_EOCD) {
+    for (let p = len - 22; p >= tailStart; p--) {
+      if (tail.u32(p) === SIG_EOCD) {
         eocd = p;
         break;
       }
     }
     if (eocd < 0) this.fail('no end-of-central-directory record (file truncated?)');
-    let count = this.u16(eocd + 10);
-    let dirSize = this.u32(eocd + 12);
-    let dirOffset = this.u32(eocd + 16);
+    let count = tail.u16(eocd + 10);
+    let dirSize = tail.u32(eocd + 12);
+    let dirOffset = tail.u32(eocd + 16);
     if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) {
       const loc = eocd - 20;
-      if (loc < 0 || this.u32(loc) !== SIG_ZIP64_LOCATOR) this.fail('ZIP64 locator missing');
-      const z = this.u64(loc + 8);
-      if (this.u32(z) !== SIG_ZIP64_EOCD) this.fail('ZIP64 end-of-central-directory record missing');
-      count = this.u64(z + 32);
-      dirSize = this.u64(z + 40);
-      dirOffset = this.u64(z + 48);
+      if (loc < tailStart || tail.u32(loc) !== SIG_ZIP64_LOCATOR) this.fail('ZIP64 locator missing');
+      const zOffset = tail.u64(loc + 8);
+      const z = this.region(zOffset, 56);
+      if (z.u32(zOffset) !== SIG_ZIP64_EOCD) this.fail('ZIP64 end-of-central-directory record missing');
+      count = z.u64(zOffset + 32);
+      dirSize = z.u64(zOffset + 40);
+      dirOffset = z.u64(zOffset + 48);
     }
     if (dirOffset + dirSize > len) this.fail(`central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the ${len}-byte file`);
     if (count > dirSize / 46) this.fail(`${count} entries cannot fit in a ${dirSize}-byte directory`);
+    const dir = this.region(dirOffset, dirSize);
     let p = dirOffset;
     const dirEnd = dirOffset + dirSize;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > dirEnd || this.u32(p) !== SIG_CENTRAL) this.fail(`central directory entry ${i} is malformed`);
-      const flags = this.u16(p + 8);
-      const method = this.u16(p + 10);
-      const crc = this.u32(p + 16);
-      let compSize = this.u32(p + 20);
-      let size = this.u32(p + 24);
-      const nameLen = this.u16(p + 28);
-      const extraLen = this.u16(p + 30);
-      const commentLen = this.u16(p + 32);
-      let localOffset = this.u32(p + 42);
+      if (p + 46 > dirEnd || dir.u32(p) !== SIG_CENTRAL) this.fail(`central directory entry ${i} is malformed`);
+      const flags = dir.u16(p + 8);
+      const method = dir.u16(p + 10);
+      const crc = dir.u32(p + 16);
+      let compSize = dir.u32(p + 20);
+      let size = dir.u32(p + 24);
+      const nameLen = dir.u16(p + 28);
+      const extraLen = dir.u16(p + 30);
+      const commentLen = dir.u16(p + 32);
+      let localOffset = dir.u32(p + 42);
       if (p + 46 + nameLen + extraLen + commentLen > dirEnd) this.fail(`central directory entry ${i} overruns the directory`);
-      const name = new TextDecoder('utf-8').decode(this.buf.subarray(p + 46, p + 46 + nameLen));
+      const name = new TextDecoder('utf-8').decode(dir.slice(p + 46, nameLen));
       // ZIP64 extended information: the fields that are 0xffffffff, in order.
       let e = p + 46 + nameLen;
       const extraEnd = e + extraLen;
       while (e + 4 <= extraEnd) {
-        const id = this.u16(e);
-        const n = this.u16(e + 2);
+        const id = dir.u16(e);
+        const n = dir.u16(e + 2);
         if (e + 4 + n > extraEnd) this.fail(`extra field of '${name}' overruns its entry`);
         if (id === 0x0001) {
           let q = e + 4;
           const take = (): number => {
             if (q + 8 > e + 4 + n) this.fail(`ZIP64 field of '${name}' is too short`);
-            const v = this.u64(q);
+            const v = dir.u64(q);
             q += 8;
             return v;
           };
@@ -142,8 +185,9 @@ export class ZipReader {
       if (flags & 1) this.fail(`entry '${name}' is encrypted`);
       if (method !== 0) this.fail(`entry '${name}' is compressed (method ${method}); PyTorch files store entries uncompressed`);
       if (compSize !== size) this.fail(`stored entry '${name}' has compressed size ${compSize} ≠ size ${size}`);
-      if (this.u32(localOffset) !== SIG_LOCAL) this.fail(`local header of '${name}' not found at offset ${localOffset}`);
-      const dataOffset = localOffset + 30 + this.u16(localOffset + 26) + this.u16(localOffset + 28);
+      const local = this.region(localOffset, Math.min(30, len - localOffset));
+      if (local.u32(localOffset) !== SIG_LOCAL) this.fail(`local header of '${name}' not found at offset ${localOffset}`);
+      const dataOffset = localOffset + 30 + local.u16(localOffset + 26) + local.u16(localOffset + 28);
       if (dataOffset + size > len)
         this.fail(`data of '${name}' (${size} bytes at offset ${dataOffset}) lies past the end of the ${len}-byte file`);
       if (this.entries.has(name)) this.fail(`duplicate entry '${name}'`);
@@ -153,13 +197,56 @@ export class ZipReader {
     }
   }
 
-  /** The bytes of an entry (a view into the file), after checking its CRC-32. */
-  read(name: string): Uint8Array {
+  /**
+   * The bytes of an entry, after checking its CRC-32: read from the file (into `into` when it is
+   * given and of the entry's size: a Float32Array's bytes, say), or a view of a buffer source.
+   */
+  read(name: string, into?: Uint8Array): Uint8Array {
     const e = this.entries.get(name);
     if (!e) throw new DataError(`${this.where}: zip archive has no entry '${name}'`);
-    const data = this.buf.subarray(e.dataOffset, e.dataOffset + e.size);
+    if (into && into.length !== e.size)
+      throw new Error(`ZipReader.read: ${into.length}-byte buffer for the ${e.size}-byte entry '${name}'`);
+    const data = this.source.read(e.dataOffset, e.size, into);
     if (crc32(data) !== e.crc32) this.fail(`CRC-32 mismatch in entry '${name}' (file corrupted)`);
     return data;
+  }
+}
+
+/** Bytes read from `base` on, with bounds-checked little-endian fields addressed by file offset. */
+class Region {
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly base: number,
+    private readonly fail: (msg: string) => never,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private at(offset: number, n: number): number {
+    const i = offset - this.base;
+    if (i < 0 || i + n > this.bytes.length) this.fail(`read past the end at offset ${offset}`);
+    return i;
+  }
+
+  u16(offset: number): number {
+    return this.view.getUint16(this.at(offset, 2), true);
+  }
+
+  u32(offset: number): number {
+    return this.view.getUint32(this.at(offset, 4), true);
+  }
+
+  u64(offset: number): number {
+    const v = this.view.getBigUint64(this.at(offset, 8), true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field at offset ${offset} is too large`);
+    return Number(v);
+  }
+
+  slice(offset: number, length: number): Uint8Array {
+    const i = this.at(offset, length);
+    return this.bytes.subarray(i, i + length);
   }
 }
 
