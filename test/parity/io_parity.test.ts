@@ -36,8 +36,9 @@ function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < ref.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(ours[i] - ref[i]));
-    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    const r = ref[i]!;
+    maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - r));
+    maxRef = Math.max(maxRef, Math.abs(r));
   }
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
@@ -79,7 +80,9 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         const x = readNpy(f('x.npy'));
         const session = await ort.InferenceSession.create(f('w.onnx'));
         const res = await session.run({ input: new ort.Tensor('float32', npyToFloat32(x), x.shape) });
-        const rel = relErr(res.output.data as Float32Array, y);
+        const output = res.output;
+        assert.ok(output, 'onnxruntime: no output named output');
+        const rel = relErr(output.data as Float32Array, y);
         console.log(`${arch} onnxruntime: rel ${rel.toExponential(2)}`);
         assert.ok(rel < TOL, `onnx: ${rel}`);
       });
@@ -127,6 +130,7 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
         const xsData = npyToFloat32(xs);
         const ys = labelsOf(f('steps_y.npy'));
         const [steps, batch] = xs.shape;
+        assert.ok(steps !== undefined && batch !== undefined, 'steps_x.npy: expected [steps, batch, ...]');
         const per = xsData.length / steps;
         const losses: number[] = [];
         for (let i = 0; i < steps; i++) {
@@ -142,7 +146,7 @@ for (const arch of ['alexnet', 'alexnet-v1', 'alexnet-2012'] as ArchName[]) {
           noGrad(() => sgd.step());
         }
         const ref = Array.from(readNpy(f('losses.npy')).data as Float64Array);
-        const rels = losses.map((l, i) => Math.abs(l - ref[i]) / Math.abs(ref[i]));
+        const rels = losses.map((l, i) => Math.abs(l - ref[i]!) / Math.abs(ref[i]!));
         console.log(
           `${arch} SGD losses: ours ${losses.map((l) => l.toFixed(5)).join(' ')}; worst rel ${Math.max(...rels).toExponential(2)}`,
         );
