@@ -60,6 +60,8 @@ export interface TrainOption<K extends OptionKey> {
   defaultHelp?: string;
   /** --resume may change it (it does not change the run's arithmetic). */
   resumable: boolean;
+  /** null is a value of its own: not set (no limit, no file, the machine's choice). */
+  nullable?: boolean;
   /** It changes what the run trains or for how long. */
   plan: boolean;
 }
@@ -205,6 +207,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     parse: parsePositiveInt,
     default: () => null,
     defaultHelp: "the machine's cores",
+    nullable: true,
     resumable: true,
     plan: false,
   }),
@@ -233,6 +236,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     help: 'stop after this many SGD steps in total',
     parse: parsePositiveInt,
     default: () => null,
+    nullable: true,
     resumable: true,
     plan: true,
   }),
@@ -242,6 +246,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     help: 'also write a checkpoint every n steps within an epoch',
     parse: parsePositiveInt,
     default: () => null,
+    nullable: true,
     resumable: true,
     plan: false,
   }),
@@ -252,6 +257,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     parse: parsePositiveNumber,
     // The quick start's budget applies to its own plan; a chosen --epochs runs them all.
     default: (r) => (r.chosen.epochs === undefined ? r.defaults.timeLimitS : null),
+    nullable: true,
     resumable: true,
     plan: true,
   }),
@@ -268,6 +274,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     flag: '--pretrained <file>',
     help: 'start from these weights (.pth, .safetensors, .ckpt); the last layer is replaced when the class count differs',
     default: () => null,
+    nullable: true,
     resumable: false,
     plan: true,
   }),

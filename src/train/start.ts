@@ -7,6 +7,7 @@ import { defaultBackendName, nativeHasBf16 } from '../backend/registry.js';
 import { DataError, UsageError } from '../errors.js';
 import type { ArchName } from '../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkCheckpointMeta } from './checkpoint_meta.js';
 import { completeConfig, resolveConfig, type TrainConfig } from './config.js';
 import { isPrepared, openRunData, recipeTransforms, resolveDataSpec } from './data.js';
 import { changesPlan, TRAIN_OPTIONS, type OptionChoices } from './options.js';
@@ -89,19 +90,20 @@ function planResume(target: string, out: string | undefined, chosen: OptionChoic
   return {
     runDir,
     open: () => {
-      const checkpoint = isDir ? newestCheckpoint(target) : readCheckpoint<CheckpointMeta>(target);
-      if (checkpoint.meta.kind !== 'alexnet-train-checkpoint') throw new DataError(`--resume: ${target} is not a training checkpoint`);
-      return new Trainer({ config: resumedConfig(checkpoint.meta, chosen), runDir, resume: checkpoint });
+      const read = isDir ? newestCheckpoint(target) : { checkpoint: readCheckpoint<Record<string, unknown>>(target), path: target };
+      const meta = checkCheckpointMeta(read.checkpoint.meta, read.path, runDir);
+      const checkpoint: Checkpoint<CheckpointMeta> = { ...read.checkpoint, meta };
+      return new Trainer({ config: resumedConfig(meta, chosen), runDir, resume: checkpoint });
     },
   };
 }
 
-function newestCheckpoint(runDir: string): Checkpoint<CheckpointMeta> {
+function newestCheckpoint(runDir: string): { checkpoint: Checkpoint<Record<string, unknown>>; path: string } {
   const store = new CheckpointStore(join(runDir, 'checkpoints'));
-  const found = store.loadNewest<CheckpointMeta>();
+  const found = store.loadNewest<Record<string, unknown>>();
   if (!found) throw new DataError(`--resume: ${runDir} has no checkpoint (expected ${store.lastPath})`);
   for (const r of found.rejected) process.stderr.write(`alexnet: skipping unusable checkpoint: ${r}\n`);
-  return found.checkpoint;
+  return { checkpoint: found.checkpoint, path: found.path };
 }
 
 /** The config of a resumed run: its own, with the resumable options given now. */
