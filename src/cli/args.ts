@@ -1,6 +1,7 @@
 // Parsers for command-line values shared by the commands; each throws commander's
 // InvalidArgumentError, which commander reports naming the option and the value (exit code 2).
 import { InvalidArgumentError } from 'commander';
+import { workersProblem } from '../data/worker_limit.js';
 import { isArchName, type ArchName } from '../models/index.js';
 import { ARCHS } from '../models/alexnet.js';
 
@@ -37,4 +38,11 @@ export function parseChoice<T extends string>(choices: readonly T[]): (value: st
       throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
     return value as T;
   };
+}
+
+/** A data-loading worker count: a non-negative integer within this machine's limit. */
+export function parseWorkers(value: string): number {
+  const problem = workersProblem(Number(value));
+  if (problem !== null || value.trim() === '') throw new InvalidArgumentError(problem ?? `expected a non-negative integer, got '${value}'`);
+  return Number(value);
 }

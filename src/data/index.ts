@@ -79,7 +79,8 @@ export {
   type StatisticsOptions,
 } from './statistics.js';
 export { BrokenInputLog, type BrokenInput, type BrokenInputOptions } from './broken_inputs.js';
-export { DataLoader, maxWorkers, type DataLoaderOptions, type Batch, type RawBatch, type LoaderState } from './loader.js';
+export { maxWorkers, workersProblem } from './worker_limit.js';
+export { DataLoader, type DataLoaderOptions, type Batch, type RawBatch, type LoaderState } from './loader.js';
 export { processBatch, type BatchResult, type SampleFailure } from './batch.js';
 export { hashSeed, sampleGenerator, epochOrder } from './seeds.js';
 export { prepareDataset, type PrepareOptions, type PrepareReport } from './prepare.js';

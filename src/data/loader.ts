@@ -13,13 +13,13 @@
 // A batch can hold fewer than batchSize samples when files in it were skipped as broken.
 // Workers are unref'd while idle, so a forgotten close() never keeps the process alive; any
 // error (strict broken input, a dead worker, an abort) terminates them before it is thrown.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DataError, UsageError } from '../errors.js';
 import { processBatch, type BatchResult } from './batch.js';
 import { BrokenInputLog } from './broken_inputs.js';
 import type { Dataset } from './dataset.js';
 import { epochOrder } from './seeds.js';
+import { maxWorkers } from './worker_limit.js';
 import type { TransformSpec } from './transforms.js';
 import type { WorkerInit, WorkerReply, WorkerTask } from './worker.js';
 
@@ -94,14 +94,6 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
-
-/**
- * The most worker threads a loader starts: four per CPU (at least 8). Each thread holds its own
- * V8 heap and decoder (tens of MB), so --workers 100000 would exhaust memory long before helping.
- */
-export function maxWorkers(): number {
-  return Math.max(8, 4 * availableParallelism());
-}
 
 export class DataLoader {
   readonly dataset: Dataset;

@@ -6,7 +6,7 @@
 import { PRECISIONS } from '../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName } from '../backend/registry.js';
 import { InvalidArgumentError } from 'commander';
-import { parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt } from '../cli/args.js';
+import { parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt, parseWorkers } from '../cli/args.js';
 import type { DerivedKey, TrainConfig } from './config.js';
 import type { DataSpec, Recipe } from './data.js';
 import { RECIPE_NAMES, RECIPE_TITLES, RECIPES, type RecipeDefaults, type RecipeKey } from './recipes.js';
@@ -21,12 +21,6 @@ function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
     throw new InvalidArgumentError(`expected an integer seed in [0, 2^32), got '${value}'`);
-  return n;
-}
-
-function parseWorkers(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'`);
   return n;
 }
 

@@ -17,7 +17,7 @@ import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
 import { modelFromWeights } from '../../train/weights.js';
-import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+import { parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface EvalFlags {
   weights: string;
@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .option('--ten-crop', 'average softmax over ten crops (4 corners + center, and flips)')
     .option('--json', 'print the results as JSON')
     .option('--batch-size <n>', 'images per forward pass (default 64)', parsePositiveInt)
-    .option('--workers <n>', 'data-loading worker threads (default 2)', parsePositiveInt)
+    .option('--workers <n>', 'data-loading worker threads (default 2)', parseWorkers)
     .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')

@@ -1,9 +1,9 @@
 // `alexnet prepare DATA_DIR --out FILE [--size 256]`: decode an image folder once into a
 // prepared dataset (shorter side → size, central size×size square, uint8), which training then
 // reads at memory speed. Broken files are skipped and listed (or, with --strict, stop the run).
-import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_MAX_PIXELS, maxWorkers, prepareDataset } from '../../data/index.js';
-import { parseChoice, parsePositiveInt } from '../args.js';
+import type { Command } from 'commander';
+import { DEFAULT_MAX_PIXELS, prepareDataset } from '../../data/index.js';
+import { parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface PrepareFlags {
   out: string;
@@ -15,13 +15,6 @@ interface PrepareFlags {
   maxPixels: number;
   resampler: 'pillow' | 'libvips';
   quiet?: boolean;
-}
-
-function parseWorkers(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'`);
-  if (n > maxWorkers()) throw new InvalidArgumentError(`at most ${maxWorkers()} worker threads on this machine, got ${n}`);
-  return n;
 }
 
 export function register(program: Command): void {
