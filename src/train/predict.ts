@@ -2,15 +2,7 @@
 // data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
 // was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
 import { readFileSync } from 'node:fs';
-import {
-  applyTransforms,
-  BadImageError,
-  decodeImageFile,
-  torchvisionPreset,
-  type MeanImage,
-  type Pixels,
-  type TransformSpec,
-} from '../data/index.js';
+import { applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec } from '../data/index.js';
 import { DataError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import type { Module } from '../nn/module.js';
@@ -69,11 +61,8 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
     if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new DataError(`${path}: expected float32 values, got ${arr.dtype}`);
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
-  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 }).catch((err: unknown) => {
-    // A file the decoder cannot read is the user's input at fault.
-    throw err instanceof BadImageError ? new DataError(err.message) : err;
-  });
-  const out = applyTransforms(transforms, img, new Generator(0));
+  const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
+  const out = atPath(path, () => applyTransforms(transforms, img, new Generator(0)));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
   const [first] = list;
   if (!first || first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
@@ -82,6 +71,16 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   const x = new Float32Array(list.length * first.data.length);
   list.forEach((p, i) => x.set(p.data, i * first.data.length));
   return { x, shape: list.length > 1 ? [1, list.length, first.channels, s, s] : [1, first.channels, s, s] };
+}
+
+/** `fn()`, with a data error it throws (an image too large to resize, say) naming the file. */
+function atPath<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DataError && !err.message.includes(path)) throw new DataError(`${path}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Top-k predictions for each input file. */
