@@ -1,4 +1,4 @@
-"""The three AlexNets of DESIGN §2 as PyTorch modules, for the fixture generators.
+"""The three AlexNets (torchvision's, the paper's widths in one tower, the paper exactly) as PyTorch modules, for the fixture generators.
 
 Run with Debian's python3-torch (/usr/bin/python3). `build(arch, **opts)` mirrors the
 library's createModel(arch, opts): same module trees, same state-dict keys.
