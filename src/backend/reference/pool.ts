@@ -57,45 +57,49 @@ export function maxPoolBackward(gy: FloatArray, argmax: Int32Array, g: PoolGeome
   return gx;
 }
 
-/** y [n, c, oh, ow] = mean of x over each adaptive window. */
-export function adaptiveAvgPoolForward(x: FloatArray, g: AdaptivePoolGeometry): FloatArray {
+/**
+ * Visits every output element of an adaptive pool: `visit(xBase, out, y0, y1, x0, x1)` with the
+ * input plane's offset, the output index, and the window's rows [y0, y1) and columns [x0, x1).
+ */
+function forEachAdaptiveWindow(
+  g: AdaptivePoolGeometry,
+  visit: (xBase: number, out: number, y0: number, y1: number, x0: number, x1: number) => void,
+): void {
   const { n, c, h, w, oh, ow } = g;
-  const y = allocLike(x, n * c * oh * ow);
   for (let pl = 0; pl < n * c; pl++) {
-    const xBase = pl * h * w;
-    const yBase = pl * oh * ow;
     for (let oy = 0; oy < oh; oy++) {
       const [y0, y1] = adaptiveWindow(oy, h, oh);
       for (let ox = 0; ox < ow; ox++) {
         const [x0, x1] = adaptiveWindow(ox, w, ow);
-        let s = 0;
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) s += x[xBase + iy * w + ix]!;
-        }
-        y[yBase + oy * ow + ox] = s / ((y1 - y0) * (x1 - x0));
+        visit(pl * h * w, (pl * oh + oy) * ow + ox, y0, y1, x0, x1);
       }
     }
   }
+}
+
+/** y [n, c, oh, ow] = mean of x over each adaptive window. */
+export function adaptiveAvgPoolForward(x: FloatArray, g: AdaptivePoolGeometry): FloatArray {
+  const w = g.w;
+  const y = allocLike(x, g.n * g.c * g.oh * g.ow);
+  forEachAdaptiveWindow(g, (xBase, out, y0, y1, x0, x1) => {
+    let s = 0;
+    for (let iy = y0; iy < y1; iy++) {
+      for (let ix = x0; ix < x1; ix++) s += x[xBase + iy * w + ix]!;
+    }
+    y[out] = s / ((y1 - y0) * (x1 - x0));
+  });
   return y;
 }
 
 /** gx [n, c, h, w]: each gy spread evenly over its window (windows may overlap). */
 export function adaptiveAvgPoolBackward(gy: FloatArray, g: AdaptivePoolGeometry): FloatArray {
-  const { n, c, h, w, oh, ow } = g;
-  const gx = allocLike(gy, n * c * h * w);
-  for (let pl = 0; pl < n * c; pl++) {
-    const xBase = pl * h * w;
-    const yBase = pl * oh * ow;
-    for (let oy = 0; oy < oh; oy++) {
-      const [y0, y1] = adaptiveWindow(oy, h, oh);
-      for (let ox = 0; ox < ow; ox++) {
-        const [x0, x1] = adaptiveWindow(ox, w, ow);
-        const share = gy[yBase + oy * ow + ox]! / ((y1 - y0) * (x1 - x0));
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) gx[xBase + iy * w + ix]! += share;
-        }
-      }
+  const w = g.w;
+  const gx = allocLike(gy, g.n * g.c * g.h * w);
+  forEachAdaptiveWindow(g, (xBase, out, y0, y1, x0, x1) => {
+    const share = gy[out]! / ((y1 - y0) * (x1 - x0));
+    for (let iy = y0; iy < y1; iy++) {
+      for (let ix = x0; ix < x1; ix++) gx[xBase + iy * w + ix]! += share;
     }
-  }
+  });
   return gx;
 }
