@@ -10,9 +10,9 @@ import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
 import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
-import type { TensorMap } from '../tensor_map.js';
+import type { NamedTensor, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { ZipReader, bufferSource, fileSource, isZip } from './zip.js';
+import { ZipReader, bufferSource, fileSource, isZip, streamEntry } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -98,6 +98,7 @@ function parseZip(zip: ZipReader, where: string): PthObject {
       const need = numel * ELEMENT_SIZE[type.storageType.elementType];
       if (size < need) throw new DataError(`${where}: storage '${key}' holds ${size} bytes, ${numel} ${type.name} elements need ${need}`);
       const ref = new StorageRef(key, type.storageType.elementType, numel);
+      if (size === need) ref.zipEntry = zip.entries.get(entry) ?? null;
       // Read when a tensor needs it, straight into the caller's buffer when the entry is exact.
       ref.fetch = (into) => {
         if (into && size === need) return zip.read(entry, into);
@@ -223,8 +224,18 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
   );
 }
 
-/** Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted). */
-export function readPth(source: string | Uint8Array, name?: string): TensorMap {
+/** How readPth reads: `lazy` leaves what it can in the file (see readPth). */
+export interface ReadPthOptions {
+  lazy?: boolean;
+}
+
+/**
+ * Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted).
+ * With `lazy`, a zip file's whole contiguous float32 tensors (all of a state dict, as torch.save
+ * writes it) stay in the file as lazy entries (see NamedTensor): read (and CRC-checked) when first
+ * used, or streamed into a model chunk by chunk. Every other tensor is read now.
+ */
+export function readPth(source: string | Uint8Array, name?: string, opts: ReadPthOptions = {}): TensorMap {
   const where = typeof source === 'string' ? source : (name ?? '<buffer>');
   return withPth(source, name, ({ root }, size) => {
     const { dict } = findStateDict(root, where);
@@ -232,12 +243,53 @@ export function readPth(source: string | Uint8Array, name?: string): TensorMap {
     const out: TensorMap = new Map();
     for (const [k, t] of dict.map) {
       const ref = t as TensorRef;
-      out.set(k as string, {
-        shape: [...ref.shape],
-        data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
-        sourceDType: ref.storage.elementType,
-      });
+      const lazy = opts.lazy && typeof source === 'string' ? lazyTensor(ref, source, size) : null;
+      out.set(
+        k as string,
+        lazy ?? {
+          shape: [...ref.shape],
+          data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
+          sourceDType: ref.storage.elementType,
+        },
+      );
     }
     return out;
   });
+}
+
+/** True when `t` is its whole storage in row-major order (strides of size-1 dimensions aside). */
+function wholeContiguous(t: TensorRef): boolean {
+  let expect = 1;
+  for (let i = t.shape.length - 1; i >= 0; i--) {
+    if (t.shape[i] !== 1 && t.stride[i] !== expect) return false;
+    expect *= t.shape[i]!;
+  }
+  return t.offset === 0 && expect === t.storage.numel;
+}
+
+/** A lazy entry for a whole float32 storage kept in its own exact-size zip entry, or null. */
+function lazyTensor(t: TensorRef, path: string, fileSize: number): NamedTensor | null {
+  const entry = t.storage.zipEntry;
+  if (!entry || t.storage.elementType !== 'float32' || t.storage.bytes !== null || !wholeContiguous(t)) return null;
+  const length = t.storage.numel;
+  const readChunks = (each: (offset: number, values: Float32Array) => void): void =>
+    streamEntry(path, fileSize, entry, (at, bytes) => each(at / 4, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)));
+  let values: Float32Array | null = null;
+  return {
+    shape: [...t.shape],
+    sourceDType: 'float32',
+    length,
+    readChunks,
+    get data(): Float32Array {
+      if (values === null) {
+        const all = new Float32Array(length);
+        readChunks((offset, chunk) => all.set(chunk, offset));
+        values = all;
+      }
+      return values;
+    },
+    set data(v: Float32Array) {
+      values = v;
+    },
+  };
 }
