@@ -1,6 +1,6 @@
 // Weights streamed from a .pth into a model: a tensor's storage can be overwritten piece by piece
 // on both backends (the native one dropping reorders cached from the old values), a lazily read
-// file loads the same values as an eager one, a model built with init 'none' draws nothing, and a
+// file (.pth or .safetensors) loads the same values as an eager one, a model built with init 'none' draws nothing, and a
 // flipped byte is still a CRC error naming the file when the entry is streamed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { referenceBackend, setBackend } from '../src/backend/registry.js';
 import { DataError, ShapeError } from '../src/errors.js';
 import { readPth, writePth } from '../src/io/pth/index.js';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { loadWeights, readWeightsFile } from '../src/io/weights.js';
 import { createModel } from '../src/models/index.js';
 import { Linear } from '../src/nn/linear.js';
@@ -90,4 +91,22 @@ test('a .pth read lazily loads the same values as read eagerly; a flipped byte i
     () => loadWeights(new Linear(3000, 100), flipped),
     (e: unknown) => e instanceof DataError && /flipped\.pth: corrupt zip archive: CRC-32 mismatch/.test(e.message),
   );
+});
+
+test('a .safetensors file read lazily loads the same values as read eagerly', () => {
+  setBackend(referenceBackend());
+  const values = new Float32Array(300_000).map((_, i) => (i % 89) / 3);
+  const file = join(dir, 'w.safetensors');
+  const tensors = new Map([
+    ['weight', { shape: [100, 3000], data: values }],
+    ['bias', { shape: [100], data: values.subarray(0, 100) }],
+  ]);
+  writeSafetensors(file, tensors);
+  const lazy = readWeightsFile(file);
+  assert.equal(lazy.get('weight')?.length, 300_000, 'left in the file');
+  assert.deepEqual(lazy.get('weight')?.data, readSafetensors(file).tensors.get('weight')?.data);
+  const model = new Linear(3000, 100);
+  loadWeights(model, file);
+  assert.deepEqual(model.weight.toArray(), values);
+  assert.deepEqual(model.bias?.toArray(), values.subarray(0, 100));
 });

@@ -43,11 +43,13 @@ export function detectWeightsFormat(path: string): WeightsFormat {
 }
 
 /**
- * Reads every tensor of a weights file as float32. The large tensors of a zip .pth stay in the
- * file (lazy entries, read on first use of `data`), so that loading a model streams them.
+ * Reads every tensor of a weights file as float32. The float32 tensors of a zip .pth or a
+ * .safetensors stay in the file (lazy entries, read on first use of `data`), so that loading a
+ * model streams them.
  */
 export function readWeightsFile(path: string): TensorMap {
-  return detectWeightsFormat(path) === 'pth' ? readPth(path, undefined, { lazy: true }) : readSafetensors(path).tensors;
+  const lazy = { lazy: true };
+  return detectWeightsFormat(path) === 'pth' ? readPth(path, undefined, lazy) : readSafetensors(path, undefined, lazy).tensors;
 }
 
 /** Named float32 tensors as any reader returns them (TensorMap, possibly lazy; checkpoint tensors). */

@@ -12,7 +12,8 @@ import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
 import type { NamedTensor, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { ZipReader, bufferSource, fileSource, isZip, streamEntry } from './zip.js';
+import { lazyFloat32Tensor } from '../lazy_tensor.js';
+import { ZipReader, bufferSource, crc32Update, fileSource, isZip } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -267,29 +268,19 @@ function wholeContiguous(t: TensorRef): boolean {
   return t.offset === 0 && expect === t.storage.numel;
 }
 
-/** A lazy entry for a whole float32 storage kept in its own exact-size zip entry, or null. */
+/** A lazy entry for a whole float32 storage kept in its own exact-size zip entry (CRC-checked as it streams), or null. */
 function lazyTensor(t: TensorRef, path: string, fileSize: number): NamedTensor | null {
   const entry = t.storage.zipEntry;
   if (!entry || t.storage.elementType !== 'float32' || t.storage.bytes !== null || !wholeContiguous(t)) return null;
-  const length = t.storage.numel;
-  const readChunks = (each: (offset: number, values: Float32Array) => void): void =>
-    streamEntry(path, fileSize, entry, (at, bytes) => each(at / 4, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)));
-  let values: Float32Array | null = null;
-  return {
-    shape: [...t.shape],
-    sourceDType: 'float32',
-    length,
-    readChunks,
-    get data(): Float32Array {
-      if (values === null) {
-        const all = new Float32Array(length);
-        readChunks((offset, chunk) => all.set(chunk, offset));
-        values = all;
-      }
-      return values;
-    },
-    set data(v: Float32Array) {
-      values = v;
-    },
-  };
+  const range = { path, fileSize, offset: entry.dataOffset, byteLength: entry.size };
+  return lazyFloat32Tensor([...t.shape], range, () => {
+    let crc = 0;
+    return {
+      update: (bytes) => (crc = crc32Update(crc, bytes)),
+      finish: () => {
+        if (crc !== entry.crc32)
+          throw new DataError(`${path}: corrupt zip archive: CRC-32 mismatch in entry '${entry.name}' (file corrupted)`);
+      },
+    };
+  });
 }

@@ -7,7 +7,7 @@
 // entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
 // Writing mirrors PyTorch's writer (miniz): entries padded with an extra field so their data
 // starts at a multiple of 64 bytes, then the central directory (ZIP64 records when needed).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 
 export interface ZipEntry {
@@ -214,56 +214,6 @@ export class ZipReader {
     const data = this.source.read(e.dataOffset, e.size, into);
     if (crc32(data) !== e.crc32) this.fail(`CRC-32 mismatch in entry '${name}' (file corrupted)`);
     return data;
-  }
-}
-
-/** Bytes per read when an entry is streamed (a multiple of 8, so any element type's values stay whole). */
-export const STREAM_CHUNK_BYTES = 1 << 20;
-
-/**
- * The one chunk buffer every stream reuses, so that streaming many tensors leaves no trail of
- * dead buffers waiting for the garbage collector; a stream started while it is in use (from
- * inside another's callback) gets a buffer of its own.
- */
-let sharedChunk: Uint8Array | null = null;
-let sharedChunkInUse = false;
-
-/**
- * Streams one stored entry of the zip file at `path` (as a ZipReader found it in a file of
- * `fileSize` bytes): reopens the file, reads the entry in chunks of STREAM_CHUNK_BYTES into one
- * reused buffer, calls `each(byteOffset, bytes)` per chunk (the view is valid during the call
- * only), and checks the CRC-32 over all chunks at the end. A file that changed size since, or
- * whose entry fails its CRC, is a DataError naming it — after `each` has seen the bad bytes, so
- * callers must not use what they wrote when it throws.
- */
-export function streamEntry(path: string, fileSize: number, entry: ZipEntry, each: (byteOffset: number, bytes: Uint8Array) => void): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  }
-  const shared = !sharedChunkInUse;
-  sharedChunkInUse = true;
-  try {
-    const file = fileSource(fd, path);
-    if (file.size !== fileSize) throw new DataError(`${path}: file changed while being read (${fileSize} bytes, now ${file.size})`);
-    const buf = shared ? (sharedChunk ??= new Uint8Array(STREAM_CHUNK_BYTES)) : new Uint8Array(STREAM_CHUNK_BYTES);
-    let crc = 0;
-    for (let done = 0; done < entry.size;) {
-      const n = Math.min(buf.length, entry.size - done);
-      const bytes = file.read(entry.dataOffset + done, n, buf.subarray(0, n));
-      crc = crc32Update(crc, bytes);
-      each(done, bytes);
-      done += n;
-    }
-    if (crc !== entry.crc32) throw new DataError(`${path}: corrupt zip archive: CRC-32 mismatch in entry '${entry.name}' (file corrupted)`);
-  } catch (err) {
-    if (err instanceof DataError || !(err as NodeJS.ErrnoException).code) throw err;
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  } finally {
-    closeSync(fd);
-    if (shared) sharedChunkInUse = false;
   }
 }
 
