@@ -4,7 +4,8 @@
 // pickle, the list of storage keys, then each storage as an 8-byte element count + raw bytes).
 // The pickle runs in the safe machine with the torch allow-list (../pickle, ./torch_globals.ts);
 // storages are checked against the file before any tensor is materialised. A zip file is read at
-// offsets, never whole: each float32 storage goes straight from the file into its tensor.
+// offsets, never whole: each float32 storage goes straight from the file into its tensor, or
+// (lazy reading) stays in the file until it is streamed into a model's parameter.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
