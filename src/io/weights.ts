@@ -26,6 +26,8 @@ function head(path: string, n: number): Uint8Array {
     const b = new Uint8Array(n);
     const got = readSync(fd, b, 0, n, 0);
     return b.subarray(0, got);
+  } catch (err) {
+    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
   } finally {
     closeSync(fd);
   }
