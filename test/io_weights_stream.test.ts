@@ -60,7 +60,7 @@ test("init 'none' leaves every parameter zero", () => {
       p.toArray().every((v) => v === 0),
       k,
     );
-  assert.throws(() => createModel('alexnet', { init: 'nope' as 'none' }), /init must be one of pytorch, paper, xavier, none/);
+  assert.throws(() => createModel('alexnet', { init: 'nope' as 'none' }), /init must be one of pytorch, paper, xavier, got 'nope'/);
 });
 
 test('a .pth read lazily loads the same values as read eagerly; a flipped byte is a CRC error when streamed', () => {

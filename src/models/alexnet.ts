@@ -136,7 +136,7 @@ function buildOptions(arch: ArchName, opts: ModelOptions): BuildOptions {
   if (!isArchName(arch)) throw new UsageError(`createModel: unknown architecture '${String(arch)}' (one of ${ARCHS.join(', ')})`);
   const init = opts.init ?? 'pytorch';
   if (init !== 'none' && !INIT_SCHEMES.includes(init))
-    throw new UsageError(`createModel: init must be one of ${INIT_SCHEMES.join(', ')}, none, got '${init}'`);
+    throw new UsageError(`createModel: init must be one of ${INIT_SCHEMES.join(', ')}, got '${init}'`);
   const dropout = opts.dropout ?? 0.5;
   if (!(dropout >= 0 && dropout <= 1)) throw new UsageError(`createModel: dropout must be in [0, 1], got ${dropout}`);
   return {
