@@ -1,6 +1,6 @@
 // Moving data in and out of native buffers: fromArray/toArray (plain NCHW f32 at the boundary),
-// full, clone, reshape (a blocked buffer is reordered to plain once, then shared), dispose and
-// the live-allocation counter.
+// writeAt (values written into part of a buffer in place), full, clone, reshape (a blocked buffer
+// is reordered to plain once, then shared), dispose and the live-allocation counter.
 #include <algorithm>
 #include <cstring>
 
@@ -21,6 +21,26 @@ Napi::Value fromArray(const Napi::CallbackInfo &info) {
   // Copied now (the JS array may change after the call); nothing queued can read b yet.
   std::memcpy(b->mem->ptr, src.Data(), src.ElementLength() * sizeof(float));
   return wrap(info.Env(), b);
+}
+
+/** writeAt(handle, offset, Float32Array): overwrites elements offset… of the buffer in place. */
+Napi::Value writeAt(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "writeAt target");
+  double offset = num(info[1], "writeAt offset");
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), "native: writeAt needs a Float32Array");
+  }
+  auto src = info[2].As<Napi::Float32Array>();
+  size_t n = src.ElementLength();
+  if (!(offset >= 0) || offset != static_cast<double>(static_cast<size_t>(offset)) || static_cast<size_t>(offset) > b->size() ||
+      n > b->size() - static_cast<size_t>(offset)) {
+    throw Napi::RangeError::New(info.Env(), "native: writeAt range lies outside the buffer");
+  }
+  makePlainInPlace(*b);
+  touched(*b); // cached reorders of the old values are stale now
+  flushSync(); // queued work reading the old values runs first
+  std::memcpy(b->mem->f32() + static_cast<size_t>(offset), src.Data(), n * sizeof(float));
+  return info.Env().Undefined();
 }
 
 Napi::Value toArray(const Napi::CallbackInfo &info) {
@@ -87,6 +107,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("toArray", Napi::Function::New(env, toArray));
   exports.Set("full", Napi::Function::New(env, full));
   exports.Set("clone", Napi::Function::New(env, clone));
+  exports.Set("writeAt", Napi::Function::New(env, writeAt));
   exports.Set("reshape", Napi::Function::New(env, reshape));
   exports.Set("dispose", Napi::Function::New(env, dispose));
   exports.Set("liveBuffers", Napi::Function::New(env, liveBuffers));

@@ -208,6 +208,14 @@ export class Tensor {
     this._storage = next;
   }
 
+  /**
+   * Overwrites elements offset … offset + values.length − 1 (row-major) in place, without a
+   * second copy of the tensor: how weights are loaded piece by piece from a file.
+   */
+  write(offset: number, values: Float32Array): void {
+    this.backend.write(this.storage, offset, values, this.shape);
+  }
+
   /** Frees the storage now (native memory); later use throws. Safe to call twice. */
   dispose(): void {
     if (this._storage === null) return;

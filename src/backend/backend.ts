@@ -125,6 +125,11 @@ export interface Backend {
   full(shape: Shape, value: number, dtype: DType): Storage;
   /** Copy of `s` in its own memory. */
   clone(s: Storage, shape: Shape): Storage;
+  /**
+   * Overwrites elements offset … offset + values.length − 1 (row-major) of `s` in place, so that
+   * large values can be filled in piece by piece without a second copy of the whole storage.
+   */
+  write(s: Storage, offset: number, values: Float32Array, shape: Shape): void;
   /** The same elements in row-major order under another shape; may share memory with `s`. */
   reshape(s: Storage, from: Shape, to: Shape): Storage;
   /** Frees native memory now; using `s` afterwards is an error. No-op where GC owns memory. */

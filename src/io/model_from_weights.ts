@@ -9,6 +9,7 @@
 import { DataError, UsageError } from '../errors.js';
 import { createModel, type AlexNet, type ArchName } from '../models/index.js';
 import { numel, shapeText } from '../shape.js';
+import { valueCount } from './tensor_map.js';
 import { loadTensorMap, stripWrapperPrefix, type Weights } from './weights.js';
 
 /** Most input channels a weights file may claim (conv1's second dimension). */
@@ -181,8 +182,8 @@ export function describeWeights(tensors: Weights, opts: ModelFromWeightsOptions)
     if (!t) throw new DataError(`state dict in ${source} is missing key '${key}'`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new DataError(`state dict in ${source}: key '${key}' has shape ${shapeText(t.shape)}, the model expects ${shapeText(shape)}`);
-    if (t.data.length !== numel(shape))
-      throw new DataError(`${source}: '${key}' holds ${t.data.length} values for shape ${shapeText(shape)}`);
+    if (valueCount(t) !== numel(shape))
+      throw new DataError(`${source}: '${key}' holds ${valueCount(t)} values for shape ${shapeText(shape)}`);
   }
   const known = new Set(expected.map(([k]) => k));
   const extra = [...tensors.keys()].filter((k) => !known.has(k));
@@ -197,14 +198,15 @@ export function describeWeights(tensors: Weights, opts: ModelFromWeightsOptions)
 }
 
 /**
- * Creates the model a state dict describes (eval mode) and loads the state dict into it. The map
- * is emptied as its tensors are copied, so that the file's values and the model's parameters are
- * not both held in full.
+ * Creates the model a state dict describes (eval mode) and loads the state dict into it. The
+ * model is built without random initialisation (every value comes from the file), and the map is
+ * emptied as its tensors are copied (lazy entries streamed), so that the file's values and the
+ * model's parameters are not both held in full.
  */
 export function modelFromWeights(fileTensors: Weights, opts: ModelFromWeightsOptions): AlexNet {
   const tensors = stripWrapperPrefix(fileTensors, new Set());
   const { arch, inChannels, numClasses, inputSize } = describeWeights(tensors, opts);
-  const model = createModel(arch, { inChannels, numClasses, inputSize, init: 'pytorch' });
+  const model = createModel(arch, { inChannels, numClasses, inputSize, init: 'none' });
   loadTensorMap(model, fileTensors, opts.source, { consume: true });
   return model.eval();
 }

@@ -3,11 +3,14 @@
 // follows) plus an optional "__metadata__" string map, then the raw little-endian data.
 // Reading validates the header, every dtype/shape/offset, that the byte ranges match the
 // shapes, do not overlap and cover the data section exactly (as the reference implementation
-// requires). Writing emits float32 tensors with the header padded to 8 bytes.
-import { readFileSync } from 'node:fs';
+// requires). A file is read at offsets, never whole, and its float32 tensors may stay in it
+// (lazy entries, streamed into a model). Writing emits float32 tensors with the header padded to 8 bytes.
+import { closeSync, openSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
+import { lazyFloat32Tensor } from './lazy_tensor.js';
 import { writeChunksAtomic } from './pth/index.js';
+import { bufferSource, fileSource, type ByteSource } from './pth/zip.js';
 import { numel, type TensorMap } from './tensor_map.js';
 
 const DTYPES: Record<string, ElementType> = {
@@ -36,28 +39,36 @@ interface Span {
   end: number;
 }
 
-export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): SafetensorsContents {
+interface Layout {
+  metadata: Record<string, string>;
+  entries: { name: string; type: ElementType; shape: number[]; begin: number }[];
+  /** File offset of the data section (tensor offsets count from here). */
+  dataStart: number;
+}
+
+/** Reads and checks the header of the safetensors file behind `source` (the data section is not read). */
+function readLayout(source: ByteSource, where: string): Layout {
   const fail = (msg: string): never => {
     throw new DataError(`${where}: bad safetensors file: ${msg}`);
   };
-  if (buf.length < 8) fail(`only ${buf.length} bytes (the header length alone needs 8)`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLen = view.getBigUint64(0, true);
-  if (headerLen > BigInt(Math.min(MAX_HEADER, buf.length - 8)))
-    fail(`header length ${headerLen} exceeds the ${buf.length - 8} bytes after it`);
+  const size = source.size;
+  if (size < 8) fail(`only ${size} bytes (the header length alone needs 8)`);
+  const prefix = source.read(0, 8);
+  const headerLen = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (headerLen > BigInt(Math.min(MAX_HEADER, size - 8))) fail(`header length ${headerLen} exceeds the ${size - 8} bytes after it`);
   const n = Number(headerLen);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(source.read(8, n)));
   } catch (err) {
     fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
   const dataStart = 8 + n;
-  const dataLen = buf.length - dataStart;
+  const dataLen = size - dataStart;
   const metadata: Record<string, string> = {};
   const spans: Span[] = [];
-  const entries: { name: string; type: ElementType; shape: number[]; begin: number }[] = [];
+  const entries: Layout['entries'] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (info === null || typeof info !== 'object' || Array.isArray(info)) fail('__metadata__ is not an object');
@@ -93,25 +104,62 @@ export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): Safetenso
     covered = s.end;
   }
   if (covered !== dataLen) fail(`data section has ${dataLen} bytes, tensors use ${covered}`);
-  const data = buf.subarray(dataStart);
-  const tensors: TensorMap = new Map();
-  for (const e of entries) {
-    const count = numel(e.shape);
-    const bytes = data.subarray(e.begin, e.begin + count * ELEMENT_SIZE[e.type]);
-    tensors.set(e.name, { shape: e.shape, data: toFloat32(e.type, bytes, 0, count), sourceDType: e.type });
-  }
-  return { tensors, metadata };
+  return { metadata, entries, dataStart };
 }
 
-export function readSafetensors(source: string | Uint8Array, name?: string): SafetensorsContents {
+/** The tensors of a checked layout, each read from `source` now (converted to float32). */
+function readTensors(source: ByteSource, layout: Layout): TensorMap {
+  const tensors: TensorMap = new Map();
+  for (const e of layout.entries) {
+    const count = numel(e.shape);
+    const bytes = source.read(layout.dataStart + e.begin, count * ELEMENT_SIZE[e.type]);
+    tensors.set(e.name, { shape: e.shape, data: toFloat32(e.type, bytes, 0, count), sourceDType: e.type });
+  }
+  return tensors;
+}
+
+export function parseSafetensors(buf: Uint8Array, where = '<buffer>'): SafetensorsContents {
+  const source = bufferSource(buf);
+  const layout = readLayout(source, where);
+  return { tensors: readTensors(source, layout), metadata: layout.metadata };
+}
+
+/** How readSafetensors reads a file: `lazy` leaves its float32 tensors in the file (see tensor_map.ts). */
+export interface ReadSafetensorsOptions {
+  lazy?: boolean;
+}
+
+/**
+ * Reads a safetensors file or buffer. A file is read at offsets (header first, then each tensor),
+ * never whole; with `lazy`, its float32 tensors stay in the file as lazy entries, streamed into a
+ * model chunk by chunk.
+ */
+export function readSafetensors(source: string | Uint8Array, name?: string, opts: ReadSafetensorsOptions = {}): SafetensorsContents {
   if (typeof source !== 'string') return parseSafetensors(source, name);
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(source);
+    fd = openSync(source, 'r');
   } catch (err) {
     throw new DataError(`${source}: cannot read (${(err as Error).message})`);
   }
-  return parseSafetensors(buf, source);
+  try {
+    const file = fileSource(fd, source);
+    const layout = readLayout(file, source);
+    if (!opts.lazy) return { tensors: readTensors(file, layout), metadata: layout.metadata };
+    // Other element types are converted now (they are not what a model is streamed from).
+    const eager = readTensors(file, { ...layout, entries: layout.entries.filter((e) => e.type !== 'float32') });
+    const tensors: TensorMap = new Map();
+    for (const e of layout.entries) {
+      const range = { path: source, fileSize: file.size, offset: layout.dataStart + e.begin, byteLength: numel(e.shape) * 4 };
+      tensors.set(e.name, e.type === 'float32' ? lazyFloat32Tensor(e.shape, range) : eager.get(e.name)!);
+    }
+    return { tensors, metadata: layout.metadata };
+  } catch (err) {
+    if (err instanceof DataError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Encodes float32 tensors (in map order) with optional string metadata. */

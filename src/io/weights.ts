@@ -11,7 +11,7 @@ import { noGrad, shapeText, Tensor } from '../tensor.js';
 import { readPth, writePth } from './pth/index.js';
 import { isZip } from './pth/zip.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
-import type { TensorMap } from './tensor_map.js';
+import { valueCount, type NamedTensor, type TensorMap } from './tensor_map.js';
 
 export type WeightsFormat = 'pth' | 'safetensors';
 
@@ -26,6 +26,8 @@ function head(path: string, n: number): Uint8Array {
     const b = new Uint8Array(n);
     const got = readSync(fd, b, 0, n, 0);
     return b.subarray(0, got);
+  } catch (err) {
+    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
   } finally {
     closeSync(fd);
   }
@@ -42,13 +44,21 @@ export function detectWeightsFormat(path: string): WeightsFormat {
   throw new DataError(`${path}: not a weights file (expected a PyTorch .pth/.pt or a .safetensors file)`);
 }
 
-/** Reads every tensor of a weights file as float32. */
+/**
+ * Reads every tensor of a weights file as float32. The float32 tensors of a zip .pth or a
+ * .safetensors stay in the file (lazy entries, read on first use of `data`), so that loading a
+ * model streams them.
+ */
 export function readWeightsFile(path: string): TensorMap {
-  return detectWeightsFormat(path) === 'pth' ? readPth(path) : readSafetensors(path).tensors;
+  const lazy = { lazy: true };
+  return detectWeightsFormat(path) === 'pth' ? readPth(path, undefined, lazy) : readSafetensors(path, undefined, lazy).tensors;
 }
 
-/** Named float32 tensors as any reader returns them (TensorMap, checkpoint tensors). */
-export type Weights = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+/** Named float32 tensors as any reader returns them (TensorMap, possibly lazy; checkpoint tensors). */
+export type Weights = ReadonlyMap<
+  string,
+  { readonly shape: readonly number[]; readonly data: Float32Array } & Partial<Pick<NamedTensor, 'length' | 'readChunks'>>
+>;
 
 /**
  * Renames keys saved from a wrapped model (nn.DataParallel's 'module.' prefix) when the model
@@ -76,7 +86,10 @@ export interface LoadOptions {
 /**
  * Loads tensors read from `source` into `model`: strict (same keys, same shapes, as many values
  * as the shapes say), all checked before the first value is copied, then copied one tensor at a
- * time so that no second copy of the whole state dict is ever made. Errors name the file and key.
+ * time so that no second copy of the whole state dict is ever made; lazy entries are streamed
+ * into the parameters' storage, so not even one tensor is held twice. Errors name the file and
+ * key; a read error midway (a CRC mismatch found at a tensor's end) leaves the model partly
+ * loaded, so callers drop it.
  */
 export function loadTensorMap(model: Module, fileTensors: Weights, source: string, opts: LoadOptions = {}): void {
   const own = model.stateDict();
@@ -100,8 +113,8 @@ export function loadTensorMap(model: Module, fileTensors: Weights, source: strin
       throw new DataError(
         `state dict in ${source}: key '${key}' has shape ${shapeText(t.shape)}, the model expects ${shapeText(param.shape)}`,
       );
-    if (t.data.length !== param.size)
-      throw new DataError(`${source}: '${key}' holds ${t.data.length} values for shape ${shapeText(t.shape)}`);
+    if (valueCount(t) !== param.size)
+      throw new DataError(`${source}: '${key}' holds ${valueCount(t)} values for shape ${shapeText(t.shape)}`);
     copies.push([key, param]);
   }
   // Consuming: only `tensors` keeps the values (the file's map, or the renamed copy of it), and
@@ -110,11 +123,15 @@ export function loadTensorMap(model: Module, fileTensors: Weights, source: strin
   noGrad(() => {
     for (const [key, param] of copies) {
       const t = tensors.get(key)!;
-      const value = Tensor.fromArray(t.data, t.shape, { backend: param.backend });
-      try {
-        param.assign(value);
-      } finally {
-        value.dispose();
+      // A lazy entry goes from the file into the parameter's own storage a chunk at a time.
+      if (t.readChunks && param.dtype === 'float32') t.readChunks((offset, values) => param.write(offset, values));
+      else {
+        const value = Tensor.fromArray(t.data, t.shape, { backend: param.backend });
+        try {
+          param.assign(value);
+        } finally {
+          value.dispose();
+        }
       }
       if (opts.consume) (tensors as Map<string, unknown>).delete(key);
     }

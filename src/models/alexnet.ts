@@ -10,6 +10,7 @@ import { Linear } from '../nn/linear.js';
 import { LocalResponseNorm } from '../nn/lrn.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pool.js';
 import { Sequential } from '../nn/sequential.js';
+import { withoutInit } from '../nn/init.js';
 import { AlexNet, featureSize, paperInit, xavierInit, type ArchName, type InitScheme, type ModelOptions } from './alexnet_base.js';
 
 export const ARCHS: readonly ArchName[] = ['alexnet', 'alexnet-v1', 'alexnet-2012'];
@@ -134,7 +135,8 @@ function positiveInt(name: string, v: number): number {
 function buildOptions(arch: ArchName, opts: ModelOptions): BuildOptions {
   if (!isArchName(arch)) throw new UsageError(`createModel: unknown architecture '${String(arch)}' (one of ${ARCHS.join(', ')})`);
   const init = opts.init ?? 'pytorch';
-  if (!INIT_SCHEMES.includes(init)) throw new UsageError(`createModel: init must be one of ${INIT_SCHEMES.join(', ')}, got '${init}'`);
+  if (init !== 'none' && !INIT_SCHEMES.includes(init))
+    throw new UsageError(`createModel: init must be one of ${INIT_SCHEMES.join(', ')}, got '${init}'`);
   const dropout = opts.dropout ?? 0.5;
   if (!(dropout >= 0 && dropout <= 1)) throw new UsageError(`createModel: dropout must be in [0, 1], got ${dropout}`);
   return {
@@ -156,7 +158,7 @@ export function createModel(arch: ArchName, opts: ModelOptions = {}): AlexNet {
   const build = arch === 'alexnet' ? torchvisionAlexNet : arch === 'alexnet-v1' ? alexNetV1 : alexNet2012;
   let model: AlexNet;
   try {
-    model = build(o);
+    model = o.init === 'none' ? withoutInit(() => build(o)) : build(o);
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
     const sizes = `numClasses ${o.numClasses}, inChannels ${o.inChannels}, inputSize ${o.inputSize}`;

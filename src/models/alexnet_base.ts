@@ -23,9 +23,10 @@ export interface ModelOptions {
   dropout?: number;
   /**
    * 'pytorch' (default: kaiming-uniform as nn.Conv2d/nn.Linear do), 'paper' (N(0, 0.01), biases 1
-   * in conv2/4/5 and FC6/7) or 'xavier' (Xavier-uniform weights, PyTorch's biases: the d2l textbook's).
+   * in conv2/4/5 and FC6/7), 'xavier' (Xavier-uniform weights, PyTorch's biases: the d2l textbook's)
+   * or 'none' (every parameter zero: for a model whose values are all loaded from a file next).
    */
-  init?: InitScheme;
+  init?: InitScheme | 'none';
   /** Input height = width. For alexnet-v1/-2012 FC6's width is derived from it (default 227). */
   inputSize?: number;
   rng?: Generator;

@@ -5,6 +5,24 @@ import { defaultGenerator, type Generator } from '../random.js';
 import { numel, shapeText } from '../shape.js';
 import { noGrad, Tensor } from '../tensor.js';
 
+/** Set while withoutInit runs: layers keep their zero-filled parameters. */
+let skipping = false;
+
+/**
+ * Runs `build` with PyTorch's default layer initialisation switched off, so that the parameters
+ * stay zero-filled: for a model whose every value is about to be loaded from a file, which saves
+ * drawing (and, natively, allocating) a random copy of every weight.
+ */
+export function withoutInit<T>(build: () => T): T {
+  const outer = skipping;
+  skipping = true;
+  try {
+    return build();
+  } finally {
+    skipping = outer;
+  }
+}
+
 function replaceWith(t: Tensor, values: Tensor): void {
   noGrad(() => t.assign(values));
   values.dispose();
@@ -26,6 +44,7 @@ export function constant_(t: Tensor, value: number): void {
 
 /** PyTorch's reset_parameters for Conv2d and Linear: weight and bias ~ U(±1/√fan_in). */
 export function pytorchDefaultInit(weight: Tensor, bias: Tensor | null, fanIn: number, rng: Generator = defaultGenerator): void {
+  if (skipping) return;
   const bound = 1 / Math.sqrt(fanIn);
   // kaiming_uniform_(a=√5): gain = √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√fan_in.
   uniform_(weight, bound, rng);

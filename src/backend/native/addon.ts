@@ -29,6 +29,8 @@ export interface NativeAddon {
   toArray(h: Handle): Float32Array;
   full(dims: number[], value: number): Handle;
   clone(h: Handle): Handle;
+  /** Copies `values` into the buffer's plain f32 elements from `offset` on (in place; cached reorders go stale). */
+  writeAt(h: Handle, offset: number, values: Float32Array): void;
   reshape(h: Handle, dims: number[]): Handle;
   dispose(h: Handle): void;
   liveBuffers(): number;

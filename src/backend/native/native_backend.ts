@@ -153,6 +153,14 @@ export class NativeBackend implements Backend {
     return this.wrap(this.addon.full([...shape], value), numel(shape));
   }
 
+  write(s: Storage, offset: number, values: Float32Array, shape: Shape): void {
+    if (this.isF64(s)) return this.onReference('write', s, offset, values, shape);
+    const size = numel(shape);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + values.length > size)
+      throw new ShapeError(`write: ${values.length} values at offset ${offset} do not fit in ${text(shape)} (${size} elements)`);
+    this.addon.writeAt(this.h(s, `write target ${text(shape)}`, size), offset, values);
+  }
+
   clone(s: Storage, shape: Shape): Storage {
     if (this.isF64(s)) return this.onReference('clone', s, shape);
     return this.wrap(this.addon.clone(this.h(s, `clone input ${text(shape)}`, numel(shape))), numel(shape));

@@ -68,6 +68,15 @@ export class ReferenceBackend implements Backend {
     return wrap(refData(s, `clone input ${shapeText(shape)}`, numel(shape)).slice());
   }
 
+  write(s: Storage, offset: number, values: Float32Array, shape: Shape): void {
+    const data = refData(s, `write target ${shapeText(shape)}`, numel(shape));
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + values.length > data.length)
+      throw new ShapeError(
+        `write: ${values.length} values at offset ${offset} do not fit in ${shapeText(shape)} (${data.length} elements)`,
+      );
+    data.set(values, offset);
+  }
+
   reshape(s: Storage, from: Shape, to: Shape): Storage {
     const data = refData(s, `reshape input ${shapeText(from)}`, numel(from));
     if (numel(to) !== data.length) throw new ShapeError(`reshape: cannot view ${shapeText(from)} as ${shapeText(to)}`);

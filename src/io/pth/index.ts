@@ -4,7 +4,7 @@ import { DataError } from '../../errors.js';
 import type { TensorMap } from '../tensor_map.js';
 import { encodePth } from './writer.js';
 
-export { parsePth, readPth, findStateDict, type PthFormat, type PthObject } from './reader.js';
+export { parsePth, readPth, findStateDict, type PthFormat, type PthObject, type ReadPthOptions } from './reader.js';
 export { encodePth } from './writer.js';
 
 /**

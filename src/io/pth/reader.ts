@@ -4,15 +4,17 @@
 // pickle, the list of storage keys, then each storage as an 8-byte element count + raw bytes).
 // The pickle runs in the safe machine with the torch allow-list (../pickle, ./torch_globals.ts);
 // storages are checked against the file before any tensor is materialised. A zip file is read at
-// offsets, never whole: each float32 storage goes straight from the file into its tensor.
+// offsets, never whole: each float32 storage goes straight from the file into its tensor, or
+// (lazy reading) stays in the file until it is streamed into a model's parameter.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
 import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
-import type { TensorMap } from '../tensor_map.js';
+import type { NamedTensor, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { ZipReader, bufferSource, fileSource, isZip } from './zip.js';
+import { lazyFloat32Tensor } from '../lazy_tensor.js';
+import { ZipReader, bufferSource, crc32Update, fileSource, isZip } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -98,6 +100,7 @@ function parseZip(zip: ZipReader, where: string): PthObject {
       const need = numel * ELEMENT_SIZE[type.storageType.elementType];
       if (size < need) throw new DataError(`${where}: storage '${key}' holds ${size} bytes, ${numel} ${type.name} elements need ${need}`);
       const ref = new StorageRef(key, type.storageType.elementType, numel);
+      if (size === need) ref.zipEntry = zip.entries.get(entry) ?? null;
       // Read when a tensor needs it, straight into the caller's buffer when the entry is exact.
       ref.fetch = (into) => {
         if (into && size === need) return zip.read(entry, into);
@@ -223,8 +226,18 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
   );
 }
 
-/** Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted). */
-export function readPth(source: string | Uint8Array, name?: string): TensorMap {
+/** How readPth reads: `lazy` leaves what it can in the file (see readPth). */
+export interface ReadPthOptions {
+  lazy?: boolean;
+}
+
+/**
+ * Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted).
+ * With `lazy`, a zip file's whole contiguous float32 tensors (all of a state dict, as torch.save
+ * writes it) stay in the file as lazy entries (see NamedTensor): read (and CRC-checked) when first
+ * used, or streamed into a model chunk by chunk. Every other tensor is read now.
+ */
+export function readPth(source: string | Uint8Array, name?: string, opts: ReadPthOptions = {}): TensorMap {
   const where = typeof source === 'string' ? source : (name ?? '<buffer>');
   return withPth(source, name, ({ root }, size) => {
     const { dict } = findStateDict(root, where);
@@ -232,12 +245,43 @@ export function readPth(source: string | Uint8Array, name?: string): TensorMap {
     const out: TensorMap = new Map();
     for (const [k, t] of dict.map) {
       const ref = t as TensorRef;
-      out.set(k as string, {
-        shape: [...ref.shape],
-        data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
-        sourceDType: ref.storage.elementType,
-      });
+      const lazy = opts.lazy && typeof source === 'string' ? lazyTensor(ref, source, size) : null;
+      out.set(
+        k as string,
+        lazy ?? {
+          shape: [...ref.shape],
+          data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
+          sourceDType: ref.storage.elementType,
+        },
+      );
     }
     return out;
+  });
+}
+
+/** True when `t` is its whole storage in row-major order (strides of size-1 dimensions aside). */
+function wholeContiguous(t: TensorRef): boolean {
+  let expect = 1;
+  for (let i = t.shape.length - 1; i >= 0; i--) {
+    if (t.shape[i] !== 1 && t.stride[i] !== expect) return false;
+    expect *= t.shape[i]!;
+  }
+  return t.offset === 0 && expect === t.storage.numel;
+}
+
+/** A lazy entry for a whole float32 storage kept in its own exact-size zip entry (CRC-checked as it streams), or null. */
+function lazyTensor(t: TensorRef, path: string, fileSize: number): NamedTensor | null {
+  const entry = t.storage.zipEntry;
+  if (!entry || t.storage.elementType !== 'float32' || t.storage.bytes !== null || !wholeContiguous(t)) return null;
+  const range = { path, fileSize, offset: entry.dataOffset, byteLength: entry.size };
+  return lazyFloat32Tensor([...t.shape], range, () => {
+    let crc = 0;
+    return {
+      update: (bytes) => (crc = crc32Update(crc, bytes)),
+      finish: () => {
+        if (crc !== entry.crc32)
+          throw new DataError(`${path}: corrupt zip archive: CRC-32 mismatch in entry '${entry.name}' (file corrupted)`);
+      },
+    };
   });
 }

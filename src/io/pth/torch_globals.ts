@@ -6,6 +6,7 @@
 import { DataError } from '../../errors.js';
 import { elementReader, ELEMENT_SIZE, toFloat32, type ElementType } from '../dtype_convert.js';
 import { AcceptsState } from '../pickle/machine.js';
+import type { ZipEntry } from './zip.js';
 import { PyBytes, PyDict, PyGlobal, PyList, PyObject, PyTuple, describe, type PyValue } from '../pickle/values.js';
 
 const STORAGE_TYPES: Record<string, ElementType> = {
@@ -74,6 +75,8 @@ export class StorageRef extends PyObject {
    * numel × element size bytes), else into a new buffer.
    */
   fetch: ((into?: Uint8Array) => Uint8Array) | null = null;
+  /** The zip entry holding exactly these bytes (zip files read from a path), so they can be streamed later. */
+  zipEntry: ZipEntry | null = null;
 
   /** The bytes, read from the file (once) when they are still there. */
   load(): Uint8Array | null {

@@ -28,10 +28,15 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** Continues a CRC-32 over more bytes: start from crc32Update(0, first), then feed the previous result. */
+export function crc32Update(crc: number, data: Uint8Array): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+export function crc32(data: Uint8Array): number {
+  return crc32Update(0, data);
 }
 
 const SIG_LOCAL = 0x04034b50;
