@@ -93,11 +93,11 @@ test('a .pth or .safetensors that cannot be written is a DataError naming it, an
     const taken = join(dir, 'taken.pth');
     mkdirSync(join(taken, 'inside'), { recursive: true });
     for (const write of [() => writePth(taken, tensors(16, 1)), () => writeSafetensors(taken, tensors(16, 1))]) {
-      assert.throws(write, (e: unknown) => e instanceof DataError && /taken\.pth: cannot write \(E[A-Z]+\)/.test(e.message));
+      assert.throws(write, (e: unknown) => e instanceof DataError && /taken\.pth: cannot write \(E[A-Z]+\b/.test(e.message));
     }
     assert.throws(
       () => writePth(join(dir, 'no', 'such', 'w.pth'), tensors(16, 1)),
-      (e: unknown) => e instanceof DataError && /w\.pth: cannot write \(ENOENT\)/.test(e.message),
+      (e: unknown) => e instanceof DataError && /w\.pth: cannot write \(ENOENT\b/.test(e.message),
     );
     assert.deepEqual(readdirSync(dir), ['taken.pth']);
   } finally {

@@ -4,8 +4,9 @@
 // transposed to C order. Every header field and the data size are checked against the bytes
 // present, so a truncated or corrupted file is a DataError naming the file, never a crash or an
 // allocation larger than the file.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { DataError } from '../errors.js';
+import { writeFileAtomic } from './write_atomic.js';
 
 export type NpyDType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8';
 
@@ -348,9 +349,9 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   return out;
 }
 
-/** Writes an array to `path` as .npy. */
+/** Writes an array to `path` as .npy, atomically (see write_atomic.ts). */
 export function writeNpy(path: string, data: NpyData, shape: readonly number[]): void {
-  writeFileSync(path, encodeNpy(data, shape));
+  writeFileAtomic(path, [encodeNpy(data, shape)]);
 }
 
 /** Converts any numeric .npy array to Float32Array (int64 values beyond 2^24 lose precision). */

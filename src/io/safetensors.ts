@@ -9,7 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
 import { lazyFloat32Tensor } from './lazy_tensor.js';
-import { writeChunksAtomic } from './pth/index.js';
+import { writeFileAtomic } from './write_atomic.js';
 import { bufferSource, fileSource, type ByteSource } from './pth/zip.js';
 import { numel, type TensorMap } from './tensor_map.js';
 
@@ -192,5 +192,5 @@ export function writeSafetensors(
   tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
   metadata?: Record<string, string>,
 ): void {
-  writeChunksAtomic(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

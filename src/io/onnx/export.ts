@@ -17,7 +17,7 @@ import { Linear } from '../../nn/linear.js';
 import { LocalResponseNorm } from '../../nn/lrn.js';
 import type { Module } from '../../nn/module.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../../nn/pool.js';
-import { writeChunksAtomic } from '../pth/index.js';
+import { writeFileAtomic } from '../write_atomic.js';
 import { floatTensor, graph, model as modelProto, node, valueInfo, type AttrValue } from './onnx_proto.js';
 
 export const ONNX_OPSET = 13;
@@ -172,5 +172,5 @@ export function exportOnnx(net: AlexNet): Uint8Array[] {
 
 /** Writes `net` as an ONNX file (atomically). */
 export function writeOnnx(path: string, net: AlexNet): void {
-  writeChunksAtomic(path, exportOnnx(net));
+  writeFileAtomic(path, exportOnnx(net));
 }
