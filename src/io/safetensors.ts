@@ -5,12 +5,11 @@
 // shapes, do not overlap and cover the data section exactly (as the reference implementation
 // requires). A file is read at offsets, never whole, and its float32 tensors may stay in it
 // (lazy entries, streamed into a model). Writing emits float32 tensors with the header padded to 8 bytes.
-import { closeSync, openSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
 import { lazyFloat32Tensor } from './lazy_tensor.js';
 import { writeFileAtomic } from './write_atomic.js';
-import { bufferSource, fileSource, type ByteSource } from './pth/zip.js';
+import { bufferSource, readFileAt, type ByteSource } from './pth/zip.js';
 import { numel, type TensorMap } from './tensor_map.js';
 
 const DTYPES: Record<string, ElementType> = {
@@ -136,14 +135,7 @@ export interface ReadSafetensorsOptions {
  */
 export function readSafetensors(source: string | Uint8Array, name?: string, opts: ReadSafetensorsOptions = {}): SafetensorsContents {
   if (typeof source !== 'string') return parseSafetensors(source, name);
-  let fd: number;
-  try {
-    fd = openSync(source, 'r');
-  } catch (err) {
-    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
-  }
-  try {
-    const file = fileSource(fd, source);
+  return readFileAt(source, (file) => {
     const layout = readLayout(file, source);
     if (!opts.lazy) return { tensors: readTensors(file, layout), metadata: layout.metadata };
     // Other element types are converted now (they are not what a model is streamed from).
@@ -154,12 +146,7 @@ export function readSafetensors(source: string | Uint8Array, name?: string, opts
       tensors.set(e.name, e.type === 'float32' ? lazyFloat32Tensor(e.shape, range) : eager.get(e.name)!);
     }
     return { tensors, metadata: layout.metadata };
-  } catch (err) {
-    if (err instanceof DataError || !(err as NodeJS.ErrnoException).code) throw err;
-    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Encodes float32 tensors (in map order) with optional string metadata. */

@@ -6,7 +6,6 @@
 // storages are checked against the file before any tensor is materialised. A zip file is read at
 // offsets, never whole: each float32 storage goes straight from the file into its tensor, or
 // (lazy reading) stays in the file until it is streamed into a model's parameter.
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
 import { unpickle } from '../pickle/machine.js';
@@ -14,7 +13,7 @@ import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/value
 import type { NamedTensor, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
 import { lazyFloat32Tensor } from '../lazy_tensor.js';
-import { ZipReader, bufferSource, crc32Update, fileSource, isZip } from './zip.js';
+import { ZipReader, bufferSource, crc32Update, isZip, readFileAt } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -37,25 +36,11 @@ function withPth<T>(source: string | Uint8Array, name: string | undefined, use: 
     const where = name ?? '<buffer>';
     return use(parseBuffer(source, where), source.length);
   }
-  let fd: number;
-  try {
-    fd = openSync(source, 'r');
-  } catch (err) {
-    throw new DataError(`${source}: cannot read (${(err as Error).message})`);
-  }
-  try {
-    const file = fileSource(fd, source);
+  return readFileAt(source, (file) => {
     const head = file.read(0, Math.min(4, file.size));
     if (isZip(head)) return use(parseZip(new ZipReader(file, source), source), file.size);
-    return use(parseBuffer(readFileSync(fd), source), file.size);
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code) throw new DataError(`${source}: cannot read (${(err as Error).message})`);
-    throw err;
-  } finally {
-    closeSync(fd);
-  }
+    return use(parseBuffer(file.read(0, file.size), source), file.size);
+  });
 }
 
 function parseBuffer(buf: Uint8Array, where: string): PthObject {

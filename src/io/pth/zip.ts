@@ -7,7 +7,7 @@
 // entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
 // Writing mirrors PyTorch's writer (miniz): entries padded with an extra field so their data
 // starts at a multiple of 64 bytes, then the central directory (ZIP64 records when needed).
-import { fstatSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 
 export interface ZipEntry {
@@ -72,6 +72,27 @@ export function bufferSource(buf: Uint8Array): ByteSource {
 }
 
 /** An open file read at offsets (fs.readSync), never whole: the caller closes `fd`. */
+/**
+ * Runs `read` on the file at `path` as a ByteSource and closes it after. A file that cannot be opened
+ * or read is a DataError naming it; the reader's own DataErrors pass through.
+ */
+export function readFileAt<T>(path: string, read: (file: ByteSource) => T): T {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
+  }
+  try {
+    return read(fileSource(fd, path));
+  } catch (err) {
+    if (err instanceof DataError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function fileSource(fd: number, where: string): ByteSource {
   const size = fstatSync(fd).size;
   return {
