@@ -3,34 +3,20 @@
 // content, the extension only breaks ties — and loads it with the model's strict key and shape
 // checks; saveWeights(model, path) writes .safetensors or (any other extension) a .pth that
 // torch.load(weights_only=True) reads. Errors name the file and the key.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { noGrad, shapeText, Tensor } from '../tensor.js';
 import { readPth, writePth } from './pth/index.js';
-import { isZip } from './pth/zip.js';
+import { isZip, readFileAt } from './pth/zip.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { valueCount, type NamedTensor, type TensorMap } from './tensor_map.js';
 
 export type WeightsFormat = 'pth' | 'safetensors';
 
+/** The first `n` bytes of the file at `path` (fewer when it is shorter). */
 function head(path: string, n: number): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  }
-  try {
-    const b = new Uint8Array(n);
-    const got = readSync(fd, b, 0, n, 0);
-    return b.subarray(0, got);
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  } finally {
-    closeSync(fd);
-  }
+  return readFileAt(path, (file) => file.read(0, Math.min(n, file.size)));
 }
 
 /** The weights format of a file, from its first bytes (falling back to the extension). */
