@@ -4,7 +4,7 @@
 // built without a random initialisation that the file would overwrite, and each tensor is
 // streamed from the file into its parameter's storage in chunks, never held twice.
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { archShapes } from '../src/io/model_from_weights.js';
@@ -14,6 +14,7 @@ import { writeSafetensors } from '../src/io/safetensors.js';
 import { numel } from '../src/shape.js';
 import { runCliMeasured } from './ckpt_fixtures.js';
 import { root, tempDir } from './train_helpers.js';
+import { skip as nativeSkip } from './native_helpers.js';
 
 const dir = tempDir('load-memory');
 const weights = join(dir, 'alexnet.pth');
@@ -41,7 +42,7 @@ const fileMiB = statSync(weights).size / 2 ** 20;
 for (const backend of ['reference', 'native']) {
   for (const command of ['forward', 'predict']) {
     test(`${command} with a ${fileMiB.toFixed(0)} MiB .pth peaks under 1.5× the file on the ${backend} backend`, (t) => {
-      if (backend === 'native' && !existsSync(join(root, 'build/Release/alexnet_native.node'))) return t.skip('native addon not built');
+      if (backend === 'native' && nativeSkip) return t.skip(nativeSkip);
       const args =
         command === 'forward'
           ? ['forward', '--weights', weights, '--input', input, '--output', join(dir, `y-${backend}.npy`)]
@@ -53,7 +54,7 @@ for (const backend of ['reference', 'native']) {
     });
   }
   test(`forward with the same weights as .safetensors peaks under 1.5× the file on the ${backend} backend`, (t) => {
-    if (backend === 'native' && !existsSync(join(root, 'build/Release/alexnet_native.node'))) return t.skip('native addon not built');
+    if (backend === 'native' && nativeSkip) return t.skip(nativeSkip);
     const r = runCliMeasured(['forward', '--weights', safetensors, '--input', input, '--output', join(dir, `ys-${backend}.npy`)], {
       ALEXNET_BACKEND: backend,
     });

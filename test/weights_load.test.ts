@@ -3,7 +3,6 @@
 // tensors claiming huge class or channel counts) are checked before anything is allocated; the
 // shape tables those checks use agree with the models.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
@@ -13,8 +12,9 @@ import { createModel } from '../src/models/index.js';
 import { writePth } from '../src/io/pth/index.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { shapeFromWeights } from '../src/train/weights.js';
-import { root, tempDir } from './train_helpers.js';
+import { tempDir } from './train_helpers.js';
 import { runCliMeasured, smallV1Shapes, tensorsFor, type Tensors } from './ckpt_fixtures.js';
+import { skip as nativeSkip } from './native_helpers.js';
 
 const dir = tempDir('wload');
 const input = join(dir, 'x.npy');
@@ -61,7 +61,7 @@ test('torchvision weights with --arch alexnet-v1 say to use --arch alexnet', () 
 
 for (const backend of ['reference', 'native']) {
   test(`an extra key is one clean line on the ${backend} backend`, (t) => {
-    if (backend === 'native' && !existsSync(join(root, 'build/Release/alexnet_native.node'))) return t.skip('native addon not built');
+    if (backend === 'native' && nativeSkip) return t.skip(nativeSkip);
     const m = tensorsFor(smallV1Shapes());
     m.set('conv.12.weight', { shape: [2], data: new Float32Array(2) });
     const path = join(dir, `extra-${backend}.pth`);
