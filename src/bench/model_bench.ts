@@ -5,7 +5,7 @@
 // `alexnet bench` and bench/compare.ts.
 import type { Precision } from '../backend/backend.js';
 import type { Backend } from '../backend/backend.js';
-import { setBackend } from '../backend/registry.js';
+import { setBackend, type BackendName } from '../backend/registry.js';
 import { loadedAddon } from '../backend/native/addon.js';
 import { NativeBackend } from '../backend/native/native_backend.js';
 import { createModel, type ArchName } from '../models/index.js';
@@ -32,7 +32,7 @@ export interface BenchOptions {
   warmup?: number;
   /** Timed iterations; the median is reported (default 5). */
   iters?: number;
-  backend?: 'native' | 'reference';
+  backend?: BackendName;
 }
 
 export interface BenchResult {

@@ -187,7 +187,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
   option({
     key: 'backend',
     flag: '--backend <name>',
-    help: 'native | reference',
+    help: BACKEND_NAMES.join(' | '),
     parse: parseChoice(BACKEND_NAMES),
     default: () => defaultBackendName(),
     defaultHelp: 'native, or ALEXNET_BACKEND',

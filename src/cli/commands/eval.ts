@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { defaultBackendName, setBackend } from '../../backend/registry.js';
+import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
 import { DataError, UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
@@ -29,7 +29,7 @@ interface EvalFlags {
   batchSize?: number;
   workers?: number;
   out: string;
-  backend?: 'native' | 'reference';
+  backend?: BackendName;
   strict?: boolean;
 }
 
@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--json', 'print the results as JSON')
     .option('--batch-size <n>', 'images per forward pass (default 64)', parsePositiveInt)
     .option('--workers <n>', 'data-loading worker threads (default 2)', parseWorkers)
-    .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
+    .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {

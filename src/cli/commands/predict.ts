@@ -2,7 +2,7 @@
 // of each image with their probabilities. ImageNet's class names for 1000-class models, the
 // checkpoint's (or model.json's) names otherwise. A .npy input is taken as already preprocessed.
 import type { Command } from 'commander';
-import { defaultBackendName, setBackend } from '../../backend/registry.js';
+import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import type { ArchName } from '../../models/index.js';
 import { predictFiles } from '../../train/predict.js';
 import { modelFromWeights } from '../../train/weights.js';
@@ -13,7 +13,7 @@ interface PredictFlags {
   arch?: ArchName;
   topk: number;
   json?: boolean;
-  backend?: 'native' | 'reference';
+  backend?: BackendName;
 }
 
 export function register(program: Command): void {
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
     .option('--topk <k>', 'how many classes to show', parsePositiveInt, 5)
     .option('--json', 'print JSON')
-    .option('--backend <name>', 'native | reference', parseChoice(['native', 'reference'] as const))
+    .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .action(async (images: string[], flags: PredictFlags) => {
       setBackend(flags.backend ?? defaultBackendName());
       const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
