@@ -18,9 +18,10 @@ export interface ZipEntry {
 }
 
 /**
- * CRC-32 tables for slicing by 8 (eight bytes per step, ~4x the byte-at-a-time loop: checking a
- * 233 MB torchvision file's entries is most of reading it from memory). CRC_TABLES[0] is the
- * classic table; CRC_TABLES[k][n] is the CRC of byte n followed by k zero bytes.
+ * CRC-32 tables for slicing by 8: eight bytes per step, read as two words where the host is
+ * little-endian (about 3x the byte-at-a-time loop; checking the entries is most of reading a
+ * .pth from memory). CRC_TABLES[0] is the classic table; CRC_TABLES[k][n] is the CRC of byte n
+ * followed by k zero bytes.
  */
 const CRC_TABLES = (() => {
   const t = Array.from({ length: 8 }, () => new Uint32Array(256));
@@ -34,32 +35,33 @@ const CRC_TABLES = (() => {
   return t;
 })();
 
+type Table = Uint32Array;
+const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Table, Table, Table, Table, Table, Table, Table, Table];
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Continues a CRC-32 over more bytes: start from crc32Update(0, first), then feed the previous result. */
 export function crc32Update(crc: number, data: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-  ];
   let c = (crc ^ 0xffffffff) >>> 0;
   const n = data.length;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const lo = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    c =
-      t7[lo & 0xff]! ^
-      t6[(lo >>> 8) & 0xff]! ^
-      t5[(lo >>> 16) & 0xff]! ^
-      t4[lo >>> 24]! ^
-      t3[data[i + 4]!]! ^
-      t2[data[i + 5]!]! ^
-      t1[data[i + 6]!]! ^
-      t0[data[i + 7]!]!;
+  if (LITTLE_ENDIAN && n >= 16) {
+    // Bytes up to a 4-byte boundary, then eight bytes per step read as two little-endian words.
+    for (; (data.byteOffset + i) % 4 !== 0; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, ((n - i) >>> 3) << 1);
+    for (let w = 0; w < words.length; w += 2) {
+      const lo = c ^ words[w]!;
+      const hi = words[w + 1]!;
+      c =
+        t7[lo & 0xff]! ^
+        t6[(lo >>> 8) & 0xff]! ^
+        t5[(lo >>> 16) & 0xff]! ^
+        t4[lo >>> 24]! ^
+        t3[hi & 0xff]! ^
+        t2[(hi >>> 8) & 0xff]! ^
+        t1[(hi >>> 16) & 0xff]! ^
+        t0[hi >>> 24]!;
+    }
+    i += words.length * 4;
   }
   for (; i < n; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
