@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { transform, type Plugin } from 'esbuild';
 import { setBackend } from '../src/backend/registry.js';
+import { crc32, crc32Update } from '../src/io/pth/zip.js';
 import { createModel, io, manualSeed, noGrad, readNpy, readPth, readSafetensors, Tensor } from '../src/index.js';
 
 type BundleScript = typeof import('../scripts/bundle_browser.mjs');
@@ -148,6 +149,35 @@ test('the bundle reads the .pth, safetensors and .npy files PyTorch and NumPy wr
     const gotNpy = lib.parseNpy(new Uint8Array(readFileSync(join(npyDir, file))), file);
     const values = (a: { data: ArrayLike<number | bigint> }): (number | bigint)[] => Array.from(a.data);
     assert.deepEqual([gotNpy.dtype, [...gotNpy.shape], values(gotNpy)], [wantNpy.dtype, wantNpy.shape, values(wantNpy)], file);
+  }
+});
+
+/** CRC-32 bit by bit, as the ZIP specification defines it. */
+function bitwiseCrc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+test('CRC-32 (checked over every zip entry a page reads from memory) is right at every alignment, length and split', () => {
+  assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  const base = new Uint8Array(4099);
+  for (let i = 0; i < base.length; i++) base[i] = (i * 2654435761) >>> 24;
+  for (const offset of [0, 1, 2, 3, 4, 5]) {
+    for (const length of [0, 1, 7, 8, 15, 16, 17, 31, 64, 1000, 4093]) {
+      const bytes = base.subarray(offset, offset + length);
+      const want = bitwiseCrc32(bytes);
+      assert.equal(crc32(bytes), want, `offset ${offset}, length ${length}`);
+      const split = length >> 1;
+      assert.equal(
+        crc32Update(crc32Update(0, bytes.subarray(0, split)), bytes.subarray(split)),
+        want,
+        `offset ${offset}, length ${length}, split`,
+      );
+    }
   }
 });
 
