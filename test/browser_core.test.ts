@@ -202,7 +202,7 @@ function bundleLogits(model: InstanceType<Library['AlexNet']>): Float32Array {
   return lib.noGrad(() => model.forward(x)).toArray() as Float32Array;
 }
 
-test('the bundle builds alexnet from .pth bytes, a File and a URL with the Node library logits, and saves them to a Blob', async () => {
+test('the bundle builds alexnet from .pth bytes, a File and a URL with the Node library logits, saves them to a Blob and loads that', async () => {
   const { pth, logits } = reference();
   lib.setBackend('reference');
   // Given as an ArrayBuffer (a copy, as a browser would hold it).
@@ -217,6 +217,8 @@ test('the bundle builds alexnet from .pth bytes, a File and a URL with the Node 
   const sent = readPth(pth);
   assert.deepEqual([...back.keys()], [...sent.keys()]);
   for (const [key, t] of sent) assert.deepEqual(back.get(key)!.data, t.data, key);
+  const fromSafetensors = await lib.loadModel(safetensors);
+  assert.deepEqual(Array.from(bundleLogits(fromSafetensors)), Array.from(logits));
   // Loaded from a File into a model of the right shape.
   const target = lib.createModel('alexnet', { numClasses: 10, inputSize: 63, init: 'none' }).eval();
   await lib.loadWeightsFrom(target, new File([pth], 'alexnet.pth'));
@@ -238,6 +240,13 @@ test('weights of another AlexNet and unreadable sources: the Node library messag
   await assert.rejects(lib.loadWeightsFrom(v1, new File([pth], 'alexnet.pth')), isUsage(want));
 
   const isData = (message: string) => (err: unknown) => err instanceof lib.DataError && (err as Error).message === message;
+  // A byte changed inside FC6's weights: the CRC-32 check refuses the file as the Node reader does.
+  const corrupt = pth.slice();
+  const middle = corrupt.length >> 1;
+  corrupt[middle] = corrupt[middle]! ^ 0x40;
+  const corruptMessage = await messageOf(() => readPth(corrupt, 'alexnet.pth'));
+  assert.match(corruptMessage, /^alexnet\.pth: corrupt zip archive: CRC-32 mismatch in entry 'archive\/data\/\d+' \(file corrupted\)$/);
+  await assert.rejects(lib.loadModel(new File([corrupt], 'alexnet.pth')), isData(corruptMessage));
   const missing = 'http://127.0.0.1:8080/weights/missing.pth';
   await assert.rejects(lib.loadModel(missing), isData(`${missing}: HTTP 404 Not Found`));
   const down = 'http://unreachable.invalid/alexnet.pth';

@@ -4,6 +4,7 @@
 // (state_dict.ts), keys and shapes are strict, weights of another AlexNet are named
 // (model_from_weights.ts); a source that cannot be read is a DataError naming it.
 import { DataError, UsageError } from '../errors.js';
+import { LITTLE_ENDIAN_HOST, lazyBytesTensor } from './lazy_bytes.js';
 import { AlexNet, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { checkArch, modelFromWeights } from './model_from_weights.js';
@@ -71,12 +72,25 @@ export function readWeightsBytes(bytes: Uint8Array, name = '<buffer>'): TensorMa
 }
 
 /**
+ * The tensors of weights bytes for loading into a model: their float32 values stay in `bytes`
+ * and go into the parameters chunk by chunk (lazy_bytes.ts), never copied whole in between.
+ */
+function tensorsToLoad(bytes: Uint8Array, name: string): TensorMap {
+  if (!LITTLE_ENDIAN_HOST) return readWeightsBytes(bytes, name);
+  const lazy = (shape: number[], span: Parameters<typeof lazyBytesTensor>[2]) => lazyBytesTensor(shape, bytes, span);
+  return weightsFormatOf(bytes.subarray(0, 16), name) === 'pth'
+    ? readPth(bytes, name, { lazy })
+    : readSafetensors(bytes, name, { lazy }).tensors;
+}
+
+/**
  * Loads weights into `model` (strict: same keys, same shapes). For an AlexNet, weights of another
- * of the three architectures are a UsageError naming both, before any value is copied.
+ * of the three architectures are a UsageError naming both, before any value is copied. A zip
+ * entry found corrupt (CRC-32) while its values are copied leaves the model partly loaded: drop it.
  */
 export async function loadWeightsFrom(model: Module, source: WeightsSource, opts: WeightsSourceOptions = {}): Promise<void> {
   const { bytes, name } = await weightsBytes(source, opts);
-  const tensors = readWeightsBytes(bytes, name);
+  const tensors = tensorsToLoad(bytes, name);
   if (model instanceof AlexNet) checkArch(tensors, model.arch, name);
   loadTensorMap(model, tensors, name, { consume: true });
 }
@@ -91,7 +105,7 @@ export interface LoadModelOptions extends WeightsSourceOptions {
 /** Builds the AlexNet that the weights describe (architecture, classes, input channels and size) with them loaded, in eval mode. */
 export async function loadModel(source: WeightsSource, opts: LoadModelOptions = {}): Promise<AlexNet> {
   const { bytes, name } = await weightsBytes(source, opts);
-  return modelFromWeights(readWeightsBytes(bytes, name), { arch: opts.arch, inputSize: opts.inputSize, source: name });
+  return modelFromWeights(tensorsToLoad(bytes, name), { arch: opts.arch, inputSize: opts.inputSize, source: name });
 }
 
 /** The bytes of `model`'s state dict (PyTorch's keys, float32) as a .pth that torch.load(weights_only=True) reads, or as .safetensors. */
