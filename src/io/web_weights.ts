@@ -4,9 +4,9 @@
 // (state_dict.ts), keys and shapes are strict, weights of another AlexNet are named
 // (model_from_weights.ts); a source that cannot be read is a DataError naming it.
 import { DataError, UsageError } from '../errors.js';
-import { LITTLE_ENDIAN_HOST, lazyBytesTensor } from './lazy_bytes.js';
 import { AlexNet, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import { LITTLE_ENDIAN_HOST, lazyBytesTensor } from './lazy_bytes.js';
 import { checkArch, modelFromWeights } from './model_from_weights.js';
 import { readPth } from './pth/reader.js';
 import { encodePth } from './pth/writer.js';
