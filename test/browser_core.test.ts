@@ -8,7 +8,8 @@
 // code is the bundle's. Real Chromium runs are the web page's tests.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -108,6 +109,26 @@ test('src/browser.ts bundled for the browser reaches no Node built-in and none o
     [],
   );
   assert.ok(out.gzipBytes > 0 && out.gzipBytes < out.bytes);
+});
+
+test("package.json exports: the 'browser' condition gets the bundle, Node the full library, and both resolve", () => {
+  assert.ok(existsSync(join(root, 'dist', 'browser', 'alexnet.js')), 'dist/browser/alexnet.js is built (npm run build)');
+  const probe = (conditions: string[]): unknown => {
+    const code =
+      "const a = await import('alexnet'); console.log(JSON.stringify([import.meta.resolve('alexnet'), typeof a.loadModel, typeof a.loadWeights, a.getBackend().name]))";
+    const out = execFileSync(process.execPath, [...conditions, '--input-type=module', '-e', code], {
+      cwd: root,
+      env: { ...process.env, ALEXNET_BACKEND: '' },
+      encoding: 'utf8',
+    });
+    return JSON.parse(out) as unknown;
+  };
+  const [browserUrl, ...browser] = probe(['--conditions=browser']) as [string, ...unknown[]];
+  assert.ok(browserUrl.endsWith('/dist/browser/alexnet.js'), browserUrl);
+  assert.deepEqual(browser, ['function', 'undefined', 'reference']);
+  const [nodeUrl, ...node] = probe([]) as [string, ...unknown[]];
+  assert.ok(nodeUrl.endsWith('/dist/src/index.js'), nodeUrl);
+  assert.deepEqual(node.slice(0, 2), ['function', 'function']);
 });
 
 test('the bundle has no native backend: the default is the reference backend, and asking for native says so once', () => {
