@@ -23,8 +23,7 @@ function extension(name: string): string {
 }
 
 /** The weights format of a file from its first bytes (16 are enough), falling back to the extension of `name`. */
-export function weightsFormatOf(head: Uint8Array, name: string): WeightsFormat {
-  const b = head;
+export function weightsFormatOf(b: Uint8Array, name: string): WeightsFormat {
   if (isZip(b) || (b[0] === 0x80 && (b[1] ?? 0xff) <= 5)) return 'pth';
   if (b.length >= 9 && b[8] === 0x7b /* '{' */) return 'safetensors';
   const ext = extension(name);

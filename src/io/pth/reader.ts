@@ -13,7 +13,7 @@ import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
 import type { NamedTensor, RangeCheck, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { ZipReader, asByteSource, bufferSource, crc32Update, isZip, type ByteSource } from './zip.js';
+import { ZipReader, asByteSource, crc32Update, isZip, type ByteSource } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -37,12 +37,7 @@ function withPth<T>(input: PthSource, where: string, use: (obj: PthObject, size:
   const source = asByteSource(input);
   const head = source.read(0, Math.min(4, source.size));
   if (isZip(head)) return use(parseZip(new ZipReader(source, where), where), source.size);
-  return use(parseBuffer(source.read(0, source.size), where), source.size);
-}
-
-function parseBuffer(buf: Uint8Array, where: string): PthObject {
-  if (isZip(buf)) return parseZip(new ZipReader(bufferSource(buf), where), where);
-  if (buf.length >= 2 && buf[0] === 0x80) return parseLegacy(buf, where);
+  if (source.size >= 2 && head[0] === 0x80) return use(parseLegacy(source.read(0, source.size), where), source.size);
   throw new DataError(`${where}: not a PyTorch file (expected a zip archive or a legacy pickle stream)`);
 }
 
