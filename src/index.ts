@@ -1,4 +1,6 @@
-// alexnet: the library's public API.
+// alexnet: the library's public API on Node (package.json "exports": "node"/"default"). The
+// browser's entry is browser.ts: the same library without what needs Node (files by path, the
+// native addon, ONNX files, the data pipeline).
 export type { Backend, DType, FloatArray, Shape, Storage } from './backend/backend.js';
 export { getBackend, nativeBackend, referenceBackend, setBackend, type BackendName } from './backend/registry.js';
 export { DataError, ShapeError, UsageError } from './errors.js';
@@ -20,5 +22,8 @@ export {
   writeSafetensors,
   readNpy,
   writeNpy,
+  loadWeightsFrom,
+  loadModel,
+  saveWeightsBlob,
 } from './io/index.js';
 export * as data from './data/index.js';

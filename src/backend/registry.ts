@@ -1,65 +1,93 @@
-// Which backend new tensors use. The native oneDNN backend is the default wherever its addon
-// loads; otherwise the library says so once (on stderr) and runs on the reference backend.
-// ALEXNET_BACKEND=reference|native forces a choice.
+// Which backend new tensors use, platform-neutral. Backends are made by loaders, one per name:
+// 'reference' is built in; the platform adds its own through the '#platform-backends' import
+// (package.json "imports"), which resolves to platform_node.ts under Node ('native': the oneDNN
+// addon) and to platform_neutral.ts (no more) in a browser bundle. Adding a backend is one line
+// in one of those tables. The default is 'native' wherever it has a loader (falling back, with one
+// notice on stderr, to the reference backend where its addon cannot load), else 'reference';
+// ALEXNET_BACKEND=reference|native forces a choice where there is an environment (Node).
+import { platformBackends } from '#platform-backends';
 import { UsageError } from '../errors.js';
-import type { Backend } from './backend.js';
+import type { Backend, Precision } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
-import { tryLoadNative, type NativeOptions } from './native/load.js';
-import { loadAddon } from './native/addon.js';
 
 export const BACKEND_NAMES = ['native', 'reference'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** What a backend may be asked for when it is made (the native backend reads both). */
+export interface BackendOptions {
+  threads?: number;
+  precision?: Precision;
+}
+
+/** Makes a backend, or says why it cannot here (the addon is missing, say). */
+export type BackendLoader = (opts: BackendOptions) => { backend: Backend | null; reason: string };
+
 let current: Backend | null = null;
 let reference: ReferenceBackend | null = null;
-let warned = false;
+const warned = new Set<string>();
 
 export function referenceBackend(): ReferenceBackend {
   reference ??= new ReferenceBackend();
   return reference;
 }
 
-/** The native backend, or null (with the reason) when its addon cannot be loaded here. */
-export function nativeBackend(opts: NativeOptions = {}): { backend: Backend | null; reason: string } {
-  return tryLoadNative(opts);
+const builtIn: Partial<Record<BackendName, BackendLoader>> = {
+  reference: () => ({ backend: referenceBackend(), reason: '' }),
+};
+
+/** The loader for `name` here, looked up when asked (the platform's module may still be loading while this one is). */
+function loaderOf(name: BackendName): BackendLoader | undefined {
+  return builtIn[name] ?? platformBackends[name];
 }
 
-/** Picks the backend by name; 'native' falls back to the reference backend with one warning. */
-export function setBackend(choice: BackendName | Backend, opts: NativeOptions = {}): Backend {
+/** The Node process when there is one (the library never assumes it: browsers have none). */
+const nodeProcess = (globalThis as { process?: { env?: Record<string, string | undefined>; stderr?: { write(s: string): unknown } } })
+  .process;
+
+/** One line for the user: stderr under Node, the console elsewhere. */
+function notice(line: string): void {
+  if (nodeProcess?.stderr) nodeProcess.stderr.write(line + '\n');
+  else console.warn(line);
+}
+
+/** Makes the backend `name` here, or null with the reason (no loader on this platform, or the loader's own). */
+export function loadBackend(name: BackendName, opts: BackendOptions = {}): { backend: Backend | null; reason: string } {
+  const loader = loaderOf(name);
+  return loader ? loader(opts) : { backend: null, reason: `there is no ${name} backend on this platform` };
+}
+
+/** The native backend, or null (with the reason) when its addon cannot be loaded here. */
+export function nativeBackend(opts: BackendOptions = {}): { backend: Backend | null; reason: string } {
+  return loadBackend('native', opts);
+}
+
+/** Picks the backend by name (or takes one made elsewhere); an unavailable one falls back to the reference backend with one notice. */
+export function setBackend(choice: BackendName | Backend, opts: BackendOptions = {}): Backend {
   if (typeof choice !== 'string') {
     current = choice;
     return current;
   }
-  if (choice === 'reference') {
-    current = referenceBackend();
-    return current;
-  }
-  const { backend, reason } = nativeBackend(opts);
+  const { backend, reason } = loadBackend(choice, opts);
   if (backend) {
     current = backend;
   } else {
-    if (!warned) {
-      process.stderr.write(`alexnet: native backend unavailable (${reason}); using the reference TypeScript backend\n`);
-      warned = true;
+    if (!warned.has(choice)) {
+      notice(`alexnet: ${choice} backend unavailable (${reason}); using the reference TypeScript backend`);
+      warned.add(choice);
     }
     current = referenceBackend();
   }
   return current;
 }
 
-/** The backend asked for by ALEXNET_BACKEND, else 'native' (which falls back to the reference backend where its addon cannot load). */
+/** The backend asked for by ALEXNET_BACKEND, else 'native' where this platform has it (it falls back where its addon cannot load), else 'reference'. */
 export function defaultBackendName(): BackendName {
-  const env = process.env.ALEXNET_BACKEND;
-  if (env === undefined || env === '') return 'native';
+  const env = nodeProcess?.env?.ALEXNET_BACKEND;
+  if (env === undefined || env === '') return loaderOf('native') ? 'native' : 'reference';
   if (!(BACKEND_NAMES as readonly string[]).includes(env)) {
     throw new UsageError(`ALEXNET_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got '${env}'`);
   }
   return env as BackendName;
-}
-
-/** Whether the native backend can compute in bf16 on this CPU (false where its addon does not load). */
-export function nativeHasBf16(): boolean {
-  return loadAddon().addon?.info().bf16 === true;
 }
 
 export function getBackend(): Backend {

@@ -1,5 +1,6 @@
-// PyTorch interop: .pth (safe reader for both torch.save containers, zip writer), safetensors,
-// .npy, ONNX export, and loading/saving model weights by file.
+// PyTorch interop on Node: .pth (safe reader for both torch.save containers, zip writer),
+// safetensors, .npy, ONNX export, and loading/saving model weights by file path — plus the
+// platform-neutral functions on bytes, Blobs and URLs (neutral.ts, the browser's `io`).
 export { encodeNpy, npyToFloat32, parseNpy, readNpy, writeNpy, type NpyArray, type NpyData, type NpyDType } from './npy.js';
 export { encodePth, findStateDict, parsePth, readPth, writePth, type PthFormat, type PthObject } from './pth/index.js';
 export { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors, type SafetensorsContents } from './safetensors.js';
@@ -13,6 +14,17 @@ export {
   stateDictArrays,
   type WeightsFormat,
 } from './weights.js';
+export {
+  encodeWeights,
+  loadModel,
+  loadWeightsFrom,
+  readWeightsBytes,
+  saveWeightsBlob,
+  weightsBytes,
+  type LoadModelOptions,
+  type WeightsSource,
+  type WeightsSourceOptions,
+} from './web_weights.js';
 export { inferArch, modelFromWeights } from './model_from_weights.js';
 export { UnpicklingError } from './pickle/machine.js';
 export type { NamedTensor, TensorMap } from './tensor_map.js';

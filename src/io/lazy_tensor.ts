@@ -5,8 +5,8 @@
 // have the same size, and an optional check (a zip entry's CRC-32) runs over the chunks.
 import { closeSync, openSync } from 'node:fs';
 import { DataError } from '../errors.js';
-import { fileSource } from './pth/zip.js';
-import type { NamedTensor } from './tensor_map.js';
+import { fileSource } from './file_source.js';
+import type { NamedTensor, RangeCheck } from './tensor_map.js';
 
 /** Bytes per read (a multiple of 8, so any element type's values stay whole). */
 export const STREAM_CHUNK_BYTES = 1 << 20;
@@ -25,12 +25,6 @@ export interface FileRange {
   fileSize: number;
   offset: number;
   byteLength: number;
-}
-
-/** Checks run over the chunks of a range: `update` each chunk, then `finish` (throws a DataError). */
-export interface RangeCheck {
-  update(bytes: Uint8Array): void;
-  finish(): void;
 }
 
 /**

@@ -10,7 +10,7 @@ import { DataError, UsageError } from '../errors.js';
 import { createModel, type AlexNet, type ArchName } from '../models/index.js';
 import { numel, shapeText } from '../shape.js';
 import { valueCount } from './tensor_map.js';
-import { loadTensorMap, stripWrapperPrefix, type Weights } from './weights.js';
+import { loadTensorMap, stripWrapperPrefix, type Weights } from './state_dict.js';
 
 /** Most input channels a weights file may claim (conv1's second dimension). */
 export const MAX_IN_CHANNELS = 64;
@@ -104,6 +104,13 @@ export function inferArch(tensors: Weights): ArchName | null {
   return null;
 }
 
+/** Throws a UsageError naming both architectures when `tensors` are recognisably weights of another one than `arch`. */
+export function checkArch(tensors: Weights, arch: ArchName, source: string): void {
+  const recognised = inferArch(tensors);
+  if (recognised && recognised !== arch)
+    throw new UsageError(`${source}: these are ${LAYOUTS[recognised].description}, not ${arch}: use --arch ${recognised}`);
+}
+
 /** FC6 input width of a v1/2012 model at input size s (conv arithmetic only; no weights built). */
 function fc6Width(arch: ArchName, s: number): number {
   const conv = (x: number, k: number, st: number, p: number): number => Math.floor((x + 2 * p - k) / st) + 1;
@@ -157,8 +164,7 @@ function dimension(key: string, value: number | undefined, what: string, max: nu
 export function describeWeights(tensors: Weights, opts: ModelFromWeightsOptions): WeightsShape {
   const { source } = opts;
   const recognised = inferArch(tensors);
-  if (opts.arch && recognised && recognised !== opts.arch)
-    throw new UsageError(`${source}: these are ${LAYOUTS[recognised].description}, not ${opts.arch}: use --arch ${recognised}`);
+  if (opts.arch) checkArch(tensors, opts.arch, source);
   const arch = opts.arch ?? recognised;
   if (!arch) {
     const keys = [...tensors.keys()].slice(0, 3).map((k) => `'${k}'`);

@@ -15,6 +15,12 @@ export interface NamedTensor {
 
 export type TensorMap = Map<string, NamedTensor>;
 
+/** Checks run over a lazy entry's bytes as they stream: `update` each chunk, then `finish` (throws a DataError). */
+export interface RangeCheck {
+  update(bytes: Uint8Array): void;
+  finish(): void;
+}
+
 /** The number of values an entry holds, without reading a lazy entry's values. */
 export function valueCount(t: { readonly data: Float32Array; readonly length?: number }): number {
   return t.length ?? t.data.length;

@@ -3,7 +3,8 @@
 // run directory is locked before anything in it is read or written, and released at the end.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { defaultBackendName, nativeHasBf16 } from '../backend/registry.js';
+import { defaultBackendName } from '../backend/registry.js';
+import { nativeHasBf16 } from '../backend/native/load.js';
 import { DataError, UsageError } from '../errors.js';
 import type { ArchName } from '../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from './checkpoint.js';

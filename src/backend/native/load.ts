@@ -38,3 +38,8 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
   }
   return { backend: new NativeBackend(addon, new ReferenceBackend(), precision), reason: '' };
 }
+
+/** Whether the native backend can compute in bf16 on this CPU (false where its addon does not load). */
+export function nativeHasBf16(): boolean {
+  return loadAddon().addon?.info().bf16 === true;
+}

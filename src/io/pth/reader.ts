@@ -3,17 +3,17 @@
 // (_use_new_zipfile_serialization=False: magic, protocol and sys-info pickles, the object
 // pickle, the list of storage keys, then each storage as an 8-byte element count + raw bytes).
 // The pickle runs in the safe machine with the torch allow-list (../pickle, ./torch_globals.ts);
-// storages are checked against the file before any tensor is materialised. A zip file is read at
-// offsets, never whole: each float32 storage goes straight from the file into its tensor, or
-// (lazy reading) stays in the file until it is streamed into a model's parameter.
+// storages are checked against the file before any tensor is materialised. The reader works on
+// bytes or on a ByteSource (platform-neutral; index.ts opens files on Node): a zip file is read at
+// offsets, never whole, each float32 storage going straight from the source into its tensor, or
+// (lazy reading, given a `lazy` factory) staying in the file until it is streamed into a model.
 import { DataError } from '../../errors.js';
 import { ELEMENT_SIZE } from '../dtype_convert.js';
 import { unpickle } from '../pickle/machine.js';
 import { PyDict, PyList, PyTuple, describe, type PyValue } from '../pickle/values.js';
-import type { NamedTensor, TensorMap } from '../tensor_map.js';
+import type { NamedTensor, RangeCheck, TensorMap } from '../tensor_map.js';
 import { StorageRef, StorageTypeGlobal, TensorRef, materialize, resolveTorchGlobal } from './torch_globals.js';
-import { lazyFloat32Tensor } from '../lazy_tensor.js';
-import { ZipReader, bufferSource, crc32Update, isZip, readFileAt } from './zip.js';
+import { ZipReader, asByteSource, crc32Update, isZip, type ByteSource } from './zip.js';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -26,26 +26,18 @@ export interface PthObject {
   format: PthFormat;
 }
 
-/**
- * Runs `use` on the parsed file. A zip file is read at offsets through its descriptor (storages
- * are read when `use` materialises them), which is closed afterwards; a legacy stream is read
- * whole. Buffers are used in place.
- */
-function withPth<T>(source: string | Uint8Array, name: string | undefined, use: (obj: PthObject, size: number) => T): T {
-  if (typeof source !== 'string') {
-    const where = name ?? '<buffer>';
-    return use(parseBuffer(source, where), source.length);
-  }
-  return readFileAt(source, (file) => {
-    const head = file.read(0, Math.min(4, file.size));
-    if (isZip(head)) return use(parseZip(new ZipReader(file, source), source), file.size);
-    return use(parseBuffer(file.read(0, file.size), source), file.size);
-  });
-}
+/** A torch.save file: its bytes, or a ByteSource reading it at offsets (a file: ../file_source.ts). */
+export type PthSource = Uint8Array | ByteSource;
 
-function parseBuffer(buf: Uint8Array, where: string): PthObject {
-  if (isZip(buf)) return parseZip(new ZipReader(bufferSource(buf), where), where);
-  if (buf.length >= 2 && buf[0] === 0x80) return parseLegacy(buf, where);
+/**
+ * Runs `use` on the parsed file. A zip file is read at offsets through the source (storages are
+ * read when `use` materialises them); a legacy stream is read whole. Buffers are used in place.
+ */
+function withPth<T>(input: PthSource, where: string, use: (obj: PthObject, size: number) => T): T {
+  const source = asByteSource(input);
+  const head = source.read(0, Math.min(4, source.size));
+  if (isZip(head)) return use(parseZip(new ZipReader(source, where), where), source.size);
+  if (source.size >= 2 && head[0] === 0x80) return use(parseLegacy(source.read(0, source.size), where), source.size);
   throw new DataError(`${where}: not a PyTorch file (expected a zip archive or a legacy pickle stream)`);
 }
 
@@ -158,8 +150,8 @@ function parseLegacy(buf: Uint8Array, where: string): PthObject {
   return { root: main.value, format: 'legacy' };
 }
 
-/** Parses a torch.save file (either container) into its top-level object, every storage's bytes read. */
-export function parsePth(source: string | Uint8Array, name?: string): PthObject {
+/** Parses a torch.save file (either container) into its top-level object, every storage's bytes read. `name` labels errors. */
+export function parsePth(source: PthSource, name = '<buffer>'): PthObject {
   return withPth(source, name, (obj) => {
     loadStorages(obj.root, new Set());
     return obj;
@@ -211,33 +203,42 @@ export function findStateDict(root: PyValue, where: string): { dict: PyDict; pat
   );
 }
 
-/** How readPth reads: `lazy` leaves what it can in the file (see readPth). */
+/** Where a whole float32 storage lies in the source, and the CRC check to run over it as it streams. */
+export interface LazySpan {
+  offset: number;
+  byteLength: number;
+  check: () => RangeCheck;
+}
+
+/** How readPth reads: `lazy` makes the entry for a storage left in the file (see readPth). */
 export interface ReadPthOptions {
-  lazy?: boolean;
+  lazy?: (shape: number[], span: LazySpan) => NamedTensor;
 }
 
 /**
  * Reads a .pth/.pt file's state dict as float32 tensors (half/bfloat16/float64/int converted).
  * With `lazy`, a zip file's whole contiguous float32 tensors (all of a state dict, as torch.save
- * writes it) stay in the file as lazy entries (see NamedTensor): read (and CRC-checked) when first
- * used, or streamed into a model chunk by chunk. Every other tensor is read now.
+ * writes it) stay in the file as the lazy entries it makes (see NamedTensor): read (and
+ * CRC-checked) when first used, or streamed into a model chunk by chunk. Every other tensor is
+ * read now. `name` labels errors.
  */
-export function readPth(source: string | Uint8Array, name?: string, opts: ReadPthOptions = {}): TensorMap {
-  const where = typeof source === 'string' ? source : (name ?? '<buffer>');
+export function readPth(source: PthSource, name = '<buffer>', opts: ReadPthOptions = {}): TensorMap {
   return withPth(source, name, ({ root }, size) => {
-    const { dict } = findStateDict(root, where);
+    const { dict } = findStateDict(root, name);
     const budget = { bytes: 2 * size + (1 << 20) };
     const out: TensorMap = new Map();
     for (const [k, t] of dict.map) {
       const ref = t as TensorRef;
-      const lazy = opts.lazy && typeof source === 'string' ? lazyTensor(ref, source, size) : null;
+      const span = opts.lazy ? lazySpan(ref, name) : null;
       out.set(
         k as string,
-        lazy ?? {
-          shape: [...ref.shape],
-          data: materialize(ref, `${where}: tensor '${String(k)}'`, budget),
-          sourceDType: ref.storage.elementType,
-        },
+        span && opts.lazy
+          ? opts.lazy([...ref.shape], span)
+          : {
+              shape: [...ref.shape],
+              data: materialize(ref, `${name}: tensor '${String(k)}'`, budget),
+              sourceDType: ref.storage.elementType,
+            },
       );
     }
     return out;
@@ -254,19 +255,22 @@ function wholeContiguous(t: TensorRef): boolean {
   return t.offset === 0 && expect === t.storage.numel;
 }
 
-/** A lazy entry for a whole float32 storage kept in its own exact-size zip entry (CRC-checked as it streams), or null. */
-function lazyTensor(t: TensorRef, path: string, fileSize: number): NamedTensor | null {
+/** The span of a whole float32 storage kept in its own exact-size zip entry (CRC-checked as it streams), or null. */
+function lazySpan(t: TensorRef, where: string): LazySpan | null {
   const entry = t.storage.zipEntry;
   if (!entry || t.storage.elementType !== 'float32' || t.storage.bytes !== null || !wholeContiguous(t)) return null;
-  const range = { path, fileSize, offset: entry.dataOffset, byteLength: entry.size };
-  return lazyFloat32Tensor([...t.shape], range, () => {
-    let crc = 0;
-    return {
-      update: (bytes) => (crc = crc32Update(crc, bytes)),
-      finish: () => {
-        if (crc !== entry.crc32)
-          throw new DataError(`${path}: corrupt zip archive: CRC-32 mismatch in entry '${entry.name}' (file corrupted)`);
-      },
-    };
-  });
+  return {
+    offset: entry.dataOffset,
+    byteLength: entry.size,
+    check: () => {
+      let crc = 0;
+      return {
+        update: (bytes) => (crc = crc32Update(crc, bytes)),
+        finish: () => {
+          if (crc !== entry.crc32)
+            throw new DataError(`${where}: corrupt zip archive: CRC-32 mismatch in entry '${entry.name}' (file corrupted)`);
+        },
+      };
+    },
+  };
 }

@@ -2,12 +2,11 @@
 // instead of taken from npm: PyTorch only ever stores entries uncompressed (method 0), so the
 // whole job is parsing and writing a few fixed headers — a few dozen lines that we can
 // bounds-check completely — while fflate/yauzl would add inflate code we never use and their
-// own allocation rules. Reading goes through the file at offsets (never the whole file in
-// memory), checks every offset and size against the file, supports ZIP64 records (files or
+// own allocation rules. Reading goes through a ByteSource at offsets (a file is never read whole:
+// see ../file_source.ts for the Node side), checks every offset and size against the source, supports ZIP64 records (files or
 // entries over 4 GiB) and verifies each entry's CRC-32 before returning it.
 // Writing mirrors PyTorch's writer (miniz): entries padded with an extra field so their data
 // starts at a multiple of 64 bytes, then the central directory (ZIP64 records when needed).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 
 export interface ZipEntry {
@@ -18,20 +17,53 @@ export interface ZipEntry {
   crc32: number;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+/**
+ * CRC-32 tables for slicing by 8: eight bytes per step, read as two words where the host is
+ * little-endian (about 3x the byte-at-a-time loop; checking the entries is most of reading a
+ * .pth from memory). CRC_TABLES[0] is the classic table; CRC_TABLES[k][n] is the CRC of byte n
+ * followed by k zero bytes.
+ */
+const CRC_TABLES = (() => {
+  const t = Array.from({ length: 8 }, () => new Uint32Array(256));
+  const t0 = t[0]!;
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t0[n] = c >>> 0;
   }
+  for (let k = 1; k < 8; k++) for (let n = 0; n < 256; n++) t[k]![n] = (t[k - 1]![n]! >>> 8) ^ t0[t[k - 1]![n]! & 0xff]!;
   return t;
 })();
+
+type Table = Uint32Array;
+const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Table, Table, Table, Table, Table, Table, Table, Table];
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Continues a CRC-32 over more bytes: start from crc32Update(0, first), then feed the previous result. */
 export function crc32Update(crc: number, data: Uint8Array): number {
   let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  const n = data.length;
+  let i = 0;
+  if (LITTLE_ENDIAN && n >= 16) {
+    // Bytes up to a 4-byte boundary, then eight bytes per step read as two little-endian words.
+    for (; (data.byteOffset + i) % 4 !== 0; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, ((n - i) >>> 3) << 1);
+    for (let w = 0; w < words.length; w += 2) {
+      const lo = c ^ words[w]!;
+      const hi = words[w + 1]!;
+      c =
+        t7[lo & 0xff]! ^
+        t6[(lo >>> 8) & 0xff]! ^
+        t5[(lo >>> 16) & 0xff]! ^
+        t4[lo >>> 24]! ^
+        t3[hi & 0xff]! ^
+        t2[(hi >>> 8) & 0xff]! ^
+        t1[(hi >>> 16) & 0xff]! ^
+        t0[hi >>> 24]!;
+    }
+    i += words.length * 4;
+  }
+  for (; i < n; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -71,46 +103,12 @@ export function bufferSource(buf: Uint8Array): ByteSource {
   };
 }
 
-/** An open file read at offsets (fs.readSync), never whole: the caller closes `fd`. */
 /**
- * Runs `read` on the file at `path` as a ByteSource and closes it after. A file that cannot be opened
- * or read is a DataError naming it; the reader's own DataErrors pass through.
+ * Bytes as a ByteSource, a ByteSource as itself. Any typed array counts as bytes, also one made in
+ * another realm (a frame, a vm context), which `instanceof Uint8Array` would take for a source.
  */
-export function readFileAt<T>(path: string, read: (file: ByteSource) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  }
-  try {
-    return read(fileSource(fd, path));
-  } catch (err) {
-    if (err instanceof DataError || !(err as NodeJS.ErrnoException).code) throw err;
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export function fileSource(fd: number, where: string): ByteSource {
-  const size = fstatSync(fd).size;
-  return {
-    size,
-    read(offset, length, into) {
-      const out = into ?? new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, out, done, length - done, offset + done);
-        if (n === 0)
-          throw new DataError(
-            `${where}: file ended at ${offset + done} bytes while reading ${length} bytes at ${offset} (changed while being read?)`,
-          );
-        done += n;
-      }
-      return out;
-    },
-  };
+export function asByteSource(input: Uint8Array | ByteSource): ByteSource {
+  return ArrayBuffer.isView(input) ? bufferSource(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) : input;
 }
 
 /**
@@ -128,7 +126,7 @@ export class ZipReader {
     source: ByteSource | Uint8Array,
     private readonly where: string,
   ) {
-    this.source = source instanceof Uint8Array ? bufferSource(source) : source;
+    this.source = asByteSource(source);
     this.readDirectory();
   }
 
