@@ -1,0 +1,193 @@
+// Weights by name, in process: torch.hub's cache folder rules, the hash prefix of a file name,
+// the download URL, and downloads from a local server — a good one lands in the cache (and is
+// reused without a request), a redirect is followed, and a wrong hash, a dropped connection, a
+// stalled one, a 404 and an unreachable server each give one clear DataError and leave nothing in
+// the cache. Small files stand in for the weights: the downloader does not read them
+// (weights_hub_cli.test.ts loads a real AlexNet file).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DataError, UsageError } from '../src/errors.js';
+import {
+  hashPrefixOf,
+  hubCheckpointsDir,
+  hubWeightsFile,
+  torchHubDir,
+  weightsUrl,
+  WEIGHTS_NAMES,
+  type NamedWeights,
+} from '../src/io/hub.js';
+import { loadPretrained, resolveWeightsArg } from '../src/io/pretrained.js';
+import { serveAndDrop, serveBytes, startServer, type TestServer } from './weights_hub_server.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'alexnet-hub-'));
+let server: TestServer;
+before(async () => (server = await startServer()));
+after(async () => {
+  await server.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh TORCH_HOME and the environment that points the downloads at the test server. */
+function freshHome(): { env: Record<string, string>; dir: string } {
+  const home = mkdtempSync(join(tmp, 'torch-'));
+  return { env: { TORCH_HOME: home, ALEXNET_WEIGHTS_URL: server.base }, dir: join(home, 'hub', 'checkpoints') };
+}
+
+/** Bytes and the table entry whose name carries their real hash prefix. */
+function payload(size: number, seed: number): { bytes: Uint8Array; entry: NamedWeights } {
+  const bytes = new Uint8Array(size).map((_, i) => (i * 31 + seed) & 0xff);
+  const prefix = createHash('sha256').update(bytes).digest('hex').slice(0, 8);
+  return { bytes, entry: { name: 'test', arch: 'alexnet', file: `weights${seed}-${prefix}.bin`, description: 'test weights' } };
+}
+
+const quiet = { progress: false, log: { write: () => true } as unknown as NodeJS.WriteStream };
+const listing = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+test('the cache folder follows torch.hub.get_dir(): TORCH_HOME, else XDG_CACHE_HOME/torch, else ~/.cache/torch', () => {
+  assert.equal(torchHubDir({ TORCH_HOME: '/t', XDG_CACHE_HOME: '/x' }), '/t/hub');
+  assert.equal(torchHubDir({ XDG_CACHE_HOME: '/x' }), '/x/torch/hub');
+  assert.equal(torchHubDir({}), join(homedir(), '.cache/torch/hub'));
+  assert.equal(torchHubDir({ TORCH_HOME: '~/th' }), join(homedir(), 'th/hub'));
+  assert.equal(hubCheckpointsDir({ TORCH_HOME: '/t' }), '/t/hub/checkpoints');
+});
+
+test("the hash prefix is torch.hub's HASH_REGEX match", () => {
+  assert.equal(hashPrefixOf('alexnet-owt-7be5be79.pth'), '7be5be79');
+  assert.equal(hashPrefixOf('resnet18-f37072fd.pth'), 'f37072fd');
+  assert.equal(hashPrefixOf('x-7be5-abc.tar.gz'), 'abc');
+  assert.equal(hashPrefixOf('model.pth'), null);
+  assert.equal(hashPrefixOf('model-OWT.pth'), null);
+});
+
+test("torchvision's name (and its alias) is alexnet-owt-7be5be79.pth from torchvision's folder, or from ALEXNET_WEIGHTS_URL", () => {
+  const tv = WEIGHTS_NAMES.get('torchvision');
+  assert.ok(tv && WEIGHTS_NAMES.get('IMAGENET1K_V1') === tv);
+  assert.equal(weightsUrl(tv, {}), 'https://download.pytorch.org/models/alexnet-owt-7be5be79.pth');
+  assert.equal(weightsUrl(tv, { ALEXNET_WEIGHTS_URL: 'http://mirror:8000/m' }), 'http://mirror:8000/m/alexnet-owt-7be5be79.pth');
+  assert.equal(weightsUrl(tv, { ALEXNET_WEIGHTS_URL: 'http://mirror:8000/m/' }), 'http://mirror:8000/m/alexnet-owt-7be5be79.pth');
+  assert.throws(
+    () => weightsUrl(tv, { ALEXNET_WEIGHTS_URL: 'ftp://mirror/m/' }),
+    (e) => e instanceof UsageError && /ALEXNET_WEIGHTS_URL/.test(e.message),
+  );
+});
+
+test('a path stays a path; a name for another architecture is a usage error', async () => {
+  assert.equal(await resolveWeightsArg('./torchvision', 'alexnet-v1'), './torchvision');
+  assert.equal(await resolveWeightsArg('runs/a/model.pth', undefined), 'runs/a/model.pth');
+  await assert.rejects(
+    resolveWeightsArg('torchvision', 'alexnet-2012'),
+    (e) => e instanceof UsageError && /--arch alexnet, not alexnet-2012/.test(e.message),
+  );
+  await assert.rejects(
+    resolveWeightsArg('IMAGENET1K_V1', 'alexnet-v1', { option: '--pretrained' }),
+    (e) => e instanceof UsageError && /^--pretrained IMAGENET1K_V1/.test(e.message),
+  );
+  await assert.rejects(loadPretrained('alexnet-v1'), UsageError);
+  await assert.rejects(loadPretrained('alexnet', { weights: 'imagenet' }), UsageError);
+  assert.equal(server.requests.length, 0);
+});
+
+test('a file already in the cache is used without a request', async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(1000, 1);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, entry.file), 'cached');
+  server.requests.length = 0;
+  assert.equal(await hubWeightsFile(entry, { env, ...quiet }), join(dir, entry.file));
+  assert.equal(server.requests.length, 0);
+});
+
+test('a good download lands in the cache, whole, and is reused the next time', async () => {
+  const { env, dir } = freshHome();
+  const { bytes, entry } = payload(3_000_000, 2);
+  server.routes.set(`/${entry.file}`, serveBytes(bytes));
+  server.requests.length = 0;
+  const path = await hubWeightsFile(entry, { env, ...quiet });
+  assert.equal(path, join(dir, entry.file));
+  assert.deepEqual(new Uint8Array(readFileSync(path)), bytes);
+  assert.deepEqual(listing(dir), [entry.file]);
+  assert.equal(await hubWeightsFile(entry, { env, ...quiet }), path);
+  assert.deepEqual(server.requests, [`/${entry.file}`]);
+});
+
+test('a redirect is followed', async () => {
+  const { env, dir } = freshHome();
+  const { bytes, entry } = payload(5000, 3);
+  server.routes.set(`/${entry.file}`, (_req, res) => {
+    res.writeHead(302, { location: '/elsewhere/file.bin' });
+    res.end();
+  });
+  server.routes.set('/elsewhere/file.bin', serveBytes(bytes));
+  const path = await hubWeightsFile(entry, { env, ...quiet });
+  assert.deepEqual(new Uint8Array(readFileSync(path)), bytes);
+  assert.deepEqual(listing(dir), [entry.file]);
+});
+
+test("a file whose SHA-256 does not start with the name's prefix is refused and not kept", async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(5000, 4);
+  const other = payload(5000, 5).bytes;
+  const actual = createHash('sha256').update(other).digest('hex').slice(0, 8);
+  server.routes.set(`/${entry.file}`, serveBytes(other));
+  await assert.rejects(hubWeightsFile(entry, { env, ...quiet }), (e) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, new RegExp(`invalid hash value \\(expected "${hashPrefixOf(entry.file)}", got "${actual}"\\)`));
+    return true;
+  });
+  assert.deepEqual(listing(dir), []);
+});
+
+test('a connection dropped mid-body is an error naming how far it got, and leaves no partial file', async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(10, 6);
+  server.routes.set(`/${entry.file}`, serveAndDrop(2_000_000, 300_000));
+  await assert.rejects(hubWeightsFile(entry, { env, ...quiet }), (e) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, /connection lost after 0\.\d of 1\.9 MB.*nothing was kept/);
+    return true;
+  });
+  assert.deepEqual(listing(dir), []);
+});
+
+test('a stalled connection times out and leaves no partial file', async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(10, 7);
+  server.routes.set(`/${entry.file}`, (_req, res) => {
+    res.writeHead(200, { 'content-length': 1_000_000 });
+    res.write(new Uint8Array(1000));
+  });
+  await assert.rejects(hubWeightsFile(entry, { env, ...quiet, stallTimeoutMs: 300 }), /no data for 0\.3 s.*nothing was kept/);
+  assert.deepEqual(listing(dir), []);
+});
+
+test('a 404 or an unreachable server says where to put the file', async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(10, 8);
+  const offline = (e: unknown, why: RegExp): boolean => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, why);
+    assert.ok(e.message.includes(`copy ${entry.file} (from that address) into ${dir}/`), e.message);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  };
+  await assert.rejects(hubWeightsFile(entry, { env, ...quiet }), (e) => offline(e, /HTTP 404/));
+  // A port that was free a moment ago: nothing listens there.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const down = { ...env, ALEXNET_WEIGHTS_URL: `http://127.0.0.1:${port}/models/` };
+  await assert.rejects(hubWeightsFile(entry, { env: down, ...quiet }), (e) => offline(e, /ECONNREFUSED/));
+  assert.deepEqual(listing(dir), []);
+});
