@@ -22,3 +22,4 @@ export {
   writeNpy,
 } from './io/index.js';
 export * as data from './data/index.js';
+export { loadPretrained, type PretrainedOptions } from './io/pretrained.js';
