@@ -115,7 +115,10 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
     } catch (err) {
       throw failed(reasonOf(err));
     }
-    if (!res.ok || !res.body) throw failed(`HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw failed(`HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
+    }
     const length = res.headers.get('content-length');
     total = length !== null && /^\d+$/.test(length) ? Number(length) : null;
     if (total !== null && total > maxBytes)
