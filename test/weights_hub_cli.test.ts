@@ -1,12 +1,12 @@
 // Weights by name end to end, through the real CLI and the library. A random torchvision-layout
 // AlexNet written by our writer stands in for torchvision's file in a TORCH_HOME made by the test
 // (its bytes cannot carry torchvision's hash, so the successful download itself is proven in
-// weights_hub.test.ts): `predict`, `forward` and `train --pretrained` take it by name
-// without a request and compute what the same file by path computes, and so does
-// loadPretrained('alexnet'). (eval itself is not run here: its 1000×1000 confusion plot takes
-// minutes; its --weights goes through the same resolver, checked with a wrong --arch.) With an empty cache and a local server: a 404 gives the offline
-// line, a wrong-hash file exit 1 and an empty cache, Ctrl-C during a slow download exit 130 and
-// no partial file.
+// weights_hub.test.ts): `predict`, `forward` and `train --pretrained` take it by name without a
+// request and compute what the same file by path computes, and so does loadPretrained('alexnet').
+// (`eval` is not run to the end here: its 1000×1000 confusion plot takes minutes; its --weights
+// goes through the same resolver, checked with a wrong --arch.) With an empty cache and a local
+// server: a 404 gives the offline line, a wrong-hash file exit 1 and an empty cache, Ctrl-C during
+// a slow download exit 130 and no partial file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
