@@ -2,11 +2,14 @@
 // the download URL, and downloads from a local server — a good one lands in the cache (and is
 // reused without a request), a redirect is followed, and a wrong hash, a dropped connection, a
 // stalled one, a 404 and an unreachable server each give one clear DataError and leave nothing in
-// the cache. Small files stand in for the weights: the downloader does not read them
-// (weights_hub_cli.test.ts loads a real AlexNet file).
+// the cache; a program that listens for SIGINT itself gets a rejected download, not an exit. With
+// PyTorch installed, torch.hub agrees on the folder and the hash prefix, and loads a file
+// downloaded here from its own cache. Small files stand in for the weights: the downloader does
+// not read them (weights_hub_cli.test.ts loads a real AlexNet file).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +25,9 @@ import {
   type NamedWeights,
 } from '../src/io/hub.js';
 import { loadPretrained, resolveWeightsArg } from '../src/io/pretrained.js';
-import { serveAndDrop, serveBytes, startServer, type TestServer } from './weights_hub_server.js';
+import { encodePth } from '../src/io/pth/index.js';
+import { torchPython } from './train_helpers.js';
+import { serveAndDrop, serveBytes, serveSlowly, startServer, type TestServer } from './weights_hub_server.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alexnet-hub-'));
 let server: TestServer;
@@ -190,4 +195,60 @@ test('a 404 or an unreachable server says where to put the file', async () => {
   const down = { ...env, ALEXNET_WEIGHTS_URL: `http://127.0.0.1:${port}/models/` };
   await assert.rejects(hubWeightsFile(entry, { env: down, ...quiet }), (e) => offline(e, /ECONNREFUSED/));
   assert.deepEqual(listing(dir), []);
+});
+
+test('a program that listens for SIGINT itself gets a rejected download, and no partial file', async () => {
+  const { env, dir } = freshHome();
+  const { entry } = payload(10, 9);
+  server.routes.set(`/${entry.file}`, serveSlowly(50 << 20, 20));
+  const own = (): void => {};
+  process.on('SIGINT', own);
+  try {
+    const download = hubWeightsFile(entry, { env, ...quiet });
+    while (listing(dir).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    process.kill(process.pid, 'SIGINT');
+    await assert.rejects(download, (e) => e instanceof DataError && /stopped by SIGINT.*nothing was kept/.test(e.message));
+    assert.deepEqual(listing(dir), []);
+    assert.equal(process.listenerCount('SIGINT'), 1);
+  } finally {
+    process.off('SIGINT', own);
+  }
+});
+
+test('torch.hub agrees: the same folder and hash prefixes, and it loads a file downloaded here from its cache', async (t) => {
+  const { python, reason } = torchPython();
+  if (!python) return t.skip(reason);
+  const { env, dir } = freshHome();
+  const bytes = Buffer.concat(encodePth(new Map([['w', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }]])));
+  const file = `tiny-${createHash('sha256').update(bytes).digest('hex').slice(0, 10)}.pth`;
+  server.routes.set(`/${file}`, serveBytes(bytes));
+  const entry: NamedWeights = { name: 'tiny', arch: 'alexnet', file, description: 'a tiny state dict' };
+  assert.equal(await hubWeightsFile(entry, { env, ...quiet }), join(dir, file));
+  const envs = [{ TORCH_HOME: '/t', XDG_CACHE_HOME: '/x' }, { XDG_CACHE_HOME: '/x' }, {}, { TORCH_HOME: '~/th' }];
+  const names = ['alexnet-owt-7be5be79.pth', 'x-7be5-abc.tar.gz', 'model.pth', 'a-.pth', file];
+  const script = [
+    'import json, os, sys, torch.hub',
+    'envs, names, home, url = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]',
+    'dirs = []',
+    'for e in envs:',
+    '    for k in ("TORCH_HOME", "XDG_CACHE_HOME"): os.environ.pop(k, None)',
+    '    os.environ.update(e)',
+    '    dirs.append(torch.hub.get_dir())',
+    'prefixes = [m.group(1) if m else None for m in map(torch.hub.HASH_REGEX.search, names)]',
+    'os.environ["TORCH_HOME"] = home',
+    // Nothing listens at port 9: the state dict can only come from the cache.
+    'sd = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=True)',
+    'print(json.dumps({"dirs": dirs, "prefixes": prefixes, "w": sd["w"].flatten().tolist()}))',
+  ].join('\n');
+  const r = spawnSync(python, ['-c', script, JSON.stringify(envs), JSON.stringify(names), env.TORCH_HOME!, `http://127.0.0.1:9/${file}`], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const torch = JSON.parse(r.stdout) as { dirs: string[]; prefixes: (string | null)[]; w: number[] };
+  assert.deepEqual(
+    torch.dirs,
+    envs.map((e) => torchHubDir(e)),
+  );
+  assert.deepEqual(torch.prefixes, names.map(hashPrefixOf));
+  assert.deepEqual(torch.w, [1, 2, 3, 4, 5, 6.5]);
 });
