@@ -1,27 +1,30 @@
 // Weights by name end to end, through the real CLI and the library. A random torchvision-layout
 // AlexNet written by our writer stands in for torchvision's file in a TORCH_HOME made by the test
-// (its bytes cannot carry torchvision's hash, so the successful download itself is proven in
-// weights_hub.test.ts): `predict`, `forward` and `train --pretrained` take it by name without a
-// request and compute what the same file by path computes, and so does loadPretrained('alexnet').
+// (its bytes cannot carry torchvision's hash, so a successful download is proven in process with
+// the download of the same file under its own hash prefix, which lands whole and loads):
+// `predict`, `forward` and `train --pretrained` take it by name without a request and compute what
+// the same file by path computes, and so does loadPretrained('alexnet').
 // (`eval` is not run to the end here: its 1000×1000 confusion plot takes minutes; its --weights
 // goes through the same resolver, checked with a wrong --arch.) With an empty cache and a local
 // server: a 404 gives the offline line, a wrong-hash file exit 1 and an empty cache, Ctrl-C during
 // a slow download exit 130 and no partial file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { hubWeightsFile } from '../src/io/hub.js';
+import { modelFromWeights } from '../src/io/model_from_weights.js';
 import { loadPretrained } from '../src/io/pretrained.js';
-import { saveWeights } from '../src/io/weights.js';
+import { readWeightsFile, saveWeights } from '../src/io/weights.js';
 import { createModel } from '../src/models/index.js';
 import { Generator } from '../src/random.js';
 import { noGrad, Tensor } from '../src/tensor.js';
 import { assertClose } from './helpers.js';
 import { tinyFashionMnist } from './train_helpers.js';
-import { runCli, serveBytes, serveSlowly, startServer, type TestServer } from './weights_hub_server.js';
+import { runCli, serveBytes, serveFile, serveSlowly, startServer, type TestServer } from './weights_hub_server.js';
 
 const FILE = 'alexnet-owt-7be5be79.pth';
 const tmp = mkdtempSync(join(tmpdir(), 'alexnet-hub-cli-'));
@@ -111,6 +114,31 @@ test('train --pretrained torchvision: checked against --arch, then read from the
   assert.match(lastLine(offline.stderr), /HTTP 404/);
   assert.ok(!existsSync(join(tmp, 'run-offline')));
   assert.deepEqual(listing(dir), []);
+});
+
+const sha256 = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+
+test('a good download of a whole AlexNet file lands in the cache, checked, and loads', async () => {
+  const { home, dir } = emptyHome();
+  const digest = await sha256(weights);
+  const file = `alexnet-random-${digest.slice(0, 8)}.pth`;
+  server.routes.set(`/${file}`, serveFile(weights));
+  const path = await hubWeightsFile(
+    { name: 'random', arch: 'alexnet', file, description: 'random AlexNet weights' },
+    { env: env(home), progress: false, log: { write: () => true } as unknown as NodeJS.WriteStream },
+  );
+  assert.equal(path, join(dir, file));
+  assert.deepEqual(listing(dir), [file]);
+  assert.equal(await sha256(path), digest);
+  const model = modelFromWeights(readWeightsFile(path), { source: path });
+  assert.deepEqual([model.arch, model.numClasses], ['alexnet', 1000]);
 });
 
 test('offline (404): one line naming the address and the folder where to put the file, exit 1', async () => {

@@ -2,6 +2,7 @@
 // sets and whose requests it counts, and the CLI run as a real child process (asynchronously, so
 // that the server in this process keeps answering it).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,14 @@ export const serveBytes =
   (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
     res.end(body);
+  };
+
+/** Streams the file at `path`. */
+export const serveFile =
+  (path: string): Route =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(path).size });
+    createReadStream(path).pipe(res);
   };
 
 /** Announces `total` bytes, sends `sent` of them, then drops the connection. */
