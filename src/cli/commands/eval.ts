@@ -1,6 +1,6 @@
-// `alexnet eval --weights FILE|torchvision --data DIR [--ten-crop] [--json]`: top-1/top-5 error, per-class
-// accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder, a
-// prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
+// `alexnet eval --weights FILE|torchvision --data DIR [--ten-crop] [--json]`: top-1/top-5 error,
+// per-class accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder,
+// a prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
 // the files are written atomically with rounded numbers.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';

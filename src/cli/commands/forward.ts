@@ -1,5 +1,5 @@
-// `alexnet forward --arch NAME --weights FILE|torchvision --input X.npy --output Y.npy [--precision f32|bf16]`:
-// eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
+// `alexnet forward --arch NAME --weights FILE|torchvision --input X.npy --output Y.npy
+// [--precision f32|bf16]`: eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
 // image; float32/float64/uint8 values are used as they are). The class count and input
 // channels come from the weights; the output is float32 [N, classes]. The output path is checked
 // before any work and written atomically.

@@ -1,6 +1,7 @@
-// `alexnet predict IMAGE... --weights FILE|torchvision [--arch NAME] [--topk 5] [--json]`: the top-k classes
-// of each image with their probabilities. ImageNet's class names for 1000-class models, the
-// checkpoint's (or model.json's) names otherwise. A .npy input is taken as already preprocessed.
+// `alexnet predict IMAGE... --weights FILE|torchvision [--arch NAME] [--topk 5] [--json]`: the
+// top-k classes of each image with their probabilities. ImageNet's class names for 1000-class
+// models, the checkpoint's (or model.json's) names otherwise. A .npy input is taken as already
+// preprocessed.
 import type { Command } from 'commander';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
