@@ -1,8 +1,8 @@
 // `alexnet forward --arch NAME --weights FILE|torchvision --input X.npy --output Y.npy
-// [--precision f32|bf16]`: eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
-// image; float32/float64/uint8 values are used as they are). The class count and input
-// channels come from the weights; the output is float32 [N, classes]. The output path is checked
-// before any work and written atomically.
+// [--precision f32|bf16]`: eval-mode logits (dropout off) for a batch stored as .npy
+// ([N, C, H, W] or one [C, H, W] image; float32/float64/uint8 values are used as they are). The
+// class count and input channels come from the weights; the output is float32 [N, classes]. The
+// output path is checked before any work and written atomically.
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { defaultBackendName, getBackend, setBackend } from '../../backend/registry.js';
