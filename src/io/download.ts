@@ -123,10 +123,12 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
     total = length !== null && /^\d+$/.test(length) ? Number(length) : null;
     if (total !== null && total > maxBytes)
       throw failed(`the server announces ${(total / MB).toFixed(0)} MB, more than ${maxBytes / MB} MB`);
+    const cannotWrite = (err: unknown): DataError =>
+      new DataError(`${dir}: cannot write the download there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     try {
       fd = openSync(tmp, 'wx', 0o644);
     } catch (err) {
-      throw new DataError(`${dir}: cannot write the download there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw cannotWrite(err);
     }
     const hash = createHash('sha256');
     if (opts.progress ?? true) bar = downloadProgress(basename(dest), total, log);
@@ -135,11 +137,16 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
         armStallTimer();
         received += chunk.length;
         if (received > maxBytes) throw new Stopped(`more than ${maxBytes / MB} MB`);
-        writeAll(fd, chunk);
+        try {
+          writeAll(fd, chunk);
+        } catch (err) {
+          throw cannotWrite(err);
+        }
         hash.update(chunk);
         bar?.update(received);
       }
     } catch (err) {
+      if (err instanceof DataError) throw err;
       throw failed(err instanceof Stopped ? err.message : `connection lost ${progressText()}: ${reasonOf(err)}`);
     }
     if (total !== null && received !== total) throw failed(`the body ended ${progressText()}`);
