@@ -29,6 +29,9 @@ import { encodePth } from '../src/io/pth/index.js';
 import { torchPython } from './train_helpers.js';
 import { serveAndDrop, serveBytes, serveSlowly, startServer, type TestServer } from './weights_hub_server.js';
 
+// Asked first: spawnSync blocks the event loop, which must not happen between requests to the test
+// server (an idle keep-alive connection would time out on the server's side unseen).
+const { python, reason } = torchPython();
 const tmp = mkdtempSync(join(tmpdir(), 'alexnet-hub-'));
 let server: TestServer;
 before(async () => (server = await startServer()));
@@ -197,6 +200,20 @@ test('a 404 or an unreachable server says where to put the file', async () => {
   assert.deepEqual(listing(dir), []);
 });
 
+test('a TORCH_HOME that cannot hold the cache is named, with what to do', async () => {
+  const notAFolder = join(tmp, 'plain-file');
+  writeFileSync(notAFolder, 'x');
+  const { entry } = payload(10, 10);
+  await assert.rejects(hubWeightsFile(entry, { env: { TORCH_HOME: notAFolder }, ...quiet }), (e) => {
+    assert.ok(e instanceof DataError);
+    assert.equal(
+      e.message,
+      `${notAFolder}/hub/checkpoints: cannot create torch.hub's checkpoints folder (ENOTDIR); set TORCH_HOME to a folder you can write`,
+    );
+    return true;
+  });
+});
+
 test('a program that listens for SIGINT itself gets a rejected download, and no partial file', async () => {
   const { env, dir } = freshHome();
   const { entry } = payload(10, 9);
@@ -216,7 +233,6 @@ test('a program that listens for SIGINT itself gets a rejected download, and no 
 });
 
 test('torch.hub agrees: the same folder and hash prefixes, and it loads a file downloaded here from its cache', async (t) => {
-  const { python, reason } = torchPython();
   if (!python) return t.skip(reason);
   const { env, dir } = freshHome();
   const bytes = Buffer.concat(encodePth(new Map([['w', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }]])));
