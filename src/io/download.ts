@@ -41,8 +41,8 @@ class Stopped extends Error {}
 function networkReason(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   const cause = e.cause;
-  if (cause?.code && cause.message && !cause.message.includes(cause.code)) return `${cause.code}: ${cause.message}`;
-  return cause?.code ?? cause?.message ?? e.message ?? String(err);
+  if (cause?.message) return cause.code && !cause.message.includes(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
+  return cause?.code ?? e.message ?? String(err);
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {
