@@ -27,3 +27,4 @@ export {
   saveWeightsBlob,
 } from './io/index.js';
 export * as data from './data/index.js';
+export { loadPretrained, type PretrainedOptions } from './io/pretrained.js';

@@ -266,7 +266,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
   option({
     key: 'pretrained',
     flag: '--pretrained <file>',
-    help: 'start from these weights (.pth, .safetensors, .ckpt); the last layer is replaced when the class count differs',
+    help: "start from these weights (.pth, .safetensors, .ckpt, or torchvision: torchvision's, from PyTorch's cache or downloaded); the last layer is replaced when the class count differs",
     default: () => null,
     nullable: true,
     resumable: false,

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { defaultBackendName } from '../backend/registry.js';
 import { nativeHasBf16 } from '../backend/native/load.js';
 import { DataError, UsageError } from '../errors.js';
+import { checkWeightsName, resolveWeightsArg } from '../io/pretrained.js';
 import type { ArchName } from '../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkCheckpointMeta } from './checkpoint_meta.js';
@@ -27,15 +28,18 @@ export interface StartFlags {
   grayscale?: boolean;
 }
 
-/** A run about to start: its directory, and the trainer to open once the directory is locked. */
+/** A run about to start: its directory, what to fetch first, and the trainer to open once the directory is locked. */
 interface Planned {
   runDir: string;
+  /** Downloads named --pretrained weights (before the lock, so Ctrl-C there leaves no run behind). */
+  fetch?: () => Promise<void>;
   open: () => Trainer;
 }
 
 /** Trains (a new run, or --resume); returns the exit code. */
 export async function startTraining(data: string | undefined, flags: StartFlags, chosen: OptionChoices): Promise<number> {
   const planned = flags.resume ? planResume(flags.resume, flags.out, chosen) : planNew(data, flags, chosen);
+  await planned.fetch?.();
   const lock = RunLock.take(planned.runDir);
   try {
     return await planned.open().run();
@@ -73,8 +77,14 @@ function planNew(data: string | undefined, flags: StartFlags, chosen: OptionChoi
   });
   const config: TrainConfig = { ...base, trainTransforms: train, evalTransforms: evalT, meanImageFile };
   const runDir = flags.out ?? defaultRunDir(config, spec.kind === 'fashion-mnist' ? 'fashion-mnist' : spec.train);
+  const pretrained = config.pretrained;
+  if (pretrained) checkWeightsName(pretrained, config.arch, '--pretrained');
   return {
     runDir,
+    // A weights name (--pretrained torchvision) becomes its file in torch.hub's cache, which config.json records.
+    fetch: async () => {
+      if (pretrained) config.pretrained = await resolveWeightsArg(pretrained, config.arch, { option: '--pretrained' });
+    },
     open: () => {
       if (existsSync(join(runDir, 'checkpoints', 'last.ckpt')))
         throw new UsageError(`${runDir} already holds a run: continue it with --resume ${runDir}, or choose another --out`);

@@ -1,6 +1,6 @@
-// `alexnet eval --weights FILE --data DIR [--ten-crop] [--json]`: top-1/top-5 error, per-class
-// accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder, a
-// prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
+// `alexnet eval --weights FILE|torchvision --data DIR [--ten-crop] [--json]`: top-1/top-5 error,
+// per-class accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder,
+// a prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
 // the files are written atomically with rounded numbers.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
 import { DataError, UsageError } from '../../errors.js';
+import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
 import { materialize, resolveDataSpec, tenCropTransforms } from '../../train/data.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/write_atomic.js';
@@ -49,7 +50,7 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate a model: top-1/top-5 error, per-class accuracy, confusion matrix')
-    .requiredOption('--weights <file>', 'model weights (.pth, .safetensors, or a training checkpoint)')
+    .requiredOption('--weights <file>', `model weights (.pth, .safetensors, or a training checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
     .option('--data <dir>', 'labelled image folder (DIR/<class>/<image>) or prepared file')
     .option('--dataset <name>', 'fashion-mnist[=DIR]: its test split')
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
@@ -64,7 +65,7 @@ export function register(program: Command): void {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
       setBackend(flags.backend ?? defaultBackendName());
-      const { model, info, meanImage } = modelFromWeights(flags.weights, flags.arch);
+      const { model, info, meanImage } = modelFromWeights(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);
       const modelClasses = classNamesFor(info);

@@ -1,14 +1,15 @@
-// `alexnet forward --arch NAME --weights FILE --input X.npy --output Y.npy [--precision f32|bf16]`:
-// eval-mode logits (dropout off) for a batch stored as .npy ([N, C, H, W] or one [C, H, W]
-// image; float32/float64/uint8 values are used as they are). The class count and input
-// channels come from the weights; the output is float32 [N, classes]. The output path is checked
-// before any work and written atomically.
+// `alexnet forward --arch NAME --weights FILE|torchvision --input X.npy --output Y.npy
+// [--precision f32|bf16]`: eval-mode logits (dropout off) for a batch stored as .npy
+// ([N, C, H, W] or one [C, H, W] image; float32/float64/uint8 values are used as they are). The
+// class count and input channels come from the weights; the output is float32 [N, classes]. The
+// output path is checked before any work and written atomically.
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { defaultBackendName, getBackend, setBackend } from '../../backend/registry.js';
 import { DataError, UsageError } from '../../errors.js';
 import { modelFromWeights } from '../../io/model_from_weights.js';
 import { encodeNpy, npyToFloat32, readNpy } from '../../io/npy.js';
+import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import { readWeightsFile } from '../../io/weights.js';
 import { checkOutputFile, writeFileAtomic } from '../../io/write_atomic.js';
 import type { ArchName } from '../../models/index.js';
@@ -29,12 +30,12 @@ export function register(program: Command): void {
     .command('forward')
     .description('run a model in eval mode on an .npy batch and write the logits as .npy')
     .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (default: recognised from the weights)', parseArch)
-    .requiredOption('--weights <file>', '.pth/.pt or .safetensors state dict (or checkpoint)')
+    .requiredOption('--weights <file>', `.pth/.pt or .safetensors state dict (or checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
     .requiredOption('--input <x.npy>', 'input batch [N, C, H, W] (or [C, H, W])')
     .requiredOption('--output <y.npy>', 'where to write the logits [N, classes] (float32)')
     .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(PRECISIONS), 'f32')
     .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
-    .action((flags: ForwardFlags) => {
+    .action(async (flags: ForwardFlags) => {
       checkOutputFile(flags.output);
       if (flags.precision === 'bf16') {
         if (defaultBackendName() === 'reference')
@@ -47,7 +48,8 @@ export function register(program: Command): void {
       const shape = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
       if (shape.length !== 4)
         throw new DataError(`${flags.input}: expected an [N, C, H, W] or [C, H, W] array, got shape ${shapeText(input.shape)}`);
-      const model = modelFromWeights(readWeightsFile(flags.weights), { arch: flags.arch, source: flags.weights });
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      const model = modelFromWeights(readWeightsFile(weights), { arch: flags.arch, source: weights });
       const [n = 0, c = 0, h = 0, w = 0] = shape;
       try {
         model.checkInput([1, c, h, w]);
