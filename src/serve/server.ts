@@ -71,6 +71,8 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
     bodyLimit: opts.maxBody,
     // Requests that reach an open keep-alive connection while closing are still answered.
     return503OnClosing: false,
+    // A client's X-Request-Id (else a counter) names the request in its log line.
+    requestIdHeader: 'x-request-id',
     forceCloseConnections: 'idle',
     // Node's own timeouts: a client that does not send its whole request within the timeout gets 408.
     serverFactory: (handler) =>
