@@ -4,9 +4,11 @@
 // answers everything already accepted, and exits 0 (a second signal exits 130 at once).
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { DEFAULT_MAX_PIXELS } from '../../data/image.js';
+import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { loadServedModel } from '../../serve/served_model.js';
 import { buildServer, serverReady } from '../../serve/server.js';
@@ -34,6 +36,21 @@ function parsePort(value: string): number {
   if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError(`expected a port from 0 to 65535, got '${value}'`);
   return n;
+}
+
+/** Listens, or says why it cannot as a usage error naming --host or --port (in use, not this machine's, not allowed). */
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ port, host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    await app.close();
+    if (code === 'EADDRINUSE') throw new UsageError(`--port ${port}: the port is in use on ${host}`);
+    if (code === 'EACCES') throw new UsageError(`--port ${port}: not allowed to listen on it (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      throw new UsageError(`--host ${host}: not an address of this machine (${code})`);
+    throw err;
+  }
 }
 
 export function register(program: Command): void {
@@ -95,7 +112,7 @@ export function register(program: Command): void {
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
-      const address = await app.listen({ port: flags.port, host: flags.host });
+      const address = await listen(app, flags.host, flags.port);
       say(`listening on ${address} (${backend.name} backend, ${backend.precision}); loading ${flags.weights}`);
       try {
         await serverReady(app);
