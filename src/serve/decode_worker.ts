@@ -1,10 +1,10 @@
 // Worker-thread entry of the server's decode pool: image bytes → the model's input tensor, by the
-// same decoder and preprocessing as `alexnet predict` (decodeImage, then inputFromPixels). The
-// header is checked against the pixel limit before anything is decoded (decodeImage does it).
+// same decoder and preprocessing as `alexnet predict` (decodeImage, then inputFromPixels), to the
+// same values. The header is checked against the pixel limit before anything is decoded.
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { BadImageError, decodeImage } from '../data/decode.js';
-import type { TransformSpec } from '../data/index.js';
+import { BadImageError, decodeImage, type RegionPicker } from '../data/decode.js';
+import { resizeTarget, type TransformSpec } from '../data/index.js';
 import { DataError } from '../errors.js';
 import { inputFromPixels } from '../train/predict.js';
 import type { ModelInfo } from '../train/weights.js';
@@ -31,12 +31,25 @@ if (!port) throw new Error('src/serve/decode_worker.js must run as a worker thre
 sharp.concurrency(1);
 sharp.cache(false);
 
+// A leading Resize is done by the decoder, as the DataLoader does it: a JPEG is decoded and resized
+// in one native call (libjpeg-turbo and PIL's bilinear: the same pixels as decoding, then resizing
+// in TypeScript as `alexnet predict` does, several times faster).
+const [first, ...rest] = init.transforms;
+const firstResize: RegionPicker | undefined =
+  first?.type === 'resize'
+    ? (width, height) => ({
+        box: { left: 0, top: 0, width, height },
+        ...resizeTarget(first.size, width, height),
+        resampler: first.resampler,
+      })
+    : undefined;
+
 port.on('message', (task: DecodeTask) => {
   void (async (): Promise<void> => {
     try {
       const channels = init.info.inChannels === 1 ? 1 : 3;
-      const img = await decodeImage(task.bytes, task.name, { channels, maxPixels: init.maxPixels });
-      const { x, shape } = inputFromPixels(img, task.name, init.info, init.transforms);
+      const img = await decodeImage(task.bytes, task.name, { channels, maxPixels: init.maxPixels }, firstResize);
+      const { x, shape } = inputFromPixels(img, task.name, init.info, firstResize ? rest : init.transforms);
       const reply: DecodeReply = { id: task.id, ok: true, x, shape };
       port.postMessage(reply, [x.buffer as ArrayBuffer]);
     } catch (err) {
