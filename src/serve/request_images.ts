@@ -23,7 +23,12 @@ export async function requestImages(request: FastifyRequest, maxImages: number, 
   let total = 0;
   for await (const part of request.parts()) {
     if (part.type !== 'file') continue;
-    if (images.length >= maxImages) throw new HttpError(413, 'too-many-images', `more than ${maxImages} images in one request`);
+    if (images.length >= maxImages)
+      throw new HttpError(
+        413,
+        'too-many-images',
+        maxImages === 1 ? 'one image per request here: send several to /v1/predict/batch' : `more than ${maxImages} images in one request`,
+      );
     const bytes = await part.toBuffer();
     total += bytes.length;
     if (total > maxBytes) throw new HttpError(413, 'body-too-large', `the images add up to more than --max-body ${maxBytes} bytes`);
