@@ -169,11 +169,21 @@ test('limits: 413, 415, 422 (broken, pixel bomb), 400 topk, 404 — each a JSON 
   }
   const notMultipart = await post('/v1/predict/batch', sample(0));
   assert.equal(notMultipart.status, 415);
-  for (const url of ['/nothing', '/../package.json', '/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/v1/../../etc/passwd']) {
+  // Nothing outside the routes (and, once a web page is registered at /, its folder) is served.
+  const escapes = [
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/..%2fpackage.json',
+    '/..%2f..%2fwt%2fserve%2fpackage.json',
+    '/v1/../../etc/passwd',
+    '/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  ];
+  for (const url of ['/nothing', ...escapes]) {
     const r = await app.inject(url);
-    assert.equal(r.statusCode, 404, url);
-    assert.equal(r.json<Body>().code, 'not-found');
+    assert.ok([403, 404].includes(r.statusCode), `${url}: ${r.statusCode}`);
+    assert.doesNotMatch(r.body, /"name": "alexnet"|root:x:0:0/, url);
   }
+  assert.equal((await app.inject('/nothing')).json<Body>().code, 'not-found');
   // Still healthy and correct afterwards.
   assert.equal((await post('/v1/predict', sample(0))).status, 200);
 });
