@@ -36,7 +36,7 @@ export interface ServeOptions {
   decodeWorkers: number;
   /** Most images in one batch request. */
   maxImagesPerRequest?: number;
-  /** One JSON line per request to this stream (the CLI's --json-log: stdout). */
+  /** One JSON line per request to this stream (the CLI's --json-log: stdout); else only errors, on stderr. */
   logStream?: Writable;
 }
 
@@ -66,7 +66,8 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
   const errors = new WeakMap<FastifyRequest, HttpError>();
   const imageCounts = new WeakMap<FastifyRequest, number>();
   const app = Fastify({
-    logger: opts.logStream ? { level: 'info', stream: opts.logStream } : false,
+    // Without a log stream, only bugs are logged (a JSON line with the stack on stderr).
+    logger: opts.logStream ? { level: 'info', stream: opts.logStream } : { level: 'error', stream: process.stderr },
     logController: new OneLinePerRequest(errors, imageCounts),
     bodyLimit: opts.maxBody,
     // Requests that reach an open keep-alive connection while closing are still answered.
@@ -89,6 +90,7 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
     state.loading ??= (async () => {
       const served = await opts.load();
       const shape = served.info;
+      await warmUp(served, [...new Set([1, opts.maxBatch])]);
       const pool = new DecodePool(
         { info: served.info, transforms: served.transforms, maxPixels: opts.maxPixels },
         opts.decodeWorkers,
@@ -105,7 +107,6 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
         },
         onBatch: (n) => metrics.batchSize.observe(n),
       });
-      await warmUp(served, [...new Set([1, opts.maxBatch])]);
       state.serving = { served, pool, batcher };
       app.log.info({ arch: shape.arch, classes: shape.numClasses, inputSize: shape.inputSize, weights: served.source }, 'ready');
     })();
@@ -136,6 +137,7 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const h = toHttpError(err);
     errors.set(request, h);
+    if (h.statusCode >= 500 && h.code === 'internal') request.log.error({ err }, 'internal error');
     if (h.retryAfter !== undefined) void reply.header('Retry-After', String(h.retryAfter));
     return reply.code(h.statusCode).send({ statusCode: h.statusCode, code: h.code, message: h.message });
   });
