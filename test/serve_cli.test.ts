@@ -16,6 +16,7 @@ test('bad options, a busy port and missing weights are one-line errors with exit
     [['--weights', weights, '--max-batch', '0'], 2, /--max-batch/],
     [['--weights', weights, '--max-delay-ms', '-1'], 2, /--max-delay-ms/],
     [['--weights', weights, '--precision', 'f16'], 2, /--precision/],
+    [['--weights', weights, '--decode-workers', '0'], 2, /--decode-workers/],
     [['--weights', join(dir, 'missing.pth'), '--port', '0'], 1, /missing\.pth/],
     [['--weights', weights, '--port', '0', '--host', '192.0.2.1'], 2, /--host 192\.0\.2\.1/],
   ];

@@ -53,6 +53,13 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
   }
 }
 
+/** At least one decode worker, at most the machine's worker limit. */
+function parseDecodeWorkers(value: string): number {
+  const n = parseWorkers(value);
+  if (n < 1) throw new InvalidArgumentError(`expected at least 1 decode worker, got '${value}'`);
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -77,7 +84,7 @@ export function register(program: Command): void {
       parsePositiveInt,
       30_000,
     )
-    .option('--decode-workers <n>', 'threads that decode images', parseWorkers, Math.min(4, availableParallelism()))
+    .option('--decode-workers <n>', 'threads that decode images', parseDecodeWorkers, Math.min(4, availableParallelism()))
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--precision <p>', 'f32 | bf16', parseChoice(PRECISIONS), 'f32')
     .option('--json-log', 'one JSON line per request (and per event) on stdout')
@@ -91,7 +98,7 @@ export function register(program: Command): void {
         maxBody: flags.maxBody,
         maxPixels: flags.maxPixels,
         timeoutMs: flags.timeoutMs,
-        decodeWorkers: Math.max(1, flags.decodeWorkers),
+        decodeWorkers: flags.decodeWorkers,
         logStream: flags.jsonLog ? process.stdout : undefined,
       });
       const say = (msg: string): void => {
