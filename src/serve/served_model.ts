@@ -5,7 +5,6 @@ import type { TransformSpec } from '../data/index.js';
 import { DataError } from '../errors.js';
 import type { ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
-import { getBackend } from '../backend/registry.js';
 import { noGrad, Tensor, tidy } from '../tensor.js';
 import { materialize } from '../train/data.js';
 import { probabilitiesFromLogits } from '../train/evaluate.js';
@@ -53,7 +52,9 @@ export async function predictBatch(served: ServedModel, inputs: readonly Decoded
   const imageShape = first.shape.slice(-3);
   const input = Tensor.fromArray(x, [n * crops, ...imageShape]);
   try {
-    const y = await getBackend().runAsync(() => noGrad(() => tidy(() => served.model.forward(input))));
+    // Module.forwardAsync with a tidy inside: the intermediate activations are freed at once
+    // rather than when the garbage collector finds them.
+    const y = await input.backend.runAsync(() => noGrad(() => tidy(() => served.model.forward(input))));
     let logits: ArrayLike<number>;
     try {
       logits = y.toArray();
