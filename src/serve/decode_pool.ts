@@ -1,7 +1,8 @@
 // A small pool of worker threads that decode and preprocess images (./decode_worker.ts), so the
 // event loop only moves bytes. Each worker takes one image at a time; images wait in a bounded
 // queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it, and a
-// worker that dies fails only its own image and is replaced.
+// worker that dies fails only its own image and is replaced (one that cannot even start fails
+// every image with the reason instead).
 import { Worker } from 'node:worker_threads';
 import { QueueFullError } from './batcher.js';
 import type { DecodeInit, DecodeReply, DecodeTask } from './decode_worker.js';
@@ -35,6 +36,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** The worker said it is set up (a worker that exits before that is not replaced). */
+  ready: boolean;
 }
 
 export class DecodePool {
@@ -42,6 +45,8 @@ export class DecodePool {
   private readonly waiting: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Why the workers cannot start (then every decode fails with it, rather than respawning forever). */
+  private broken: string | null = null;
 
   constructor(
     private readonly init: DecodeInit,
@@ -59,6 +64,7 @@ export class DecodePool {
   /** Decodes and preprocesses `bytes` (`name` is for messages); the bytes are handed over to the worker. */
   decode(bytes: Uint8Array, name: string, signal?: AbortSignal): Promise<DecodedInput> {
     if (this.closed) return Promise.reject(new Error('decode pool: closed'));
+    if (this.broken !== null) return Promise.reject(new Error(this.broken));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.waiting.length >= this.maxQueue)
       return Promise.reject(new QueueFullError(`the decode queue is full (${this.maxQueue} images)`));
@@ -89,8 +95,12 @@ export class DecodePool {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./decode_worker.js', import.meta.url), { workerData: this.init });
-    const slot: Slot = { worker, job: null };
-    worker.on('message', (reply: DecodeReply) => {
+    const slot: Slot = { worker, job: null, ready: false };
+    worker.on('message', (reply: DecodeReply | 'ready') => {
+      if (reply === 'ready') {
+        slot.ready = true;
+        return;
+      }
       const job = slot.job;
       if (!job || job.task.id !== reply.id) return;
       slot.job = null;
@@ -107,11 +117,15 @@ export class DecodePool {
       slot.job = null;
       job?.reject(new Error(`decode worker exited with code ${code}${failure} while decoding ${job.task.name}`));
       if (this.closed) return;
+      if (!slot.ready) {
+        this.broken = `decode workers cannot start: exit code ${code}${failure}`;
+        for (const waiting of this.waiting.splice(0)) waiting.reject(new Error(this.broken));
+        return;
+      }
       const at = this.slots.indexOf(slot);
       if (at >= 0) this.slots[at] = this.spawn();
       this.dispatch();
     });
-    worker.unref();
     return slot;
   }
 

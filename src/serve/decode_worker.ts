@@ -23,6 +23,7 @@ if (!port) throw new Error('src/serve/decode_worker.js must run as a worker thre
 sharp.concurrency(1);
 sharp.cache(false);
 const preprocess = preprocessor(workerData as DecodeInit);
+port.postMessage('ready');
 
 port.on('message', (task: DecodeTask) => {
   void (async (): Promise<void> => {

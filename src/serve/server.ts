@@ -91,6 +91,7 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
       const served = await opts.load();
       const shape = served.info;
       await warmUp(served, [...new Set([1, opts.maxBatch])]);
+      if (state.closing) return; // stopped while loading: start no workers
       const pool = new DecodePool(
         { info: served.info, transforms: served.transforms, maxPixels: opts.maxPixels },
         opts.decodeWorkers,
