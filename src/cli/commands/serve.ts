@@ -105,8 +105,8 @@ export function register(program: Command): void {
         if (flags.jsonLog) app.log.info(msg);
         else process.stderr.write(`alexnet serve: ${msg}\n`);
       };
+      let stopping = false;
       const stopped = new Promise<void>((resolve) => {
-        let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (stopping) {
             say(`second ${sig}: exiting at once`);
@@ -127,7 +127,7 @@ export function register(program: Command): void {
         await app.close();
         throw err;
       }
-      say(`ready: POST ${address}/v1/predict`);
+      if (!stopping) say(`ready: POST ${address}/v1/predict`);
       await stopped;
       say('stopped');
     });
