@@ -8,12 +8,13 @@
 import { createServer } from 'node:http';
 import type { Writable } from 'node:stream';
 import multipart from '@fastify/multipart';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { topPredictions, type Prediction } from '../train/predict.js';
 import { DynamicBatcher, type Ticket } from './batcher.js';
 import { DecodePool, type DecodedInput } from './decode_pool.js';
 import { ClientGone, HttpError, RequestTimeout, toHttpError } from './http_errors.js';
 import { createMetrics } from './metrics.js';
+import { OneLinePerRequest } from './request_log.js';
 import { requestImages, type RequestImage } from './request_images.js';
 import { predictBatch, warmUp, type ServedModel } from './served_model.js';
 
@@ -230,29 +231,4 @@ function parseTopk(query: unknown, classes: number): number {
   if (typeof raw !== 'string' || !/^\d+$/.test(raw) || k < 1 || k > classes)
     throw new HttpError(400, 'bad-topk', `topk must be an integer from 1 to ${classes}, got '${String(raw).slice(0, 40)}'`);
   return k;
-}
-
-/** Fastify's request logging replaced by one line per request: method, URL, status, time, images, the error. */
-class OneLinePerRequest extends LogController {
-  constructor(
-    private readonly errors: WeakMap<FastifyRequest, HttpError>,
-    private readonly imageCounts: WeakMap<FastifyRequest, number>,
-  ) {
-    super({ disableRequestLogging: true });
-  }
-
-  override requestCompleted(_error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
-    const err = this.errors.get(request);
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url.slice(0, 200),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-        images: this.imageCounts.get(request),
-        ...(err ? { code: err.code, error: err.message } : {}),
-      },
-      'request',
-    );
-  }
 }
