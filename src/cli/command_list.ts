@@ -56,6 +56,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'measure AlexNet inference or training throughput (median img/s after warm-up)',
     load: () => import('./commands/bench.js'),
   },
+  {
+    usage: 'serve',
+    description: 'serve predictions over HTTP with dynamic batching (POST /v1/predict, /metrics, /readyz)',
+    load: () => import('./commands/serve.js'),
+  },
 ];
 
 export function commandName(entry: CommandEntry): string {

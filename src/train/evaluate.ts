@@ -32,8 +32,17 @@ export function predictProbabilities(
       return { data: y.toArray(), c: y.shape[1] ?? 0 };
     }),
   );
-  const c = logits.c;
-  const p = softmaxRows(logits.data, n * crops, c);
+  return probabilitiesFromLogits(logits.data, n, crops, logits.c);
+}
+
+/** Softmax of logits [N·crops, C], averaged over each image's crops: probabilities [N, C]. */
+export function probabilitiesFromLogits(
+  logits: ArrayLike<number>,
+  n: number,
+  crops: number,
+  c: number,
+): { probs: Float64Array; n: number; c: number } {
+  const p = softmaxRows(logits, n * crops, c);
   if (crops === 1) return { probs: p, n, c };
   const avg = new Float64Array(n * c);
   for (let i = 0; i < n; i++) {

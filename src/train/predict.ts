@@ -2,7 +2,15 @@
 // data/imagenet_classes.json, else the model's own), preprocessing an image file the way the model
 // was evaluated (or taking an already preprocessed .npy tensor), and top-k probabilities.
 import { readFileSync } from 'node:fs';
-import { applyTransforms, decodeImageFile, torchvisionPreset, type MeanImage, type Pixels, type TransformSpec } from '../data/index.js';
+import {
+  applyTransforms,
+  decodeImageFile,
+  torchvisionPreset,
+  type MeanImage,
+  type Pixels,
+  type TransformSpec,
+  type U8Image,
+} from '../data/index.js';
 import { DataError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import type { Module } from '../nn/module.js';
@@ -52,7 +60,7 @@ export interface Prediction {
 
 /** A model input [1, C, H, W] from an image file, or from a .npy holding a preprocessed [C, H, W] / [1, C, H, W] tensor. */
 export async function loadInput(path: string, info: ModelInfo, transforms: TransformSpec[]): Promise<{ x: Float32Array; shape: number[] }> {
-  const [c, s] = [info.inChannels, info.inputSize];
+  const c = info.inChannels;
   if (path.endsWith('.npy')) {
     const arr = readNpy(path);
     const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
@@ -62,12 +70,23 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
     return { x: Float32Array.from(arr.data as ArrayLike<number>), shape };
   }
   const img = await decodeImageFile(path, { channels: c === 1 ? 1 : 3 });
-  const out = atPath(path, () => applyTransforms(transforms, img, new Generator(0)));
+  return inputFromPixels(img, path, info, transforms);
+}
+
+/** A model input [1, C, H, W] (or [1, crops, C, H, W]) from decoded pixels; `name` is for errors (the server's decoder uses it too). */
+export function inputFromPixels(
+  img: U8Image,
+  name: string,
+  info: ModelInfo,
+  transforms: TransformSpec[],
+): { x: Float32Array; shape: number[] } {
+  const s = info.inputSize;
+  const out = atPath(name, () => applyTransforms(transforms, img, new Generator(0)));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
   const [first] = list;
-  if (!first || first.kind !== 'f32') throw new DataError(`${path}: the preprocessing does not end in a tensor`);
+  if (!first || first.kind !== 'f32') throw new DataError(`${name}: the preprocessing does not end in a tensor`);
   if (first.height !== s || first.width !== s)
-    throw new DataError(`${path}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
+    throw new DataError(`${name}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
   const x = new Float32Array(list.length * first.data.length);
   list.forEach((p, i) => x.set(p.data, i * first.data.length));
   return { x, shape: list.length > 1 ? [1, list.length, first.channels, s, s] : [1, first.channels, s, s] };
@@ -81,6 +100,11 @@ function atPath<T>(path: string, fn: () => T): T {
     if (err instanceof DataError && !err.message.includes(path)) throw new DataError(`${path}: ${err.message}`);
     throw err;
   }
+}
+
+/** The `topk` most probable classes of row `row` of probabilities [N, c], most probable first. */
+export function topPredictions(probs: Float64Array, row: number, c: number, topk: number, names: readonly string[]): Prediction[] {
+  return topkIndices(probs, row, c, topk).map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[row * c + k] ?? 0 }));
 }
 
 /** Top-k predictions for each input file. */
@@ -104,8 +128,7 @@ export async function predictFiles(
   for (const file of files) {
     const { x, shape } = await loadInput(file, info, transforms);
     const { probs, c } = predictProbabilities(model, x, shape);
-    const top = topkIndices(probs, 0, c, topk);
-    results.push({ image: file, predictions: top.map((k) => ({ index: k, class: names[k] ?? String(k), probability: probs[k] ?? 0 })) });
+    results.push({ image: file, predictions: topPredictions(probs, 0, c, topk, names) });
   }
   return results;
 }

@@ -1,0 +1,142 @@
+// A small pool of worker threads that decode and preprocess images (./decode_worker.ts), so the
+// event loop only moves bytes. Each worker takes one image at a time; images wait in a bounded
+// queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it, and a
+// worker that dies fails only its own image and is replaced (one that cannot even start fails
+// every image with the reason instead).
+import { Worker } from 'node:worker_threads';
+import { QueueFullError } from './batcher.js';
+import type { DecodeInit, DecodeReply, DecodeTask } from './decode_worker.js';
+
+/** The image itself is at fault (not an image, broken, too many pixels): `kind` says which. */
+export class ImageRejected extends Error {
+  override name = 'ImageRejected';
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface DecodedInput {
+  /** The preprocessed image: [C, H, W] (or [crops, C, H, W]) values. */
+  x: Float32Array;
+  /** Its shape without the leading batch dimension of 1. */
+  shape: number[];
+}
+
+interface Job {
+  task: DecodeTask;
+  resolve: (d: DecodedInput) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  /** The worker said it is set up (a worker that exits before that is not replaced). */
+  ready: boolean;
+}
+
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Why the workers cannot start (then every decode fails with it, rather than respawning forever). */
+  private broken: string | null = null;
+
+  constructor(
+    private readonly init: DecodeInit,
+    size: number,
+    private readonly maxQueue: number,
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Images waiting for a worker. */
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  /** Decodes and preprocesses `bytes` (`name` is for messages); the bytes are handed over to the worker. */
+  decode(bytes: Uint8Array, name: string, signal?: AbortSignal): Promise<DecodedInput> {
+    if (this.closed) return Promise.reject(new Error('decode pool: closed'));
+    if (this.broken !== null) return Promise.reject(new Error(this.broken));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.waiting.length >= this.maxQueue)
+      return Promise.reject(new QueueFullError(`the decode queue is full (${this.maxQueue} images)`));
+    return new Promise((resolve, reject) => {
+      // The bytes move to the worker: a view into a shared buffer (Node's small-Buffer pool) is copied first.
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      const job: Job = { task: { id: this.nextId++, bytes: own, name }, resolve, reject, signal };
+      if (signal) {
+        job.onAbort = () => {
+          const at = this.waiting.indexOf(job);
+          if (at < 0) return; // being decoded: the result is dropped by the caller
+          this.waiting.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.waiting.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** Stops the workers (after the images under way, which callers await before closing). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.waiting.splice(0)) job.reject(new Error('decode pool: closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./decode_worker.js', import.meta.url), { workerData: this.init });
+    const slot: Slot = { worker, job: null, ready: false };
+    worker.on('message', (reply: DecodeReply | 'ready') => {
+      if (reply === 'ready') {
+        slot.ready = true;
+        return;
+      }
+      const job = slot.job;
+      if (!job || job.task.id !== reply.id) return;
+      slot.job = null;
+      if (reply.ok) job.resolve({ x: reply.x, shape: reply.shape.slice(1) });
+      else job.reject(reply.userError ? new ImageRejected(reply.kind, reply.message) : new Error(reply.message));
+      this.dispatch();
+    });
+    let failure = '';
+    worker.on('error', (err) => {
+      failure = ` (${err.message})`;
+    });
+    worker.on('exit', (code) => {
+      const job = slot.job;
+      slot.job = null;
+      job?.reject(new Error(`decode worker exited with code ${code}${failure} while decoding ${job.task.name}`));
+      if (this.closed) return;
+      if (!slot.ready) {
+        this.broken = `decode workers cannot start: exit code ${code}${failure}`;
+        for (const waiting of this.waiting.splice(0)) waiting.reject(new Error(this.broken));
+        return;
+      }
+      const at = this.slots.indexOf(slot);
+      if (at >= 0) this.slots[at] = this.spawn();
+      this.dispatch();
+    });
+    return slot;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job) continue;
+      const job = this.waiting.shift();
+      if (!job) return;
+      if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+      slot.job = job;
+      slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// The server's decode pool (src/serve/decode_pool.ts): worker threads give the same input tensor
+// as preprocessing in this thread; an image the decoder refuses is an ImageRejected naming why;
+// the waiting queue is bounded and an aborted image leaves it; workers that cannot start fail each
+// image with the reason instead of being respawned forever.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { QueueFullError } from '../src/serve/batcher.js';
+import { DecodePool, ImageRejected } from '../src/serve/decode_pool.js';
+import { preprocessor, type PreprocessSpec } from '../src/serve/preprocess.js';
+import { materialize } from '../src/train/data.js';
+import { evalTransformsFor } from '../src/train/predict.js';
+import type { ModelInfo } from '../src/train/weights.js';
+import { sample } from './serve_helpers.js';
+
+const info: ModelInfo = { arch: 'alexnet', numClasses: 1000, inChannels: 3, inputSize: 224, classes: [], evalTransforms: [] };
+const spec: PreprocessSpec = { info, transforms: materialize(evalTransformsFor(info), () => ''), maxPixels: 4096 * 4096 };
+
+test('workers give the same tensor as preprocessing here; refused images say why', async () => {
+  const pool = new DecodePool(spec, 2, 8);
+  try {
+    const local = preprocessor(spec);
+    const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
+    assert.deepEqual(a.shape, [3, 224, 224]);
+    assert.deepEqual(a.x, (await local(sample(0), 'cat.jpg')).x);
+    assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
+    // Small Buffers are views into Node's shared pool: the pool sends a copy, never the shared memory.
+    const neighbour = Buffer.from('a neighbour in the shared pool');
+    const note = Buffer.from('not an image at all');
+    assert.equal(note.buffer, neighbour.buffer, 'both in the shared pool');
+    await assert.rejects(
+      pool.decode(note, 'note.txt'),
+      (e: unknown) => e instanceof ImageRejected && e.kind === 'not-an-image' && /^note\.txt: /.test(e.message),
+    );
+    assert.equal(neighbour.toString(), 'a neighbour in the shared pool');
+    assert.equal(note.toString(), 'not an image at all');
+    await assert.rejects(
+      pool.decode(sample(1).subarray(0, 5000), 'cut.jpg'),
+      (e: unknown) => e instanceof ImageRejected && e.kind === 'corrupt',
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the waiting queue is bounded and an aborted image leaves it', async () => {
+  const pool = new DecodePool(spec, 1, 2);
+  try {
+    const first = pool.decode(sample(0), 'a'); // taken by the worker at once
+    const controller = new AbortController();
+    const second = pool.decode(sample(1), 'b', controller.signal);
+    const third = pool.decode(sample(2), 'c');
+    await assert.rejects(pool.decode(sample(3), 'd'), QueueFullError);
+    assert.equal(pool.depth, 2);
+    controller.abort(new Error('gone'));
+    await assert.rejects(second, /gone/);
+    assert.equal(pool.depth, 1);
+    assert.equal((await first).shape[0], 3);
+    assert.equal((await third).shape[0], 3);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('workers that cannot start fail every image with the reason, and are not respawned', async () => {
+  const pool = new DecodePool({ ...spec, transforms: null } as unknown as PreprocessSpec, 2, 8);
+  try {
+    await assert.rejects(pool.decode(sample(0), 'a'), /decode worker/);
+    await assert.rejects(pool.decode(sample(0), 'b'), /decode workers cannot start/);
+  } finally {
+    await pool.close();
+  }
+});
