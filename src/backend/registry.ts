@@ -1,13 +1,14 @@
 // Which backend new tensors use. The native oneDNN backend is the default wherever its addon
 // loads; otherwise the library says so once (on stderr) and runs on the reference backend.
-// ALEXNET_BACKEND=reference|native forces a choice.
+// ALEXNET_BACKEND=reference|native|wasm forces a choice.
 import { UsageError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 import { tryLoadNative, type NativeOptions } from './native/load.js';
 import { loadAddon } from './native/addon.js';
+import { loadWasmBackendSync } from './wasm/node.js';
 
-export const BACKEND_NAMES = ['native', 'reference'] as const;
+export const BACKEND_NAMES = ['native', 'reference', 'wasm'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 let current: Backend | null = null;
@@ -32,6 +33,11 @@ export function setBackend(choice: BackendName | Backend, opts: NativeOptions = 
   }
   if (choice === 'reference') {
     current = referenceBackend();
+    return current;
+  }
+  if (choice === 'wasm') {
+    if (opts.precision === 'bf16') throw new UsageError('the wasm backend computes in f32 only: precision bf16 is not supported');
+    current = loadWasmBackendSync({ threads: opts.threads });
     return current;
   }
   const { backend, reason } = nativeBackend(opts);
