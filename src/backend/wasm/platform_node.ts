@@ -9,7 +9,9 @@ import { workerUrl } from './assets.js';
 
 export const nodePlatform: Platform = {
   spawn(init: WorkerInit, onExit: (why: string) => void): WorkerLink {
-    const worker = new Worker(workerUrl(), { workerData: init });
+    // No inherited flags: workers only run kernels, and some flags (--input-type=module with -e)
+    // keep a worker from starting while the caller blocks in Atomics.wait.
+    const worker = new Worker(workerUrl(), { workerData: init, execArgv: [] });
     worker.unref();
     let told = false;
     const tell = (why: string) => {

@@ -38,11 +38,11 @@ async function initData(): Promise<{ init: WorkerInit; ready: () => void }> {
   });
 }
 
-function serve(init: WorkerInit, kernels: Kernel[]): void {
+/** The job loop; `gen` is the generation read before this worker said it was ready. */
+function serve(init: WorkerInit, kernels: Kernel[], gen: number): void {
   const ctrl = new Int32Array(init.control);
   const args = new Float64Array(init.control, ARGS * 8);
   const { tid } = init;
-  let gen = Atomics.load(ctrl, GEN);
   for (;;) {
     Atomics.wait(ctrl, GEN, gen);
     gen = Atomics.load(ctrl, GEN);
@@ -65,6 +65,8 @@ function serve(init: WorkerInit, kernels: Kernel[]): void {
 
 const { init, ready } = await initData();
 const ctrl = new Int32Array(init.control);
+// Read before saying ready: the first job may be dispatched the moment READY is counted.
+const firstGen = Atomics.load(ctrl, GEN);
 let kernels: Kernel[] | null = null;
 try {
   const instance = instantiate(init.module, init.memory);
@@ -79,4 +81,4 @@ try {
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
 ready();
-if (kernels) serve(init, kernels);
+if (kernels) serve(init, kernels, firstGen);
