@@ -47,7 +47,7 @@ export function writeError(control: SharedArrayBuffer, tid: number, message: str
   Atomics.store(ctrl, ERROR_LEN, bytes.length);
 }
 
-export function readError(control: SharedArrayBuffer): string {
+export function readError(control: SharedArrayBuffer | ArrayBuffer): string {
   const ctrl = new Int32Array(control);
   const len = Atomics.load(ctrl, ERROR_LEN);
   // TextDecoder refuses views of shared memory: copy first.

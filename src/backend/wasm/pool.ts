@@ -26,9 +26,9 @@ export interface PoolOptions {
 const WAIT_SLICE_MS = 100;
 
 export class ThreadPool {
-  readonly control = new SharedArrayBuffer(C.CONTROL_BYTES);
-  private readonly ctrl = new Int32Array(this.control);
-  private readonly args = new Float64Array(this.control, C.ARGS * 8, C.MAX_ARGS);
+  readonly control: SharedArrayBuffer | ArrayBuffer;
+  private readonly ctrl: Int32Array;
+  private readonly args: Float64Array;
   private readonly workers: WorkerLink[] = [];
   private broken: string | null = null;
   private closed = false;
@@ -45,11 +45,16 @@ export class ThreadPool {
   ) {
     if (threads > C.MAX_WORKERS) throw new Error(`wasm backend: at most ${C.MAX_WORKERS} threads`);
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
-    for (let tid = 1; tid < threads; tid++) {
+    // One thread needs no shared memory (and a page without cross-origin isolation has none).
+    const shared = threads > 1 ? new SharedArrayBuffer(C.CONTROL_BYTES) : null;
+    this.control = shared ?? new ArrayBuffer(C.CONTROL_BYTES);
+    this.ctrl = new Int32Array(this.control);
+    this.args = new Float64Array(this.control, C.ARGS * 8, C.MAX_ARGS);
+    for (let tid = 1; shared && tid < threads; tid++) {
       const stackTop = stackTops[tid - 1];
       if (stackTop === undefined) throw new Error('wasm backend: a worker has no stack');
       this.workers.push(
-        platform.spawn({ ...init, control: this.control, tid, stackTop }, (why) => {
+        platform.spawn({ ...init, control: shared, tid, stackTop }, (why) => {
           if (!this.closed) this.broken ??= `worker thread ${tid} of ${threads} ${why}`;
         }),
       );
