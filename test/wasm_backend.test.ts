@@ -265,6 +265,20 @@ describe('dead workers', () => {
     assert.fail('the exit of a worker was never noticed');
   });
 
+  test('a kernel that traps, on the calling thread and on a worker, is an error naming it; the pool stays usable', () => {
+    const be = loadWasmBackendSync({ threads: 2, ackTimeoutMs: 2000 });
+    const beyond = be.heap.capacity + 65536; // past the end of the memory: every access traps
+    assert.throws(() => be.pool.run('relu_f32', [beyond, beyond, 100_000]), /kernel relu_f32 trapped: .*out of bounds/);
+    // Only the worker's half (elements 50..99) reaches past the end: the error comes from thread 1.
+    // (This backend is thrown away: the in-place ReLU may touch its last bytes.)
+    const edge = be.heap.capacity - 60 * 4;
+    assert.throws(() => be.pool.run('relu_f32', [edge, edge, 100], 2), /kernel relu_f32 failed on worker thread 1: .*out of bounds/);
+    assert.deepEqual(Array.from(be.toArray(be.relu(be.fromArray(Float32Array.from([-1, 3]), [2]), [2]), [2])), [0, 3]);
+    const big = be.fromArray(random(100_000, 5), [100_000]);
+    assert.equal(be.toArray(be.relu(big, [100_000]), [100_000]).length, 100_000, 'parallel kernels still run');
+    be.close();
+  });
+
   test('a worker that never takes up a job is given up after the timeout, not waited for forever', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     const fake = { relu_f32: () => {} } as unknown as ConstructorParameters<typeof ThreadPool>[0];
