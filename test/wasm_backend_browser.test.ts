@@ -1,9 +1,10 @@
 // The wasm backend in headless Chromium (playwright-core, Debian's /usr/bin/chromium), from the
 // compiled dist/ served on 127.0.0.1: in a Worker of a cross-origin-isolated page it runs on two
 // threads (Web Workers over shared memory) and gives the same bits as on one thread and as in
-// Node; on a page's main thread, or without COOP/COEP, it runs on one thread and says so once.
+// Node (the relaxed-SIMD build, where built, agrees to float32 rounding); on a page's main thread, or
+// without COOP/COEP, it runs on one thread and says so once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ const probe = ${probe.toString()};
 self.onmessage = async (e) => {
   try {
     const be = await loadWasmBackend({ threads: e.data });
-    postMessage({ threads: be.threads, isolated: self.crossOriginIsolated, out: probe(be) });
+    postMessage({ threads: be.threads, module: be.moduleName, isolated: self.crossOriginIsolated, out: probe(be) });
   } catch (err) {
     postMessage({ error: String(err && err.stack || err) });
   }
@@ -97,6 +98,7 @@ after(async () => {
 
 interface WorkerResult {
   threads?: number;
+  module?: string;
   isolated?: boolean;
   out?: number[][];
   error?: string;
@@ -135,12 +137,26 @@ test(
     assert.equal(result.two?.threads, 2, 'two threads in a Worker');
     assert.equal(result.one?.threads, 1);
     assert.equal(result.mainThreads, 1, "a page's main thread may not block");
+    // Chromium has relaxed SIMD: the relaxed build where it was built, else the SIMD128 one.
+    const relaxedBuilt = existsSync(new URL('wasm/alexnet_mt_relaxed.wasm', dist));
+    assert.equal(result.two?.module, relaxedBuilt ? 'alexnet_mt_relaxed.wasm' : 'alexnet_mt.wasm');
     assert.equal(warnings.filter((w) => /one thread/.test(w)).length, 1, `said once: ${warnings.join(' | ')}`);
     const node = probe(loadWasmBackendSync({ threads: 1 }));
     assert.deepEqual(result.two?.out, result.one?.out, 'two threads = one thread');
-    assert.deepEqual(result.one?.out, node, 'the browser = Node');
+    if (result.one?.module === 'alexnet.wasm') assert.deepEqual(result.one.out, node, 'the browser = Node');
+    else assertNear(result.one?.out ?? [], node, 'the browser (fused multiply-add) ≈ Node');
   },
 );
+
+/** Within float32 rounding of a different summation (FMA rounds once where mul + add rounds twice). */
+function assertNear(actual: number[][], expected: number[][], what: string): void {
+  expected.forEach((e, i) => {
+    const a = actual[i] ?? [];
+    const scale = Math.max(...e.map(Math.abs));
+    const worst = Math.max(...e.map((v, j) => Math.abs((a[j] ?? NaN) - v)));
+    assert.ok(worst <= 1e-5 * scale, `${what}: result ${i} differs by ${worst} (scale ${scale})`);
+  });
+}
 
 test('without cross-origin isolation: one thread, even in a Worker', { timeout: 120_000 }, async () => {
   const { result } = await open('plain');

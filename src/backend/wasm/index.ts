@@ -2,7 +2,7 @@
 // main thread or without cross-origin isolation it runs on one thread, and says so once).
 import { ReferenceBackend } from '../reference/index.js';
 import { kernelsUrl } from './assets.js';
-import { assemble, moduleFile, threadCount, type WasmOptions } from './create.js';
+import { assemble, moduleFiles, threadCount, type WasmOptions } from './create.js';
 import type { Platform } from './pool.js';
 import type { WasmBackend } from './wasm_backend.js';
 
@@ -15,12 +15,18 @@ let saidOneThread = false;
 export async function loadWasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
   let platform: Platform;
   let threads: number;
-  let bytes: () => Promise<ArrayBuffer | Uint8Array<ArrayBuffer>>;
+  /** The module's bytes and name: the given one, else the first packaged file there is. */
+  let bytes: () => Promise<{ data: ArrayBuffer | Uint8Array<ArrayBuffer>; name: string }>;
   if (isNode) {
     const node = await import('./platform_node.js');
     platform = node.nodePlatform;
     threads = threadCount(opts.threads, node.cores());
-    bytes = async () => node.readModuleSync(opts.wasm ?? kernelsUrl(moduleFile(threads)));
+    bytes = async () => {
+      if (opts.wasm !== undefined) return { data: node.readModuleSync(opts.wasm), name: 'custom' };
+      const files = moduleFiles(threads);
+      const name = files.find((f) => node.exists(kernelsUrl(f))) ?? files.at(-1)!;
+      return { data: node.readModuleSync(kernelsUrl(name)), name };
+    };
   } else {
     const web = await import('./platform_web.js');
     platform = web.webPlatform;
@@ -32,15 +38,20 @@ export async function loadWasmBackend(opts: WasmOptions = {}): Promise<WasmBacke
       threads = 1;
     }
     bytes = async () => {
-      const source = opts.wasm ?? kernelsUrl(moduleFile(threads));
-      if (!(source instanceof URL)) return source;
-      const response = await fetch(source);
-      if (!response.ok) throw new Error(`wasm backend: cannot fetch ${source.href} (${response.status})`);
-      return response.arrayBuffer();
+      if (opts.wasm instanceof ArrayBuffer) return { data: opts.wasm, name: 'custom' };
+      const urls: [URL, string][] = opts.wasm ? [[opts.wasm, 'custom']] : moduleFiles(threads).map((f) => [kernelsUrl(f), f]);
+      let status = '';
+      for (const [url, name] of urls) {
+        const response = await fetch(url);
+        if (response.ok) return { data: await response.arrayBuffer(), name };
+        status += ` ${url.href} (${response.status})`;
+      }
+      throw new Error(`wasm backend: cannot fetch the kernels:${status}`);
     };
   }
-  const module = await WebAssembly.compile(await bytes());
-  const backend = assemble(module, threads, platform, new ReferenceBackend(), { ackTimeoutMs: opts.ackTimeoutMs });
+  const { data, name } = await bytes();
+  const module = await WebAssembly.compile(data);
+  const backend = assemble(module, threads, platform, new ReferenceBackend(), name, { ackTimeoutMs: opts.ackTimeoutMs });
   await backend.pool.waitReady();
   return backend;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError } from '../../errors.js';
 import { ReferenceBackend } from '../reference/index.js';
 import { kernelsUrl } from './assets.js';
-import { assemble, moduleFile, threadCount, type WasmOptions } from './create.js';
+import { assemble, moduleFiles, threadCount, type WasmOptions } from './create.js';
 import { cores, nodePlatform, readModuleSync } from './platform_node.js';
 import type { WasmBackend } from './wasm_backend.js';
 
@@ -24,11 +24,13 @@ export function loadWasmBackendSync(opts: WasmOptions = {}): WasmBackend {
   const custom = opts.wasm !== undefined || opts.ackTimeoutMs !== undefined;
   const cached = custom ? undefined : cache.get(threads);
   if (cached) return cached;
-  const source = opts.wasm ?? kernelsUrl(moduleFile(threads));
-  if (source instanceof URL && source.protocol === 'file:' && !existsSync(source))
-    throw new DataError(`wasm backend: ${fileURLToPath(source)} is missing (build it with npm run build:wasm)`);
-  const module = new WebAssembly.Module(readModuleSync(source));
-  const backend = assemble(module, threads, nodePlatform, new ReferenceBackend(), { ackTimeoutMs: opts.ackTimeoutMs });
+  const files = moduleFiles(threads);
+  const file = files.find((f) => existsSync(kernelsUrl(f)));
+  if (opts.wasm === undefined && file === undefined)
+    throw new DataError(`wasm backend: ${fileURLToPath(kernelsUrl(files.at(-1)!))} is missing (build it with npm run build:wasm)`);
+  const module = new WebAssembly.Module(readModuleSync(opts.wasm ?? kernelsUrl(file!)));
+  const name = opts.wasm === undefined ? file! : 'custom';
+  const backend = assemble(module, threads, nodePlatform, new ReferenceBackend(), name, { ackTimeoutMs: opts.ackTimeoutMs });
   backend.pool.waitReadySync();
   if (!custom) cache.set(threads, backend);
   return backend;

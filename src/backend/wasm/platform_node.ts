@@ -1,6 +1,6 @@
 // The Node side of the wasm backend: worker_threads workers for the pool (unref'd, so they never
 // keep the process alive), the kernels read from disk synchronously, and the core count.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkerInit } from './control.js';
@@ -31,4 +31,8 @@ export function cores(): number {
 /** The bytes of a kernels module given as a file: URL (or the bytes themselves). */
 export function readModuleSync(source: URL | ArrayBuffer): ArrayBuffer | Uint8Array<ArrayBuffer> {
   return source instanceof URL ? new Uint8Array(readFileSync(source)) : source;
+}
+
+export function exists(url: URL): boolean {
+  return existsSync(url);
 }

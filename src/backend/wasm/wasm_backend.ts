@@ -49,6 +49,8 @@ export class WasmBackend implements Backend {
     readonly kernels: KernelExports,
     readonly pool: ThreadPool,
     private readonly reference: ReferenceBackend,
+    /** The kernels module this backend runs (its file name, or 'custom'). */
+    readonly moduleName: string,
   ) {
     this.geomPtr = heap.alloc(64);
   }
