@@ -11,6 +11,8 @@ export type { WasmBackend } from './wasm_backend.js';
 
 const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
 let saidOneThread = false;
+/** Not a literal, so that bundlers leave the Node side (node:fs, worker_threads) out of browser bundles. */
+const NODE_PLATFORM = './platform_node.js';
 
 export async function loadWasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
   let platform: Platform;
@@ -18,7 +20,7 @@ export async function loadWasmBackend(opts: WasmOptions = {}): Promise<WasmBacke
   /** The module's bytes and name: the given one, else the first packaged file there is. */
   let bytes: () => Promise<{ data: ArrayBuffer | Uint8Array<ArrayBuffer>; name: string }>;
   if (isNode) {
-    const node = await import('./platform_node.js');
+    const node = (await import(/* @vite-ignore */ NODE_PLATFORM)) as typeof import('./platform_node.js');
     platform = node.nodePlatform;
     threads = threadCount(opts.threads, node.cores());
     bytes = async () => {

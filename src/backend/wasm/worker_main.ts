@@ -26,7 +26,9 @@ type Kernel = (...args: number[]) => void;
 async function initData(): Promise<{ init: WorkerInit; ready: () => void }> {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (proc?.versions?.node) {
-    const { workerData } = await import('node:worker_threads');
+    // Not a literal, so that bundlers leave it out of the browser worker.
+    const threads = 'node:worker_threads';
+    const { workerData } = (await import(/* @vite-ignore */ threads)) as { workerData: unknown };
     return { init: workerData as WorkerInit, ready: () => {} };
   }
   const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void };
