@@ -44,7 +44,8 @@ export class ThreadPool {
     opts: PoolOptions = {},
   ) {
     if (threads > C.MAX_WORKERS) throw new Error(`wasm backend: at most ${C.MAX_WORKERS} threads`);
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
+    // Generous: a live worker wakes in microseconds, but a loaded machine may deschedule it for a while.
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 20_000;
     // One thread needs no shared memory (and a page without cross-origin isolation has none).
     const shared = threads > 1 ? new SharedArrayBuffer(C.CONTROL_BYTES) : null;
     this.control = shared ?? new ArrayBuffer(C.CONTROL_BYTES);
