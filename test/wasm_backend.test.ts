@@ -137,6 +137,29 @@ test('one thread and two threads give identical bits for every kernel, forward a
   a.forEach((v, i) => assert.deepEqual(b[i], v, `result ${i}`));
 });
 
+test('an SGD step gives the reference backend bits (PyTorch rounding) for every option, vector body and tail', () => {
+  const n = 1003; // not a multiple of 4: the scalar tail runs too
+  const ref = referenceBackend();
+  const settings = [
+    { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+    { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: false },
+    { lr: 0.03, momentum: 0.9, dampening: 0.1, weightDecay: 0, nesterov: false },
+    { lr: 0.02, momentum: 0.8, dampening: 0, weightDecay: 1e-3, nesterov: true },
+  ];
+  for (const be of [one, two]) {
+    for (const p of settings) {
+      const [pw, gw, bw] = [1, 2, 3].map((seed) => be.fromArray(random(n, seed), [n]));
+      const [pr, gr, br] = [1, 2, 3].map((seed) => ref.fromArray(random(n, seed), [n]));
+      for (const first of [true, false, false]) {
+        be.sgdStep(pw!, gw!, p.momentum ? bw! : null, n, p, first);
+        ref.sgdStep(pr!, gr!, p.momentum ? br! : null, n, p, first);
+      }
+      assert.deepEqual(be.toArray(pw!, [n]), ref.toArray(pr!, [n]), `parameters, ${JSON.stringify(p)}`);
+      assert.deepEqual(be.toArray(bw!, [n]), ref.toArray(br!, [n]), `momentum buffer, ${JSON.stringify(p)}`);
+    }
+  }
+});
+
 test('dropout draws the native backend mask for the same seed', { skip: native ? false : 'native addon unavailable' }, () => {
   const x = random(50_000, 11);
   for (const be of [one, two]) {
