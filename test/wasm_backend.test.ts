@@ -272,7 +272,7 @@ describe('dead workers', () => {
     const x = be.fromArray(random(100_000, 1), [100_000]);
     be.relu(x, [100_000]);
     be.pool.links[0]!.terminate();
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 250; i++) {
       await new Promise((r) => setTimeout(r, 20));
       try {
         be.relu(x, [100_000]);
