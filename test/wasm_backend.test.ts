@@ -12,6 +12,7 @@ import { referenceBackend, setBackend } from '../src/backend/registry.js';
 import { WasmHeap, sizeClass } from '../src/backend/wasm/heap.js';
 import { ThreadPool } from '../src/backend/wasm/pool.js';
 import { READY } from '../src/backend/wasm/control.js';
+import { loadWasmBackend } from '../src/backend/wasm/index.js';
 import { loadWasmBackendSync } from '../src/backend/wasm/node.js';
 import type { WasmBackend } from '../src/backend/wasm/wasm_backend.js';
 import { ShapeError, UsageError } from '../src/errors.js';
@@ -89,6 +90,18 @@ describe('wasm storages', () => {
     assert.throws(() => one.relu(x, [4]), /another wasm backend instance/);
     assert.throws(() => one.relu(referenceBackend().fromArray(new Float32Array(4), [4]), [4]), /'reference' backend/);
     other.close();
+  });
+
+  test('the asynchronous factory works in Node too, with its own instance', async () => {
+    const be = await loadWasmBackend({ threads: 2 });
+    assert.equal(be.threads, 2);
+    assert.match(be.moduleName, /^alexnet_mt(_relaxed)?\.wasm$/);
+    const x = be.fromArray(random(40_000, 8), [40_000]);
+    assert.deepEqual(
+      be.toArray(be.relu(x, [40_000]), [40_000]),
+      two.toArray(two.relu(two.fromArray(random(40_000, 8), [40_000]), [40_000]), [40_000]),
+    );
+    be.close();
   });
 
   test('bf16 is refused clearly; the default thread count is min(cores, 4)', () => {

@@ -83,9 +83,9 @@ export class ThreadPool {
       this.checkStarted();
       if (ready >= this.threads - 1) return;
       if (Date.now() > deadline) this.failStart(`only ${ready} of ${this.threads - 1} worker threads started within ${timeoutMs / 1000} s`);
-      const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { value: unknown } }).waitAsync;
-      if (waitAsync) await waitAsync(this.ctrl, C.READY, ready, WAIT_SLICE_MS).value;
-      else await new Promise((r) => setTimeout(r, 10));
+      // A timer, not Atomics.waitAsync: a pending waitAsync does not keep Node's event loop alive
+      // (and the workers are unref'd), so the process could end while waiting.
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
