@@ -51,9 +51,9 @@ export function assemble(
   source: string,
   opts: PoolOptions = {},
 ): WasmBackend {
-  const memory = newMemory(threads > 1);
+  const { memory, maxBytes } = newMemory(threads > 1);
   const kernels = kernelsOf(instantiate(module, memory));
-  const heap = new WasmHeap(memory, kernels.runtime_heap_base());
+  const heap = new WasmHeap(memory, kernels.runtime_heap_base(), maxBytes);
   const stackTops: number[] = [];
   for (let t = 1; t < threads; t++) stackTops.push(heap.alloc(WORKER_STACK_BYTES) + WORKER_STACK_BYTES);
   const pool = new ThreadPool(kernels, threads, platform, { module, memory }, stackTops, opts);

@@ -118,9 +118,18 @@ export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
   return { env: { memory, exp: Math.exp, log: Math.log, pow: Math.pow } };
 }
 
-/** A new memory for the module: shared (for threads) or plain. */
-export function newMemory(shared: boolean): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: 32, maximum: 65536, shared });
+/**
+ * A new memory for the module: shared (for threads) or plain, growable to 4 GiB; where the engine
+ * cannot reserve that much address space (a 32-bit browser), to 1 GiB. Returns it with its limit.
+ */
+export function newMemory(shared: boolean): { memory: WebAssembly.Memory; maxBytes: number } {
+  const make = (pages: number) => ({ memory: new WebAssembly.Memory({ initial: 32, maximum: pages, shared }), maxBytes: pages * 65536 });
+  try {
+    return make(65536);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return make(16384);
+  }
 }
 
 /** Instantiates the module on `memory`; a mismatch (threaded vs plain build) is a clear error. */
