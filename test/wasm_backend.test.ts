@@ -84,6 +84,21 @@ describe('wasm storages', () => {
     assert.equal(be.heap.liveBytes, live, 'everything freed');
   });
 
+  test('a storage never disposed is freed once garbage collected (FinalizationRegistry)', () => {
+    const script = `const { loadWasmBackendSync } = await import('${new URL('../src/backend/wasm/node.js', import.meta.url).href}');
+      const be = loadWasmBackendSync({ threads: 1 });
+      const live = be.heap.liveBytes;
+      (() => { for (let i = 0; i < 10; i++) be.full([250000], 1, 'float32'); })();
+      const held = be.heap.liveBytes - live;
+      for (let i = 0; i < 20 && be.heap.liveBytes > live; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      process.stdout.write(JSON.stringify({ held, after: be.heap.liveBytes - live }));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const { held, after } = JSON.parse(r.stdout) as { held: number; after: number };
+    assert.ok(held >= 10 * 1_000_000, `held ${held} bytes`);
+    assert.equal(after, 0, 'every block went back to the heap');
+  });
+
   test('storages of another backend or another wasm instance are refused', () => {
     const other = loadWasmBackendSync({ threads: 1, ackTimeoutMs: 1000 }); // a separate instance
     const x = other.fromArray(new Float32Array(4), [4]);
