@@ -26,6 +26,8 @@ const NODE_SIDE = [
   'src/backend/platform_node.ts',
   'src/backend/native/**',
   'src/backend/wasm/assets.ts',
+  'src/backend/wasm/node.ts',
+  'src/backend/wasm/platform_node.ts',
   'src/io/index.ts',
   'src/io/file_source.ts',
   'src/io/lazy_tensor.ts',

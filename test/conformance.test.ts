@@ -1,5 +1,5 @@
 // The conformance suite, run for every backend that loads here (reference; native f32; native
-// bf16 where the CPU has it): PyTorch golden files (scripts/make_golden_fixtures.py, Debian's
+// bf16 where the CPU has it; wasm on one thread and on two): PyTorch golden files (scripts/make_golden_fixtures.py, Debian's
 // torch 1.13) with each op's forward output and input gradients, and a narrow AlexNet-2012-shaped
 // network's output, loss and parameter gradients. Tolerance (max|diff| / max|ref|): 1e-4 in f32.
 // bf16 rounds the inputs of convolutions and inner products to 8 significant bits (relative
@@ -18,6 +18,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Backend } from '../src/backend/backend.js';
 import { nativeBackend, referenceBackend, setBackend } from '../src/backend/registry.js';
+import { loadWasmBackendSync } from '../src/backend/wasm/node.js';
 import { AlexNet } from '../src/models/alexnet_base.js';
 import { ReLU } from '../src/nn/activation.js';
 import { Conv2d } from '../src/nn/conv.js';
@@ -62,6 +63,18 @@ function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol
   const bf16 = nativeBackend({ precision: 'bf16' });
   if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16')
     out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.35 } });
+  for (const threads of [1, 2]) {
+    const name = `wasm ${threads} thread${threads > 1 ? 's' : ''}`;
+    let be: Backend;
+    try {
+      be = loadWasmBackendSync({ threads });
+    } catch (err) {
+      // Not built (npm run build:wasm): a failure of its own, not of the whole file.
+      test(`conformance [${name}]: the backend loads`, () => assert.fail((err as Error).message));
+      continue;
+    }
+    out.push({ name, be, opTol: 1e-4, netTol: { net: 1e-4 } });
+  }
   return out;
 }
 

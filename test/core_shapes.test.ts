@@ -1,15 +1,16 @@
 // Every way of making a tensor checks its shape before anything is allocated: dimensions are
-// non-negative safe integers and the element count fits one typed array (on both backends, so a
-// hostile shape never reaches the native addon).
+// non-negative safe integers and the element count fits one typed array (on every backend, so a
+// hostile shape never reaches the native addon or the wasm kernels).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend } from '../src/backend/backend.js';
 import { ShapeError } from '../src/errors.js';
 import { flatten, reshape } from '../src/ops/shape.js';
 import { Tensor } from '../src/tensor.js';
+import { loadWasmBackendSync } from '../src/backend/wasm/node.js';
 import { native, reference } from './native_helpers.js';
 
-const backends: Backend[] = native ? [reference, native] : [reference];
+const backends: Backend[] = [reference, ...(native ? [native] : []), loadWasmBackendSync({ threads: 1 })];
 
 /** Asserts a ShapeError whose message names the call and the shape at fault. */
 function rejects(fn: () => unknown, call: string, shape: string): void {

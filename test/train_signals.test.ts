@@ -1,6 +1,6 @@
 // Ctrl-C and SIGTERM stop a real `alexnet train` within one step, wherever they land: in the
 // middle of a long epoch (with the in-process loader, --workers 0, and with worker threads, on
-// both backends) and in the middle of the validation pass. Each run has a checkpoint, prints the
+// every backend) and in the middle of the validation pass. Each run has a checkpoint, prints the
 // "interrupted" line and exits 130. (test/train_resume's SIGINT test lands near an epoch end,
 // where the plots' asynchronous rendering lets the signal in even without the fix.)
 import assert from 'node:assert/strict';
@@ -65,8 +65,9 @@ async function interrupt(
 
 const total = TRAIN_IMAGES / BATCH;
 
-for (const backend of ['reference', 'native'] as const) {
-  for (const workers of ['0', '2']) {
+for (const backend of ['reference', 'native', 'wasm'] as const) {
+  // wasm: once, with loader worker threads beside the backend's own.
+  for (const workers of backend === 'wasm' ? ['2'] : ['0', '2']) {
     const signal = backend === 'native' && workers === '2' ? 'SIGTERM' : 'SIGINT';
     test(
       `${signal} in the middle of an epoch (${backend} backend, --workers ${workers}): checkpoint and exit 130 within one step`,
