@@ -56,6 +56,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'measure AlexNet inference or training throughput (median img/s after warm-up)',
     load: () => import('./commands/bench.js'),
   },
+  {
+    usage: 'web',
+    description: 'serve the web page (classify, look inside, train in the browser) on a local server',
+    load: () => import('./commands/web.js'),
+  },
 ];
 
 export function commandName(entry: CommandEntry): string {
