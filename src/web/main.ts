@@ -1,0 +1,99 @@
+// The web page (`alexnet web`): choose an architecture and its weights (a file, a URL, cached, or
+// random), classify images, read the model's torchsummary table, look at conv1's filters and every
+// layer's feature maps, and train alexnet-v1 on Fashion-MNIST. The model lives in the engine worker
+// (./engine/worker.ts); this file wires the controls to it.
+import type { ArchName } from '../models/alexnet_base.js';
+import { ClassifyTab } from './classify_tab.js';
+import { installDebugHook } from './debug_hook.js';
+import { $, messageOf, setStatus, showMessage } from './dom.js';
+import { Engine } from './engine_client.js';
+import { InsideTab } from './inside_tab.js';
+import type { ModelInfo, WeightsSource } from './protocol.js';
+import { TrainTab } from './train_tab.js';
+import { missingFeaturesMessage, wasmFeatures } from './wasm_features.js';
+import { fetchWeights } from './weights_cache.js';
+
+const engine = new Engine();
+let markReady: () => void = () => {};
+const hook = installDebugHook({ ready: new Promise((r) => (markReady = r)), engine, model: null, last: null, train: [], version: 0 });
+const inside = new InsideTab(engine);
+const classify = new ClassifyTab(engine, hook, () => void inside.showLayer());
+const arch = $<HTMLSelectElement>('arch');
+
+function showModel(info: ModelInfo): void {
+  const { filters: _filters, ...rest } = info;
+  hook.model = rest;
+  hook.version++;
+  arch.value = info.arch;
+  $('summary').textContent = info.summary;
+  inside.showModel(info);
+  setStatus(`${info.arch}: ${info.numClasses} classes, input ${info.inChannels}×${info.inputSize}×${info.inputSize}, ${info.source}`);
+}
+
+new TrainTab(engine, hook, showModel);
+
+async function loadModel(weights: WeightsSource, what: string): Promise<void> {
+  showMessage(null);
+  setStatus(`Loading ${what}…`);
+  try {
+    const transfer = weights.kind === 'bytes' ? [weights.bytes] : [];
+    showModel(await engine.request({ type: 'model', arch: arch.value as ArchName, weights }, transfer));
+  } catch (err) {
+    showMessage(messageOf(err));
+    setStatus(hook.model ? `${hook.model.arch}: ${hook.model.source}` : 'No model loaded.');
+  }
+}
+
+$('random').addEventListener('click', () => void loadModel({ kind: 'random', seed: 0 }, 'random weights'));
+const weightsFile = $<HTMLInputElement>('weights-file');
+weightsFile.addEventListener('change', () => {
+  const f = weightsFile.files?.[0];
+  if (f) void f.arrayBuffer().then((bytes) => loadModel({ kind: 'bytes', name: f.name, bytes }, f.name));
+  weightsFile.value = '';
+});
+$('load-url').addEventListener('click', () => {
+  const url = $<HTMLInputElement>('weights-url').value.trim();
+  if (!url) return showMessage('Type the URL of a .pth or .safetensors file first.');
+  setStatus(`Fetching ${url}…`);
+  fetchWeights(url).then(
+    ({ bytes, cached }) => loadModel({ kind: 'bytes', name: url, bytes }, `${url}${cached ? ' (cached)' : ''}`),
+    (err: unknown) => {
+      showMessage(messageOf(err));
+      setStatus('');
+    },
+  );
+});
+arch.addEventListener('change', () => void loadModel({ kind: 'random', seed: 0 }, `random ${arch.value} weights`));
+
+for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
+  tab.addEventListener('click', () => {
+    for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t === tab);
+    for (const p of document.querySelectorAll<HTMLElement>('.panel')) p.hidden = p.id !== `tab-${tab.dataset.tab}`;
+  });
+}
+
+async function start(): Promise<void> {
+  const notice = missingFeaturesMessage(wasmFeatures());
+  if (notice) {
+    $('notice').hidden = false;
+    $('notice').textContent = notice;
+  }
+  const { backend } = await engine.request({ type: 'init' });
+  // ?weights=URL loads (and caches) those weights at start; otherwise random torchvision weights.
+  const url = new URLSearchParams(location.search).get('weights');
+  const a = new URLSearchParams(location.search).get('arch');
+  if (a) arch.value = a;
+  if (url) {
+    const { bytes, cached } = await fetchWeights(url);
+    await loadModel({ kind: 'bytes', name: url, bytes }, `${url}${cached ? ' (cached)' : ''}`);
+  } else await loadModel({ kind: 'random', seed: 0 }, 'random weights');
+  setStatus(`${$('status').textContent ?? ''} — ${backend} backend`);
+  const sample = new URLSearchParams(location.search).get('sample');
+  if (sample) await classify.classifyUrl(`/samples/${sample}.jpg`, `${sample}.jpg`);
+  markReady();
+}
+
+start().catch((err: unknown) => {
+  showMessage(messageOf(err));
+  markReady();
+});
