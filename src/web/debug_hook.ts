@@ -1,7 +1,8 @@
 // window.__alexnet: what the page shows, as data, for tests and benchmarks (documented in
 // docs/WEB.md). `ready` resolves once the engine is up; `last` is the latest classification
 // (logits, the preprocessed input [C, H, W], its shape and timings); `train` the loss and accuracy
-// per step of the latest training; `model` what is loaded; `engine` the worker's client.
+// per step of the latest training; `model` what is loaded; `engine` the worker's client;
+// `readyAt` when the start-up work (?weights=, ?sample=) was done, in ms since navigation.
 import type { Engine } from './engine_client.js';
 import type { Classification, ModelInfo, TrainProgress } from './protocol.js';
 
@@ -13,6 +14,8 @@ export interface DebugHook {
   train: TrainProgress[];
   /** Increases each time something the page shows changed (a model, a classification, a step). */
   version: number;
+  /** When `ready` resolved: milliseconds since the page began to load (performance.now()). */
+  readyAt: number | null;
 }
 
 export function installDebugHook(hook: DebugHook): DebugHook {

@@ -14,11 +14,25 @@ import { missingFeaturesMessage, wasmFeatures } from './wasm_features.js';
 import { fetchWeights } from './weights_cache.js';
 
 const engine = new Engine();
-let markReady: () => void = () => {};
-const hook = installDebugHook({ ready: new Promise((r) => (markReady = r)), engine, model: null, last: null, train: [], version: 0 });
+let resolveReady: () => void = () => {};
+const hook = installDebugHook({
+  ready: new Promise((r) => (resolveReady = r)),
+  engine,
+  model: null,
+  last: null,
+  train: [],
+  version: 0,
+  readyAt: null,
+});
+function markReady(): void {
+  hook.readyAt = performance.now();
+  resolveReady();
+}
 const inside = new InsideTab(engine);
 const classify = new ClassifyTab(engine, hook, () => void inside.showLayer());
 const arch = $<HTMLSelectElement>('arch');
+
+let backendName = '';
 
 function showModel(info: ModelInfo): void {
   const { filters: _filters, ...rest } = info;
@@ -27,7 +41,9 @@ function showModel(info: ModelInfo): void {
   arch.value = info.arch;
   $('summary').textContent = info.summary;
   inside.showModel(info);
-  setStatus(`${info.arch}: ${info.numClasses} classes, input ${info.inChannels}×${info.inputSize}×${info.inputSize}, ${info.source}`);
+  setStatus(
+    `${info.arch}: ${info.numClasses} classes, input ${info.inChannels}×${info.inputSize}×${info.inputSize}, ${info.source}; ${backendName} backend`,
+  );
 }
 
 new TrainTab(engine, hook, showModel);
@@ -63,7 +79,6 @@ $('load-url').addEventListener('click', () => {
     },
   );
 });
-arch.addEventListener('change', () => void loadModel({ kind: 'random', seed: 0 }, `random ${arch.value} weights`));
 
 for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
   tab.addEventListener('click', () => {
@@ -78,17 +93,17 @@ async function start(): Promise<void> {
     $('notice').hidden = false;
     $('notice').textContent = notice;
   }
-  const { backend } = await engine.request({ type: 'init' });
-  // ?weights=URL loads (and caches) those weights at start; otherwise random torchvision weights.
-  const url = new URLSearchParams(location.search).get('weights');
-  const a = new URLSearchParams(location.search).get('arch');
+  backendName = (await engine.request({ type: 'init' })).backend;
+  // ?arch=NAME chooses the architecture; ?weights=URL loads (and caches) weights at start.
+  const params = new URLSearchParams(location.search);
+  const a = params.get('arch');
   if (a) arch.value = a;
+  const url = params.get('weights');
   if (url) {
     const { bytes, cached } = await fetchWeights(url);
     await loadModel({ kind: 'bytes', name: url, bytes }, `${url}${cached ? ' (cached)' : ''}`);
-  } else await loadModel({ kind: 'random', seed: 0 }, 'random weights');
-  setStatus(`${$('status').textContent ?? ''} — ${backend} backend`);
-  const sample = new URLSearchParams(location.search).get('sample');
+  } else setStatus('No model yet: load weights (a file or a URL) or start from random weights.');
+  const sample = params.get('sample');
   if (sample) await classify.classifyUrl(`/samples/${sample}.jpg`, `${sample}.jpg`);
   markReady();
 }
