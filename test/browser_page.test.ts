@@ -6,6 +6,9 @@
 // loads in the CLI. One browser and one server for the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nativeBackend, setBackend } from '../src/backend/registry.js';
@@ -144,6 +147,46 @@ describe('the web page in Chromium', { skip: chromiumSkip }, () => {
     await browser.page.setInputFiles('#image-file', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a picture') });
     await browser.page.waitForFunction(() => document.querySelector('#message')!.textContent!.includes('notes.jpg'));
     assert.equal(await message(), 'notes.jpg is not an image this browser can decode (JPEG, PNG, WebP, GIF or BMP)');
+  });
+
+  test('weights from a URL load, and a reload takes them from the Cache API', async () => {
+    let served = 0;
+    const bytes = readFileSync(weights);
+    const other = createServer((_req, res) => {
+      served++;
+      res.writeHead(200, { 'access-control-allow-origin': '*', 'content-length': bytes.length });
+      res.end(bytes);
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}/v1-10.pth`;
+    try {
+      await browser.page.selectOption('#arch', 'alexnet-v1');
+      const v = (await hook()).version;
+      await browser.page.fill('#weights-url', url);
+      await browser.page.click('#load-url');
+      await nextVersion(v);
+      assert.equal((await hook()).model?.source, url);
+      await browser.page.goto(`${server.url}?arch=alexnet-v1&weights=${encodeURIComponent(url)}&sample=coffee`);
+      await browser.page.evaluate(() => (window as unknown as { __alexnet: { ready: Promise<void> } }).__alexnet.ready);
+      const h = await hook();
+      assert.equal(h.model?.source, url);
+      assert.equal(h.last?.logits.length, 10);
+      assert.equal(served, 1, 'the reload fetched the weights again');
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a browser without WebAssembly gets a notice', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.addInitScript(() => Reflect.deleteProperty(globalThis, 'WebAssembly'));
+      await page.goto(server.url);
+      assert.match(await page.locator('#notice').innerText(), /^This browser has no WebAssembly: /);
+      assert.equal(await browser.page.locator('#notice').isHidden(), true);
+    } finally {
+      await page.close();
+    }
   });
 
   test('the Train tab runs 20 steps and the loss falls; the downloaded .pth loads in the CLI', async () => {

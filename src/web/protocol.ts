@@ -17,6 +17,8 @@ export interface ModelInfo {
   summary: string;
   /** conv1's filters as one RGBA image (a grid of filters, each scaled to its own range). */
   filters: { width: number; height: number; cols: number; cell: number; rgba: Uint8ClampedArray };
+  /** Milliseconds the engine took to build the model (reading the weights included). */
+  loadMs: number;
   /** The layers whose output is a stack of feature maps, in forward order. */
   layers: { name: string; shape: number[] }[];
 }

@@ -25,7 +25,7 @@ let maps: FeatureMaps[] = [];
 let stopRequested = false;
 let data: Promise<{ images: Uint8Array; labels: Uint8Array }> | null = null;
 
-function describe(m: AlexNet, source: string): ModelInfo {
+function describe(m: AlexNet, source: string, loadMs = 0): ModelInfo {
   const [inChannels, inputSize] = [m.inputShape[0], m.inputShape[1]];
   return {
     arch: m.arch,
@@ -33,6 +33,7 @@ function describe(m: AlexNet, source: string): ModelInfo {
     numClasses: m.numClasses,
     inputSize,
     source,
+    loadMs,
     summary: summary(m, [...m.inputShape]),
     filters: filterGrid(m),
     layers: layersOf(m)
@@ -41,11 +42,11 @@ function describe(m: AlexNet, source: string): ModelInfo {
   };
 }
 
-function useModel(m: AlexNet, source: string): ModelInfo {
+function useModel(m: AlexNet, source: string, loadMs = 0): ModelInfo {
   model?.parameters().forEach((p) => p.dispose());
   model = m;
   maps = [];
-  info = describe(m, source);
+  info = describe(m, source, loadMs);
   return info;
 }
 
@@ -97,8 +98,9 @@ async function handle(req: Request): Promise<Results[keyof Results]> {
       return { backend: backend.name };
     case 'model': {
       const w = req.weights;
-      if (w.kind === 'random') return useModel(randomModel(req.arch, w.seed), `random weights (seed ${w.seed})`);
-      return useModel(modelFromBytes(new Uint8Array(w.bytes), w.name, req.arch), w.name);
+      const t0 = performance.now();
+      const m = w.kind === 'random' ? randomModel(req.arch, w.seed) : modelFromBytes(new Uint8Array(w.bytes), w.name, req.arch);
+      return useModel(m, w.kind === 'random' ? `random weights (seed ${w.seed})` : w.name, performance.now() - t0);
     }
     case 'classify':
       return classify(req.image);
