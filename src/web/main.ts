@@ -42,7 +42,7 @@ function showModel(info: ModelInfo): void {
   $('summary').textContent = info.summary;
   inside.showModel(info);
   setStatus(
-    `${info.arch}: ${info.numClasses} classes, input ${info.inChannels}×${info.inputSize}×${info.inputSize}, ${info.source}; ${backendName} backend`,
+    `${info.arch}: ${info.numClasses} classes, input ${info.inChannels}×${info.inputSize}×${info.inputSize}, ${info.source} (built in ${info.loadMs.toFixed(0)} ms); ${backendName} backend`,
   );
 }
 
