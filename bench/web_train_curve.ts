@@ -42,8 +42,8 @@ async function pageCurve(): Promise<TrainProgress[]> {
     if (message) throw new Error(`the page says: ${message}`);
     return await page.evaluate(() => (window as unknown as { __alexnet: { train: TrainProgress[] } }).__alexnet.train);
   } finally {
-    await browser.close();
-    await server.stop();
+    // The server goes even when the browser has died (a crash would otherwise leave it running).
+    await Promise.allSettled([browser.close(), server.stop()]);
   }
 }
 
