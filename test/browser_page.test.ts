@@ -60,8 +60,8 @@ describe('the web page in Chromium', { skip: chromiumSkip }, () => {
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    // The server goes even when the browser has died (a crash would otherwise leave it running).
+    await Promise.allSettled([browser?.close(), server?.stop()]);
   });
 
   test('the page loads, cross-origin isolated, with no console errors', async () => {
