@@ -18,3 +18,5 @@ export declare function bundleEntry(
 ): Promise<BundleOutput & { metafile: Metafile }>;
 
 export declare function bundleBrowser(options?: { outdir?: string; quiet?: boolean }): Promise<BundleOutput[]>;
+
+export declare function copyWasmAssets(outdir: string): Promise<BundleOutput[]>;

@@ -76,12 +76,11 @@ export async function bundleEntry({ entry, outfile, plugins = [], ...options }) 
 }
 
 /**
- * Builds dist/browser (or `outdir`): the library bundle, and the wasm backend's worker and
- * kernels where they exist. Prints the sizes unless `quiet`; returns them.
+ * Puts the wasm backend's assets into `outdir` beside a bundle, where they exist: its thread
+ * worker bundled as wasm_worker.js, and the kernels (dist/wasm/*.wasm) copied. Returns their sizes.
  */
-export async function bundleBrowser({ outdir = join(ROOT, 'dist', 'browser'), quiet = false } = {}) {
-  mkdirSync(outdir, { recursive: true });
-  const outputs = [await bundleEntry({ entry: join(ROOT, 'src', 'browser.ts'), outfile: join(outdir, 'alexnet.js') })];
+export async function copyWasmAssets(outdir) {
+  const outputs = [];
   const worker = join(WASM_SRC, 'worker_main.ts');
   if (existsSync(worker)) outputs.push(await bundleEntry({ entry: worker, outfile: join(outdir, 'wasm_worker.js') }));
   const kernels = join(ROOT, 'dist', 'wasm');
@@ -91,6 +90,17 @@ export async function bundleBrowser({ outdir = join(ROOT, 'dist', 'browser'), qu
       outputs.push(fileSize(join(outdir, name)));
     }
   }
+  return outputs;
+}
+
+/**
+ * Builds dist/browser (or `outdir`): the library bundle, and the wasm backend's worker and
+ * kernels where they exist. Prints the sizes unless `quiet`; returns them.
+ */
+export async function bundleBrowser({ outdir = join(ROOT, 'dist', 'browser'), quiet = false } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  const outputs = [await bundleEntry({ entry: join(ROOT, 'src', 'browser.ts'), outfile: join(outdir, 'alexnet.js') })];
+  outputs.push(...(await copyWasmAssets(outdir)));
   if (!quiet) for (const o of outputs) console.log(o.line);
   return outputs;
 }

@@ -13,6 +13,7 @@ export {
   type BackendName,
   type BackendOptions,
 } from './backend/registry.js';
+export { loadWasmBackend, type WasmBackend, type WasmOptions } from './backend/wasm/index.js';
 export { DataError, ShapeError, UsageError } from './errors.js';
 export { ARCHS, AlexNet, createModel, isArchName, paperInit, type ArchName, type ModelOptions } from './models/index.js';
 export * as nn from './nn/index.js';

@@ -3,6 +3,7 @@
 // native addon, ONNX files, the data pipeline).
 export type { Backend, DType, FloatArray, Shape, Storage } from './backend/backend.js';
 export { getBackend, nativeBackend, referenceBackend, setBackend, type BackendName } from './backend/registry.js';
+export { loadWasmBackend, type WasmBackend, type WasmOptions } from './backend/wasm/index.js';
 export { DataError, ShapeError, UsageError } from './errors.js';
 export { ARCHS, AlexNet, createModel, isArchName, paperInit, type ArchName, type ModelOptions } from './models/index.js';
 export * as nn from './nn/index.js';

@@ -61,6 +61,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'serve predictions over HTTP with dynamic batching (POST /v1/predict, /metrics, /readyz)',
     load: () => import('./commands/serve.js'),
   },
+  {
+    usage: 'web',
+    description: 'serve the web page (classify, look inside, train in the browser) on a local server',
+    load: () => import('./commands/web.js'),
+  },
 ];
 
 export function commandName(entry: CommandEntry): string {

@@ -4,7 +4,7 @@
 // in C++ where the image addon is built).
 import type { Generator } from '../random.js';
 import { cropBox } from './crop_boxes.js';
-import { imageAddon } from './native_image.js';
+import { imageAddon } from '#image-addon';
 import type { Box, FloatImage, U8Image } from './image.js';
 import type { TransformSpec } from './transform_spec.js';
 import { ShapeError } from '../errors.js';
