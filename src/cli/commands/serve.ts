@@ -10,8 +10,10 @@ import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from 
 import { DEFAULT_MAX_PIXELS } from '../../data/image.js';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
+import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import { loadServedModel } from '../../serve/served_model.js';
 import { buildServer, serverReady } from '../../serve/server.js';
+import { registerWebSite } from '../../server/web_site.js';
 import { parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface ServeFlags {
@@ -64,7 +66,7 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('serve predictions over HTTP with dynamic batching (POST /v1/predict, /metrics, /readyz)')
-    .requiredOption('--weights <file>', 'model weights (.pth, .safetensors, or a training checkpoint)')
+    .requiredOption('--weights <file>', `model weights (.pth, .safetensors, or a training checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
@@ -90,8 +92,10 @@ export function register(program: Command): void {
     .option('--json-log', 'one JSON line per request (and per event) on stdout')
     .action(async (flags: ServeFlags) => {
       const backend = setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
+      // A name (torchvision) is resolved, and downloaded if need be, before the server's own signal handlers.
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
       const app = buildServer({
-        load: () => loadServedModel(flags.weights, flags.arch),
+        load: () => loadServedModel(weights, flags.arch),
         maxBatch: flags.maxBatch,
         maxDelayMs: flags.maxDelayMs,
         maxQueue: flags.maxQueue,
@@ -119,6 +123,7 @@ export function register(program: Command): void {
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      await registerWebSite(app); // the web page at /
       const address = await listen(app, flags.host, flags.port);
       say(`listening on ${address} (${backend.name} backend, ${backend.precision}); loading ${flags.weights}`);
       try {
