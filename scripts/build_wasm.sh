@@ -26,7 +26,8 @@ if [ -z "$CLANG" ]; then
     fi
   done
 fi
-[ -n "$CLANG" ] || die "clang not found: install the Debian package clang-14 (or set CLANG=/path/to/clang)"
+[ -n "$CLANG" ] && command -v "$CLANG" >/dev/null 2>&1 ||
+  die "clang not found${CLANG:+ ($CLANG)}: install the Debian package clang-14 (or set CLANG=/path/to/clang)"
 LINKER="$("$CLANG" --target=wasm32 -print-prog-name=wasm-ld)"
 command -v "$LINKER" >/dev/null 2>&1 || [ -x "$LINKER" ] ||
   die "wasm-ld not found (clang looked for '$LINKER'): install the Debian package lld (lld-14)"
