@@ -1,8 +1,9 @@
 // Cache-blocked SGEMM on SIMD128 (Goto/BLIS loop order): for each NC-wide column block and KC-deep
 // slice, B is packed once into NR-column panels (L1-sized: KC×NR floats) and reused by every MC×KC
 // block of packed A (L2-sized); a 4×8 micro-kernel keeps its 32 sums in 8 f32x4 registers over
-// the whole KC slice. Each element is summed over k in ascending order, slice by slice, whatever
-// window of C the caller asks for: that is what makes the thread split invisible in the results.
+// the whole KC slice. Each element is summed over k in ascending order, slice by slice (the slices
+// depend on k only), whatever window of C the caller asks for: that is what makes the thread split
+// invisible in the results.
 #include "kernels.h"
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
@@ -66,10 +67,12 @@ void gemm_range(const Operand *a, const Operand *b, int k, int m0, int m1, int n
   }
   float *packed_a = scratch;
   float *packed_b = scratch + MC * KC;
+  // Equal slices of at most KC (363 → 182 + 181, not 256 + 107): no short slice at the end.
+  const int slices = (k + KC - 1) / KC, step = (k + slices - 1) / slices;
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = min_int(NC, n1 - jc);
-    for (int pc = 0; pc < k; pc += KC) {
-      const int kc = min_int(KC, k - pc);
+    for (int pc = 0; pc < k; pc += step) {
+      const int kc = min_int(step, k - pc);
       const int acc = accumulate || pc > 0;
       pack_b(b, pc, kc, jc, nc, packed_b);
       for (int ic = m0; ic < m1; ic += MC) {
