@@ -130,8 +130,12 @@ function table(results: PeerResult[], cfg: BenchConfig): string {
   const base = results.find((r) => r.logits.length > 0);
   if (base) {
     for (const r of results) {
-      if (r !== base && r.logits.length > 0)
-        notes.push(`- batch-1 logits, ${r.peer} vs ${base.peer}: max |Δ| ${maxAbsDiff(r.logits, base.logits).toExponential(2)}`);
+      if (r !== base && r.logits.length > 0) {
+        const scale = Math.max(...base.logits.map(Math.abs));
+        notes.push(
+          `- batch-1 logits, ${r.peer} vs ${base.peer}: max |Δ| ${maxAbsDiff(r.logits, base.logits).toExponential(2)} (max |logit| ${scale.toExponential(2)})`,
+        );
+      }
     }
   }
   const ours = results.find((r) => r.peer.startsWith('ours'));
