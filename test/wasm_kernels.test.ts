@@ -1,6 +1,7 @@
 // The WebAssembly GEMM, convolution and linear kernels (dist/wasm, built by scripts/build_wasm.sh)
 // against the reference backend's kernels: odd sizes around the blocking (MR 4, NR 8, KC 256),
-// every transpose, groups 1 and 2, strides, padding, 1×1 kernels, bias and fused ReLU. The error
+// every transpose, groups 1 and 2, strides, padding, 1×1 kernels, bias and fused ReLU, small output
+// planes (images side by side as GEMM columns) and large ones (one image per GEMM). The error
 // bound of each element is relative to Σ|a·b| (the same kernel on absolute values), so the check
 // is tight whatever the cancellation. Thread splits (1, 2, 3 threads, and two real worker threads on
 // the shared-memory build) must give bitwise identical results.
@@ -116,6 +117,16 @@ const CONV_CASES: ConvCase[] = [
   { name: '1x1 pointwise', x: [2, 7, 5, 6], w: [9, 7, 1, 1], stride: [1, 1], pad: [0, 0], groups: 1 },
   { name: '1x1 pointwise groups 2', x: [1, 6, 3, 5], w: [4, 3, 1, 1], stride: [1, 1], pad: [0, 0], groups: 2 },
   { name: '3x2 kernel, stride 2x3, pad 1x0', x: [2, 4, 12, 17], w: [5, 4, 3, 2], stride: [2, 3], pad: [1, 0], groups: 1 },
+  { name: '3x3 stride 2, two images of 90 pixels each', x: [2, 3, 17, 19], w: [6, 3, 3, 3], stride: [2, 2], pad: [1, 1], groups: 1 },
+  { name: 'small planes side by side, 300 output channels', x: [3, 4, 5, 5], w: [300, 4, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+  {
+    name: '11x11 stride 1 on 900 pixels (backward data in several column blocks)',
+    x: [1, 8, 30, 30],
+    w: [2, 8, 11, 11],
+    stride: [1, 1],
+    pad: [5, 5],
+    groups: 1,
+  },
   { name: 'kernel larger than padded input row', x: [1, 2, 4, 4], w: [3, 2, 5, 5], stride: [1, 1], pad: [2, 2], groups: 1 },
 ];
 

@@ -24,13 +24,62 @@ static Operand image_operand(const float *x, const ConvGeom *g, int transposed) 
 
 // ---- forward ------------------------------------------------------------------------------------
 
+// Output planes smaller than this many pixels (alexnet-v1's 3×3 at 65×65 input) are computed with
+// the images side by side as GEMM columns, so the 8-wide panels are not mostly padding; each window
+// goes through a scratch buffer of at most BATCHED_ROWS × NC floats into y. Sums are unchanged.
+#define BATCH_BELOW_PIXELS 64
+#define BATCHED_ROWS 256
+
+static int forward_batched(const ConvGeom *g) { return g->n > 1 && g->oh * g->ow < BATCH_BELOW_PIXELS; }
+
+static uint64_t forward_floats(const ConvGeom *g) {
+  return GEMM_SCRATCH_FLOATS + (forward_batched(g) ? (uint64_t)BATCHED_ROWS * NC : 0);
+}
+
 size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads) {
-  (void)g;
-  return scratch_bytes_for(GEMM_SCRATCH_FLOATS, nthreads);
+  return scratch_bytes_for(forward_floats(g), nthreads);
+}
+
+static void forward_images_side_by_side(const float *x, const float *w, const float *b, float *y, const ConvGeom *g,
+                                        int relu, float *scratch, int tid, int nthreads) {
+  const int icg = g->c / g->groups, ocg = g->oc / g->groups, kd = icg * g->kh * g->kw, p = g->oh * g->ow;
+  Grid grid = grid_make(g->groups, ocg, g->n * p, nthreads);
+  if (grid.mb > BATCHED_ROWS) {
+    grid.mb = BATCHED_ROWS;
+    grid.mchunks = (ocg + BATCHED_ROWS - 1) / BATCHED_ROWS;
+  }
+  float *s = scratch_slice(scratch, forward_floats(g), tid);
+  float *window = s + GEMM_SCRATCH_FLOATS;
+  int t0, t1;
+  split_range(grid_tasks(&grid), tid, nthreads, &t0, &t1);
+  for (int t = t0; t < t1; t++) {
+    int gi, m0, m1, n0, n1;
+    grid_task(&grid, t, &gi, &m0, &m1, &n0, &n1);
+    const int width = n1 - n0;
+    const Operand a = {OPD_MATRIX, w + (size_t)gi * ocg * kd, kd, 0};
+    const Operand bx = {OPD_IM2COL, x + (size_t)gi * icg * g->h * g->w, g->c * g->h * g->w, g};
+    gemm_range(&a, &bx, kd, m0, m1, n0, n1, window, width, 0, s);
+    if (b || relu) bias_relu_rows(window, width, m0, m1, n0, n1, b ? b + gi * ocg : 0, relu);
+    for (int i = m0; i < m1; i++) {
+      const float *src = window + (size_t)(i - m0) * width;
+      int img = n0 / p, pp = n0 % p;
+      for (int j = 0; j < width; j++) {
+        y[((size_t)img * g->oc + gi * ocg + i) * p + pp] = src[j];
+        if (++pp == p) {
+          pp = 0;
+          img++;
+        }
+      }
+    }
+  }
 }
 
 void conv2d_forward(const float *x, const float *w, const float *b, float *y, const ConvGeom *g, int relu,
                     float *scratch, int tid, int nthreads) {
+  if (forward_batched(g)) {
+    forward_images_side_by_side(x, w, b, y, g, relu, scratch, tid, nthreads);
+    return;
+  }
   const int icg = g->c / g->groups, ocg = g->oc / g->groups, kd = icg * g->kh * g->kw, p = g->oh * g->ow;
   const Grid grid = grid_make(g->n * g->groups, ocg, p, nthreads);
   float *s = scratch_slice(scratch, GEMM_SCRATCH_FLOATS, tid);
@@ -64,10 +113,11 @@ static DataPlan data_plan(const ConvGeom *g, int nthreads) {
   int cc = ROWS_TARGET / khw;
   if (cc < 1) cc = 1;
   if (cc > icg) cc = icg;
+  // The column blocks follow from the geometry alone: they set the order in which col2im adds into
+  // gx, which must not change with the thread count. Threads only make the channel blocks smaller.
+  int cols = (COL_FLOATS / (cc * khw)) / NR * NR;
   const int target = nthreads > 1 ? 4 * nthreads : 1;
   while (cc > 1 && (int64_t)g->n * g->groups * ((icg + cc - 1) / cc) < target) cc = (cc + 1) / 2;
-  const int rows = cc * khw;
-  int cols = (COL_FLOATS / rows) / NR * NR;
   if (cols < NR) cols = NR;
   const int p_up = (p + NR - 1) / NR * NR;
   if (cols > p_up) cols = p_up;

@@ -92,22 +92,27 @@ static void pack_b_matrix_t(const float *p, int ld, int p0, int kc, int j, int c
     for (int q = 0; q < NR; q++) d[k * NR + q] = q < cols ? src[q][k] : 0.0f;
 }
 
-/** op(B) = im2col(x): row k = (ci, ky, kx), column p = (oy, ox). */
-static void pack_b_im2col(const float *x, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
-  const int h = g->h, w = g->w, kw = g->kw, khw = g->kh * g->kw;
+/** op(B) = im2col(x): row k = (ci, ky, kx), column p = (oy, ox), or (image, oy, ox) when image_stride > 0. */
+static void pack_b_im2col(const float *x, int image_stride, const ConvGeom *g, int p0, int kc, int j, int cols,
+                          float *d) {
+  const int h = g->h, w = g->w, kw = g->kw, khw = g->kh * g->kw, plane_size = g->oh * g->ow;
   int iy0[NR], ix0[NR];
+  size_t image[NR];
   for (int q = 0; q < NR; q++) {
     if (q < cols) {
-      const int p = j + q, oy = p / g->ow, ox = p - oy * g->ow;
+      const int img = image_stride > 0 ? (j + q) / plane_size : 0;
+      const int p = j + q - img * plane_size, oy = p / g->ow, ox = p - oy * g->ow;
+      image[q] = (size_t)img * image_stride;
       iy0[q] = oy * g->sh - g->ph;
       ix0[q] = ox * g->sw - g->pw;
     } else {
+      image[q] = 0;
       iy0[q] = OUTSIDE;
       ix0[q] = OUTSIDE;
     }
   }
   // All NR columns on one output row: one row test per k, and a plain copy when stride is 1.
-  const int one_row = cols == NR && iy0[0] == iy0[NR - 1];
+  const int one_row = cols == NR && iy0[0] == iy0[NR - 1] && image[0] == image[NR - 1];
   int ci = p0 / khw, ky = (p0 % khw) / kw, kx = p0 % kw;
   for (int k = 0; k < kc; k++, d += NR) {
     const float *plane = x + (size_t)ci * h * w;
@@ -116,7 +121,7 @@ static void pack_b_im2col(const float *x, const ConvGeom *g, int p0, int kc, int
       wasm_v128_store(d, wasm_f32x4_splat(0.0f));
       wasm_v128_store(d + 4, wasm_f32x4_splat(0.0f));
     } else if (one_row && ix0[0] + kx >= 0 && ix0[NR - 1] + kx < w) {
-      const float *row = plane + (size_t)iy * w + kx;
+      const float *row = plane + image[0] + (size_t)iy * w + kx;
       if (g->sw == 1) {
         wasm_v128_store(d, wasm_v128_load(row + ix0[0]));
         wasm_v128_store(d + 4, wasm_v128_load(row + ix0[0] + 4));
@@ -126,7 +131,7 @@ static void pack_b_im2col(const float *x, const ConvGeom *g, int p0, int kc, int
     } else {
       for (int q = 0; q < NR; q++) {
         const int y = iy0[q] + ky, xx = ix0[q] + kx;
-        d[q] = (unsigned)y < (unsigned)h && (unsigned)xx < (unsigned)w ? plane[(size_t)y * w + xx] : 0.0f;
+        d[q] = (unsigned)y < (unsigned)h && (unsigned)xx < (unsigned)w ? plane[image[q] + (size_t)y * w + xx] : 0.0f;
       }
     }
     if (++kx == kw) {
@@ -182,7 +187,7 @@ void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
         pack_b_matrix_t(b->p, b->ld, p0, kc, j0 + jr, cols, d);
         break;
       case OPD_IM2COL:
-        pack_b_im2col(b->p, b->g, p0, kc, j0 + jr, cols, d);
+        pack_b_im2col(b->p, b->ld, b->g, p0, kc, j0 + jr, cols, d);
         break;
       case OPD_IM2COL_T:
         pack_b_im2col_t(b->p, b->g, p0, kc, j0 + jr, cols, d);

@@ -44,7 +44,8 @@ typedef struct {
  * A GEMM operand op(X)[row, col], read only through packing:
  *   OPD_MATRIX     X[row·ld + col]
  *   OPD_MATRIX_T   X[col·ld + row]
- *   OPD_IM2COL     the column matrix of one image/group of x: row = (ci, ky, kx), col = (oy, ox)
+ *   OPD_IM2COL     the column matrix of one image/group of x: row = (ci, ky, kx), col = (oy, ox);
+ *                  with ld > 0, of consecutive images ld floats apart: col = (image, oy, ox)
  *   OPD_IM2COL_T   its transpose: row = (oy, ox), col = (ci, ky, kx)
  * The im2col kinds are never materialised: the packing routines read x directly.
  */
