@@ -5,9 +5,11 @@
 //   backward data    col [K, P] = w_gᵀ · gy_g, computed a block of channels × columns at a time into
 //                    scratch and scattered (col2im) into those channels' planes of gx
 //   backward weights gw_g [oc/g, K] = Σ_images gy_g · im2col(x_g)ᵀ;  gb = Σ gy (double per channel)
+// Small output planes (fewer than 64 pixels) put all images side by side as GEMM columns, in the
+// forward and backward data, so that the 8-wide column panels are not mostly padding.
 // Threads take disjoint tasks: forward (image, group, output window); backward data (image, group,
-// block of input channels), so col2im never writes another thread's plane; backward weights
-// (group, window of gw), every image summed in order inside the task.
+// block of input channels; all images of a group when planes are small), so col2im never writes
+// another thread's plane; backward weights (group, window of gw), every image summed in order.
 #include "kernels.h"
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
@@ -108,8 +110,13 @@ typedef struct {
   int channels, cols;
 } DataPlan;
 
+/** Small output planes: one task covers all images of a group, their pixels side by side as columns. */
+static int data_batched(const ConvGeom *g) { return forward_batched(g); }
+
 static DataPlan data_plan(const ConvGeom *g, int nthreads) {
-  const int icg = g->c / g->groups, khw = g->kh * g->kw, p = g->oh * g->ow;
+  const int icg = g->c / g->groups, khw = g->kh * g->kw;
+  const int units = data_batched(g) ? g->groups : g->n * g->groups;
+  const int columns = data_batched(g) ? g->n * g->oh * g->ow : g->oh * g->ow;
   int cc = ROWS_TARGET / khw;
   if (cc < 1) cc = 1;
   if (cc > icg) cc = icg;
@@ -117,10 +124,10 @@ static DataPlan data_plan(const ConvGeom *g, int nthreads) {
   // gx, which must not change with the thread count. Threads only make the channel blocks smaller.
   int cols = (COL_FLOATS / (cc * khw)) / NR * NR;
   const int target = nthreads > 1 ? 4 * nthreads : 1;
-  while (cc > 1 && (int64_t)g->n * g->groups * ((icg + cc - 1) / cc) < target) cc = (cc + 1) / 2;
+  while (cc > 1 && (int64_t)units * ((icg + cc - 1) / cc) < target) cc = (cc + 1) / 2;
   if (cols < NR) cols = NR;
-  const int p_up = (p + NR - 1) / NR * NR;
-  if (cols > p_up) cols = p_up;
+  const int columns_up = (columns + NR - 1) / NR * NR;
+  if (cols > columns_up) cols = columns_up;
   return (DataPlan){cc, cols};
 }
 
@@ -133,21 +140,28 @@ size_t conv2d_backward_data_scratch_bytes(const ConvGeom *g, int nthreads) {
   return scratch_bytes_for(data_scratch_floats(g, data_plan(g, nthreads)), nthreads);
 }
 
-/** gx planes of channels [c0, c1) += col rows (c0·kh·kw ...) for output columns [j0, j0 + ncols). */
+/**
+ * gx planes of channels [c0, c1) += col rows (c0·kh·kw ...) for columns [j0, j0 + ncols) of one
+ * image's pixels, or of consecutive images' pixels side by side (their planes image_stride apart).
+ */
 static void col2im_block(const float *col, int ldc, const ConvGeom *g, int c0, int c1, int j0, int ncols,
-                         float *gx) {
-  const int h = g->h, w = g->w;
+                         float *gx, int image_stride) {
+  const int h = g->h, w = g->w, p = g->oh * g->ow;
   for (int ci = c0; ci < c1; ci++) {
-    float *plane = gx + (size_t)ci * h * w;
     for (int ky = 0; ky < g->kh; ky++) {
       for (int kx = 0; kx < g->kw; kx++, col += ldc) {
-        int oy = j0 / g->ow, ox = j0 % g->ow;
+        const int img = image_stride > 0 ? j0 / p : 0;
+        float *plane = gx + (size_t)img * image_stride + (size_t)ci * h * w;
+        int oy = (j0 - img * p) / g->ow, ox = (j0 - img * p) % g->ow;
         for (int j = 0; j < ncols; j++) {
           const int iy = oy * g->sh - g->ph + ky, ix = ox * g->sw - g->pw + kx;
           if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) plane[(size_t)iy * w + ix] += col[j];
           if (++ox == g->ow) {
             ox = 0;
-            oy++;
+            if (++oy == g->oh) {
+              oy = 0;
+              plane += image_stride;
+            }
           }
         }
       }
@@ -180,24 +194,30 @@ void conv2d_backward_data(const float *gy, const float *w, float *gx, const Conv
     return;
   }
   const int icg = g->c / g->groups, ocg = g->oc / g->groups, khw = g->kh * g->kw;
-  const int kd = icg * khw, p = g->oh * g->ow;
+  const int kd = icg * khw, p = g->oh * g->ow, plane = g->h * g->w;
+  const int batched = data_batched(g);
+  const int units = batched ? g->groups : g->n * g->groups, columns = batched ? g->n * p : p;
   const DataPlan plan = data_plan(g, nthreads);
   const int chunks = (icg + plan.channels - 1) / plan.channels;
   float *s = scratch_slice(scratch, data_scratch_floats(g, plan), tid);
   float *col = s + GEMM_SCRATCH_FLOATS;
   int t0, t1;
-  split_range(g->n * g->groups * chunks, tid, nthreads, &t0, &t1);
+  split_range(units * chunks, tid, nthreads, &t0, &t1);
   for (int t = t0; t < t1; t++) {
-    const int q = t / chunks, img = q / g->groups, gi = q % g->groups;
+    const int q = t / chunks, img = batched ? 0 : q / g->groups, gi = q % g->groups;
     const int c0 = (t % chunks) * plan.channels, c1 = min_int(icg, c0 + plan.channels);
-    float *gxq = gx + (size_t)(img * g->c + gi * icg) * g->h * g->w;
-    for (size_t i = (size_t)c0 * g->h * g->w; i < (size_t)c1 * g->h * g->w; i++) gxq[i] = 0.0f;
+    float *gxq = gx + (size_t)(img * g->c + gi * icg) * plane;
+    for (int im = 0; im < (batched ? g->n : 1); im++) {
+      float *planes = gxq + (size_t)im * g->c * plane;
+      for (size_t i = (size_t)c0 * plane; i < (size_t)c1 * plane; i++) planes[i] = 0.0f;
+    }
     const Operand a = {OPD_MATRIX_T, w + (size_t)gi * ocg * kd, kd, 0};
-    const Operand b = {OPD_MATRIX, gy + (size_t)(img * g->oc + gi * ocg) * p, p, 0};
-    for (int j0 = 0; j0 < p; j0 += plan.cols) {
-      const int ncols = min_int(plan.cols, p - j0);
+    const Operand b = batched ? (Operand){OPD_IMAGES, gy + (size_t)gi * ocg * p, g->oc * p, g}
+                              : (Operand){OPD_MATRIX, gy + (size_t)(img * g->oc + gi * ocg) * p, p, 0};
+    for (int j0 = 0; j0 < columns; j0 += plan.cols) {
+      const int ncols = min_int(plan.cols, columns - j0);
       gemm_range(&a, &b, ocg, c0 * khw, c1 * khw, j0, j0 + ncols, col, plan.cols, 0, s);
-      col2im_block(col, plan.cols, g, c0, c1, j0, ncols, gxq);
+      col2im_block(col, plan.cols, g, c0, c1, j0, ncols, gxq, batched ? g->c * plane : 0);
     }
   }
 }

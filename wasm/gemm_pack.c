@@ -175,6 +175,20 @@ static void pack_b_im2col_t(const float *x, const ConvGeom *g, int p0, int kc, i
   }
 }
 
+/** op(B)[k, (image, pixel)] = X[image·ld + k·P + pixel], P = oh·ow: channel rows of several images' planes. */
+static void pack_b_images(const float *x, int ld, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
+  const int p = g->oh * g->ow;
+  size_t at[NR];
+  for (int q = 0; q < NR; q++) {
+    const int img = (j + q) / p;
+    at[q] = q < cols ? (size_t)img * ld + (size_t)(j + q - img * p) : 0;
+  }
+  for (int k = 0; k < kc; k++, d += NR) {
+    const float *row = x + (size_t)(p0 + k) * p;
+    for (int q = 0; q < NR; q++) d[q] = q < cols ? row[at[q]] : 0.0f;
+  }
+}
+
 void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
   for (int jr = 0; jr < nc; jr += NR) {
     const int cols = min_int(NR, nc - jr);
@@ -191,6 +205,9 @@ void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
         break;
       case OPD_IM2COL_T:
         pack_b_im2col_t(b->p, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_IMAGES:
+        pack_b_images(b->p, b->ld, b->g, p0, kc, j0 + jr, cols, d);
         break;
     }
   }

@@ -47,9 +47,11 @@ typedef struct {
  *   OPD_IM2COL     the column matrix of one image/group of x: row = (ci, ky, kx), col = (oy, ox);
  *                  with ld > 0, of consecutive images ld floats apart: col = (image, oy, ox)
  *   OPD_IM2COL_T   its transpose: row = (oy, ox), col = (ci, ky, kx)
+ *   OPD_IMAGES     output-shaped planes of consecutive images ld floats apart (gy of one group):
+ *                  row = channel, col = (image, oy, ox)
  * The im2col kinds are never materialised: the packing routines read x directly.
  */
-typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T } OperandKind;
+typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T, OPD_IMAGES } OperandKind;
 
 typedef struct {
   OperandKind kind;
