@@ -23,7 +23,8 @@ import { Generator } from '../../src/random.js';
 import { TORCHVISION_SEED, type BenchConfig, type PeerResult } from './protocol.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WORK = join(ROOT, '.bench', 'browser');
+// Generated files (page bundles, model assets) go under dist/, which git and lint ignore.
+const WORK = join(ROOT, 'dist', 'bench_browser');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
