@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       };
   if (args.peers.includes('ours') && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
     throw new Error('bench:browser: dist/browser/alexnet.js is missing: run npm run build (it bundles the library) first');
-  if (!existsSync(join(WORK, 'assets', 'weights.json'))) writeModelAssets(join(WORK, 'assets'));
+  writeModelAssets(join(WORK, 'assets')); // every run: never a stale export
   await bundlePage(join(WORK, 'page'));
   const server = await serve();
   const profile = mkdtempSync(join(tmpdir(), 'alexnet-bench-chromium-'));
