@@ -1,0 +1,86 @@
+// The "ours" side of the browser benchmark, in a dedicated Worker (the wasm backend waits for its
+// threads with Atomics.wait, which a page's main thread may not): it imports the library's browser
+// bundle by URL, loads the wasm backend with the asked thread count, and times torchvision AlexNet
+// inference and an alexnet-v1 training step with the library's own model, loss and SGD.
+import type { Backend } from '../../src/backend/backend.js';
+import type * as Library from '../../src/index.js';
+import { relaxedSimdSupported } from './relaxed_simd.js';
+import { TORCHVISION_SEED, TRAIN_SEED, benchInput, type OursReply, type OursRequest } from './protocol.js';
+
+/** What the benchmark uses of the bundle: the Node API's names plus the wasm backend's loader. */
+type OursLibrary = Pick<
+  typeof Library,
+  'createModel' | 'setBackend' | 'Generator' | 'Tensor' | 'noGrad' | 'tidy' | 'crossEntropy' | 'SGD'
+> & {
+  loadWasmBackend(opts: { threads?: number; wasm?: URL | ArrayBuffer }): Promise<Backend>;
+};
+
+let lib: OursLibrary | null = null;
+let info = '';
+
+function library(): OursLibrary {
+  if (lib === null) throw new Error('ours worker: init first');
+  return lib;
+}
+
+async function time(warmup: number, iters: number, run: () => void): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) run();
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    run();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function handle(req: OursRequest): Promise<OursReply> {
+  if (req.cmd === 'init') {
+    lib = (await import(/* @vite-ignore */ req.libUrl)) as OursLibrary;
+    // The bundle keeps the kernel modules beside alexnet.js; the relaxed build only where it validates.
+    const relaxed = req.relaxed && relaxedSimdSupported();
+    const file = `alexnet${req.threads > 1 ? '_mt' : ''}${relaxed ? '_relaxed' : ''}.wasm`;
+    const backend = await lib.loadWasmBackend({ threads: req.threads, wasm: new URL(file, req.libUrl) });
+    lib.setBackend(backend);
+    info = `${backend.name} backend on ${file} (relaxed SIMD ${relaxedSimdSupported() ? 'available' : 'not available'})`;
+    return { ok: true, times: [], logits: [], info };
+  }
+  const L = library();
+  if (req.cmd === 'infer') {
+    const model = L.createModel('alexnet', { rng: new L.Generator(TORCHVISION_SEED) });
+    model.eval();
+    const x = L.Tensor.fromArray(benchInput(req.batch, 3, 224, 224), [req.batch, 3, 224, 224]);
+    let logits: number[] = [];
+    const times = await time(req.warmup, req.iters, () =>
+      L.noGrad(() =>
+        L.tidy(() => {
+          logits = Array.from(model.forward(x).toArray().subarray(0, 1000));
+        }),
+      ),
+    );
+    return { ok: true, times, logits, info };
+  }
+  const model = L.createModel('alexnet-v1', { inputSize: req.size, rng: new L.Generator(TRAIN_SEED) });
+  model.train();
+  const x = L.Tensor.fromArray(benchInput(req.batch, 3, req.size, req.size), [req.batch, 3, req.size, req.size]);
+  const labels = Int32Array.from({ length: req.batch }, (_, i) => (i * 37) % model.numClasses);
+  const opt = new L.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  const times = await time(req.warmup, req.iters, () => {
+    opt.zeroGrad();
+    L.tidy(() => {
+      const loss = L.crossEntropy(model.forward(x), labels);
+      loss.backward();
+      return loss.item();
+    });
+    opt.step();
+  });
+  return { ok: true, times, logits: [], info };
+}
+
+self.onmessage = (e: MessageEvent<OursRequest>) => {
+  handle(e.data).then(
+    (reply) => self.postMessage(reply),
+    (err: unknown) =>
+      self.postMessage({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies OursReply),
+  );
+};

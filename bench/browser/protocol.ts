@@ -1,0 +1,52 @@
+// What the browser benchmark's page and its "ours" worker exchange, and what the page hands back to
+// the Node runner (bench/browser/run.ts). Plain data only: it crosses postMessage and page.evaluate.
+
+export interface BenchConfig {
+  threads: number;
+  /** Load the relaxed-SIMD (FMA) kernels where the engine has relaxed SIMD. */
+  relaxed: boolean;
+  /** Batch-1 latency: untimed and timed runs (the median is reported). */
+  latencyWarmup: number;
+  latencyIters: number;
+  /** Batch-16 throughput and the training step: untimed and timed runs. */
+  batchWarmup: number;
+  batchIters: number;
+  batch: number;
+  trainBatch: number;
+  trainSize: number;
+}
+
+/** One peer's measurements; a field is null when the peer could not do it, with the reason in `notes`. */
+export interface PeerResult {
+  peer: string;
+  threads: string;
+  latencyMs: number | null;
+  throughput: number | null;
+  trainMs: number | null;
+  notes: string[];
+  /** Batch-1 logits of the shared input (the runner checks the peers agree). */
+  logits: number[];
+}
+
+export type OursRequest =
+  | { cmd: 'init'; libUrl: string; threads: number; relaxed: boolean }
+  | { cmd: 'infer'; batch: number; warmup: number; iters: number }
+  | { cmd: 'train'; batch: number; size: number; warmup: number; iters: number };
+
+export type OursReply = { ok: true; times: number[]; logits: number[]; info: string } | { ok: false; error: string };
+
+/** The deterministic input every peer sees: image i of the batch, NCHW. */
+export function benchInput(batch: number, c: number, h: number, w: number): Float32Array {
+  const x = new Float32Array(batch * c * h * w);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 0.5;
+  return x;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export const TORCHVISION_SEED = 1;
+export const TRAIN_SEED = 2;

@@ -1,0 +1,214 @@
+// Packing of GEMM operands into the panels the 4×8 micro-kernel reads (see gemm.c): A into
+// MR-row panels, B into NR-column panels, zero-padded at the edges. Convolutions never build a
+// column matrix: their B operand is packed straight from the image (implicit im2col), so memory
+// traffic is one pass over x per panel and no scratch grows with the image.
+#include "kernels.h"
+
+// Marks a padded panel column: any ky/kx added to it stays negative, so the column reads zeros.
+#define OUTSIDE (-(1 << 29))
+
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+
+/** 4×4 transpose: out[q] = (r0[q], r1[q], r2[q], r3[q]). */
+static inline void transpose4(v128_t r0, v128_t r1, v128_t r2, v128_t r3, v128_t out[4]) {
+  const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+  const v128_t t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+  const v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+  const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+  out[0] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+  out[1] = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+  out[2] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+  out[3] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+}
+
+/** MR rows that lie along k in memory (op(A) = X): transposed 4×4 at a time. */
+static void pack_a_rows(const float *p, int ld, int i0, int rows, int p0, int kc, float *d) {
+  const float *src[MR];
+  for (int r = 0; r < MR; r++) src[r] = r < rows ? p + (size_t)(i0 + r) * ld + p0 : 0;
+  int k = 0;
+  if (rows == MR) {
+    for (; k + 4 <= kc; k += 4) {
+      v128_t t[4];
+      transpose4(wasm_v128_load(src[0] + k), wasm_v128_load(src[1] + k), wasm_v128_load(src[2] + k),
+                 wasm_v128_load(src[3] + k), t);
+      for (int q = 0; q < 4; q++) wasm_v128_store(d + (k + q) * MR, t[q]);
+    }
+  }
+  for (; k < kc; k++)
+    for (int r = 0; r < MR; r++) d[k * MR + r] = r < rows ? src[r][k] : 0.0f;
+}
+
+void pack_a(const Operand *a, int i0, int mc, int p0, int kc, float *dst) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    const int rows = min_int(MR, mc - ir);
+    float *d = dst + (size_t)ir * kc;
+    if (a->kind == OPD_MATRIX) {
+      pack_a_rows(a->p, a->ld, i0 + ir, rows, p0, kc, d);
+    } else {  // OPD_MATRIX_T: op(A)[i, k] = X[k, i], MR consecutive floats per k
+      const float *src = a->p + (size_t)p0 * a->ld + i0 + ir;
+      for (int k = 0; k < kc; k++, src += a->ld, d += MR) {
+        if (rows == MR) {
+          wasm_v128_store(d, wasm_v128_load(src));
+        } else {
+          for (int r = 0; r < MR; r++) d[r] = r < rows ? src[r] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/** op(B) = X [k, n]: NR consecutive floats per k. */
+static void pack_b_matrix(const float *p, int ld, int p0, int kc, int j, int cols, float *d) {
+  const float *src = p + (size_t)p0 * ld + j;
+  for (int k = 0; k < kc; k++, src += ld, d += NR) {
+    if (cols == NR) {
+      wasm_v128_store(d, wasm_v128_load(src));
+      wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+    } else {
+      for (int q = 0; q < NR; q++) d[q] = q < cols ? src[q] : 0.0f;
+    }
+  }
+}
+
+/** op(B) = Xᵀ with X [n, k] (a linear layer's weight): NR rows of X transposed, 4×4 at a time. */
+static void pack_b_matrix_t(const float *p, int ld, int p0, int kc, int j, int cols, float *d) {
+  const float *src[NR];
+  for (int q = 0; q < NR; q++) src[q] = q < cols ? p + (size_t)(j + q) * ld + p0 : 0;
+  int k = 0;
+  if (cols == NR) {
+    for (; k + 4 <= kc; k += 4) {
+      v128_t lo[4], hi[4];
+      transpose4(wasm_v128_load(src[0] + k), wasm_v128_load(src[1] + k), wasm_v128_load(src[2] + k),
+                 wasm_v128_load(src[3] + k), lo);
+      transpose4(wasm_v128_load(src[4] + k), wasm_v128_load(src[5] + k), wasm_v128_load(src[6] + k),
+                 wasm_v128_load(src[7] + k), hi);
+      for (int q = 0; q < 4; q++) {
+        wasm_v128_store(d + (k + q) * NR, lo[q]);
+        wasm_v128_store(d + (k + q) * NR + 4, hi[q]);
+      }
+    }
+  }
+  for (; k < kc; k++)
+    for (int q = 0; q < NR; q++) d[k * NR + q] = q < cols ? src[q][k] : 0.0f;
+}
+
+/** op(B) = im2col(x): row k = (ci, ky, kx), column p = (oy, ox), or (image, oy, ox) when image_stride > 0. */
+static void pack_b_im2col(const float *x, int image_stride, const ConvGeom *g, int p0, int kc, int j, int cols,
+                          float *d) {
+  const int h = g->h, w = g->w, kw = g->kw, khw = g->kh * g->kw, plane_size = g->oh * g->ow;
+  int iy0[NR], ix0[NR];
+  size_t image[NR];
+  for (int q = 0; q < NR; q++) {
+    if (q < cols) {
+      const int img = image_stride > 0 ? (j + q) / plane_size : 0;
+      const int p = j + q - img * plane_size, oy = p / g->ow, ox = p - oy * g->ow;
+      image[q] = (size_t)img * image_stride;
+      iy0[q] = oy * g->sh - g->ph;
+      ix0[q] = ox * g->sw - g->pw;
+    } else {
+      image[q] = 0;
+      iy0[q] = OUTSIDE;
+      ix0[q] = OUTSIDE;
+    }
+  }
+  // All NR columns on one output row: one row test per k, and a plain copy when stride is 1.
+  const int one_row = cols == NR && iy0[0] == iy0[NR - 1] && image[0] == image[NR - 1];
+  int ci = p0 / khw, ky = (p0 % khw) / kw, kx = p0 % kw;
+  for (int k = 0; k < kc; k++, d += NR) {
+    const float *plane = x + (size_t)ci * h * w;
+    const int iy = iy0[0] + ky;
+    if (one_row && (unsigned)iy >= (unsigned)h) {
+      wasm_v128_store(d, wasm_f32x4_splat(0.0f));
+      wasm_v128_store(d + 4, wasm_f32x4_splat(0.0f));
+    } else if (one_row && ix0[0] + kx >= 0 && ix0[NR - 1] + kx < w) {
+      const float *row = plane + image[0] + (size_t)iy * w + kx;
+      if (g->sw == 1) {
+        wasm_v128_store(d, wasm_v128_load(row + ix0[0]));
+        wasm_v128_store(d + 4, wasm_v128_load(row + ix0[0] + 4));
+      } else {
+        for (int q = 0; q < NR; q++) d[q] = row[ix0[q]];
+      }
+    } else {
+      for (int q = 0; q < NR; q++) {
+        const int y = iy0[q] + ky, xx = ix0[q] + kx;
+        d[q] = (unsigned)y < (unsigned)h && (unsigned)xx < (unsigned)w ? plane[image[q] + (size_t)y * w + xx] : 0.0f;
+      }
+    }
+    if (++kx == kw) {
+      kx = 0;
+      if (++ky == g->kh) {
+        ky = 0;
+        ci++;
+      }
+    }
+  }
+}
+
+/** op(B) = im2col(x)ᵀ: row p = (oy, ox), column k = (ci, ky, kx). */
+static void pack_b_im2col_t(const float *x, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
+  const int h = g->h, w = g->w, kw = g->kw, khw = g->kh * g->kw;
+  const float *plane[NR];
+  int ky[NR], kx[NR];
+  for (int q = 0; q < NR; q++) {
+    if (q < cols) {
+      const int col = j + q, ci = col / khw;
+      plane[q] = x + (size_t)ci * h * w;
+      ky[q] = (col % khw) / kw;
+      kx[q] = col % kw;
+    } else {
+      plane[q] = x;
+      ky[q] = OUTSIDE;
+      kx[q] = OUTSIDE;
+    }
+  }
+  int oy = p0 / g->ow, ox = p0 % g->ow;
+  for (int k = 0; k < kc; k++, d += NR) {
+    const int iyb = oy * g->sh - g->ph, ixb = ox * g->sw - g->pw;
+    for (int q = 0; q < NR; q++) {
+      const int y = iyb + ky[q], xx = ixb + kx[q];
+      d[q] = (unsigned)y < (unsigned)h && (unsigned)xx < (unsigned)w ? plane[q][(size_t)y * w + xx] : 0.0f;
+    }
+    if (++ox == g->ow) {
+      ox = 0;
+      oy++;
+    }
+  }
+}
+
+/** op(B)[k, (image, pixel)] = X[image·ld + k·P + pixel], P = oh·ow: channel rows of several images' planes. */
+static void pack_b_images(const float *x, int ld, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
+  const int p = g->oh * g->ow;
+  size_t at[NR];
+  for (int q = 0; q < NR; q++) {
+    const int img = (j + q) / p;
+    at[q] = q < cols ? (size_t)img * ld + (size_t)(j + q - img * p) : 0;
+  }
+  for (int k = 0; k < kc; k++, d += NR) {
+    const float *row = x + (size_t)(p0 + k) * p;
+    for (int q = 0; q < NR; q++) d[q] = q < cols ? row[at[q]] : 0.0f;
+  }
+}
+
+void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    const int cols = min_int(NR, nc - jr);
+    float *d = dst + (size_t)jr * kc;
+    switch (b->kind) {
+      case OPD_MATRIX:
+        pack_b_matrix(b->p, b->ld, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_MATRIX_T:
+        pack_b_matrix_t(b->p, b->ld, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_IM2COL:
+        pack_b_im2col(b->p, b->ld, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_IM2COL_T:
+        pack_b_im2col_t(b->p, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_IMAGES:
+        pack_b_images(b->p, b->ld, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+    }
+  }
+}
