@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ConvGeometry } from '../src/backend/backend.js';
+import { kernelImports } from '../src/backend/wasm/kernels.js';
 
 export type KernelFile = 'alexnet.wasm' | 'alexnet_mt.wasm' | 'alexnet_relaxed.wasm' | 'alexnet_mt_relaxed.wasm';
 type KernelFn = (...args: number[]) => number;
@@ -37,7 +38,7 @@ export class KernelHarness {
     this.module = new WebAssembly.Module(kernelBytes(file));
     const shared = file.includes('_mt');
     this.memory = new WebAssembly.Memory(shared ? { initial: 64, maximum: 65536, shared: true } : { initial: 64 });
-    this.exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports;
+    this.exports = new WebAssembly.Instance(this.module, kernelImports(this.memory)).exports;
     this.base = (this.exports['__heap_base'] as WebAssembly.Global).value as number;
     this.top = this.base;
   }
@@ -129,7 +130,7 @@ export class KernelHarness {
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, stackTop, name, args } = workerData;
-const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+const { exports } = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log, pow: Math.pow } });
 exports.__stack_pointer.value = stackTop;
 exports[name](...args);
 parentPort.postMessage('done');
