@@ -28,7 +28,8 @@ namespace {
 
 using axmpi::CommThread;
 
-CommThread comm;
+// Never destroyed: a process may exit while the MPI thread is blocked in a collective (a peer died).
+CommThread& comm = *new CommThread();
 axmpi::WorldInfo world;
 bool initialised = false;
 bool finalised = false;

@@ -4,6 +4,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { defaultBackendName, nativeHasBf16 } from '../backend/registry.js';
+import { mpiLaunch } from '../distributed/environment.js';
+import { trainDistributed } from '../distributed/launch.js';
+import type { Communicator } from '../distributed/communicator.js';
 import { DataError, UsageError } from '../errors.js';
 import type { ArchName } from '../models/index.js';
 import { CheckpointStore, readCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -29,12 +32,15 @@ export interface StartFlags {
 /** A run about to start: its directory, and the trainer to open once the directory is locked. */
 interface Planned {
   runDir: string;
-  open: () => Trainer;
+  open: (dist?: { comm: Communicator; out?: NodeJS.WriteStream }) => Trainer;
 }
 
 /** Trains (a new run, or --resume); returns the exit code. */
 export async function startTraining(data: string | undefined, flags: StartFlags, chosen: OptionChoices): Promise<number> {
-  const planned = flags.resume ? planResume(flags.resume, flags.out, chosen) : planNew(data, flags, chosen);
+  const plan = (): Planned => (flags.resume ? planResume(flags.resume, flags.out, chosen) : planNew(data, flags, chosen));
+  // Started by mpirun: this process is one rank of a distributed run.
+  if (mpiLaunch()) return trainDistributed(plan, (dir) => RunLock.take(dir));
+  const planned = plan();
   const lock = RunLock.take(planned.runDir);
   try {
     return await planned.open().run();
@@ -74,10 +80,10 @@ function planNew(data: string | undefined, flags: StartFlags, chosen: OptionChoi
   const runDir = flags.out ?? defaultRunDir(config, spec.kind === 'fashion-mnist' ? 'fashion-mnist' : spec.train);
   return {
     runDir,
-    open: () => {
+    open: (dist) => {
       if (existsSync(join(runDir, 'checkpoints', 'last.ckpt')))
         throw new UsageError(`${runDir} already holds a run: continue it with --resume ${runDir}, or choose another --out`);
-      return new Trainer({ config, runDir, data: runData });
+      return new Trainer({ config, runDir, data: runData, ...dist });
     },
   };
 }
@@ -89,11 +95,11 @@ function planResume(target: string, out: string | undefined, chosen: OptionChoic
   const runDir = isDir ? target : (out ?? (basename(dirname(target)) === 'checkpoints' ? dirname(dirname(target)) : dirname(target)));
   return {
     runDir,
-    open: () => {
+    open: (dist) => {
       const read = isDir ? newestCheckpoint(target) : { checkpoint: readCheckpoint<Record<string, unknown>>(target), path: target };
       const meta = checkCheckpointMeta(read.checkpoint.meta, read.path, runDir);
       const checkpoint: Checkpoint<CheckpointMeta> = { ...read.checkpoint, meta };
-      return new Trainer({ config: resumedConfig(meta, chosen), runDir, resume: checkpoint });
+      return new Trainer({ config: resumedConfig(meta, chosen), runDir, resume: checkpoint, ...dist });
     },
   };
 }
