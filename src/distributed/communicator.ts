@@ -59,6 +59,10 @@ export class Communicator {
     return this.addon.broadcast(buf, root);
   }
 
+  barrier(): Promise<number> {
+    return this.addon.barrier();
+  }
+
   /** Rank 0's bytes on every rank (lengths first, so only rank 0 needs to know them). */
   async broadcastBytes(bytes: Uint8Array | null): Promise<Uint8Array> {
     const len = new Float64Array([bytes?.length ?? 0]);

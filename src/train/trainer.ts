@@ -316,7 +316,7 @@ export class Trainer {
       () => this.elapsed(),
       () => this.data.val.length,
     );
-    const stopListening = this.stop.listen();
+    const stopListening = this.stop.listen(this.opts.comm ? ['SIGUSR2'] : []);
     try {
       await this.setup();
       return await this.loop();
