@@ -149,3 +149,23 @@ test('ddp: SIGKILL of one rank ends the job within 60 s; the last checkpoint res
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { epochs: number };
   assert.equal(summary.epochs, 2);
 });
+
+test('ddp: SIGUSR2 to mpirun stops every rank after the step under way, with a checkpoint, exit 130', { skip }, async () => {
+  const dir = tempDir('ddp-usr2');
+  const out = join(dir, 'run');
+  const args = common(out, 2).map((a, i, all) => (all[i - 1] === '--epochs' ? '3' : a));
+  const job = spawn('mpirun', [...mpirunArgs(2), process.execPath, 'bin/alexnet.js', ...args], {
+    cwd: root,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = finished(job);
+  const metrics = join(out, 'metrics.jsonl');
+  while (!existsSync(metrics) || readFileSync(metrics, 'utf8').length === 0) await new Promise((r) => setTimeout(r, 200));
+  job.kill('SIGUSR2');
+  const end = await done;
+  assert.equal(end.code, 130, end.stderr);
+  assert.match(end.stdout, /interrupted by SIGUSR2: checkpoint written/);
+  const ck = readCheckpoint<{ step: number; epoch: number }>(join(out, 'checkpoints', 'last.ckpt'));
+  assert.ok(ck.meta.step >= 1 && ck.meta.epoch === 0, `checkpoint at step ${ck.meta.step}`);
+});
