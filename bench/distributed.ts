@@ -4,8 +4,9 @@
 //     100 MB the variants that explain its speed (coll_tuned's algorithms, the single-copy path,
 //     yielding instead of polling).
 //  2. Measured training steps (AlexNet, native backend, synthetic batch of B images per job):
-//     1 rank × 2 threads (plain), 1 rank × 1 thread (B/2: one rank's compute), and 2 ranks × 1
-//     thread (DDP f32, DDP bf16), with the communication wait per step.
+//     1 rank × 2 threads (plain), 1 rank × 1 thread (B/2: one rank's compute), 2 ranks × 1 thread
+//     computing side by side without communication (what sharing the machine costs), and 2 ranks
+//     × 1 thread (DDP f32, DDP bf16), with the communication wait per step.
 //  3. The model below, checked against the 2-rank measurement, then projected for 1–64 ranks at
 //     10, 25 and 100 Gb/s, per-rank batch B/2 (weak scaling, as Krizhevsky's 128 per GPU):
 //       ring allreduce of S bytes on N ranks: 2(N−1)/N · S / bw + 2(N−1) · α      (α = 50 µs)
@@ -53,20 +54,21 @@ function mpirun(np: number, args: string[], mca: string[] = []): Record<string, 
 interface Row {
   bytes: number;
   dtype: string;
+  calls: 'one' | '1 MB';
   seconds: number;
   gbPerS: number;
 }
 
-// ---- 1. allreduce bandwidth ---------------------------------------------------------------------
+// ---- 1. allreduce bandwidth (one call of the size, and the same bytes in 1 MB calls) ---------------------------------------------------------------------
 const bandwidth = mpirun(2, ['--mode', 'allreduce']).rows as Row[];
 console.log('## MPI_Allreduce between 2 ranks on loopback (Open MPI defaults)\n');
-console.log('| size | f32 | bf16 (user op) |\n| --- | --- | --- |');
+console.log('| size | f32, one call | f32, 1 MB calls | bf16 (user op), one call | bf16, 1 MB calls |\n| --- | --- | --- | --- | --- |');
 for (const mb of [1, 4, 25, 100]) {
-  const cell = (d: string) => {
-    const r = bandwidth.find((x) => x.dtype === d && x.bytes === mb * 1024 * 1024);
+  const cell = (d: string, calls: Row['calls']) => {
+    const r = bandwidth.find((x) => x.dtype === d && x.calls === calls && x.bytes === mb * 1024 * 1024);
     return r ? `${(r.seconds * 1000).toFixed(1)} ms, ${r.gbPerS.toFixed(2)} GB/s` : '-';
   };
-  console.log(`| ${mb} MB | ${cell('f32')} | ${cell('bf16')} |`);
+  console.log(`| ${mb} MB | ${cell('f32', 'one')} | ${cell('f32', '1 MB')} | ${cell('bf16', 'one')} | ${cell('bf16', '1 MB')} |`);
 }
 const variants: [string, string[]][] = quick
   ? []
@@ -83,7 +85,7 @@ const investigation: { variant: string; gbPerS: number }[] = [];
 if (variants.length) console.log('\n## 100 MB f32 allreduce, 2 ranks: variants\n\n| variant | GB/s |\n| --- | --- |');
 for (const [name, mca] of variants) {
   const rows = mpirun(2, ['--mode', 'allreduce'], mca).rows as Row[];
-  const r = rows.find((x) => x.dtype === 'f32' && x.bytes === 100 * 1024 * 1024);
+  const r = rows.find((x) => x.dtype === 'f32' && x.calls === 'one' && x.bytes === 100 * 1024 * 1024);
   investigation.push({ variant: name, gbPerS: r?.gbPerS ?? NaN });
   console.log(`| ${name} | ${(r?.gbPerS ?? NaN).toFixed(2)} |`);
 }
@@ -102,6 +104,7 @@ interface StepRun {
 const run = (np: number, extra: string[]): StepRun => mpirun(np, [...common, ...extra]) as unknown as StepRun;
 const plain2 = run(1, ['--plain', '--threads', '2', '--batch', String(batch)]);
 const plain1 = run(1, ['--plain', '--threads', '1', '--batch', String(batch / 2)]);
+const sideBySide = run(2, ['--plain', '--threads', '1', '--batch', String(batch / 2)]);
 const ddp = run(2, ['--threads', '1', '--batch', String(batch / 2)]);
 const ddpBf16 = run(2, ['--threads', '1', '--batch', String(batch / 2), '--grad-dtype', 'bf16']);
 console.log(`\n## Training steps, AlexNet ${input}×${input}, global batch ${batch}${quick ? ' (quick mode)' : ''}\n`);
@@ -112,6 +115,7 @@ const line = (name: string, r: StepRun) =>
   );
 line('1 rank × 2 threads (plain)', plain2);
 line(`1 rank × 1 thread, batch ${batch / 2} (one rank's compute)`, plain1);
+line('2 ranks × 1 thread, no communication (plain steps side by side)', sideBySide);
 line('2 ranks × 1 thread, DDP f32', ddp);
 line('2 ranks × 1 thread, DDP bf16 gradients', ddpBf16);
 
@@ -137,8 +141,9 @@ function stepTime(mode: Mode, n: number, bytesPerS: number): number {
   return Tc + Math.max(0, ringS(n, (mode === 'DDP f32' ? 4 : 2) * P, bytesPerS) - hidden);
 }
 // Check: the model with this machine's measured 100 MB loopback bandwidth against the 2-rank runs.
-const loop = bandwidth.find((x) => x.dtype === 'f32' && x.bytes === 100 * 1024 * 1024)?.gbPerS ?? 1;
-const loopBf16 = bandwidth.find((x) => x.dtype === 'bf16' && x.bytes === 100 * 1024 * 1024)?.gbPerS ?? 1;
+// The trainer reduces its buckets in 1 MB calls (grad_reducer.ts): the model uses that bandwidth.
+const loop = bandwidth.find((x) => x.dtype === 'f32' && x.calls === '1 MB' && x.bytes === 100 * 1024 * 1024)?.gbPerS ?? 1;
+const loopBf16 = bandwidth.find((x) => x.dtype === 'bf16' && x.calls === '1 MB' && x.bytes === 100 * 1024 * 1024)?.gbPerS ?? 1;
 const check = [
   { mode: 'DDP f32', predicted: stepTime('DDP f32', 2, loop * 1e9), measured: ddp.stepS },
   { mode: 'DDP bf16', predicted: stepTime('DDP bf16', 2, loopBf16 * 1e9), measured: ddpBf16.stepS },
@@ -206,7 +211,7 @@ writeFileSync(
       input,
       bandwidth,
       investigation,
-      steps: { plain2, plain1, ddp, ddpBf16 },
+      steps: { plain2, plain1, sideBySide, ddp, ddpBf16 },
       model: { P, Pconv, Tc, alphaS: ALPHA_S, hidden: HIDDEN },
       check,
       projection,
