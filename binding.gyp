@@ -1,4 +1,5 @@
 {
+  "variables": { "has_mpicc": "<!(command -v mpicc >/dev/null 2>&1 && echo 1 || echo 0)" },
   "targets": [
     {
       "target_name": "alexnet_native",
@@ -38,5 +39,24 @@
       "cflags_cc": ["-std=c++17", "-O3", "-Wall"],
       "libraries": ["-ljpeg"]
     }
+  ],
+  "conditions": [
+    [
+      "has_mpicc==1",
+      {
+        "targets": [
+          {
+            "target_name": "alexnet_mpi",
+            "sources": ["native/mpi/addon.cpp", "native/mpi/comm_thread.cpp"],
+            "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+            "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8", "OMPI_SKIP_MPICXX=1"],
+            "cflags!": ["-fno-exceptions", "-fno-rtti"],
+            "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+            "cflags_cc": ["-std=c++17", "-O3", "-Wall", "<!@(mpicc --showme:compile)"],
+            "libraries": ["<!@(mpicc --showme:link)", "-lpthread"]
+          }
+        ]
+      }
+    ]
   ]
 }

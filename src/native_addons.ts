@@ -1,5 +1,5 @@
-// Finds and loads the package's two compiled addons, alexnet_native.node (oneDNN) and
-// alexnet_image.node (libjpeg-turbo), where node-gyp-build looks: the package's own build
+// Finds and loads the package's compiled addons, alexnet_native.node (oneDNN), alexnet_image.node
+// (libjpeg-turbo) and alexnet_mpi.node (Open MPI, for distributed training), where node-gyp-build looks: the package's own build
 // (build/Release/NAME.node), else a prebuild shipped for this platform
 // (prebuilds/PLATFORM-ARCH/NAME.node; the addons use Node-API, so one build serves every Node).
 // `npm install` runs node-gyp-build, which compiles only when no addon of the package loads.
@@ -9,12 +9,13 @@ import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type AddonName = 'alexnet_native' | 'alexnet_image';
+export type AddonName = 'alexnet_native' | 'alexnet_image' | 'alexnet_mpi';
 
 /** The Debian package each addon is compiled against. */
 const BUILD_NEEDS: Readonly<Record<AddonName, string>> = {
   alexnet_native: 'libdnnl-dev',
   alexnet_image: 'libjpeg62-turbo-dev',
+  alexnet_mpi: 'libopenmpi-dev',
 };
 
 /** The package (repository) root: this file is dist/src/native_addons.js. */

@@ -43,6 +43,8 @@ export interface DataLoaderOptions {
   strict?: boolean;
   /** Aborting closes the loader; a running iterate() rejects. */
   signal?: AbortSignal;
+  /** The dataset indices each epoch visits, in order (a distributed job's shard); replaces `shuffle`'s order. */
+  sampler?: { readonly length: number; order(epoch: number): Int32Array };
 }
 
 export interface RawBatch {
@@ -114,6 +116,7 @@ export class DataLoader {
   private closed = false;
   private failure: Error | null = null;
   private readonly signal?: AbortSignal;
+  private readonly sampler?: DataLoaderOptions['sampler'];
 
   constructor(dataset: Dataset, options: DataLoaderOptions) {
     const { batchSize } = options;
@@ -133,13 +136,14 @@ export class DataLoader {
     this.prefetch = Math.max(1, options.prefetch ?? 2);
     this.broken = options.broken ?? new BrokenInputLog({ strict: options.strict });
     this.signal = options.signal;
+    this.sampler = options.sampler;
     this.poolLimit = this.prefetch * Math.max(1, workers) + 2;
     this.signal?.addEventListener('abort', () => void this.fail(new DataError('data loading aborted')), { once: true });
   }
 
   /** Batches per epoch (before any skipping). */
   get numBatches(): number {
-    const n = this.dataset.length;
+    const n = this.sampler?.length ?? this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -161,7 +165,7 @@ export class DataLoader {
     if (this.closed) throw new UsageError('DataLoader is closed');
     if (this.failure) throw this.failure;
     const total = this.numBatches;
-    const order = epochOrder(this.dataset.length, this.seed, epoch, this.shuffle);
+    const order = this.sampler?.order(epoch) ?? epochOrder(this.dataset.length, this.seed, epoch, this.shuffle);
     const indicesOf = (b: number): Int32Array => order.slice(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
     const maxInFlight = this.prefetch * Math.max(1, this.workers);
     const pending = new Map<number, Task>();

@@ -23,3 +23,47 @@ export function dropout(x: Tensor, p: number, training: boolean, rng: Generator 
     [mask],
   );
 }
+
+/** A 32-bit avalanche mix (lowbias32), the counter-based generator of dropoutRows. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * Inverted dropout with one seed per row (sample) of x [N, …]: row i's mask depends only on
+ * rowSeeds[i], so a sample is dropped the same way whatever batch or rank it is computed in
+ * (distributed training seeds it by the sample's dataset index). The mask is built here and
+ * applied with the backend's multiply, so every backend draws the same mask.
+ */
+export function dropoutRows(x: Tensor, p: number, rowSeeds: Uint32Array): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new UsageError(`dropout: probability must be in [0, 1], got ${p}`);
+  const rows = x.shape[0] ?? 0;
+  if (rowSeeds.length !== rows) throw new UsageError(`dropout: ${rowSeeds.length} row seeds for a batch of ${rows}`);
+  if (p === 0) return x;
+  const width = rows === 0 ? 0 : x.size / rows;
+  const keepScale = p === 1 ? 0 : 1 / (1 - p);
+  const threshold = p * 4294967296;
+  const m = new Float32Array(x.size);
+  for (let r = 0; r < rows; r++) {
+    const s = rowSeeds[r] ?? 0;
+    for (let j = 0, o = r * width; j < width; j++, o++) m[o] = mix32((s + Math.imul(j, 0x9e3779b9)) >>> 0) < threshold ? 0 : keepScale;
+  }
+  const backend = x.backend;
+  const mask = backend.fromArray(m, x.shape);
+  const y = backend.binary('mul', x.storage, mask, x.shape);
+  return makeResult(
+    y,
+    x.shape,
+    backend,
+    [x],
+    () => ({
+      name: 'dropout',
+      inputs: [x],
+      backward: (gy) => [backend.binary('mul', gy, mask, x.shape)],
+      release: () => backend.dispose(mask),
+    }),
+    [mask],
+  );
+}

@@ -47,6 +47,8 @@ export interface TrainConfig {
   checkpointEvery: number | null;
   /** Stop training in time to finish the run within this many seconds (the quick start's budget). */
   timeLimitS: number | null;
+  /** Under MPI: the type gradients are all-reduced in. */
+  gradDtype: 'f32' | 'bf16';
   strict: boolean;
   freeze: 'none' | 'features';
   pretrained: string | null;

@@ -4,6 +4,7 @@
 // that is no longer finite). The run's state is updated in place after every step, so a
 // checkpoint taken at any point resumes exactly.
 import type { DataLoader } from '../data/index.js';
+import type { DataParallel } from '../distributed/data_parallel.js';
 import type { AlexNet } from '../models/index.js';
 import { crossEntropy } from '../ops/index.js';
 import type { SGD } from '../optim/index.js';
@@ -62,6 +63,21 @@ export interface EpochContext {
   elapsed: () => number;
   /** Writes a checkpoint of the current state. */
   checkpoint: () => void;
+  /** Under MPI: the data-parallel step (global batch, losses and decisions summed over ranks). */
+  parallel?: DataParallel;
+  /** Whether this process writes the run's records (rank 0 of a distributed job; always otherwise). */
+  primary?: boolean;
+}
+
+/** A step's outcome: its loss and correct count over `images` (the global batch under MPI). */
+interface StepResult {
+  loss: number;
+  correct: number;
+  images: number;
+  /** Every rank stops after this step (a signal on some rank). */
+  stop: boolean;
+  /** Seconds spent waiting for the gradients of other ranks (distributed only). */
+  commWaitS?: number;
 }
 
 /** One SGD step on a batch; returns the loss and the number of correct top-1 predictions (no step when the loss is not finite). */
@@ -104,30 +120,33 @@ export async function trainEpoch(ctx: EpochContext): Promise<EpochEnd> {
   try {
     for await (const b of ctx.loader.iterate(epoch, state.batch)) {
       if (c.schedule === 'linear') sgd.lr = linearLr(c, state.step, total);
-      const { loss, correct } = trainStep(ctx.model, sgd, b.x, b.shape, b.y);
+      const { loss, correct, images, stop, commWaitS }: StepResult = ctx.parallel
+        ? await ctx.parallel.step(sgd, b.x, b.shape, b.y, b.indices, epoch, ctx.stop.signal !== null)
+        : { ...trainStep(ctx.model, sgd, b.x, b.shape, b.y), images: b.y.length, stop: false };
       const now = performance.now();
       const dt = (now - tBatch) / 1000;
       tBatch = now;
       if (!Number.isFinite(loss)) return { kind: 'diverged', loss, batch: b.batch + 1 };
       state.step++;
       state.batch = b.batch + 1;
-      acc.lossSum += loss * b.y.length;
+      acc.lossSum += loss * images;
       acc.correct += correct;
-      acc.seen += b.y.length;
+      acc.seen += images;
       acc.trainS += dt;
       acc.batches++;
-      state.trainImages += b.y.length;
+      state.trainImages += images;
       state.trainS += dt;
       const imgPerS = acc.seen / Math.max(acc.trainS, 1e-9);
-      ctx.log.append(
-        stepRecord({ state, loss, top1: correct / b.y.length, lr: sgd.lr, images: b.y.length, seconds: dt, time: ctx.elapsed() }),
-      );
+      const record = stepRecord({ state, loss, top1: correct / images, lr: sgd.lr, images, seconds: dt, time: ctx.elapsed() });
+      if (ctx.primary ?? true) ctx.log.append(commWaitS === undefined ? record : { ...record, comm_wait_s: commWaitS });
       bar.update(state.batch, { loss: acc.lossSum / acc.seen, top1: acc.correct / acc.seen, imgPerS });
       // A loader whose batches are ready resolves on microtasks only: let a signal's handler run.
       await nextTurn();
-      if (ctx.stop.signal) return { kind: 'signal' };
+      if (ctx.parallel ? stop : ctx.stop.signal) return { kind: 'signal' };
       if (c.checkpointEvery !== null && state.step % c.checkpointEvery === 0 && state.batch < total) ctx.checkpoint();
-      const reason = ctx.stop.afterStep(state.step, dt, imgPerS);
+      const local = ctx.stop.afterStep(state.step, dt, imgPerS);
+      // The time budget is read from each rank's clock: the ranks agree on it (a step limit is the same everywhere).
+      const reason = ctx.parallel && c.timeLimitS !== null ? await ctx.parallel.agree(local) : local;
       if (reason) return { kind: 'limit', reason };
     }
   } finally {

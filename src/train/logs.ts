@@ -21,6 +21,8 @@ export interface StepRecord {
   lr: number;
   img_per_s: number;
   time_s: number;
+  /** Distributed runs: seconds this step waited for the other ranks' gradients after its backward. */
+  comm_wait_s?: number;
 }
 
 export interface EpochRecord {

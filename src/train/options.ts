@@ -256,6 +256,15 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     plan: true,
   }),
   option({
+    key: 'gradDtype',
+    flag: '--grad-dtype <dtype>',
+    help: 'f32 | bf16: the type gradients travel in between MPI ranks (f32 master weights stay)',
+    parse: parseChoice(['f32', 'bf16'] as const),
+    default: () => 'f32',
+    resumable: true,
+    plan: false,
+  }),
+  option({
     key: 'strict',
     flag: '--strict',
     help: 'stop at the first broken image instead of skipping it',

@@ -5,6 +5,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { defaultBackendName } from '../backend/registry.js';
 import { nativeHasBf16 } from '../backend/native/load.js';
+import { mpiLaunch } from '../distributed/environment.js';
+import { trainDistributed } from '../distributed/launch.js';
+import type { Communicator } from '../distributed/communicator.js';
 import { DataError, UsageError } from '../errors.js';
 import { checkWeightsName, resolveWeightsArg } from '../io/pretrained.js';
 import type { ArchName } from '../models/index.js';
@@ -33,13 +36,19 @@ interface Planned {
   runDir: string;
   /** Downloads named --pretrained weights (before the lock, so Ctrl-C there leaves no run behind). */
   fetch?: () => Promise<void>;
-  open: () => Trainer;
+  open: (dist?: { comm: Communicator; out?: NodeJS.WriteStream }) => Trainer;
 }
 
 /** Trains (a new run, or --resume); returns the exit code. */
 export async function startTraining(data: string | undefined, flags: StartFlags, chosen: OptionChoices): Promise<number> {
-  const planned = flags.resume ? planResume(flags.resume, flags.out, chosen) : planNew(data, flags, chosen);
-  await planned.fetch?.();
+  const plan = async (): Promise<Planned> => {
+    const planned = flags.resume ? planResume(flags.resume, flags.out, chosen) : planNew(data, flags, chosen);
+    await planned.fetch?.();
+    return planned;
+  };
+  // Started by mpirun: this process is one rank of a distributed run.
+  if (mpiLaunch()) return trainDistributed(plan, (dir) => RunLock.take(dir));
+  const planned = await plan();
   const lock = RunLock.take(planned.runDir);
   try {
     return await planned.open().run();
@@ -85,10 +94,10 @@ function planNew(data: string | undefined, flags: StartFlags, chosen: OptionChoi
     fetch: async () => {
       if (pretrained) config.pretrained = await resolveWeightsArg(pretrained, config.arch, { option: '--pretrained' });
     },
-    open: () => {
+    open: (dist) => {
       if (existsSync(join(runDir, 'checkpoints', 'last.ckpt')))
         throw new UsageError(`${runDir} already holds a run: continue it with --resume ${runDir}, or choose another --out`);
-      return new Trainer({ config, runDir, data: runData });
+      return new Trainer({ config, runDir, data: runData, ...dist });
     },
   };
 }
@@ -100,11 +109,11 @@ function planResume(target: string, out: string | undefined, chosen: OptionChoic
   const runDir = isDir ? target : (out ?? (basename(dirname(target)) === 'checkpoints' ? dirname(dirname(target)) : dirname(target)));
   return {
     runDir,
-    open: () => {
+    open: (dist) => {
       const read = isDir ? newestCheckpoint(target) : { checkpoint: readCheckpoint<Record<string, unknown>>(target), path: target };
       const meta = checkCheckpointMeta(read.checkpoint.meta, read.path, runDir);
       const checkpoint: Checkpoint<CheckpointMeta> = { ...read.checkpoint, meta };
-      return new Trainer({ config: resumedConfig(meta, chosen), runDir, resume: checkpoint });
+      return new Trainer({ config: resumedConfig(meta, chosen), runDir, resume: checkpoint, ...dist });
     },
   };
 }

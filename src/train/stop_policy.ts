@@ -22,8 +22,11 @@ export class StopPolicy {
     private readonly valImages: () => number,
   ) {}
 
-  /** Listens for SIGINT/SIGTERM; returns the function that stops listening. */
-  listen(): () => void {
+  /**
+   * Listens for SIGINT/SIGTERM (and `extra`: a distributed run also stops on SIGUSR2, which
+   * mpirun forwards to every rank); returns the function that stops listening.
+   */
+  listen(extra: readonly NodeJS.Signals[] = []): () => void {
     const handler = (sig: NodeJS.Signals): void => {
       if (this.signal) {
         process.stderr.write(`alexnet: second ${sig}: exiting without a checkpoint\n`);
@@ -32,9 +35,10 @@ export class StopPolicy {
       this.signal = sig;
       process.stderr.write(`\nalexnet: ${sig} received: finishing the step and writing a checkpoint (press again to quit at once)\n`);
     };
-    for (const s of STOP_SIGNALS) process.on(s, handler);
+    const signals = [...STOP_SIGNALS, ...extra];
+    for (const s of signals) process.on(s, handler);
     return () => {
-      for (const s of STOP_SIGNALS) process.off(s, handler);
+      for (const s of signals) process.off(s, handler);
     };
   }
 

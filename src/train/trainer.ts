@@ -9,6 +9,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getBackend, setBackend } from '../backend/registry.js';
 import { DataLoader, T, meanImageCached, type Dataset, type MeanImage } from '../data/index.js';
+import type { Communicator } from '../distributed/communicator.js';
+import { DataParallel } from '../distributed/data_parallel.js';
+import { DistributedSampler } from '../distributed/sampler.js';
 import { DataError, ShapeError } from '../errors.js';
 import { shapeText } from '../shape.js';
 import { createModel, type AlexNet } from '../models/index.js';
@@ -43,6 +46,8 @@ export interface TrainerOptions {
   /** The data, when the caller has opened it already. */
   data?: RunData;
   out?: NodeJS.WriteStream;
+  /** Under MPI: this rank's communicator. Rank 0 prints and writes the run directory; the others only compute. */
+  comm?: Communicator;
 }
 
 export interface Summary {
@@ -76,6 +81,9 @@ export class Trainer {
   /** performance.now() counts from process start, so the run's wall time includes start-up. */
   private sessionStart = 0;
   private elapsedBefore = 0;
+  /** This process prints and writes the run's files (always, except on ranks 1… of an MPI job). */
+  private readonly primary: boolean;
+  private parallel: DataParallel | undefined;
 
   constructor(private readonly opts: TrainerOptions) {
     this.config = opts.config;
@@ -83,10 +91,11 @@ export class Trainer {
     this.store = new CheckpointStore(join(opts.runDir, 'checkpoints'));
     this.log = new MetricsLog(opts.runDir);
     this.out = opts.out ?? process.stdout;
+    this.primary = opts.comm?.primary ?? true;
   }
 
   private say(line: string): void {
-    this.out.write(line + '\n');
+    if (this.primary) this.out.write(line + '\n');
   }
 
   private elapsed(): number {
@@ -112,8 +121,10 @@ export class Trainer {
 
   private async setup(): Promise<void> {
     const c = this.config;
-    mkdirSync(this.store.dir, { recursive: true });
-    this.store.cleanStale();
+    if (this.primary) {
+      mkdirSync(this.store.dir, { recursive: true });
+      this.store.cleanStale();
+    }
     setBackend(c.backend, { threads: c.threads ?? undefined, precision: c.precision });
     manualSeed(c.seed);
     this.data = this.opts.data ?? openRunData(c.data, c.inChannels === 1 ? 1 : 3, c.strict);
@@ -124,6 +135,8 @@ export class Trainer {
         if (ch === undefined || h === undefined || w === undefined || rest.length)
           throw new ShapeError(`checkpoint: norm/mean_image has shape ${shapeText(fromCheckpoint.shape)}, expected [C, H, W]`);
         this.meanImage = { data: fromCheckpoint.data, shape: [ch, h, w] };
+      } else if (this.opts.comm && !this.primary) {
+        this.meanImage = await this.meanImageFromRank0();
       } else {
         this.say(`computing the per-pixel mean image over ${this.data.train.length} training images (saved as ${c.meanImageFile})`);
         const prep = isPrepared(this.data.train);
@@ -132,16 +145,19 @@ export class Trainer {
           workers: c.workers,
           broken: this.data.broken,
         });
+        if (this.opts.comm) await this.opts.comm.broadcast(this.meanImage.data, 0);
       }
     }
     const resolve = (f: string): string => join(this.runDir, f);
     const mean = this.meanImage ?? undefined;
     const trainT = materialize(c.trainTransforms, resolve, mean);
     const evalT = materialize(c.tenCrop ? tenCropTransforms(c.evalTransforms) : c.evalTransforms, resolve, mean);
+    const comm = this.opts.comm;
     this.trainLoader = new DataLoader(this.data.train, {
       batchSize: c.batchSize,
       shuffle: true,
       seed: c.seed,
+      sampler: comm ? new DistributedSampler(this.data.train.length, c.seed, comm.rank, comm.size) : undefined,
       transforms: trainT,
       workers: c.workers,
       broken: this.data.broken,
@@ -187,10 +203,22 @@ export class Trainer {
       stoppedEarly: null,
     };
     if (this.opts.resume) this.restore(this.opts.resume);
-    else {
+    else if (this.primary) {
       writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
       this.log.truncate(0, 0);
     }
+    if (comm) {
+      this.parallel = new DataParallel(comm, this.model, params, c.seed, c.gradDtype);
+      await this.parallel.broadcastWeights();
+    }
+  }
+
+  /** Rank 0's mean image, received by the other ranks of an MPI job. */
+  private async meanImageFromRank0(): Promise<MeanImage> {
+    const shape: [number, number, number] = [this.config.inChannels, 256, 256];
+    const data = new Float32Array(shape[0] * shape[1] * shape[2]);
+    await this.opts.comm?.broadcast(data, 0);
+    return { data, shape };
   }
 
   private loadPretrained(path: string): void {
@@ -220,6 +248,7 @@ export class Trainer {
   }
 
   private saveCheckpoint(): void {
+    if (!this.primary) return;
     const sgdState = this.sgd.stateDict();
     const meta: CheckpointMeta = {
       kind: 'alexnet-train-checkpoint',
@@ -267,7 +296,7 @@ export class Trainer {
       stoppedEarly: m.stoppedEarly,
     };
     this.elapsedBefore = m.elapsedS;
-    this.log.truncate(m.step, m.epoch);
+    if (this.primary) this.log.truncate(m.step, m.epoch);
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -287,7 +316,7 @@ export class Trainer {
       () => this.elapsed(),
       () => this.data.val.length,
     );
-    const stopListening = this.stop.listen();
+    const stopListening = this.stop.listen(this.opts.comm ? ['SIGUSR2'] : []);
     try {
       await this.setup();
       return await this.loop();
@@ -362,6 +391,8 @@ export class Trainer {
       out: this.out,
       elapsed: () => this.elapsed(),
       checkpoint: () => this.saveCheckpoint(),
+      parallel: this.parallel,
+      primary: this.primary,
     };
   }
 
@@ -402,13 +433,16 @@ export class Trainer {
     }
     if (this.state.epoch >= c.epochs) this.state.finished = true;
     this.saveCheckpoint();
-    if (isBest) this.store.markLastAsBest();
-    this.log.append(record);
-    this.log.writeCsv();
+    if (this.primary) {
+      if (isBest) this.store.markLastAsBest();
+      this.log.append(record);
+      this.log.writeCsv();
+    }
     this.say(epochLine(c.epochs, record, isBest));
   }
 
   private diverged(loss: number, batch: number): number {
+    if (!this.primary) return 1;
     const good = existsSync(this.store.lastPath)
       ? `the last good checkpoint is kept: ${this.store.lastPath}`
       : 'no checkpoint was written yet';
@@ -419,6 +453,7 @@ export class Trainer {
   }
 
   private async writePlots(): Promise<void> {
+    if (!this.primary) return;
     const records = this.log.read();
     const epochs = this.log.epochs(records);
     const steps = this.log.steps(records);
@@ -445,6 +480,7 @@ export class Trainer {
   }
 
   private async finish(): Promise<void> {
+    if (!this.primary) return;
     const c = this.config;
     const info = this.modelInfo();
     const weightsPath = join(this.runDir, 'model.pth');
