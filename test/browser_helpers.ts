@@ -13,7 +13,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const chromiumSkip: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/setup.sh installs it)`;
 if (chromiumSkip) process.stdout.write(`# skipping browser tests: ${chromiumSkip}\n`);
 
-const ARGS = [
+/** The flags Chromium needs here: headless, as root, and no calls to Google's services (this machine's network is closed). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -45,7 +46,7 @@ export async function launchBrowser(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     acceptDownloads: true,
     viewport: { width: 1200, height: 900 },
   });

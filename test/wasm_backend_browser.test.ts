@@ -13,6 +13,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { loadWasmBackendSync } from '../src/backend/wasm/node.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser_helpers.js';
 import type { Backend } from '../src/backend/backend.js';
 
 const dist = new URL('../', import.meta.url); // dist/test/ -> dist/
@@ -76,17 +77,8 @@ before(async () => {
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   userDir = mkdtempSync(join(tmpdir(), 'alexnet-chromium-'));
   browser = await chromium.launchPersistentContext(userDir, {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
   });
 });
 

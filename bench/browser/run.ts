@@ -20,22 +20,12 @@ import { setBackend } from '../../src/backend/registry.js';
 import { exportOnnx } from '../../src/io/onnx/export.js';
 import { createModel } from '../../src/models/index.js';
 import { Generator } from '../../src/random.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/browser_helpers.js';
 import { TORCHVISION_SEED, type BenchConfig, type PeerResult } from './protocol.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Generated files (page bundles, model assets) go under dist/, which git and lint ignore.
 const WORK = join(ROOT, 'dist', 'bench_browser');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Args {
   quick: boolean;

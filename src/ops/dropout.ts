@@ -2,13 +2,19 @@
 // 1/(1-p); in eval, the identity. The mask is drawn from a seed taken from `rng`.
 import { UsageError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
+import type { Storage } from '../backend/backend.js';
 import { makeResult, type Tensor } from '../tensor.js';
 
 export function dropout(x: Tensor, p: number, training: boolean, rng: Generator = defaultGenerator): Tensor {
   if (!(p >= 0 && p <= 1)) throw new UsageError(`dropout: probability must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
+  const { y, mask } = x.backend.dropout(x.storage, x.shape, p, rng.nextUint32());
+  return masked(x, y, mask);
+}
+
+/** y = x · mask as a tensor whose backward multiplies by the same mask (freed with the graph). */
+function masked(x: Tensor, y: Storage, mask: Storage): Tensor {
   const backend = x.backend;
-  const { y, mask } = backend.dropout(x.storage, x.shape, p, rng.nextUint32());
   return makeResult(
     y,
     x.shape,
@@ -53,17 +59,5 @@ export function dropoutRows(x: Tensor, p: number, rowSeeds: Uint32Array): Tensor
   const backend = x.backend;
   const mask = backend.fromArray(m, x.shape);
   const y = backend.binary('mul', x.storage, mask, x.shape);
-  return makeResult(
-    y,
-    x.shape,
-    backend,
-    [x],
-    () => ({
-      name: 'dropout',
-      inputs: [x],
-      backward: (gy) => [backend.binary('mul', gy, mask, x.shape)],
-      release: () => backend.dispose(mask),
-    }),
-    [mask],
-  );
+  return masked(x, y, mask);
 }
