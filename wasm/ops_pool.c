@@ -1,8 +1,13 @@
 // Pooling kernels of the wasm backend, x [n, c, h, w] -> y [n, c, oh, ow]; threads split the
 // n·c planes. Max pooling: windows clipped to the input (padding acts as -inf), the first maximum
 // in scan order wins and NaN propagates (the last NaN's index is kept), as the reference and
-// PyTorch. Adaptive average pooling uses PyTorch's windows [floor(i·H/OH), ceil((i+1)·H/OH)).
+// PyTorch. Inference (no indices wanted) takes a SIMD128 path: the window's rows are reduced column
+// by column with f32x4.max (which propagates NaN), then each output takes the maximum of its
+// columns; the values are the same, except that a window of zeros of both signs gives +0.
+// Adaptive average pooling uses PyTorch's windows [floor(i·H/OH), ceil((i+1)·H/OH)).
 // Pool geometry: 14 int32 in PoolGeometry order (n c h w kh kw oh ow sh sw ph pw pb pr).
+#include <wasm_simd128.h>
+
 #include "ops_common.h"
 
 enum { PN, PC, PH, PW, PKH, PKW, POH, POW, PSH, PSW, PPH, PPW };
@@ -10,11 +15,55 @@ enum { PN, PC, PH, PW, PKH, PKW, POH, POW, PSH, PSW, PPH, PPW };
 static int imax(int a, int b) { return a > b ? a : b; }
 static int imin(int a, int b) { return a < b ? a : b; }
 
+/** The widest row the SIMD path's column buffer holds (on the thread's stack); wider rows go the scalar way. */
+enum { MAX_SIMD_ROW = 2048 };
+
+/** Max pooling of planes [lo, hi) without indices: column maxima of each window's rows, then of its columns. */
+static void max_pool_values(const float *x, float *y, const int *g, int lo, int hi) {
+  int h = g[PH], w = g[PW], kh = g[PKH], kw = g[PKW], oh = g[POH], ow = g[POW];
+  int sh = g[PSH], sw = g[PSW], ph = g[PPH], pw = g[PPW];
+  float cols[MAX_SIMD_ROW] __attribute__((aligned(16)));
+  for (int pl = lo; pl < hi; pl++) {
+    const float *xp = x + (size_t)pl * h * w;
+    float *yp = y + (size_t)pl * oh * ow;
+    for (int oy = 0; oy < oh; oy++) {
+      int y0 = imax(oy * sh - ph, 0), y1 = imin(oy * sh - ph + kh, h);
+      int ix = 0;
+      for (; ix + 4 <= w; ix += 4) {
+        v128_t m = wasm_f32x4_splat(-__builtin_inff());
+        for (int iy = y0; iy < y1; iy++) m = wasm_f32x4_max(m, wasm_v128_load(xp + iy * w + ix));
+        wasm_v128_store(cols + ix, m);
+      }
+      for (; ix < w; ix++) {
+        float m = -__builtin_inff();
+        for (int iy = y0; iy < y1; iy++) {
+          float v = xp[iy * w + ix];
+          if (v > m || v != v) m = v;
+        }
+        cols[ix] = m;
+      }
+      for (int ox = 0; ox < ow; ox++) {
+        int x0 = imax(ox * sw - pw, 0), x1 = imin(ox * sw - pw + kw, w);
+        float m = -__builtin_inff();
+        for (int c = x0; c < x1; c++) {
+          float v = cols[c];
+          if (v > m || v != v) m = v;
+        }
+        yp[oy * ow + ox] = m;
+      }
+    }
+  }
+}
+
 WASM_EXPORT void max_pool_forward_f32(const float *x, float *y, int *argmax, const int *g, int tid, int nthreads) {
   int h = g[PH], w = g[PW], kh = g[PKH], kw = g[PKW], oh = g[POH], ow = g[POW];
   int sh = g[PSH], sw = g[PSW], ph = g[PPH], pw = g[PPW];
   int lo, hi;
   thread_range(g[PN] * g[PC], tid, nthreads, &lo, &hi);
+  if (!argmax && w <= MAX_SIMD_ROW) {
+    max_pool_values(x, y, g, lo, hi);
+    return;
+  }
   for (int pl = lo; pl < hi; pl++) {
     const float *xp = x + (size_t)pl * h * w;
     size_t yBase = (size_t)pl * oh * ow;
