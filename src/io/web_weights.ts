@@ -75,7 +75,7 @@ export function readWeightsBytes(bytes: Uint8Array, name = '<buffer>'): TensorMa
  * The tensors of weights bytes for loading into a model: their float32 values stay in `bytes`
  * and go into the parameters chunk by chunk (lazy_bytes.ts), never copied whole in between.
  */
-function tensorsToLoad(bytes: Uint8Array, name: string): TensorMap {
+export function tensorsToLoad(bytes: Uint8Array, name: string): TensorMap {
   if (!LITTLE_ENDIAN_HOST) return readWeightsBytes(bytes, name);
   const lazy = (shape: number[], span: Parameters<typeof lazyBytesTensor>[2]) => lazyBytesTensor(shape, bytes, span);
   return weightsFormatOf(bytes.subarray(0, 16), name) === 'pth'

@@ -93,19 +93,22 @@ async function start(): Promise<void> {
     $('notice').hidden = false;
     $('notice').textContent = notice;
   }
+  // ?arch=NAME chooses the architecture; ?weights=URL loads (and caches) weights at start, read
+  // while the engine starts its backend.
+  const params = new URLSearchParams(location.search);
+  const url = params.get('weights');
+  const weights = url ? fetchWeights(url) : null;
+  weights?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const init = await engine.request({ type: 'init' });
   backendName = init.backend;
   if (init.note && !notice) {
     $('notice').hidden = false;
     $('notice').textContent = init.note;
   }
-  // ?arch=NAME chooses the architecture; ?weights=URL loads (and caches) weights at start.
-  const params = new URLSearchParams(location.search);
   const a = params.get('arch');
   if (a) arch.value = a;
-  const url = params.get('weights');
-  if (url) {
-    const { bytes, cached } = await fetchWeights(url);
+  if (url && weights) {
+    const { bytes, cached } = await weights;
     await loadModel({ kind: 'bytes', name: url, bytes }, `${url}${cached ? ' (cached)' : ''}`);
   } else setStatus('No model yet: load weights (a file or a URL) or start from random weights.');
   const sample = params.get('sample');
