@@ -18,6 +18,7 @@ let resolveReady: () => void = () => {};
 const hook = installDebugHook({
   ready: new Promise((r) => (resolveReady = r)),
   engine,
+  backend: '',
   model: null,
   last: null,
   train: [],
@@ -101,6 +102,7 @@ async function start(): Promise<void> {
   weights?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const init = await engine.request({ type: 'init' });
   backendName = init.backend;
+  hook.backend = init.backend;
   if (init.note && !notice) {
     $('notice').hidden = false;
     $('notice').textContent = init.note;
