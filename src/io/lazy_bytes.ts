@@ -39,6 +39,18 @@ export function lazyBytesTensor(
     }
     check?.finish();
   };
+  return chunkedFloat32Tensor(shape, length, readChunks);
+}
+
+/**
+ * A lazy float32 entry over `readChunks` (which hands out its `length` values in pieces, in order):
+ * `data` reads them all on first use and keeps them. Shared with lazy_tensor.ts (values in a file).
+ */
+export function chunkedFloat32Tensor(
+  shape: number[],
+  length: number,
+  readChunks: (each: (offset: number, values: Float32Array) => void) => void,
+): NamedTensor {
   let values: Float32Array | null = null;
   return {
     shape,

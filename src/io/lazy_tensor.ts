@@ -6,6 +6,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { fileSource } from './file_source.js';
+import { chunkedFloat32Tensor } from './lazy_bytes.js';
 import type { NamedTensor, RangeCheck } from './tensor_map.js';
 
 /** Bytes per read (a multiple of 8, so any element type's values stay whole). */
@@ -73,22 +74,5 @@ export function lazyFloat32Tensor(shape: number[], range: FileRange, makeCheck?:
   const length = range.byteLength / 4;
   const readChunks = (each: (offset: number, values: Float32Array) => void): void =>
     streamFileRange(range, (at, bytes) => each(at / 4, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)), makeCheck?.());
-  let values: Float32Array | null = null;
-  return {
-    shape,
-    sourceDType: 'float32',
-    length,
-    readChunks,
-    get data(): Float32Array {
-      if (values === null) {
-        const all = new Float32Array(length);
-        readChunks((offset, chunk) => all.set(chunk, offset));
-        values = all;
-      }
-      return values;
-    },
-    set data(v: Float32Array) {
-      values = v;
-    },
-  };
+  return chunkedFloat32Tensor(shape, length, readChunks);
 }
