@@ -25,12 +25,12 @@ import type {
 import { DataError, ShapeError } from '../../errors.js';
 import { numel, shapeText as text } from '../../shape.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from '../reference/index.js';
+import { foreignOperand, isFloat64, onReference, type Kernel, type ReferenceCodec } from '../reference_detour.js';
 import type { Handle, NativeAddon } from './addon.js';
 import { runDeferred } from './async.js';
 import { NATIVE, NativeStorage, NativeWorkspace } from './storage.js';
 
 /** The Backend methods that compute (those the float64 detour can forward). */
-type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync'>;
 
 export class NativeBackend implements Backend {
   readonly name = NATIVE;
@@ -83,50 +83,28 @@ export class NativeBackend implements Backend {
 
   // ---- float64: the reference kernels ------------------------------------------------------------
 
-  /** True when the (first) operand is float64: the op then runs on the reference kernels. */
+  /** True when the operands are float64: the op then runs on the reference kernels. */
   private isF64(...xs: (Storage | null)[]): boolean {
-    const first = xs.find((x): x is Storage => x !== null);
-    if (!first) return false;
-    for (const x of xs) {
-      if (x && x.dtype !== first.dtype) throw new Error(`native backend: operands mix ${first.dtype} and ${x.dtype}`);
-    }
-    return first.dtype === 'float64';
+    return isFloat64('native', xs);
   }
 
-  /**
-   * The reference backend's kernel `name` on the reference storages behind float64 operands;
-   * storages and workspaces in its result (also inside { y, workspace }-like objects) come back
-   * wrapped as native ones.
-   */
+  /** How this backend's float64 storages and workspaces map to the reference backend's. */
+  private readonly codec: ReferenceCodec = {
+    toReference: (a) => {
+      if (a instanceof NativeStorage) {
+        if (!a.f64) throw new Error('native backend: a float32 operand reached a float64 kernel');
+        return a.f64;
+      }
+      if (a instanceof NativeWorkspace) return a.ref;
+      if (a instanceof RefStorage || a instanceof RefWorkspace) throw foreignOperand('native', a);
+      return a;
+    },
+    wrap: (r) => (r instanceof RefStorage ? NativeStorage.ofFloat64(r) : new NativeWorkspace(null, null, r)),
+  };
+
+  /** The reference backend's kernel `name` on the reference storages behind float64 operands. */
   private onReference<K extends Kernel>(name: K, ...args: Parameters<Backend[K]>): ReturnType<Backend[K]> {
-    const kernel = this.reference[name] as (...a: unknown[]) => unknown;
-    return this.fromReference(
-      kernel.apply(
-        this.reference,
-        args.map((a) => this.toReference(a)),
-      ),
-    ) as ReturnType<Backend[K]>;
-  }
-
-  private toReference(a: unknown): unknown {
-    if (a instanceof NativeStorage) {
-      if (!a.f64) throw new Error('native backend: a float32 operand reached a float64 kernel');
-      return a.f64;
-    }
-    if (a instanceof NativeWorkspace) return a.ref;
-    if (a instanceof RefStorage || a instanceof RefWorkspace) {
-      throw new Error(`native backend: an operand belongs to the '${a.backend}' backend; move it to the native backend first`);
-    }
-    return a;
-  }
-
-  private fromReference(r: unknown): unknown {
-    if (r instanceof RefStorage) return NativeStorage.ofFloat64(r);
-    if (r instanceof RefWorkspace) return new NativeWorkspace(null, null, r);
-    if (r !== null && typeof r === 'object' && !ArrayBuffer.isView(r)) {
-      return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, this.fromReference(v)]));
-    }
-    return r;
+    return onReference(this.reference, this.codec, name, args);
   }
 
   /** A float32 storage as a plain reference-backend copy (for the few cases oneDNN cannot do). */

@@ -24,13 +24,12 @@ import type {
 import { DataError, ShapeError } from '../../errors.js';
 import { numel, shapeText as text } from '../../shape.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from '../reference/index.js';
+import { foreignOperand, isFloat64, onReference, type Kernel, type ReferenceCodec } from '../reference_detour.js';
 import { MAX_ELEMENTS, checkAdaptive, checkConv, checkLinear, checkLrn, checkPool, checkRows } from './checks.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports, ParallelKernel } from './kernels.js';
 import type { ThreadPool } from './pool.js';
 import { Block, WASM, WasmStorage, WasmWorkspace } from './storage.js';
-
-type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync'>;
 
 const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, sign: 6 };
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
@@ -114,40 +113,28 @@ export class WasmBackend implements Backend {
 
   // ---- float64: the reference kernels ----------------------------------------------------------
 
+  /** True when the operands are float64: the op then runs on the reference kernels. */
   private isF64(...xs: (Storage | null)[]): boolean {
-    const first = xs.find((x): x is Storage => x !== null);
-    if (!first) return false;
-    for (const x of xs) if (x && x.dtype !== first.dtype) throw new Error(`wasm backend: operands mix ${first.dtype} and ${x.dtype}`);
-    return first.dtype === 'float64';
+    return isFloat64('wasm', xs);
   }
 
+  /** How this backend's float64 storages and workspaces map to the reference backend's. */
+  private readonly codec: ReferenceCodec = {
+    toReference: (a) => {
+      if (a instanceof WasmStorage) {
+        if (!a.f64) throw new Error('wasm backend: a float32 operand reached a float64 kernel');
+        return a.f64;
+      }
+      if (a instanceof WasmWorkspace) return a.ref;
+      if (a instanceof RefStorage || a instanceof RefWorkspace) throw foreignOperand('wasm', a);
+      return a;
+    },
+    wrap: (r) => (r instanceof RefStorage ? WasmStorage.ofFloat64(r) : new WasmWorkspace(r.kind, null, 0, r)),
+  };
+
+  /** The reference backend's kernel `name` on the reference storages behind float64 operands. */
   private onReference<K extends Kernel>(name: K, ...args: Parameters<Backend[K]>): ReturnType<Backend[K]> {
-    const kernel = this.reference[name] as (...a: unknown[]) => unknown;
-    return this.fromReference(
-      kernel.apply(
-        this.reference,
-        args.map((a) => this.toReference(a)),
-      ),
-    ) as ReturnType<Backend[K]>;
-  }
-
-  private toReference(a: unknown): unknown {
-    if (a instanceof WasmStorage) {
-      if (!a.f64) throw new Error('wasm backend: a float32 operand reached a float64 kernel');
-      return a.f64;
-    }
-    if (a instanceof WasmWorkspace) return a.ref;
-    if (a instanceof RefStorage || a instanceof RefWorkspace)
-      throw new Error(`wasm backend: an operand belongs to the '${a.backend}' backend; move it to the wasm backend first`);
-    return a;
-  }
-
-  private fromReference(r: unknown): unknown {
-    if (r instanceof RefStorage) return WasmStorage.ofFloat64(r);
-    if (r instanceof RefWorkspace) return new WasmWorkspace(r.kind, null, 0, r);
-    if (r !== null && typeof r === 'object' && !ArrayBuffer.isView(r))
-      return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, this.fromReference(v)]));
-    return r;
+    return onReference(this.reference, this.codec, name, args);
   }
 
   // ---- memory --------------------------------------------------------------------------------------
