@@ -14,17 +14,6 @@ export {
   stateDictArrays,
   type WeightsFormat,
 } from './weights.js';
-export {
-  encodeWeights,
-  loadModel,
-  loadWeightsFrom,
-  readWeightsBytes,
-  saveWeightsBlob,
-  weightsBytes,
-  type LoadModelOptions,
-  type WeightsSource,
-  type WeightsSourceOptions,
-} from './web_weights.js';
-export { inferArch, modelFromWeights } from './model_from_weights.js';
-export { UnpicklingError } from './pickle/machine.js';
-export type { NamedTensor, TensorMap } from './tensor_map.js';
+// The rest (weights from bytes, Blobs and URLs; the model a state dict describes) is neutral.ts's;
+// the names above that it also exports are the path-capable versions, which take precedence here.
+export * from './neutral.js';
