@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES="g++ make python3 libdnnl-dev libjpeg62-turbo-dev dataset-fashion-mnist clang lld libclang-rt-14-dev-wasm32 chromium openmpi-bin libopenmpi-dev"
+PACKAGES="g++ make python3 libdnnl-dev libjpeg62-turbo-dev dataset-fashion-mnist clang lld libclang-rt-14-dev-wasm32 chromium openmpi-bin libopenmpi-dev libvulkan1"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
