@@ -128,6 +128,24 @@ const CONV_CASES: ConvCase[] = [
     groups: 1,
   },
   { name: 'kernel larger than padded input row', x: [1, 2, 4, 4], w: [3, 2, 5, 5], stride: [1, 1], pad: [2, 2], groups: 1 },
+  // Batch 1 (work cut by output channels, k slices starting inside a kernel row, panels over two output rows).
+  {
+    name: '3x3 pad 1 on 13x13, batch 1, more channels than pixels',
+    x: [1, 33, 13, 13],
+    w: [200, 33, 3, 3],
+    stride: [1, 1],
+    pad: [1, 1],
+    groups: 1,
+  },
+  {
+    name: '5x5 pad 2 on 27x27, batch 1 (column blocks wider than 512)',
+    x: [1, 4, 27, 27],
+    w: [8, 4, 5, 5],
+    stride: [1, 1],
+    pad: [2, 2],
+    groups: 1,
+  },
+  { name: '3x3 unpadded, stride 1', x: [1, 5, 10, 12], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
 ];
 
 interface ConvData {
