@@ -14,6 +14,17 @@ export interface BenchConfig {
   batch: number;
   trainBatch: number;
   trainSize: number;
+  /** Rounds of the alternating batch-1 comparison of ours and ORT Web (one run of each per round). */
+  alternateRounds: number;
+}
+
+/** The alternating batch-1 comparison: medians of each peer's runs and of the rounds' ratios. */
+export interface AlternateResult {
+  rounds: number;
+  oursMs: number | null;
+  ortMs: number | null;
+  ratio: number | null;
+  notes: string[];
 }
 
 /** One peer's measurements; a field is null when the peer could not do it, with the reason in `notes`. */
