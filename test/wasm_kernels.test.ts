@@ -146,6 +146,15 @@ const CONV_CASES: ConvCase[] = [
     groups: 1,
   },
   { name: '3x3 unpadded, stride 1', x: [1, 5, 10, 12], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
+  {
+    name: '11x11/4 pad 2 on 67x67 (rows of 16 outputs: whole window rows transposed)',
+    x: [1, 3, 67, 67],
+    w: [10, 3, 11, 11],
+    stride: [4, 4],
+    pad: [2, 2],
+    groups: 1,
+  },
+  { name: '9x9/4 pad 1, 11 outputs a row', x: [2, 2, 45, 50], w: [5, 2, 9, 9], stride: [4, 4], pad: [1, 1], groups: 1 },
 ];
 
 interface ConvData {
