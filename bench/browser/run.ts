@@ -100,6 +100,7 @@ async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   ];
   mounts.forEach(([prefix, root], i) => app.register(fastifyStatic, { root, prefix, decorateReply: i === 0 }));
   app.get('/', (_req, reply) => reply.sendFile('index.html', join(ROOT, 'bench/browser')));
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).send()); // no icon: no 404 in the log
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url: address, close: () => app.close() };
 }
