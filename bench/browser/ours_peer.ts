@@ -1,6 +1,6 @@
 // Page side of "ours": drives ours_worker.js (the library's wasm backend in a Worker) and turns its
 // replies into a PeerResult.
-import { median, type BenchConfig, type OursReply, type OursRequest, type PeerResult } from './protocol.js';
+import { median, type BenchConfig, type OursReply, type OursRequest, type PeerResult, type ProfileResult } from './protocol.js';
 
 /** The "ours" worker, one request at a time. */
 export class OursWorker {
@@ -56,4 +56,19 @@ export async function runOurs(cfg: BenchConfig, libUrl: string): Promise<PeerRes
     worker.terminate();
   }
   return result;
+}
+
+/** A batch-1 forward of ours, kernel call by kernel call (median of the config's latency runs). */
+export async function profileOurs(cfg: BenchConfig, libUrl: string): Promise<ProfileResult> {
+  const worker = new OursWorker();
+  try {
+    const info = await worker.init(cfg, libUrl);
+    const r = await worker.ask({ cmd: 'profile', warmup: cfg.latencyWarmup, iters: cfg.latencyIters });
+    const kernels = r.kernels ?? [];
+    return { kernels, ms: r.times.slice(0, kernels.length), forwardMs: r.times[kernels.length] ?? null, notes: [info] };
+  } catch (err) {
+    return { kernels: [], ms: [], forwardMs: null, notes: [`failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`] };
+  } finally {
+    worker.terminate();
+  }
 }

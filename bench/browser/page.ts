@@ -1,16 +1,17 @@
 // The browser benchmark's page script: runs each peer in turn (never two at once) with the config
 // the Node runner passes to window.runBench, and returns their results; window.runAlternate times
-// ours and ORT Web at batch 1 alternately in one run.
+// ours and ORT Web at batch 1 alternately in one run; window.runProfile times ours kernel by kernel.
 import { runAlternating } from './alternate.js';
 import { runOrt } from './ort_peer.js';
-import { runOurs } from './ours_peer.js';
-import type { AlternateResult, BenchConfig, PeerResult } from './protocol.js';
+import { profileOurs, runOurs } from './ours_peer.js';
+import type { AlternateResult, BenchConfig, PeerResult, ProfileResult } from './protocol.js';
 import { runTfjs } from './tfjs_peer.js';
 
 declare global {
   interface Window {
     runBench(cfg: BenchConfig, peers: string[]): Promise<PeerResult[]>;
     runAlternate(cfg: BenchConfig): Promise<AlternateResult>;
+    runProfile(cfg: BenchConfig): Promise<ProfileResult>;
   }
 }
 
@@ -24,6 +25,11 @@ function checkIsolated(): void {
 window.runAlternate = async (cfg) => {
   checkIsolated();
   return runAlternating(cfg, LIB_URL(), ONNX_URL);
+};
+
+window.runProfile = async (cfg) => {
+  checkIsolated();
+  return profileOurs(cfg, LIB_URL());
 };
 
 window.runBench = async (cfg, peers) => {

@@ -42,9 +42,19 @@ export interface PeerResult {
 export type OursRequest =
   | { cmd: 'init'; libUrl: string; threads: number; relaxed: boolean }
   | { cmd: 'infer'; batch: number; warmup: number; iters: number }
-  | { cmd: 'train'; batch: number; size: number; warmup: number; iters: number };
+  | { cmd: 'train'; batch: number; size: number; warmup: number; iters: number }
+  | { cmd: 'profile'; warmup: number; iters: number };
 
-export type OursReply = { ok: true; times: number[]; logits: number[]; info: string } | { ok: false; error: string };
+/** `kernels` (profile only): the parallel kernel calls of one batch-1 forward, in order, `times` their median ms. */
+export type OursReply = { ok: true; times: number[]; logits: number[]; info: string; kernels?: string[] } | { ok: false; error: string };
+
+/** Where ours spends a batch-1 forward in the browser: each kernel call's median, and the whole forward's. */
+export interface ProfileResult {
+  kernels: string[];
+  ms: number[];
+  forwardMs: number | null;
+  notes: string[];
+}
 
 /** The deterministic input every peer sees: image i of the batch, NCHW. */
 export function benchInput(batch: number, c: number, h: number, w: number): Float32Array {

@@ -1,10 +1,11 @@
 // The browser benchmark (npm run bench:browser [-- --quick] [--threads N]
-// [--peers ours,ort,tfjs,alternate] [--no-relaxed]):
+// [--peers ours,ort,tfjs,alternate,profile] [--no-relaxed]):
 // torchvision AlexNet batch-1 latency (median) and batch-16 throughput, and an alexnet-v1 training
 // step (batch 16 at 65×65), for our wasm backend, ONNX Runtime Web 1.30 (wasm) and TF.js 4.22 (wasm),
 // all in one headless Debian Chromium with the same thread count, one peer at a time; then
 // ("alternate", on a fresh page) ours and ORT Web at batch 1 alternately, one run each per round,
-// which is the ratio the latency goal is judged by on a noisy machine. Everything is
+// which is the ratio the latency goal is judged by on a noisy machine; "profile" (asked for only)
+// times ours' batch-1 forward kernel call by kernel call. Everything is
 // served from 127.0.0.1 with COOP/COEP (threads need cross-origin isolation): the page bundles
 // (esbuild), the peers' own wasm files from node_modules, our library's browser bundle
 // (dist/browser/alexnet.js) and the model: seeded torchvision AlexNet weights exported by our ONNX
@@ -23,7 +24,7 @@ import { exportOnnx } from '../../src/io/onnx/export.js';
 import { createModel } from '../../src/models/index.js';
 import { Generator } from '../../src/random.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../test/browser_helpers.js';
-import { TORCHVISION_SEED, type AlternateResult, type BenchConfig, type PeerResult } from './protocol.js';
+import { TORCHVISION_SEED, type AlternateResult, type BenchConfig, type PeerResult, type ProfileResult } from './protocol.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Generated files (page bundles, model assets) go under dist/, which git and lint ignore.
@@ -44,10 +45,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-relaxed') args.relaxed = false;
     else if (a === '--threads') args.threads = Number(argv[++i]);
     else if (a === '--peers') args.peers = (argv[++i] ?? '').split(',');
-    else throw new Error(`bench:browser: unknown argument ${a} (use --quick, --threads N, --peers ours,ort,tfjs,alternate, --no-relaxed)`);
+    else
+      throw new Error(
+        `bench:browser: unknown argument ${a} (use --quick, --threads N, --peers ours,ort,tfjs,alternate,profile, --no-relaxed)`,
+      );
   }
-  const unknown = args.peers.filter((p) => !['ours', 'ort', 'tfjs', 'alternate'].includes(p));
-  if (unknown.length > 0) throw new Error(`bench:browser: unknown peer ${unknown.join(', ')} (ours, ort, tfjs, alternate)`);
+  const unknown = args.peers.filter((p) => !['ours', 'ort', 'tfjs', 'alternate', 'profile'].includes(p));
+  if (unknown.length > 0) throw new Error(`bench:browser: unknown peer ${unknown.join(', ')} (ours, ort, tfjs, alternate, profile)`);
   if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error('bench:browser: --threads takes a positive integer');
   return args;
 }
@@ -126,6 +130,20 @@ function alternateTable(a: AlternateResult): string {
   ].join('\n');
 }
 
+function profileTable(p: ProfileResult, cfg: BenchConfig): string {
+  const sum = p.ms.reduce((a, b) => a + b, 0);
+  return [
+    `Ours, one batch-1 forward kernel call by kernel call (median of ${cfg.latencyIters} forwards, wall ms of each pool call):`,
+    '',
+    '| # | kernel | ms |',
+    '| ---: | --- | ---: |',
+    ...p.kernels.map((k, i) => `| ${i + 1} | ${k} | ${fmt(p.ms[i] ?? null, 2)} |`),
+    `| | kernels together | ${sum.toFixed(2)} |`,
+    `| | whole forward | ${fmt(p.forwardMs, 2)} |`,
+    ...p.notes.map((n) => `- ${n}`),
+  ].join('\n');
+}
+
 function table(results: PeerResult[], cfg: BenchConfig): string {
   const lines = [
     `| peer | threads | batch 1 latency (ms, median of ${cfg.latencyIters}) | batch ${cfg.batch} throughput (img/s) | alexnet-v1 ${cfg.trainSize}×${cfg.trainSize} train step, batch ${cfg.trainBatch} (ms) |`,
@@ -183,7 +201,7 @@ async function main(): Promise<void> {
         trainSize: 65,
         alternateRounds: 30,
       };
-  if ((args.peers.includes('ours') || args.peers.includes('alternate')) && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
+  if (['ours', 'alternate', 'profile'].some((p) => args.peers.includes(p)) && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
     throw new Error('bench:browser: dist/browser/alexnet.js is missing: run npm run build (it bundles the library) first');
   writeModelAssets(join(WORK, 'assets')); // every run: never a stale export
   await bundlePage(join(WORK, 'page'));
@@ -204,7 +222,7 @@ async function main(): Promise<void> {
     };
     const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     process.stdout.write(`${version}, ${args.threads} threads${args.quick ? ', --quick' : ''}\n\n`);
-    const peers = args.peers.filter((p) => p !== 'alternate');
+    const peers = args.peers.filter((p) => p !== 'alternate' && p !== 'profile');
     if (peers.length > 0) {
       const page = await openPage();
       const results = await page.evaluate(([c, p]) => window.runBench(c, p), [cfg, peers] as const);
@@ -216,6 +234,12 @@ async function main(): Promise<void> {
       const alternate = await page.evaluate((c) => window.runAlternate(c), cfg);
       await page.close();
       process.stdout.write(`${alternateTable(alternate)}\n`);
+    }
+    if (args.peers.includes('profile')) {
+      const page = await openPage();
+      const profile = await page.evaluate((c) => window.runProfile(c), cfg);
+      await page.close();
+      process.stdout.write(`\n${profileTable(profile, cfg)}\n`);
     }
   } finally {
     await context.close();
