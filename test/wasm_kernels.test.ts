@@ -254,6 +254,18 @@ test('convolution forward, backward data and backward weights match the referenc
   CONV_CASES.forEach((c, i) => checkConvCase(h, c, 100 + 10 * i));
 });
 
+test('convolution forward of an image too large for a padded copy packs from the image itself', () => {
+  // 16 × 514 × 514 padded floats: over the 2^22 the forward copies into each thread's scratch.
+  const c: ConvCase = { name: 'large image', x: [1, 16, 512, 512], w: [2, 16, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 };
+  const d = convData(c, 700);
+  const h = new KernelHarness();
+  const y1 = wasmConvForward(h, d, true, true, 1);
+  const yRef = conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), Float64Array.from(d.b), d.g, false);
+  const bound = conv2dForward(Float64Array.from(abs(d.x)), Float64Array.from(abs(d.w)), Float64Array.from(abs(d.b)), d.g, false);
+  assertWithin(y1, reluRef(yRef), bound, 'large image: forward + ReLU');
+  assertSameBits(wasmConvForward(h, d, true, true, 2), y1, 'large image, 2 threads: forward');
+});
+
 test('convolution keeps NaN and infinities where the reference does, and ReLU passes NaN', () => {
   const h = new KernelHarness();
   const c = CONV_CASES[2]!;
