@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
-import { convGeometry } from '../src/backend/conv_util.js';
+import { convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { referenceBackend, setBackend } from '../src/backend/registry.js';
 import { WasmHeap, sizeClass } from '../src/backend/wasm/heap.js';
 import { ThreadPool } from '../src/backend/wasm/pool.js';
@@ -163,6 +163,29 @@ test('one thread and two threads give identical bits for every kernel, forward a
   const b = workload(two);
   assert.equal(a.length, b.length);
   a.forEach((v, i) => assert.deepEqual(b[i], v, `result ${i}`));
+});
+
+test('max pooling for inference (the SIMD paths) gives the reference values, NaN and infinities included', () => {
+  const ref = referenceBackend();
+  const shapes: [number[], number, number, number, boolean][] = [
+    [[2, 16, 55, 55], 3, 2, 0, false], // AlexNet's 3x3/2, large enough to run on both threads of `two`
+    [[1, 3, 27, 27], 3, 2, 0, false], // four outputs at a time, then the tail (small: one thread)
+    [[2, 2, 13, 13], 3, 2, 0, false],
+    [[1, 2, 11, 14], 2, 2, 0, false],
+    [[1, 2, 12, 12], 3, 2, 1, true], // padding and ceil mode: the scalar path
+    [[1, 1, 9, 20], 3, 1, 0, false],
+  ];
+  for (const [shape, k, stride, pad, ceil] of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = random(n, 40 + n);
+    for (let i = 5; i < n; i += 37) x[i] = [NaN, Infinity, -Infinity][i % 3]!;
+    const g = poolGeometry(shape, [k, k], [stride, stride], [pad, pad], ceil);
+    const want = ref.toArray(ref.maxPool2d(ref.fromArray(x, shape), g, false).y, [g.n, g.c, g.oh, g.ow]);
+    for (const be of [one, two]) {
+      const got = be.toArray(be.maxPool2d(be.fromArray(x, shape), g, false).y, [g.n, g.c, g.oh, g.ow]);
+      assert.deepEqual(Array.from(got), Array.from(want), `${shape.join('x')} ${k}x${k}/${stride} pad ${pad} on ${be.threads} thread(s)`);
+    }
+  }
 });
 
 test('an SGD step gives the reference backend bits (PyTorch rounding) for every option, vector body and tail', () => {

@@ -128,6 +128,33 @@ const CONV_CASES: ConvCase[] = [
     groups: 1,
   },
   { name: 'kernel larger than padded input row', x: [1, 2, 4, 4], w: [3, 2, 5, 5], stride: [1, 1], pad: [2, 2], groups: 1 },
+  // Batch 1 (work cut by output channels, k slices starting inside a kernel row, panels over two output rows).
+  {
+    name: '3x3 pad 1 on 13x13, batch 1, more channels than pixels',
+    x: [1, 33, 13, 13],
+    w: [200, 33, 3, 3],
+    stride: [1, 1],
+    pad: [1, 1],
+    groups: 1,
+  },
+  {
+    name: '5x5 pad 2 on 27x27, batch 1 (column blocks wider than 512)',
+    x: [1, 4, 27, 27],
+    w: [8, 4, 5, 5],
+    stride: [1, 1],
+    pad: [2, 2],
+    groups: 1,
+  },
+  { name: '3x3 unpadded, stride 1', x: [1, 5, 10, 12], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
+  {
+    name: '11x11/4 pad 2 on 67x67 (rows of 16 outputs: whole window rows transposed)',
+    x: [1, 3, 67, 67],
+    w: [10, 3, 11, 11],
+    stride: [4, 4],
+    pad: [2, 2],
+    groups: 1,
+  },
+  { name: '9x9/4 pad 1, 11 outputs a row', x: [2, 2, 45, 50], w: [5, 2, 9, 9], stride: [4, 4], pad: [1, 1], groups: 1 },
 ];
 
 interface ConvData {
@@ -225,6 +252,18 @@ function checkConvCase(h: KernelHarness, c: ConvCase, seed: number): void {
 test('convolution forward, backward data and backward weights match the reference backend', () => {
   const h = new KernelHarness();
   CONV_CASES.forEach((c, i) => checkConvCase(h, c, 100 + 10 * i));
+});
+
+test('convolution forward of an image too large for a padded copy packs from the image itself', () => {
+  // 16 × 514 × 514 padded floats: over the 2^22 the forward copies into each thread's scratch.
+  const c: ConvCase = { name: 'large image', x: [1, 16, 512, 512], w: [1, 16, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 };
+  const d = convData(c, 700);
+  const h = new KernelHarness();
+  const y1 = wasmConvForward(h, d, true, true, 1);
+  const yRef = conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), Float64Array.from(d.b), d.g, false);
+  const bound = conv2dForward(Float64Array.from(abs(d.x)), Float64Array.from(abs(d.w)), Float64Array.from(abs(d.b)), d.g, false);
+  assertWithin(y1, reluRef(yRef), bound, 'large image: forward + ReLU');
+  assertSameBits(wasmConvForward(h, d, true, true, 2), y1, 'large image, 2 threads: forward');
 });
 
 test('convolution keeps NaN and infinities where the reference does, and ReLU passes NaN', () => {

@@ -34,8 +34,19 @@ static Operand image_operand(const float *x, const ConvGeom *g, int transposed) 
 
 static int forward_batched(const ConvGeom *g) { return g->n > 1 && g->oh * g->ow < BATCH_BELOW_PIXELS; }
 
+// The image panels are packed from a zero-padded copy of the task's image/group (no bounds tests)
+// when that copy takes at most this many floats of each thread's scratch; larger images (far
+// beyond AlexNet's 3×228×228) are packed from x itself, so that scratch stays bounded.
+#define PADDED_MAX_FLOATS (1u << 22)
+
+static int forward_padded(const ConvGeom *g) {
+  return !is_pointwise(g) && padded_image_floats(g, g->c / g->groups) <= PADDED_MAX_FLOATS;
+}
+
+/** Per thread: the GEMM's panels, then the batched window or the padded copy of one image/group. */
 static uint64_t forward_floats(const ConvGeom *g) {
-  return GEMM_SCRATCH_FLOATS + (forward_batched(g) ? (uint64_t)BATCHED_ROWS * NC : 0);
+  if (forward_batched(g)) return GEMM_SCRATCH_FLOATS + (uint64_t)BATCHED_ROWS * NC;
+  return GEMM_SCRATCH_FLOATS + (forward_padded(g) ? padded_image_floats(g, g->c / g->groups) : 0);
 }
 
 size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads) {
@@ -84,15 +95,24 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, co
   }
   const int icg = g->c / g->groups, ocg = g->oc / g->groups, kd = icg * g->kh * g->kw, p = g->oh * g->ow;
   const Grid grid = grid_make(g->n * g->groups, ocg, p, nthreads);
-  float *s = scratch_slice(scratch, GEMM_SCRATCH_FLOATS, tid);
+  float *s = scratch_slice(scratch, forward_floats(g), tid);
+  const int use_padded = forward_padded(g);
+  float *padded = 0;
+  int padded_q = -1;  // the (image, group) whose padded copy `padded` holds
   int t0, t1;
   split_range(grid_tasks(&grid), tid, nthreads, &t0, &t1);
   for (int t = t0; t < t1; t++) {
     int q, m0, m1, n0, n1;
     grid_task(&grid, t, &q, &m0, &m1, &n0, &n1);
     const int img = q / g->groups, gi = q % g->groups;
+    const float *xq = x + (size_t)(img * g->c + gi * icg) * g->h * g->w;
     const Operand a = {OPD_MATRIX, w + (size_t)gi * ocg * kd, kd, 0};
-    const Operand bx = image_operand(x + (size_t)(img * g->c + gi * icg) * g->h * g->w, g, 0);
+    Operand bx = image_operand(xq, g, 0);
+    if (use_padded) {
+      if (q != padded_q) padded = pad_image(xq, g, icg, s + GEMM_SCRATCH_FLOATS);
+      padded_q = q;
+      bx = (Operand){OPD_IM2COL_PADDED, padded, 0, g};
+    }
     float *yw = y + (size_t)(img * g->oc + gi * ocg) * p + (size_t)m0 * p + n0;
     gemm_range(&a, &bx, kd, m0, m1, n0, n1, yw, p, 0, s);
     if (b || relu) bias_relu_rows(yw, p, m0, m1, n0, n1, b ? b + gi * ocg : 0, relu);

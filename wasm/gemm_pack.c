@@ -144,6 +144,97 @@ static void pack_b_im2col(const float *x, int image_stride, const ConvGeom *g, i
   }
 }
 
+/**
+ * op(B) = im2col(x) from x's zero-padded copy (planes of hp × wp): every read is in bounds, so no
+ * tests. Stride-1 panels whose NR columns lie on one output row are two loads per k; those that
+ * span two rows are four, the lanes of the second row blended in; stride-4 panels on one row take
+ * whole window rows by 4×4 transposes. Other panels gather per column.
+ */
+static void pack_b_im2col_padded(const float *xp, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
+  const int wp = g->w + 2 * g->pw, plane = (g->h + 2 * g->ph) * wp, kw = g->kw, khw = g->kh * g->kw;
+  int base[NR];
+  for (int q = 0; q < NR; q++) {
+    const int p = j + (q < cols ? q : 0), oy = p / g->ow, ox = p - oy * g->ow;
+    base[q] = oy * g->sh * wp + ox * g->sw;
+  }
+  // Columns left on the first column's output row; a second row starts at column `first`.
+  const int first = g->ow - j % g->ow;
+  const int contiguous = cols == NR && g->sw == 1, one_row = contiguous && first >= NR;
+  const int two_rows = contiguous && !one_row && NR - first <= g->ow;
+  const int b0 = base[0], b1 = two_rows ? base[first] - first : 0;
+  const v128_t lo = wasm_i32x4_make(first > 0 ? -1 : 0, first > 1 ? -1 : 0, first > 2 ? -1 : 0, first > 3 ? -1 : 0);
+  const v128_t hi = wasm_i32x4_make(first > 4 ? -1 : 0, first > 5 ? -1 : 0, first > 6 ? -1 : 0, first > 7 ? -1 : 0);
+  // Stride 4 (conv1) on one output row: column q's window row starts 4·q floats after column 0's.
+  const int stride4 = cols == NR && g->sw == 4 && first >= NR;
+  int ci = p0 / khw, ky = (p0 % khw) / kw, kx = p0 % kw;
+  const float *src = xp + (size_t)ci * plane + ky * wp + kx;
+  for (int k = 0; k < kc; k++, d += NR) {
+    if (stride4 && kx == 0 && kc - k >= kw) {
+      // A whole window row at once: the floats at c + l of the eight columns' rows are lane l of
+      // the loads at c + 4·q, so four k (c … c + 3) are two 4×4 transposes.
+      const float *r = src + b0;
+      for (int c = 0; c < kw; c += 4) {
+        v128_t left[4], right[4];
+        transpose4(wasm_v128_load(r + c), wasm_v128_load(r + c + 4), wasm_v128_load(r + c + 8), wasm_v128_load(r + c + 12),
+                   left);
+        transpose4(wasm_v128_load(r + c + 16), wasm_v128_load(r + c + 20), wasm_v128_load(r + c + 24),
+                   wasm_v128_load(r + c + 28), right);
+        for (int l = 0; l < 4 && c + l < kw; l++) {
+          wasm_v128_store(d + (c + l) * NR, left[l]);
+          wasm_v128_store(d + (c + l) * NR + 4, right[l]);
+        }
+      }
+      k += kw - 1;
+      d += (kw - 1) * NR;
+      kx = kw - 1;
+      src += kw - 1;
+    } else if (one_row) {
+      wasm_v128_store(d, wasm_v128_load(src + b0));
+      wasm_v128_store(d + 4, wasm_v128_load(src + b0 + 4));
+    } else if (two_rows) {
+      wasm_v128_store(d, wasm_v128_bitselect(wasm_v128_load(src + b0), wasm_v128_load(src + b1), lo));
+      wasm_v128_store(d + 4, wasm_v128_bitselect(wasm_v128_load(src + b0 + 4), wasm_v128_load(src + b1 + 4), hi));
+    } else {
+      for (int q = 0; q < NR; q++) d[q] = q < cols ? src[base[q]] : 0.0f;
+    }
+    if (++kx < kw) {
+      src++;
+    } else {
+      kx = 0;
+      if (++ky == g->kh) {
+        ky = 0;
+        ci++;
+      }
+      src = xp + (size_t)ci * plane + ky * wp;
+    }
+  }
+}
+
+uint64_t padded_image_floats(const ConvGeom *g, int c) {
+  return (uint64_t)c * (uint64_t)(g->h + 2 * g->ph) * (uint64_t)(g->w + 2 * g->pw) + 2 * PAD_SLACK;
+}
+
+float *pad_image(const float *x, const ConvGeom *g, int c, float *dst) {
+  const int h = g->h, w = g->w, ph = g->ph, pw = g->pw, wp = w + 2 * pw, hp = h + 2 * ph;
+  float *out = dst + PAD_SLACK;
+  for (int i = 0; i < PAD_SLACK; i++) dst[i] = out[(size_t)c * hp * wp + i] = 0.0f;
+  for (int ci = 0; ci < c; ci++) {
+    for (int y = 0; y < hp; y++) {
+      float *row = out + ((size_t)ci * hp + y) * wp;
+      if (y < ph || y >= ph + h) {
+        for (int i = 0; i < wp; i++) row[i] = 0.0f;
+        continue;
+      }
+      const float *in = x + ((size_t)ci * h + (y - ph)) * w;
+      for (int i = 0; i < pw; i++) row[i] = row[pw + w + i] = 0.0f;
+      int i = 0;
+      for (; i + 4 <= w; i += 4) wasm_v128_store(row + pw + i, wasm_v128_load(in + i));
+      for (; i < w; i++) row[pw + i] = in[i];
+    }
+  }
+  return out;
+}
+
 /** op(B) = im2col(x)ᵀ: row p = (oy, ox), column k = (ci, ky, kx). */
 static void pack_b_im2col_t(const float *x, const ConvGeom *g, int p0, int kc, int j, int cols, float *d) {
   const int h = g->h, w = g->w, kw = g->kw, khw = g->kh * g->kw;
@@ -208,6 +299,9 @@ void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
         break;
       case OPD_IMAGES:
         pack_b_images(b->p, b->ld, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_IM2COL_PADDED:
+        pack_b_im2col_padded(b->p, b->g, p0, kc, j0 + jr, cols, d);
         break;
     }
   }

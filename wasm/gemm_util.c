@@ -5,26 +5,34 @@
 static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static inline int round_up(int a, int b) { return ceil_div(a, b) * b; }
 
-// Column chunks are cut before row chunks: convolutions pack B (the image) per task, and keeping
-// every output channel in one task packs each image panel once.
-#define MIN_NB 64
-#define MIN_MB 32
-
-Grid grid_make(int q, int m, int n, int nthreads) {
-  Grid g = {q, m, n, round_up(m > 0 ? m : 1, MR), n < NC ? round_up(n > 0 ? n : 1, NR) : NC, 1, 1};
-  const int target = nthreads > 1 ? 4 * nthreads : 1;
-  for (;;) {
-    g.mchunks = ceil_div(m > 0 ? m : 1, g.mb);
-    g.nchunks = ceil_div(n > 0 ? n : 1, g.nb);
-    if ((int64_t)q * g.mchunks * g.nchunks >= target) break;
-    if (g.nb >= 2 * MIN_NB) {
-      g.nb = round_up(ceil_div(g.nb, 2), NR);
-    } else if (g.mb >= 2 * MIN_MB) {
-      g.mb = round_up(ceil_div(g.mb, 2), MR);
-    } else {
-      break;
-    }
+static int gcd(int a, int b) {
+  while (b != 0) {
+    const int r = a % b;
+    a = b;
+    b = r;
   }
+  return a;
+}
+
+// Many problems (a batch of images) are tasks enough: each is one task (column blocks of NC).
+// Fewer than 4 tasks per thread: each problem is cut into equal pieces, as many as make the task
+// count a multiple of the thread count (batch 1: one piece per thread), along its longer side.
+// Every piece then re-packs the other operand, so that is the cheaper one to pack twice: for
+// conv3-5 at batch 1 (384 or 256 channels × 169 pixels) the image panels, not the weights.
+Grid grid_make(int q, int m, int n, int nthreads) {
+  const int mm = m > 0 ? m : 1, nn = n > 0 ? n : 1;
+  Grid g = {q, m, n, round_up(mm, MR), nn < NC ? round_up(nn, NR) : NC, 1, ceil_div(nn, NC)};
+  const int target = nthreads > 1 ? 4 * nthreads : 1;
+  if ((int64_t)q * g.nchunks >= target) return g;
+  const int pieces = nthreads / gcd(q > 0 ? q : nthreads, nthreads);
+  if (mm >= nn) {
+    g.mb = round_up(ceil_div(mm, pieces), MR);
+    g.nb = round_up(nn, NR);
+  } else {
+    g.nb = round_up(ceil_div(nn, pieces), NR);
+  }
+  g.mchunks = ceil_div(mm, g.mb);
+  g.nchunks = ceil_div(nn, g.nb);
   return g;
 }
 

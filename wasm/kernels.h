@@ -49,9 +49,11 @@ typedef struct {
  *   OPD_IM2COL_T   its transpose: row = (oy, ox), col = (ci, ky, kx)
  *   OPD_IMAGES     output-shaped planes of consecutive images ld floats apart (gy of one group):
  *                  row = channel, col = (image, oy, ox)
+ *   OPD_IM2COL_PADDED  OPD_IM2COL of one image/group read from its zero-padded copy (pad_image):
+ *                  no bounds tests, and stride-1 panels that span two output rows are two loads
  * The im2col kinds are never materialised: the packing routines read x directly.
  */
-typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T, OPD_IMAGES } OperandKind;
+typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T, OPD_IMAGES, OPD_IM2COL_PADDED } OperandKind;
 
 typedef struct {
   OperandKind kind;
@@ -76,6 +78,15 @@ void gemm_range(const Operand *a, const Operand *b, int k, int m0, int m1, int n
 void pack_a(const Operand *a, int i0, int mc, int p0, int kc, float *dst);
 /** Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels (per panel: kc steps of NR values, zero-padded). */
 void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst);
+
+/**
+ * Floats of a zero-padded copy of c planes of the geometry's input ((h + 2·ph) × (w + 2·pw) each),
+ * with PAD_SLACK floats on either side that the packing may read (and ignore) past its ends.
+ */
+#define PAD_SLACK 16
+uint64_t padded_image_floats(const ConvGeom *g, int c);
+/** Copies c planes of x (h × w each) into `dst` (padded_image_floats of them); returns the first plane. */
+float *pad_image(const float *x, const ConvGeom *g, int c, float *dst);
 
 /** Plain SGEMM export (row-major, C = op(A)·op(B) or C += ...), split over the rows and columns of C. */
 EXPORT void sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,

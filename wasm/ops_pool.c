@@ -3,7 +3,8 @@
 // in scan order wins and NaN propagates (the last NaN's index is kept), as the reference and
 // PyTorch. Inference (no indices wanted) takes a SIMD128 path: the window's rows are reduced column
 // by column with f32x4.max (which propagates NaN), then each output takes the maximum of its
-// columns; the values are the same, except that a window of zeros of both signs gives +0.
+// columns (four outputs at a time with f32x4.max for stride 2); the values are the same, except
+// that a window of zeros of both signs gives +0.
 // Adaptive average pooling uses PyTorch's windows [floor(i·H/OH), ceil((i+1)·H/OH)).
 // Pool geometry: 14 int32 in PoolGeometry order (n c h w kh kw oh ow sh sw ph pw pb pr).
 #include <wasm_simd128.h>
@@ -18,11 +19,30 @@ static int imin(int a, int b) { return a < b ? a : b; }
 /** The widest row the SIMD path's column buffer holds (on the thread's stack); wider rows go the scalar way. */
 enum { MAX_SIMD_ROW = 2048 };
 
+/**
+ * Stride 2, windows inside the row (AlexNet's 3×3/2 pools): four outputs at a time, each window
+ * column's values for them picked from two loads (lanes 0, 2, 4, 6); returns the outputs done.
+ */
+static int max_stride2_columns(const float *cols, int kw, int ow, float *out) {
+  int ox = 0;
+  for (; ox + 4 <= ow; ox += 4) {
+    const float *c = cols + 2 * ox;
+    v128_t m = wasm_f32x4_splat(-__builtin_inff());
+    for (int k = 0; k < kw; k++)
+      m = wasm_f32x4_max(m, wasm_i32x4_shuffle(wasm_v128_load(c + k), wasm_v128_load(c + k + 4), 0, 2, 4, 6));
+    wasm_v128_store(out + ox, m);
+  }
+  return ox;
+}
+
 /** Max pooling of planes [lo, hi) without indices: column maxima of each window's rows, then of its columns. */
 static void max_pool_values(const float *x, float *y, const int *g, int lo, int hi) {
   int h = g[PH], w = g[PW], kh = g[PKH], kw = g[PKW], oh = g[POH], ow = g[POW];
   int sh = g[PSH], sw = g[PSW], ph = g[PPH], pw = g[PPW];
-  float cols[MAX_SIMD_ROW] __attribute__((aligned(16)));
+  // Room past the row for the stride-2 path's loads (lanes it reads there are never kept).
+  float cols[MAX_SIMD_ROW + 8] __attribute__((aligned(16)));
+  for (int i = w; i < w + 8; i++) cols[i] = 0.0f;
+  const int stride2 = sw == 2 && pw == 0 && (ow - 1) * 2 + kw <= w;
   for (int pl = lo; pl < hi; pl++) {
     const float *xp = x + (size_t)pl * h * w;
     float *yp = y + (size_t)pl * oh * ow;
@@ -42,7 +62,7 @@ static void max_pool_values(const float *x, float *y, const int *g, int lo, int 
         }
         cols[ix] = m;
       }
-      for (int ox = 0; ox < ow; ox++) {
+      for (int ox = stride2 ? max_stride2_columns(cols, kw, ow, yp + oy * ow) : 0; ox < ow; ox++) {
         int x0 = imax(ox * sw - pw, 0), x1 = imin(ox * sw - pw + kw, w);
         float m = -__builtin_inff();
         for (int c = x0; c < x1; c++) {

@@ -9,7 +9,7 @@ async function timeRuns(
   warmup: number,
   iters: number,
 ): Promise<{ ms: number; first: number[] }> {
-  const input = new ort.Tensor('float32', benchInput(batch, 3, 224, 224), [batch, 3, 224, 224]);
+  const input = ortInput(batch);
   const feeds = { [session.inputNames[0]!]: input };
   const outName = session.outputNames[0]!;
   let first: number[] = [];
@@ -24,10 +24,27 @@ async function timeRuns(
   return { ms: median(times), first };
 }
 
-export async function runOrt(cfg: BenchConfig, modelUrl: string): Promise<PeerResult> {
+/** An ORT Web session on the model at `modelUrl`, wasm EP, SIMD, the config's thread count. */
+export async function openOrt(cfg: BenchConfig, modelUrl: string): Promise<ort.InferenceSession> {
   ort.env.wasm.wasmPaths = '/ort/';
   ort.env.wasm.numThreads = cfg.threads;
   ort.env.wasm.simd = true;
+  const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+  return ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+}
+
+/** Milliseconds of one timed run of the session on the shared input. */
+export async function timeOrtRun(session: ort.InferenceSession, input: ort.Tensor): Promise<number> {
+  const t0 = performance.now();
+  await session.run({ [session.inputNames[0]!]: input });
+  return performance.now() - t0;
+}
+
+export function ortInput(batch: number): ort.Tensor {
+  return new ort.Tensor('float32', benchInput(batch, 3, 224, 224), [batch, 3, 224, 224]);
+}
+
+export async function runOrt(cfg: BenchConfig, modelUrl: string): Promise<PeerResult> {
   const result: PeerResult = {
     peer: `ONNX Runtime Web ${ort.env.versions.web ?? ''} (wasm)`,
     threads: String(cfg.threads),
@@ -38,8 +55,7 @@ export async function runOrt(cfg: BenchConfig, modelUrl: string): Promise<PeerRe
     logits: [],
   };
   try {
-    const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const session = await openOrt(cfg, modelUrl);
     const one = await timeRuns(session, 1, cfg.latencyWarmup, cfg.latencyIters);
     result.latencyMs = one.ms;
     result.logits = one.first;

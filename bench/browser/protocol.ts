@@ -14,6 +14,17 @@ export interface BenchConfig {
   batch: number;
   trainBatch: number;
   trainSize: number;
+  /** Rounds of the alternating batch-1 comparison of ours and ORT Web (one run of each per round). */
+  alternateRounds: number;
+}
+
+/** The alternating batch-1 comparison: medians of each peer's runs and of the rounds' ratios. */
+export interface AlternateResult {
+  rounds: number;
+  oursMs: number | null;
+  ortMs: number | null;
+  ratio: number | null;
+  notes: string[];
 }
 
 /** One peer's measurements; a field is null when the peer could not do it, with the reason in `notes`. */
@@ -31,9 +42,19 @@ export interface PeerResult {
 export type OursRequest =
   | { cmd: 'init'; libUrl: string; threads: number; relaxed: boolean }
   | { cmd: 'infer'; batch: number; warmup: number; iters: number }
-  | { cmd: 'train'; batch: number; size: number; warmup: number; iters: number };
+  | { cmd: 'train'; batch: number; size: number; warmup: number; iters: number }
+  | { cmd: 'profile'; warmup: number; iters: number };
 
-export type OursReply = { ok: true; times: number[]; logits: number[]; info: string } | { ok: false; error: string };
+/** `kernels` (profile only): the parallel kernel calls of one batch-1 forward, in order, `times` their median ms. */
+export type OursReply = { ok: true; times: number[]; logits: number[]; info: string; kernels?: string[] } | { ok: false; error: string };
+
+/** Where ours spends a batch-1 forward in the browser: each kernel call's median, and the whole forward's. */
+export interface ProfileResult {
+  kernels: string[];
+  ms: number[];
+  forwardMs: number | null;
+  notes: string[];
+}
 
 /** The deterministic input every peer sees: image i of the batch, NCHW. */
 export function benchInput(batch: number, c: number, h: number, w: number): Float32Array {

@@ -1,8 +1,11 @@
-// The browser benchmark (npm run bench:browser [-- --quick] [--threads N] [--peers ours,ort,tfjs]
-// [--no-relaxed]):
+// The browser benchmark (npm run bench:browser [-- --quick] [--threads N]
+// [--peers ours,ort,tfjs,alternate,profile] [--no-relaxed]):
 // torchvision AlexNet batch-1 latency (median) and batch-16 throughput, and an alexnet-v1 training
 // step (batch 16 at 65×65), for our wasm backend, ONNX Runtime Web 1.30 (wasm) and TF.js 4.22 (wasm),
-// all in one headless Debian Chromium with the same thread count, one peer at a time. Everything is
+// all in one headless Debian Chromium with the same thread count, one peer at a time; then
+// ("alternate", on a fresh page) ours and ORT Web at batch 1 alternately, one run each per round,
+// which is the ratio the latency goal is judged by on a noisy machine; "profile" (asked for only)
+// times ours' batch-1 forward kernel call by kernel call. Everything is
 // served from 127.0.0.1 with COOP/COEP (threads need cross-origin isolation): the page bundles
 // (esbuild), the peers' own wasm files from node_modules, our library's browser bundle
 // (dist/browser/alexnet.js) and the model: seeded torchvision AlexNet weights exported by our ONNX
@@ -21,7 +24,7 @@ import { exportOnnx } from '../../src/io/onnx/export.js';
 import { createModel } from '../../src/models/index.js';
 import { Generator } from '../../src/random.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../test/browser_helpers.js';
-import { TORCHVISION_SEED, type BenchConfig, type PeerResult } from './protocol.js';
+import { TORCHVISION_SEED, type AlternateResult, type BenchConfig, type PeerResult, type ProfileResult } from './protocol.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Generated files (page bundles, model assets) go under dist/, which git and lint ignore.
@@ -35,15 +38,20 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, relaxed: true, threads: 2, peers: ['ours', 'ort', 'tfjs'] };
+  const args: Args = { quick: false, relaxed: true, threads: 2, peers: ['ours', 'ort', 'tfjs', 'alternate'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--no-relaxed') args.relaxed = false;
     else if (a === '--threads') args.threads = Number(argv[++i]);
     else if (a === '--peers') args.peers = (argv[++i] ?? '').split(',');
-    else throw new Error(`bench:browser: unknown argument ${a} (use --quick, --threads N, --peers ours,ort,tfjs, --no-relaxed)`);
+    else
+      throw new Error(
+        `bench:browser: unknown argument ${a} (use --quick, --threads N, --peers ours,ort,tfjs,alternate,profile, --no-relaxed)`,
+      );
   }
+  const unknown = args.peers.filter((p) => !['ours', 'ort', 'tfjs', 'alternate', 'profile'].includes(p));
+  if (unknown.length > 0) throw new Error(`bench:browser: unknown peer ${unknown.join(', ')} (ours, ort, tfjs, alternate, profile)`);
   if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error('bench:browser: --threads takes a positive integer');
   return args;
 }
@@ -96,6 +104,7 @@ async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   ];
   mounts.forEach(([prefix, root], i) => app.register(fastifyStatic, { root, prefix, decorateReply: i === 0 }));
   app.get('/', (_req, reply) => reply.sendFile('index.html', join(ROOT, 'bench/browser')));
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).send()); // no icon: no 404 in the log
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url: address, close: () => app.close() };
 }
@@ -108,6 +117,31 @@ function maxAbsDiff(a: number[], b: number[]): number {
   let m = 0;
   for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+function alternateTable(a: AlternateResult): string {
+  return [
+    `Batch 1, ours and ONNX Runtime Web alternating (${a.rounds} rounds, one run each, order swapped every round):`,
+    '',
+    '| ours (ms, median) | ORT Web (ms, median) | ours / ORT (median of the rounds) |',
+    '| --- | --- | --- |',
+    `| ${fmt(a.oursMs, 1)} | ${fmt(a.ortMs, 1)} | ${a.ratio === null ? '—' : `${a.ratio.toFixed(2)}× (goal ≤ 0.8×)`} |`,
+    ...a.notes.map((n) => `- ${n}`),
+  ].join('\n');
+}
+
+function profileTable(p: ProfileResult, cfg: BenchConfig): string {
+  const sum = p.ms.reduce((a, b) => a + b, 0);
+  return [
+    `Ours, one batch-1 forward kernel call by kernel call (median of ${cfg.latencyIters} forwards, wall ms of each pool call):`,
+    '',
+    '| # | kernel | ms |',
+    '| ---: | --- | ---: |',
+    ...p.kernels.map((k, i) => `| ${i + 1} | ${k} | ${fmt(p.ms[i] ?? null, 2)} |`),
+    `| | kernels together | ${sum.toFixed(2)} |`,
+    `| | whole forward | ${fmt(p.forwardMs, 2)} |`,
+    ...p.notes.map((n) => `- ${n}`),
+  ].join('\n');
 }
 
 function table(results: PeerResult[], cfg: BenchConfig): string {
@@ -153,6 +187,7 @@ async function main(): Promise<void> {
         batch: 16,
         trainBatch: 16,
         trainSize: 65,
+        alternateRounds: 6,
       }
     : {
         threads: args.threads,
@@ -164,8 +199,9 @@ async function main(): Promise<void> {
         batch: 16,
         trainBatch: 16,
         trainSize: 65,
+        alternateRounds: 30,
       };
-  if (args.peers.includes('ours') && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
+  if (['ours', 'alternate', 'profile'].some((p) => args.peers.includes(p)) && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
     throw new Error('bench:browser: dist/browser/alexnet.js is missing: run npm run build (it bundles the library) first');
   writeModelAssets(join(WORK, 'assets')); // every run: never a stale export
   await bundlePage(join(WORK, 'page'));
@@ -173,17 +209,38 @@ async function main(): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'alexnet-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   try {
-    const page = await context.newPage();
-    page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) process.stderr.write(`[page] ${r.status()} ${r.url()}\n`);
-    });
-    page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
-    await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => typeof window.runBench === 'function');
-    const results = await page.evaluate(([c, p]) => window.runBench(c, p), [cfg, args.peers] as const);
+    const openPage = async () => {
+      const page = await context.newPage();
+      page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) process.stderr.write(`[page] ${r.status()} ${r.url()}\n`);
+      });
+      page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => typeof window.runBench === 'function');
+      return page;
+    };
     const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    process.stdout.write(`${version}, ${args.threads} threads${args.quick ? ', --quick' : ''}\n\n${table(results, cfg)}\n`);
+    process.stdout.write(`${version}, ${args.threads} threads${args.quick ? ', --quick' : ''}\n\n`);
+    const peers = args.peers.filter((p) => p !== 'alternate' && p !== 'profile');
+    if (peers.length > 0) {
+      const page = await openPage();
+      const results = await page.evaluate(([c, p]) => window.runBench(c, p), [cfg, peers] as const);
+      await page.close();
+      process.stdout.write(`${table(results, cfg)}\n\n`);
+    }
+    if (args.peers.includes('alternate')) {
+      const page = await openPage(); // fresh: ORT Web starts its threads once per page
+      const alternate = await page.evaluate((c) => window.runAlternate(c), cfg);
+      await page.close();
+      process.stdout.write(`${alternateTable(alternate)}\n`);
+    }
+    if (args.peers.includes('profile')) {
+      const page = await openPage();
+      const profile = await page.evaluate((c) => window.runProfile(c), cfg);
+      await page.close();
+      process.stdout.write(`\n${profileTable(profile, cfg)}\n`);
+    }
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

@@ -345,7 +345,8 @@ export class WasmBackend implements Backend {
     const out = g.n * g.c * g.oh * g.ow;
     const y = this.alloc(out);
     const ws = training ? new WasmWorkspace('maxpool', new Block(this.heap, this.heap.alloc(out * 4)), out, null) : null;
-    this.run('max_pool_forward_f32', [xp, y.ptr('max_pool2d'), ws ? ws.ptr() : 0, this.setGeom(geom)]);
+    const elements = g.n * g.c * g.h * g.w;
+    this.run('max_pool_forward_f32', [xp, y.ptr('max_pool2d'), ws ? ws.ptr() : 0, this.setGeom(geom)], elements);
     return { y, workspace: ws };
   }
 
@@ -384,7 +385,9 @@ export class WasmBackend implements Backend {
     const geom = checkAdaptive(g);
     const xp = this.p(x, 'adaptive_avg_pool2d input', g.n * g.c * g.h * g.w);
     const y = this.alloc(g.n * g.c * g.oh * g.ow);
-    this.run('adaptive_avg_pool_forward_f32', [xp, y.ptr('adaptive_avg_pool2d'), this.setGeom(geom)]);
+    // Work grows with the larger of input and output (AlexNet's 6×6 → 6×6 stays on this thread).
+    const elements = g.n * g.c * Math.max(g.h * g.w, g.oh * g.ow);
+    this.run('adaptive_avg_pool_forward_f32', [xp, y.ptr('adaptive_avg_pool2d'), this.setGeom(geom)], elements);
     return y;
   }
 
