@@ -1,6 +1,7 @@
 // `alexnet train` under a real mpirun (reference backend, 1 thread per rank): a 2-rank run with
 // per-rank batch B/2 gives the 1-rank run's losses with batch B (DDP's semantics: the same global
-// batches, averaged gradients, dropout seeded per sample); --grad-dtype bf16 trains close to it;
+// batches, averaged gradients, dropout seeded per sample), and so does --parallel hybrid (FC layers
+// split over the ranks); --grad-dtype bf16 trains close to it;
 // ranks that cannot start, or were started with other options, all stop with one line naming
 // the rank; a rank killed with SIGKILL ends the job (never a hang) and the last checkpoint
 // resumes with another number of ranks.
@@ -53,7 +54,7 @@ const common = (out: string, batch: number, extra: string[] = []): string[] =>
     all[i - 1] === '--batch-size' ? String(batch) : a,
   );
 
-test('ddp: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf16 gradients stay close', { skip }, () => {
+test('ddp and hybrid: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf16 gradients stay close', { skip }, () => {
   const dir = tempDir('ddp');
   const one = mpiTrain(1, common(join(dir, 'one'), 8));
   assert.equal(one.status, 0, one.stderr);
@@ -61,16 +62,20 @@ test('ddp: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf
   assert.equal(two.status, 0, two.stderr);
   // Rank 0 alone prints: one start line, one done line.
   assert.equal(two.stdout.split('\n').filter((l) => l.startsWith('done in')).length, 1, two.stdout);
+  const hybrid = mpiTrain(2, common(join(dir, 'hybrid'), 4, ['--parallel', 'hybrid']));
+  assert.equal(hybrid.status, 0, hybrid.stderr);
   const a = records(join(dir, 'one'));
-  const b = records(join(dir, 'two'));
   assert.equal(a.length, 3);
-  assert.equal(b.length, 3);
-  a.forEach((r, i) => {
-    const s = b[i] as Step;
-    assertClose(r.loss ?? r.train_loss ?? NaN, s.loss ?? s.train_loss ?? NaN, 1e-5, `record ${i} loss`);
-    if (r.val_loss !== undefined) assertClose(r.val_loss, s.val_loss ?? NaN, 1e-5, 'validation loss after the epoch');
-    if (r.type === 'step') assert.ok((s.comm_wait_s ?? -1) >= 0, 'comm_wait_s in metrics.jsonl');
-  });
+  for (const mode of ['two', 'hybrid']) {
+    const b = records(join(dir, mode));
+    assert.equal(b.length, 3);
+    a.forEach((r, i) => {
+      const s = b[i] as Step;
+      assertClose(r.loss ?? r.train_loss ?? NaN, s.loss ?? s.train_loss ?? NaN, 1e-5, `${mode}: record ${i} loss`);
+      if (r.val_loss !== undefined) assertClose(r.val_loss, s.val_loss ?? NaN, 1e-5, `${mode}: validation loss after the epoch`);
+      if (r.type === 'step') assert.ok((s.comm_wait_s ?? -1) >= 0, 'comm_wait_s in metrics.jsonl');
+    });
+  }
   const bf = mpiTrain(2, common(join(dir, 'bf16'), 4, ['--grad-dtype', 'bf16']));
   assert.equal(bf.status, 0, bf.stderr);
   const c = records(join(dir, 'bf16'));
