@@ -149,7 +149,9 @@ export class HybridParallel implements ParallelTraining {
       const slice = p && this.sliceOf.get(p);
       if (!b || !p || !slice) return b;
       const s = this.sliced.find((l) => l.weight === slice || l.bias === slice) as SlicedLayer;
-      return Tensor.fromArray(gatherUnitRows(this.comm, f32(b), s.split, p.shape[1] ?? 1), p.shape);
+      const values = gatherUnitRows(this.comm, f32(b), s.split, p.shape[1] ?? 1);
+      // Every rank takes part in the gather; only rank 0 (which writes checkpoints) keeps the whole buffer.
+      return this.comm.primary ? Tensor.fromArray(values, p.shape) : null;
     });
     if (this.comm.primary) this.sgd.loadStateDict({ lr: this.sgd.lr, buffers: whole });
     whole.forEach((b, i) => {
