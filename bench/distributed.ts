@@ -6,7 +6,9 @@
 //  2. Measured training steps (AlexNet, native backend, synthetic batch of B images per job):
 //     1 rank × 2 threads (plain), 1 rank × 1 thread (B/2: one rank's compute), 2 ranks × 1 thread
 //     computing side by side without communication (what sharing the machine costs), and 2 ranks
-//     × 1 thread (DDP f32, DDP bf16), with the communication wait per step.
+//     × 1 thread (DDP f32, DDP bf16, hybrid), with the communication wait per step; DDP f32 also
+//     with the gradient buckets filled through toArray (before readInto), alternating with the
+//     copy-free runs (the machine's noise hits both alike).
 //  3. The model below, checked against the 2-rank measurement, then projected for 1–64 ranks at
 //     10, 25 and 100 Gb/s, per-rank batch B/2 (weak scaling, as Krizhevsky's 128 per GPU):
 //       ring allreduce of S bytes on N ranks: 2(N−1)/N · S / bw + 2(N−1) · α      (α = 50 µs)
@@ -15,9 +17,11 @@
 //                      classifier's backward; the convolutions' backward (about half the step)
 //                      hides them. The first bucket's own time is never hidden.
 //       hybrid step  = Tc + max(0, Tallreduce(4 Pconv) − h · Tc) + Tact
-//                      Tact: the classifier's activations all-gathered forward and their
-//                      gradients reduce-scattered backward, not hidden: each rank receives
-//                      2 · (N−1) · b · (F + 4096 + 4096) · 4 bytes (F = FC6's inputs).
+//                      Tact: the classifier's activations (FC6's inputs, FC6's and FC7's
+//                      outputs, the logits) all-gathered forward and their gradients
+//                      reduce-scattered backward, blocking, so not hidden: each rank receives
+//                      2 · (N−1) · b · (F + 4096 + 4096 + 1000) · 4 bytes (F = 9216, FC6's inputs)
+//                      in 8 ring collectives, 8 (N−1) α (hybrid_parallel.ts).
 //     Tc is the measured step of one rank (1 thread, batch B/2), P the parameters.
 // Results: bench/results/distributed.json and the tables printed here (see BENCHMARKS.md).
 import { spawnSync } from 'node:child_process';
@@ -105,8 +109,22 @@ const run = (np: number, extra: string[]): StepRun => mpirun(np, [...common, ...
 const plain2 = run(1, ['--plain', '--threads', '2', '--batch', String(batch)]);
 const plain1 = run(1, ['--plain', '--threads', '1', '--batch', String(batch / 2)]);
 const sideBySide = run(2, ['--plain', '--threads', '1', '--batch', String(batch / 2)]);
-const ddp = run(2, ['--threads', '1', '--batch', String(batch / 2)]);
+// Before/after the copy-free buckets, alternately: copy, copy-free, copy, copy-free, …; the mean of each.
+const pairs = quick ? 1 : 3;
+const ddpRuns: StepRun[] = [];
+const copyRuns: StepRun[] = [];
+for (let i = 0; i < pairs; i++) {
+  copyRuns.push(run(2, ['--threads', '1', '--batch', String(batch / 2), '--copy', 'toArray']));
+  ddpRuns.push(run(2, ['--threads', '1', '--batch', String(batch / 2)]));
+}
+const meanRun = (rs: StepRun[]): StepRun => {
+  const m = (f: (r: StepRun) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
+  return { stepS: m((r) => r.stepS), imgPerS: m((r) => r.imgPerS), commWaitS: m((r) => r.commWaitS), params: rs[0]?.params ?? 0 };
+};
+const ddp = meanRun(ddpRuns);
+const ddpCopy = meanRun(copyRuns);
 const ddpBf16 = run(2, ['--threads', '1', '--batch', String(batch / 2), '--grad-dtype', 'bf16']);
+const hybrid = run(2, ['--threads', '1', '--batch', String(batch / 2), '--parallel', 'hybrid']);
 console.log(`\n## Training steps, AlexNet ${input}×${input}, global batch ${batch}${quick ? ' (quick mode)' : ''}\n`);
 console.log('| configuration | step | img/s (job) | comm wait / step | vs 1 rank × 2 threads |\n| --- | --- | --- | --- | --- |');
 const line = (name: string, r: StepRun) =>
@@ -116,8 +134,23 @@ const line = (name: string, r: StepRun) =>
 line('1 rank × 2 threads (plain)', plain2);
 line(`1 rank × 1 thread, batch ${batch / 2} (one rank's compute)`, plain1);
 line('2 ranks × 1 thread, no communication (plain steps side by side)', sideBySide);
-line('2 ranks × 1 thread, DDP f32', ddp);
+line(`2 ranks × 1 thread, DDP f32, buckets through toArray (before readInto; mean of ${pairs})`, ddpCopy);
+line(`2 ranks × 1 thread, DDP f32 (copy-free buckets; mean of ${pairs})`, ddp);
 line('2 ranks × 1 thread, DDP bf16 gradients', ddpBf16);
+line('2 ranks × 1 thread, hybrid (FC6–FC8 split by units)', hybrid);
+const modes: [string, StepRun][] = [
+  ['DDP f32', ddp],
+  ['DDP bf16', ddpBf16],
+  ['hybrid', hybrid],
+];
+const [bestName, best] = modes.reduce((a, b) => (b[1].imgPerS > a[1].imgPerS ? b : a));
+const ratio = best.imgPerS / plain2.imgPerS;
+console.log(
+  `\nbest mode: ${bestName}, ${ratio.toFixed(2)}× of 1 rank × 2 threads (goal ≥ 0.90×: ${ratio >= 0.9 ? 'met' : 'missed'}); DDP f32 ${(ddp.imgPerS / plain2.imgPerS).toFixed(2)}×`,
+);
+console.log(
+  `copy-free buckets: DDP f32 step ${ddpCopy.stepS.toFixed(3)} s → ${ddp.stepS.toFixed(3)} s (${((ddpCopy.stepS - ddp.stepS) * 1000).toFixed(0)} ms less)`,
+);
 
 // ---- 3. the model ----------------------------------------------------------------------------------
 const model = createModel('alexnet', { numClasses: 1000, inputSize: Number(input) });
@@ -135,7 +168,7 @@ type Mode = 'DDP f32' | 'DDP bf16' | 'hybrid';
 function stepTime(mode: Mode, n: number, bytesPerS: number): number {
   const hidden = HIDDEN * Tc;
   if (mode === 'hybrid') {
-    const act = n === 1 ? 0 : (2 * (n - 1) * b * (F + 4096 + 4096) * 4) / bytesPerS + 6 * (n - 1) * ALPHA_S;
+    const act = n === 1 ? 0 : (2 * (n - 1) * b * (F + 4096 + 4096 + 1000) * 4) / bytesPerS + 8 * (n - 1) * ALPHA_S;
     return Tc + Math.max(0, ringS(n, 4 * Pconv, bytesPerS) - hidden) + act;
   }
   return Tc + Math.max(0, ringS(n, (mode === 'DDP f32' ? 4 : 2) * P, bytesPerS) - hidden);
@@ -147,6 +180,7 @@ const loopBf16 = bandwidth.find((x) => x.dtype === 'bf16' && x.calls === '1 MB' 
 const check = [
   { mode: 'DDP f32', predicted: stepTime('DDP f32', 2, loop * 1e9), measured: ddp.stepS },
   { mode: 'DDP bf16', predicted: stepTime('DDP bf16', 2, loopBf16 * 1e9), measured: ddpBf16.stepS },
+  { mode: 'hybrid', predicted: stepTime('hybrid', 2, loop * 1e9), measured: hybrid.stepS },
 ];
 console.log(
   `\n## Model check at 2 ranks (loopback ${loop.toFixed(2)} GB/s f32, ${loopBf16.toFixed(2)} GB/s bf16; Tc = ${Tc.toFixed(3)} s)\n`,
@@ -211,7 +245,8 @@ writeFileSync(
       input,
       bandwidth,
       investigation,
-      steps: { plain2, plain1, sideBySide, ddp, ddpBf16 },
+      steps: { plain2, plain1, sideBySide, ddp, ddpCopy, ddpRuns, copyRuns, ddpBf16, hybrid },
+      best: { mode: bestName, vsOneRankTwoThreads: ratio },
       model: { P, Pconv, Tc, alphaS: ALPHA_S, hidden: HIDDEN },
       check,
       projection,

@@ -1,12 +1,18 @@
 // One rank of `npm run bench:distributed` (started by bench/distributed.ts under mpirun):
 //   allreduce  ­— bandwidth of MPI_Allreduce between the ranks for 1 MB … 100 MB (f32 and bf16)
 //   train      — timed SGD steps of AlexNet on a synthetic batch: plain (one process, no MPI
-//                collectives) or data-parallel (the trainer's DataParallel step); prints the
-//                step time, the job's images/s and the communication wait per step.
+//                collectives), data-parallel (the trainer's DataParallel step) or hybrid
+//                (`--parallel hybrid`: HybridParallel); prints the step time, the job's images/s
+//                and the communication wait per step. `--copy toArray` makes the gradient
+//                buckets take the path of backends without readInto (a fresh array per gradient,
+//                then a copy into the bucket), for the before/after of the copy-free buckets.
 // Prints one JSON line (rank 0 only).
 import { setBackend } from '../src/backend/registry.js';
 import { Communicator } from '../src/distributed/communicator.js';
 import { DataParallel } from '../src/distributed/data_parallel.js';
+import { HybridParallel } from '../src/distributed/hybrid_parallel.js';
+import type { ParallelTraining } from '../src/distributed/parallel.js';
+import { getBackend } from '../src/backend/registry.js';
 import { allreduceChunked } from '../src/distributed/grad_reducer.js';
 import { createModel, type ArchName } from '../src/models/index.js';
 import { crossEntropy } from '../src/ops/index.js';
@@ -50,11 +56,16 @@ async function train(): Promise<void> {
   const inputSize = Number(arg('input', '224'));
   const plain = process.argv.includes('--plain');
   const gradDtype = arg('grad-dtype', 'f32') as 'f32' | 'bf16';
+  const parallel = arg('parallel', 'ddp');
   setBackend(arg('backend', 'native') as 'native' | 'reference', { threads: Number(arg('threads', '1')) });
+  const copy = arg('copy', 'readInto');
+  // Shadows the backend's readInto: GradReducer then copies as it did before the method existed.
+  if (copy === 'toArray') Object.defineProperty(getBackend(), 'readInto', { value: undefined });
   const model = createModel(arch, { numClasses: 1000, inputSize, rng: new Generator(1) });
   const params = model.parameters();
   const sgd = new SGD(params, { lr: 0.001, momentum: 0.9 });
-  const dp = new DataParallel(comm, model, params, 1, gradDtype);
+  const dp: ParallelTraining & { reducer: { lastBuckets: number } } =
+    parallel === 'hybrid' ? new HybridParallel(comm, model, sgd, 1, gradDtype) : new DataParallel(comm, model, params, 1, gradDtype);
   await dp.broadcastWeights();
   const rng = new Generator(2 + comm.rank);
   const x = new Float32Array(batch * 3 * inputSize * inputSize).map(() => rng.normal());
@@ -94,6 +105,8 @@ async function train(): Promise<void> {
         size: comm.size,
         plain,
         gradDtype,
+        parallel,
+        copy,
         arch,
         batch,
         inputSize,

@@ -1,5 +1,6 @@
 // Moving data in and out of native buffers: fromArray/toArray (plain NCHW f32 at the boundary),
-// writeAt (values written into part of a buffer in place), full, clone, reshape (a blocked buffer
+// writeAt (values written into part of a buffer in place), readInto (the values copied into part
+// of a caller's array: no new array, e.g. gradients into an allreduce bucket), full, clone, reshape (a blocked buffer
 // is reordered to plain once, then shared), dispose and the live-allocation counter.
 #include <algorithm>
 #include <cstring>
@@ -56,6 +57,28 @@ Napi::Value toArray(const Napi::CallbackInfo &info) {
   return out;
 }
 
+/** readInto(handle, Float32Array, offset): copies the plain f32 elements into the array from `offset` on. */
+Napi::Value readInto(const Napi::CallbackInfo &info) {
+  BufPtr b = unwrap(info[0], "readInto source");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), "native: readInto needs a Float32Array");
+  }
+  auto dst = info[1].As<Napi::Float32Array>();
+  double offset = num(info[2], "readInto offset");
+  size_t n = b->size();
+  if (!(offset >= 0) || offset != static_cast<double>(static_cast<size_t>(offset)) || static_cast<size_t>(offset) > dst.ElementLength() ||
+      n > dst.ElementLength() - static_cast<size_t>(offset)) {
+    throw Napi::RangeError::New(info.Env(), "native: readInto range lies outside the array");
+  }
+  MemPtr plain = plainF32(*b);
+  flushSync();
+  float *out = dst.Data() + static_cast<size_t>(offset);
+  std::vector<std::function<void()>> copy;
+  copy.push_back([plain, out, n] { std::memcpy(out, plain->ptr, n * sizeof(float)); });
+  runTasks(copy); // as toArray: waits for an async flush that may still be writing `plain`
+  return info.Env().Undefined();
+}
+
 Napi::Value full(const Napi::CallbackInfo &info) {
   dims_t dims = toDims(info[0], "full shape");
   float value = static_cast<float>(num(info[1], "full value"));
@@ -108,6 +131,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("full", Napi::Function::New(env, full));
   exports.Set("clone", Napi::Function::New(env, clone));
   exports.Set("writeAt", Napi::Function::New(env, writeAt));
+  exports.Set("readInto", Napi::Function::New(env, readInto));
   exports.Set("reshape", Napi::Function::New(env, reshape));
   exports.Set("dispose", Napi::Function::New(env, dispose));
   exports.Set("liveBuffers", Napi::Function::New(env, liveBuffers));

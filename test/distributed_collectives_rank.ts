@@ -1,7 +1,8 @@
 // Run by test/distributed_binding.test.ts under mpirun (one process per rank): every collective of
 // the alexnet_mpi binding against sums, gathers and broadcasts known in advance, for every element
 // type at 1 element, 1001 elements and 1 MB, and (argument `--large`) at 100 MB for the two types
-// gradients travel in (f32, bf16). Prints one JSON line: the checks that failed (none: []).
+// gradients travel in (f32, bf16); the blocking all-gather and reduce-scatter of the hybrid step
+// for every type but bf16. Prints one JSON line: the checks that failed (none: []).
 import { Communicator, type CommBuffer } from '../src/distributed/communicator.js';
 
 type Kind = 'f32' | 'f64' | 'i32' | 'u8' | 'bf16';
@@ -83,6 +84,19 @@ for (const kind of ['f32', 'f64', 'i32', 'u8', 'bf16'] as const) {
       await comm.allgather(send, all);
       bad = firstWrong(kind, all, (j) => value(Math.floor(j / n), j % n));
       if (bad >= 0) failures.push(`allgather ${at}: element ${bad}`);
+      if (kind !== 'bf16') {
+        const gathered = make(kind, n * size);
+        comm.allgatherSync(send, gathered);
+        bad = firstWrong(kind, gathered, (j) => value(Math.floor(j / n), j % n));
+        if (bad >= 0) failures.push(`allgatherSync ${at}: element ${bad}`);
+        // Block j of rank r holds value(r, j·n + i): rank r receives Σ_q value(q, r·n + i).
+        const blocks = make(kind, n * size);
+        fill(kind, blocks, (j) => value(rank, j));
+        const mine = make(kind, n);
+        comm.reduceScatterSync(blocks, mine);
+        bad = firstWrong(kind, mine, (i) => rankSum * (((rank * n + i) % 5) + 1));
+        if (bad >= 0) failures.push(`reduceScatterSync ${at}: element ${bad}`);
+      }
     }
   }
 }
@@ -94,6 +108,9 @@ const refusals: [string, () => unknown][] = [
   ['max of bf16', () => comm.allreduce(new Uint16Array(2), 'max')],
   ['a root outside the job', () => comm.broadcast(new Float32Array(1), size)],
   ['a receive buffer of the wrong size', () => comm.allgather(new Float32Array(2), new Float32Array(3))],
+  ['a blocking gather into a buffer of the wrong size', () => comm.allgatherSync(new Float32Array(2), new Float32Array(3))],
+  ['a blocking scatter from a buffer of the wrong size', () => comm.reduceScatterSync(new Float32Array(3), new Float32Array(2))],
+  ['a blocking scatter of bf16', () => comm.reduceScatterSync(new Uint16Array(2 * size), new Uint16Array(2))],
 ];
 for (const [what, call] of refusals) {
   try {

@@ -1,17 +1,21 @@
 // `alexnet train` under a real mpirun (reference backend, 1 thread per rank): a 2-rank run with
 // per-rank batch B/2 gives the 1-rank run's losses with batch B (DDP's semantics: the same global
-// batches, averaged gradients, dropout seeded per sample); --grad-dtype bf16 trains close to it;
+// batches, averaged gradients, dropout seeded per sample), and so does --parallel hybrid (FC layers
+// split over the ranks); --grad-dtype bf16 trains close to it; rank 0's hybrid checkpoint holds the
+// whole model and momentum: resumed with DDP it continues as the uninterrupted hybrid run, and in a
+// plain single process as the DDP checkpoint of the same epoch does (a plain process draws dropout
+// masks from a stream of its own, so it is compared with itself);
 // ranks that cannot start, or were started with other options, all stop with one line naming
 // the rank; a rank killed with SIGKILL ends the job (never a hang) and the last checkpoint
 // resumes with another number of ranks.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { mpiSkip, mpirunArgs } from './distributed_helpers.js';
-import { finished, root, smallRunArgs, tempDir, tinyFashionMnist } from './train_helpers.js';
+import { finished, root, runCli, smallRunArgs, tempDir, tinyFashionMnist } from './train_helpers.js';
 
 const skip = mpiSkip();
 const ENV = { ...process.env, ALEXNET_BACKEND: 'reference', OMP_NUM_THREADS: '1' };
@@ -29,6 +33,7 @@ function mpiTrain(np: number, args: string[], extraMpi: string[] = []) {
 
 interface Step {
   type: 'step' | 'epoch';
+  epoch: number;
   step: number;
   /** Steps: the batch's loss; epochs: train_loss, val_loss. */
   loss?: number;
@@ -53,24 +58,31 @@ const common = (out: string, batch: number, extra: string[] = []): string[] =>
     all[i - 1] === '--batch-size' ? String(batch) : a,
   );
 
-test('ddp: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf16 gradients stay close', { skip }, () => {
-  const dir = tempDir('ddp');
+/** The 1-epoch runs of the first test (1 rank × 8; 2 ranks × 4, DDP and hybrid), which the second resumes. */
+const firstRuns = skip ? '' : tempDir('ddp');
+
+test('ddp and hybrid: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf16 gradients stay close', { skip }, () => {
+  const dir = firstRuns;
   const one = mpiTrain(1, common(join(dir, 'one'), 8));
   assert.equal(one.status, 0, one.stderr);
   const two = mpiTrain(2, common(join(dir, 'two'), 4));
   assert.equal(two.status, 0, two.stderr);
   // Rank 0 alone prints: one start line, one done line.
   assert.equal(two.stdout.split('\n').filter((l) => l.startsWith('done in')).length, 1, two.stdout);
+  const hybrid = mpiTrain(2, common(join(dir, 'hybrid'), 4, ['--parallel', 'hybrid']));
+  assert.equal(hybrid.status, 0, hybrid.stderr);
   const a = records(join(dir, 'one'));
-  const b = records(join(dir, 'two'));
   assert.equal(a.length, 3);
-  assert.equal(b.length, 3);
-  a.forEach((r, i) => {
-    const s = b[i] as Step;
-    assertClose(r.loss ?? r.train_loss ?? NaN, s.loss ?? s.train_loss ?? NaN, 1e-5, `record ${i} loss`);
-    if (r.val_loss !== undefined) assertClose(r.val_loss, s.val_loss ?? NaN, 1e-5, 'validation loss after the epoch');
-    if (r.type === 'step') assert.ok((s.comm_wait_s ?? -1) >= 0, 'comm_wait_s in metrics.jsonl');
-  });
+  for (const mode of ['two', 'hybrid']) {
+    const b = records(join(dir, mode));
+    assert.equal(b.length, 3);
+    a.forEach((r, i) => {
+      const s = b[i] as Step;
+      assertClose(r.loss ?? r.train_loss ?? NaN, s.loss ?? s.train_loss ?? NaN, 1e-5, `${mode}: record ${i} loss`);
+      if (r.val_loss !== undefined) assertClose(r.val_loss, s.val_loss ?? NaN, 1e-5, `${mode}: validation loss after the epoch`);
+      if (r.type === 'step') assert.ok((s.comm_wait_s ?? -1) >= 0, 'comm_wait_s in metrics.jsonl');
+    });
+  }
   const bf = mpiTrain(2, common(join(dir, 'bf16'), 4, ['--grad-dtype', 'bf16']));
   assert.equal(bf.status, 0, bf.stderr);
   const c = records(join(dir, 'bf16'));
@@ -78,6 +90,53 @@ test('ddp: 2 ranks × batch 4 train exactly as 1 rank × batch 8 (f32, 1e-5); bf
   assertClose(c[0]?.loss ?? NaN, a[0]?.loss ?? NaN, 1e-6, 'bf16 step 1');
   assertClose(c[1]?.loss ?? NaN, a[1]?.loss ?? NaN, 1e-2, 'bf16 step 2');
 });
+
+/** The losses of epoch 2's records (steps, then the epoch's train and validation loss). */
+function epoch2(runDir: string): number[] {
+  return records(runDir)
+    .filter((r) => r.epoch === 2)
+    .flatMap((r) => (r.type === 'step' ? [r.loss ?? NaN] : [r.train_loss ?? NaN, r.val_loss ?? NaN]));
+}
+
+function assertLosses(a: number[], b: number[], what: string): void {
+  assert.equal(a.length, b.length, `${what}: ${a.length} vs ${b.length} values`);
+  a.forEach((x, i) => assertClose(x, b[i] ?? NaN, 1e-5, `${what}, value ${i}`));
+}
+
+test(
+  'hybrid: its checkpoint resumes with DDP as the uninterrupted run continues, and in one process as a DDP checkpoint does',
+  { skip },
+  () => {
+    const hybrid = join(firstRuns, 'hybrid');
+    assert.ok(existsSync(join(hybrid, 'checkpoints', 'last.ckpt')), 'the first test ran its 1-epoch hybrid run');
+    const dir = tempDir('hybrid-ckpt');
+    const whole = mpiTrain(
+      2,
+      common(join(dir, 'whole'), 4, ['--parallel', 'hybrid']).map((a, i, all) => (all[i - 1] === '--epochs' ? '2' : a)),
+    );
+    assert.equal(whole.status, 0, whole.stderr);
+    cpSync(hybrid, join(dir, 'ddp'), { recursive: true });
+    cpSync(hybrid, join(dir, 'single'), { recursive: true });
+    cpSync(join(firstRuns, 'two'), join(dir, 'single-from-ddp'), { recursive: true });
+    const resume = (name: string): string[] => ['train', '--resume', join(dir, name), '--epochs', '2', '--workers', '0'];
+    const ddp = mpiTrain(2, [...resume('ddp'), '--parallel', 'ddp']);
+    assert.equal(ddp.status, 0, ddp.stderr);
+    assert.match(ddp.stdout, /resuming .* at epoch 2, batch 0/);
+    assertLosses(
+      epoch2(join(dir, 'ddp')),
+      epoch2(join(dir, 'whole')),
+      'DDP resume of the hybrid checkpoint vs the uninterrupted hybrid run',
+    );
+    for (const name of ['single', 'single-from-ddp']) {
+      const single = runCli(resume(name), { ALEXNET_BACKEND: 'reference' });
+      assert.equal(single.status, 0, single.stderr);
+    }
+    // Batch 4 in one process: 4 steps in epoch 2, then the epoch's record.
+    const losses = epoch2(join(dir, 'single'));
+    assert.equal(losses.length, 6);
+    assertLosses(losses, epoch2(join(dir, 'single-from-ddp')), 'single-process resume of the hybrid checkpoint vs of the DDP one');
+  },
+);
 
 test('ddp: a rank that cannot start, or was started with other options, stops every rank with one line', { skip }, () => {
   const dir = tempDir('ddp-start');

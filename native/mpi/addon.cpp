@@ -6,6 +6,9 @@
 //   allreduce(buf, op: 'sum' | 'max' | 'min') -> Promise<number>   seconds the MPI call took
 //   allgather(send, recv) -> Promise<number>         recv.length = size × send.length, same type
 //   broadcast(buf, root) -> Promise<number>
+//   allgatherSync(send, recv) -> number              blocks JavaScript until done (seconds): for the
+//   reduceScatterSync(send, recv) -> number          collectives inside a forward or backward pass
+//                                                     (sum; send.length = size × recv.length)
 //   barrier() -> Promise<number>
 //   finalize()                                       (synchronous: after every queued job)
 //   abort(code)                                      (ends every rank of the job)
@@ -19,6 +22,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <future>
 #include <memory>
 
 #include "bf16.hpp"
@@ -105,6 +109,24 @@ Napi::Value submit(Napi::Env env, std::vector<Napi::Value> buffers, std::functio
   return promise;
 }
 
+/**
+ * Runs `run` on the MPI thread (behind every queued job) and blocks the JS thread until it is done:
+ * the hybrid step's all-gathers and reduce-scatters sit inside one synchronous forward/backward.
+ * The buffers belong to the caller's frame, which outlives the call.
+ */
+Napi::Value runSync(Napi::Env env, std::function<int()> run) {
+  std::promise<std::pair<int, double>> result;
+  std::future<std::pair<int, double>> outcome = result.get_future();
+  comm.post([&result, &run] {
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = run();
+    result.set_value({rc, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+  });
+  auto [rc, seconds] = outcome.get();
+  if (rc != MPI_SUCCESS) throw Napi::Error::New(env, "MPI: " + axmpi::mpiError(rc));
+  return Napi::Number::New(env, seconds);
+}
+
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (finalised) throw Napi::Error::New(env, "MPI was finalised in this process and cannot start again");
@@ -158,6 +180,42 @@ Napi::Value Allgather(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "allgather: the send and receive buffers must not share memory");
   return submit(env, {info[0], info[1]}, [s, r] {
     return MPI_Allgather(s.data, static_cast<int>(s.length), s.type, r.data, static_cast<int>(s.length), r.type, MPI_COMM_WORLD);
+  });
+}
+
+/** The send and receive buffers of a gather or scatter: same element type, lengths send = k × recv (or the reverse), no shared memory. */
+void checkPair(Napi::Env env, const View& s, const View& r, size_t sendPerRecv, size_t recvPerSend, const char* what) {
+  std::string name(what);
+  if (s.kind != r.kind) throw Napi::TypeError::New(env, name + ": send and receive buffers must have the same element type");
+  if (s.length * recvPerSend != r.length * sendPerRecv)
+    throw Napi::RangeError::New(env, name + (recvPerSend > 1 ? ": the receive buffer must hold size × the send buffer's length"
+                                                             : ": the send buffer must hold size × the receive buffer's length"));
+  auto* s0 = static_cast<const uint8_t*>(s.data);
+  auto* r0 = static_cast<const uint8_t*>(r.data);
+  if (s.length > 0 && r.length > 0 && s0 < r0 + r.bytes() && r0 < s0 + s.bytes())
+    throw Napi::RangeError::New(env, name + ": the send and receive buffers must not share memory");
+}
+
+Napi::Value AllgatherSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireWorld(env);
+  View s = viewOf(info[0], "allgatherSync: send buffer");
+  View r = viewOf(info[1], "allgatherSync: receive buffer");
+  checkPair(env, s, r, 1, static_cast<size_t>(world.size), "allgatherSync");
+  return runSync(env, [s, r] {
+    return MPI_Allgather(s.data, static_cast<int>(s.length), s.type, r.data, static_cast<int>(s.length), r.type, MPI_COMM_WORLD);
+  });
+}
+
+Napi::Value ReduceScatterSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireWorld(env);
+  View s = viewOf(info[0], "reduceScatterSync: send buffer");
+  View r = viewOf(info[1], "reduceScatterSync: receive buffer");
+  if (s.bf16) throw Napi::TypeError::New(env, "reduceScatterSync: bf16 buffers are not supported");
+  checkPair(env, s, r, static_cast<size_t>(world.size), 1, "reduceScatterSync");
+  return runSync(env, [s, r] {
+    return MPI_Reduce_scatter_block(s.data, r.data, static_cast<int>(r.length), r.type, MPI_SUM, MPI_COMM_WORLD);
   });
 }
 
@@ -220,6 +278,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("allreduce", Napi::Function::New(env, Allreduce));
   exports.Set("allgather", Napi::Function::New(env, Allgather));
+  exports.Set("allgatherSync", Napi::Function::New(env, AllgatherSync));
+  exports.Set("reduceScatterSync", Napi::Function::New(env, ReduceScatterSync));
   exports.Set("broadcast", Napi::Function::New(env, Broadcast));
   exports.Set("barrier", Napi::Function::New(env, Barrier));
   exports.Set("finalize", Napi::Function::New(env, Finalize));

@@ -130,6 +130,12 @@ export interface Backend {
    * large values can be filled in piece by piece without a second copy of the whole storage.
    */
   write(s: Storage, offset: number, values: Float32Array, shape: Shape): void;
+  /**
+   * Optional: copies the elements (row-major) into `dst` from `offset` on, without a new array (the
+   * distributed gradient buckets: toArray's fresh copy, then a second copy into the bucket, cost
+   * a large part of a DDP step). Where absent, callers use toArray.
+   */
+  readInto?(s: Storage, shape: Shape, dst: Float32Array, offset: number): void;
   /** The same elements in row-major order under another shape; may share memory with `s`. */
   reshape(s: Storage, from: Shape, to: Shape): Storage;
   /** Frees native memory now; using `s` afterwards is an error. No-op where GC owns memory. */

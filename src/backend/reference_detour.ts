@@ -6,8 +6,11 @@
 import type { Backend, Storage } from './backend.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from './reference/index.js';
 
+/** The members every backend has (optional ones, such as readInto, are not kernels a detour runs). */
+type RequiredMember = { [K in keyof Backend]-?: undefined extends Backend[K] ? never : K }[keyof Backend];
+
 /** The Backend members that are kernels (everything a detour may be asked to run). */
-export type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync'>;
+export type Kernel = Exclude<RequiredMember, 'name' | 'precision' | 'runAsync'>;
 
 /** How a backend's own operands map to the reference backend's, and back. */
 export interface ReferenceCodec {

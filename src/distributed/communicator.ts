@@ -14,6 +14,10 @@ export interface MpiAddon {
   allreduce(buf: CommBuffer, op?: 'sum' | 'max' | 'min'): Promise<number>;
   allgather(send: CommBuffer, recv: CommBuffer): Promise<number>;
   broadcast(buf: CommBuffer, root: number): Promise<number>;
+  /** Blocking all-gather (seconds): behind every queued collective; for collectives inside one forward/backward. */
+  allgatherSync(send: CommBuffer, recv: CommBuffer): number;
+  /** Blocking reduce-scatter (sum): rank r receives the sum of every rank's block r; send.length = size × recv.length. */
+  reduceScatterSync(send: CommBuffer, recv: CommBuffer): number;
   barrier(): Promise<number>;
   finalize(): void;
   abort(code: number): void;
@@ -53,6 +57,14 @@ export class Communicator {
 
   allgather<T extends CommBuffer>(send: T, recv: T): Promise<number> {
     return this.addon.allgather(send, recv);
+  }
+
+  allgatherSync<T extends CommBuffer>(send: T, recv: T): number {
+    return this.addon.allgatherSync(send, recv);
+  }
+
+  reduceScatterSync<T extends CommBuffer>(send: T, recv: T): number {
+    return this.addon.reduceScatterSync(send, recv);
   }
 
   broadcast<T extends CommBuffer>(buf: T, root = 0): Promise<number> {

@@ -16,21 +16,10 @@ import { keep, makeResult, Tensor, tidy } from '../tensor.js';
 import { topkIndices } from '../train/metrics.js';
 import type { Communicator } from './communicator.js';
 import { GradReducer, type GradDtype } from './grad_reducer.js';
-
-/** A step's outcome, summed over every rank. */
-export interface GlobalStep {
-  /** Mean loss of the global batch. */
-  loss: number;
-  correct: number;
-  images: number;
-  /** Some rank has received SIGINT/SIGTERM: every rank stops after this step. */
-  stop: boolean;
-  /** Seconds this rank waited for gradients after its backward. */
-  commWaitS: number;
-}
+import { agreeStop, type GlobalStep, type ParallelTraining } from './parallel.js';
 
 /** An identity op whose backward first calls `onBackward` (the gradients of everything after it are final then). */
-function backwardHook(x: Tensor, onBackward: () => void): Tensor {
+export function backwardHook(x: Tensor, onBackward: () => void): Tensor {
   const backend = x.backend;
   return makeResult(backend.clone(x.storage, x.shape), x.shape, backend, [x], () => ({
     name: 'grad_ready',
@@ -43,7 +32,7 @@ function backwardHook(x: Tensor, onBackward: () => void): Tensor {
   }));
 }
 
-export class DataParallel {
+export class DataParallel implements ParallelTraining {
   readonly reducer: GradReducer;
 
   constructor(
@@ -132,10 +121,10 @@ export class DataParallel {
     return { loss, correct, images, stop: stops > 0, commWaitS };
   }
 
-  /** A stop every rank agrees on: `reason` where this rank has one, else another rank's (unnamed) reason, else null. */
-  async agree(reason: string | null): Promise<string | null> {
-    const flag = new Float64Array([reason ? 1 : 0]);
-    await this.comm.allreduce(flag, 'max');
-    return reason ?? (flag[0] ? 'the time budget of another rank reached' : null);
+  /** Every rank holds the whole model and the optimiser already. */
+  syncModel(): void {}
+
+  agree(reason: string | null): Promise<string | null> {
+    return agreeStop(this.comm, reason);
   }
 }

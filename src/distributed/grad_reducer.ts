@@ -2,7 +2,9 @@
 // gradients become final during backward (layer by layer, last layer first); once a bucket holds
 // about `bucketBytes` of them, its gradients are copied into one buffer and all-reduced (summed) on
 // the communication thread while backward goes on. wait() then writes the sums back into .grad:
-// the caller runs backward from loss / N, so the sums are the averages.
+// the caller runs backward from loss / N, so the sums are the averages. Where the backend can read
+// a storage into a given array (readInto: native, reference), each bucket's buffer is allocated
+// once and reused every step, and each gradient is copied once into it (no fresh array per step).
 // Every rank builds the same buckets in the same order, so the collectives match.
 import type { Tensor } from '../tensor.js';
 import type { Communicator } from './communicator.js';
@@ -41,6 +43,8 @@ export class GradReducer {
   private readonly announced = new Set<Tensor>();
   /** Buffers of multi-parameter buckets, by bucket index, kept across steps. */
   private readonly spare: Float32Array[] = [];
+  /** Their bf16 wire buffers (--grad-dtype bf16). */
+  private readonly spareBits: Uint16Array[] = [];
   /** Seconds the last wait() spent waiting for communication, and buckets it reduced. */
   lastWaitS = 0;
   lastBuckets = 0;
@@ -71,7 +75,7 @@ export class GradReducer {
     if (this.pending.length) this.launch();
   }
 
-  /** Bucket k's buffer of earlier steps (the buckets are the same every step), or a new one. */
+  /** Bucket k's buffer of earlier steps (the buckets are the same every step), or a new one. Only used after the previous step's wait(). */
   private reuse(k: number, params: readonly Tensor[]): Float32Array {
     const n = params.reduce((sum, p) => sum + p.size, 0);
     let buf = this.spare[k];
@@ -82,27 +86,50 @@ export class GradReducer {
     return buf;
   }
 
+  /** The bucket's gradients in one buffer: read straight into the bucket's reused buffer where the backend can. */
+  private gather(params: readonly Tensor[]): Float32Array {
+    const grads = params.map((p) => {
+      if (!p.grad) throw new Error('GradReducer: a parameter announced as ready has no gradient');
+      return p.grad;
+    });
+    if (grads.every((g) => g.backend.readInto)) {
+      const values = this.reuse(this.buckets.length, params);
+      let at = 0;
+      for (const g of grads) {
+        g.backend.readInto?.(g.storage, g.shape, values, at);
+        at += g.size;
+      }
+      return values;
+    }
+    const arrays = grads.map((g) => {
+      const a = g.toArray();
+      return a instanceof Float32Array ? a : Float32Array.from(a);
+    });
+    // One parameter (FC6's and FC7's weights, 86% of AlexNet): its fresh copy is the buffer.
+    if (arrays.length === 1 && arrays[0]) return arrays[0];
+    const values = this.reuse(this.buckets.length, params);
+    let at = 0;
+    for (const a of arrays) {
+      values.set(a, at);
+      at += a.length;
+    }
+    return values;
+  }
+
   private launch(): void {
     const params = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const grads = params.map((p) => {
-      if (!p.grad) throw new Error('GradReducer: a parameter announced as ready has no gradient');
-      const a = p.grad.toArray();
-      return a instanceof Float32Array ? a : Float32Array.from(a);
-    });
-    // One parameter (FC6's and FC7's weights, 86% of AlexNet): its fresh copy is the buffer.
-    const values = grads.length === 1 && grads[0] ? grads[0] : this.reuse(this.buckets.length, params);
-    if (values !== grads[0] || grads.length > 1) {
-      let at = 0;
-      for (const g of grads) {
-        values.set(g, at);
-        at += g.length;
-      }
-    }
+    const values = this.gather(params);
     let wire: Float32Array | Uint16Array = values;
     if (this.gradDtype === 'bf16') {
-      wire = new Uint16Array(values.length);
+      const k = this.buckets.length;
+      let bits = this.spareBits[k];
+      if (!bits || bits.length !== values.length) {
+        bits = new Uint16Array(values.length);
+        this.spareBits[k] = bits;
+      }
+      wire = bits;
       this.comm.addon.toBf16(values, wire);
     }
     this.buckets.push({ params, values, wire, done: allreduceChunked(this.comm, wire) });

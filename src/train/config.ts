@@ -49,6 +49,8 @@ export interface TrainConfig {
   timeLimitS: number | null;
   /** Under MPI: the type gradients are all-reduced in. */
   gradDtype: 'f32' | 'bf16';
+  /** Under MPI: data parallelism (ddp) or Krizhevsky's hybrid (FC layers split over the ranks). */
+  parallel: 'ddp' | 'hybrid';
   strict: boolean;
   freeze: 'none' | 'features';
   pretrained: string | null;

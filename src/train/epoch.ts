@@ -4,7 +4,7 @@
 // that is no longer finite). The run's state is updated in place after every step, so a
 // checkpoint taken at any point resumes exactly.
 import type { DataLoader } from '../data/index.js';
-import type { DataParallel } from '../distributed/data_parallel.js';
+import type { ParallelTraining } from '../distributed/parallel.js';
 import type { AlexNet } from '../models/index.js';
 import { crossEntropy } from '../ops/index.js';
 import type { SGD } from '../optim/index.js';
@@ -63,8 +63,8 @@ export interface EpochContext {
   elapsed: () => number;
   /** Writes a checkpoint of the current state. */
   checkpoint: () => void;
-  /** Under MPI: the data-parallel step (global batch, losses and decisions summed over ranks). */
-  parallel?: DataParallel;
+  /** Under MPI: the distributed step (global batch, losses and decisions the same on every rank). */
+  parallel?: ParallelTraining;
   /** Whether this process writes the run's records (rank 0 of a distributed job; always otherwise). */
   primary?: boolean;
 }

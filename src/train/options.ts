@@ -265,6 +265,15 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
     plan: false,
   }),
   option({
+    key: 'parallel',
+    flag: '--parallel <mode>',
+    help: "ddp | hybrid: under MPI, data parallelism, or Krizhevsky's hybrid (the FC layers' units split over the ranks)",
+    parse: parseChoice(['ddp', 'hybrid'] as const),
+    default: () => 'ddp',
+    resumable: true,
+    plan: false,
+  }),
+  option({
     key: 'strict',
     flag: '--strict',
     help: 'stop at the first broken image instead of skipping it',

@@ -48,6 +48,10 @@ export async function startTraining(data: string | undefined, flags: StartFlags,
   };
   // Started by mpirun: this process is one rank of a distributed run.
   if (mpiLaunch()) return trainDistributed(plan, (dir) => RunLock.take(dir));
+  if (chosen.parallel !== undefined)
+    throw new UsageError(
+      `--parallel ${chosen.parallel} needs an MPI launch (mpirun -np N alexnet train …); a single process trains the whole model itself`,
+    );
   const planned = await plan();
   const lock = RunLock.take(planned.runDir);
   try {

@@ -11,6 +11,9 @@ import { getBackend, setBackend } from '../backend/registry.js';
 import { DataLoader, T, meanImageCached, type Dataset, type MeanImage } from '../data/index.js';
 import type { Communicator } from '../distributed/communicator.js';
 import { DataParallel } from '../distributed/data_parallel.js';
+import { HybridParallel } from '../distributed/hybrid_parallel.js';
+import type { ParallelTraining } from '../distributed/parallel.js';
+import { checkHybridWidths } from '../distributed/unit_split.js';
 import { DistributedSampler } from '../distributed/sampler.js';
 import { DataError, ShapeError } from '../errors.js';
 import { shapeText } from '../shape.js';
@@ -83,7 +86,7 @@ export class Trainer {
   private elapsedBefore = 0;
   /** This process prints and writes the run's files (always, except on ranks 1… of an MPI job). */
   private readonly primary: boolean;
-  private parallel: DataParallel | undefined;
+  private parallel: ParallelTraining | undefined;
 
   constructor(private readonly opts: TrainerOptions) {
     this.config = opts.config;
@@ -92,6 +95,9 @@ export class Trainer {
     this.log = new MetricsLog(opts.runDir);
     this.out = opts.out ?? process.stdout;
     this.primary = opts.comm?.primary ?? true;
+    // Refused here, while the ranks still compare their starts (AlexNet's hidden FC layers have 4096 units).
+    if (opts.comm && this.config.parallel === 'hybrid')
+      checkHybridWidths([{ name: 'FC8 (--num-classes)', units: this.config.numClasses }], opts.comm.size);
   }
 
   private say(line: string): void {
@@ -208,7 +214,10 @@ export class Trainer {
       this.log.truncate(0, 0);
     }
     if (comm) {
-      this.parallel = new DataParallel(comm, this.model, params, c.seed, c.gradDtype);
+      this.parallel =
+        c.parallel === 'hybrid'
+          ? new HybridParallel(comm, this.model, this.sgd, c.seed, c.gradDtype)
+          : new DataParallel(comm, this.model, params, c.seed, c.gradDtype);
       await this.parallel.broadcastWeights();
     }
   }
@@ -334,6 +343,8 @@ export class Trainer {
     while (this.state.epoch < this.config.epochs) {
       const end = await trainEpoch(epoch);
       if (end.kind === 'diverged') return this.diverged(end.loss, end.batch);
+      // Hybrid: the whole model on every rank for validation, and rank 0's optimiser state for checkpoints.
+      this.parallel?.syncModel();
       if (end.kind === 'signal') return this.interrupted();
       const val = await this.validate();
       if (!val) return this.interrupted();
@@ -390,7 +401,10 @@ export class Trainer {
       stop: this.stop,
       out: this.out,
       elapsed: () => this.elapsed(),
-      checkpoint: () => this.saveCheckpoint(),
+      checkpoint: () => {
+        this.parallel?.syncModel();
+        this.saveCheckpoint();
+      },
       parallel: this.parallel,
       primary: this.primary,
     };

@@ -31,6 +31,8 @@ export interface NativeAddon {
   clone(h: Handle): Handle;
   /** Copies `values` into the buffer's plain f32 elements from `offset` on (in place; cached reorders go stale). */
   writeAt(h: Handle, offset: number, values: Float32Array): void;
+  /** Copies the buffer's plain f32 elements into `dst` from `offset` on. */
+  readInto(h: Handle, dst: Float32Array, offset: number): void;
   reshape(h: Handle, dims: number[]): Handle;
   dispose(h: Handle): void;
   liveBuffers(): number;

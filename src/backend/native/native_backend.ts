@@ -139,6 +139,14 @@ export class NativeBackend implements Backend {
     this.addon.writeAt(this.h(s, `write target ${text(shape)}`, size), offset, values);
   }
 
+  readInto(s: Storage, shape: Shape, dst: Float32Array, offset: number): void {
+    const size = numel(shape);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > dst.length)
+      throw new ShapeError(`readInto: ${text(shape)} (${size} elements) at offset ${offset} does not fit in ${dst.length} elements`);
+    if (this.isF64(s)) dst.set(this.toArray(s, shape), offset);
+    else this.addon.readInto(this.h(s, `readInto source ${text(shape)}`, size), dst, offset);
+  }
+
   clone(s: Storage, shape: Shape): Storage {
     if (this.isF64(s)) return this.onReference('clone', s, shape);
     return this.wrap(this.addon.clone(this.h(s, `clone input ${text(shape)}`, numel(shape))), numel(shape));

@@ -77,6 +77,15 @@ export class ReferenceBackend implements Backend {
     data.set(values, offset);
   }
 
+  readInto(s: Storage, shape: Shape, dst: Float32Array, offset: number): void {
+    const data = refData(s, `readInto source ${shapeText(shape)}`, numel(shape));
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > dst.length)
+      throw new ShapeError(
+        `readInto: ${shapeText(shape)} (${data.length} elements) at offset ${offset} does not fit in ${dst.length} elements`,
+      );
+    dst.set(data, offset);
+  }
+
   reshape(s: Storage, from: Shape, to: Shape): Storage {
     const data = refData(s, `reshape input ${shapeText(from)}`, numel(from));
     if (numel(to) !== data.length) throw new ShapeError(`reshape: cannot view ${shapeText(from)} as ${shapeText(to)}`);
