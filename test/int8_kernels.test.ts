@@ -98,7 +98,13 @@ function assertSpread(v: Float32Array, what: string): void {
 test('int8 conv: s8 input (first layer), stride 4, padding, u8 output, batch 1 and 3', { skip }, () => {
   for (const n of [1, 3]) {
     const gen = new Generator(11);
-    const spec: Int8NetSpec = { c: 3, h: 23, w: 23, inputScale: 1 / 127, layers: [conv(gen, 3, 16, { k: 11, stride: 4, pad: 2, inMax: 127 })] };
+    const spec: Int8NetSpec = {
+      c: 3,
+      h: 23,
+      w: 23,
+      inputScale: 1 / 127,
+      layers: [conv(gen, 3, 16, { k: 11, stride: 4, pad: 2, inMax: 127 })],
+    };
     const { got, want } = both(spec, n, 5 + n);
     assertSpread(want, 'conv1');
     assertWithinLsb(got, want, `conv1 batch ${n}`);

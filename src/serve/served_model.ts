@@ -9,7 +9,8 @@ import { noGrad, Tensor, tidy } from '../tensor.js';
 import { materialize } from '../train/data.js';
 import { probabilitiesFromLogits } from '../train/evaluate.js';
 import { classNamesFor, evalTransformsFor } from '../train/predict.js';
-import { modelFromWeights, type ModelInfo } from '../train/weights.js';
+import { type ModelInfo } from '../train/weights.js';
+import { loadModelFile } from '../quant/load.js';
 import type { DecodedInput } from './decode_pool.js';
 
 export interface ServedModel {
@@ -25,7 +26,7 @@ export interface ServedModel {
 
 /** Loads the weights at `weights` (.pth, .safetensors or a checkpoint) for serving. */
 export function loadServedModel(weights: string, arch?: ArchName): ServedModel {
-  const { model, info, meanImage } = modelFromWeights(weights, arch);
+  const { model, info, meanImage } = loadModelFile(weights, arch);
   const transforms = materialize(
     evalTransformsFor(info),
     () => {
