@@ -1,12 +1,13 @@
 // `alexnet quantize` end to end on a tiny Fashion-MNIST: an f32 alexnet-v1 (65×65, one channel,
 // as the quick start trains it) is quantized on 48 training images; the file is self-describing
 // and loads as an int8 model (native and reference engines agree; its logits follow the f32
-// model's); eval, predict and bench --precision int8 run on it; every user error is one line
+// model's); eval, predict, serve and bench --precision int8 run on it; every user error is one line
 // with the right exit code.
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import sharp from 'sharp';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { setBackend } from '../src/backend/registry.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
@@ -18,6 +19,7 @@ import { Int8AlexNet } from '../src/quant/int8_model.js';
 import { Generator } from '../src/random.js';
 import { noGrad, Tensor } from '../src/tensor.js';
 import { saveFinalWeights, type ModelInfo } from '../src/train/weights.js';
+import { http, startServer, top1 } from './serve_helpers.js';
 import { runCli, tempDir, tinyFashionMnist } from './train_helpers.js';
 
 const skip = loadAddon().addon ? false : `native addon unavailable: ${loadAddon().reason}`;
@@ -202,4 +204,29 @@ test('quantize and int8 errors are one line with the right exit code', { skip },
     1,
     /holed\.safetensors: missing tensor 'conv\.3\.weight_scale'/,
   );
+});
+
+test('serve answers with an int8 model: the classes predict gives for the same image', { skip }, async () => {
+  const png = join(dir, 'shirt.png');
+  const pixels = Buffer.from(Array.from({ length: 28 * 28 }, (_, i) => ((i % 28) * 9 + Math.floor(i / 28) * 4) & 255));
+  await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toFile(png);
+  const p = runCli(['predict', png, '--weights', int8Path, '--json'], NATIVE);
+  assert.equal(p.status, 0, p.stderr);
+  const want = (JSON.parse(p.stdout) as { predictions: { index: number }[] }[])[0]!.predictions[0]!.index;
+  const served = await startServer(['--weights', int8Path, '--max-batch', '4'], NATIVE);
+  try {
+    const body = readFileSync(png);
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => http(`${served.base}/v1/predict`, { body, headers: { 'content-type': 'image/png' } })),
+    );
+    for (const a of answers) {
+      assert.equal(a.status, 200, a.body);
+      assert.equal(top1(a), want);
+    }
+  } finally {
+    served.child.kill('SIGTERM');
+  }
+  assert.equal((await served.exited).code, 0, served.stderr());
 });
