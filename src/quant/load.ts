@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { getBackend } from '../backend/registry.js';
 import { DataError, UsageError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/write_atomic.js';
 import { createModel, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { modelFromWeights, type ModelInfo } from '../train/weights.js';
@@ -14,6 +15,7 @@ import type { MeanImage } from '../data/index.js';
 import { isQuantizedMetadata, quantizedTensors, readQuantized } from './format.js';
 import { createInt8Engine } from './int8_engine.js';
 import { Int8AlexNet } from './int8_model.js';
+import { exportQdqOnnx } from './onnx_qdq.js';
 import { toSpec, type QuantizedModel } from './quantize.js';
 
 /** A safetensors header larger than this is not a quantized model's (its header is a few KiB). */
@@ -98,4 +100,15 @@ export function loadInt8File(path: string): { model: Int8AlexNet; quantized: Qua
     );
   const q = readQuantizedFile(path);
   return { model: int8Model(q), quantized: q };
+}
+
+/** Writes a quantized model file as a QDQ ONNX model, atomically. */
+export function writeQdqOnnxFile(input: string, output: string): void {
+  const q = readQuantizedFile(input);
+  const structure = createModel(q.arch, { numClasses: q.numClasses, inChannels: q.inChannels, inputSize: q.inputSize, init: 'none' });
+  try {
+    writeFileAtomic(output, exportQdqOnnx(q, structure));
+  } finally {
+    for (const [, p] of structure.namedParameters()) p.dispose();
+  }
 }
