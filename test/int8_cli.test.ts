@@ -14,8 +14,7 @@ import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { writeNpy } from '../src/io/npy.js';
 import { createModel } from '../src/models/index.js';
-import { loadModelFile, int8Model, readQuantizedFile } from '../src/quant/load.js';
-import { Int8AlexNet } from '../src/quant/int8_model.js';
+import { Int8AlexNet, int8Model, loadModelFile, readQuantizedFile } from '../src/index.js';
 import { Generator } from '../src/random.js';
 import { noGrad, Tensor } from '../src/tensor.js';
 import { saveFinalWeights, type ModelInfo } from '../src/train/weights.js';
@@ -105,7 +104,7 @@ test('quantize writes a self-describing int8 file that eval and predict run', { 
   const preds = (JSON.parse(p.stdout) as { predictions: { index: number; class: string; probability: number }[] }[])[0]!.predictions;
   assert.equal(preds.length, 3);
   assert.ok(FASHION_MNIST_CLASSES.includes(preds[0]!.class), 'class names come from the file');
-  // The same as the library's int8 model on that input.
+  // The same as the library's int8 model (its public entry) on that input.
   setBackend('native');
   const { model } = loadModelFile(int8Path);
   assert.ok(model instanceof Int8AlexNet);
