@@ -17,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <unordered_set>
 
 #include "geometry.hpp"
 #include "ops.hpp"
@@ -254,7 +255,18 @@ Layer readLayer(const Napi::Value &v, int64_t c, int64_t h, int64_t w, dt in, co
 
 // ---- JavaScript functions --------------------------------------------------------------------------------
 
-void deleteNet(Napi::Env, NetPtr *p) { delete p; }
+// Live network handles: a handle is trusted only if it is one of these (any other External, a
+// buffer handle say, is refused rather than reinterpreted).
+std::mutex gNetsMu;
+std::unordered_set<const void *> gNets;
+
+void deleteNet(Napi::Env, NetPtr *p) {
+  {
+    std::lock_guard<std::mutex> lock(gNetsMu);
+    gNets.erase(p);
+  }
+  delete p;
+}
 
 Napi::Value int8NetCreate(const Napi::CallbackInfo &info) {
   Fields f(info[0], "int8 network");
@@ -275,12 +287,21 @@ Napi::Value int8NetCreate(const Napi::CallbackInfo &info) {
     c = l.kind == Kind::MaxPool ? l.c : l.oc, h = l.oh, w = l.ow, in = dtOf(l.out);
     net->layers.push_back(std::move(l));
   }
-  return Napi::External<NetPtr>::New(env, new NetPtr(net), deleteNet);
+  auto *handle = new NetPtr(net);
+  {
+    std::lock_guard<std::mutex> lock(gNetsMu);
+    gNets.insert(handle);
+  }
+  return Napi::External<NetPtr>::New(env, handle, deleteNet);
 }
 
 NetPtr netOf(const Napi::Value &v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "native: not an int8 network handle");
-  return *v.As<Napi::External<NetPtr>>().Data();
+  if (v.IsExternal()) {
+    NetPtr *p = v.As<Napi::External<NetPtr>>().Data();
+    std::lock_guard<std::mutex> lock(gNetsMu);
+    if (gNets.count(p)) return *p;
+  }
+  throw Napi::TypeError::New(v.Env(), "native: not an int8 network handle");
 }
 
 /** The input array and batch size, checked against the network. */

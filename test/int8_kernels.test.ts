@@ -185,6 +185,9 @@ test('int8 network: a bad spec or input throws a JS error, never crashes', { ski
   assert.throws(() => a.int8NetCreate({ ...ok, layers: [big] }), /kernel is larger/);
   const afterF32 = [conv(gen, 1, 4, { k: 3, inMax: 127, out: 'f32' }), conv(gen, 4, 4, { k: 3, inMax: 127 })];
   assert.throws(() => a.int8NetCreate({ ...ok, layers: afterF32 }), /only the last layer/);
+  const buffer = a.fromArray(new Float32Array(4), [4]) as unknown as Parameters<typeof a.int8NetRun>[0];
+  assert.throws(() => a.int8NetRun(buffer, new Float32Array(64), 1), /not an int8 network handle/);
+  a.dispose(buffer as unknown as Parameters<typeof a.dispose>[0]);
   const net = a.int8NetCreate(ok);
   assert.throws(() => a.int8NetRun(net, new Float32Array(10), 1), /holds 10 values, 1 images need 64/);
   assert.throws(() => a.int8NetRun(net, new Float32Array(64), 0), /batch size/);
