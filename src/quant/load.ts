@@ -8,7 +8,7 @@ import { getBackend } from '../backend/registry.js';
 import { DataError, UsageError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/write_atomic.js';
-import { createModel, type ArchName } from '../models/index.js';
+import { createModel, type AlexNet, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { modelFromWeights, type ModelInfo } from '../train/weights.js';
 import type { MeanImage } from '../data/index.js';
@@ -42,10 +42,14 @@ export function isQuantizedFile(path: string): boolean {
   }
 }
 
+function disposeParameters(model: AlexNet): void {
+  for (const [, p] of model.namedParameters()) p.dispose();
+}
+
 /** Reads a quantized model file, checked (a DataError names the file and what is wrong). */
 export function readQuantizedFile(path: string): QuantizedModel {
   const { q, model } = readQuantized(readSafetensors(path), path, dirname(path));
-  for (const [, p] of model.namedParameters()) p.dispose();
+  disposeParameters(model);
   return q;
 }
 
@@ -53,13 +57,14 @@ export function readQuantizedFile(path: string): QuantizedModel {
  * An Int8AlexNet for a quantized model: its int8 network built once, on the native engine unless
  * the current backend is the reference one (or `engine` says 'reference').
  */
-export function int8Model(q: QuantizedModel, engine?: 'native' | 'reference'): Int8AlexNet {
-  const structure = createModel(q.arch, { numClasses: q.numClasses, inChannels: q.inChannels, inputSize: q.inputSize, init: 'none' });
+export function int8Model(q: QuantizedModel, engine?: 'native' | 'reference', structure?: AlexNet): Int8AlexNet {
+  const net =
+    structure ?? createModel(q.arch, { numClasses: q.numClasses, inChannels: q.inChannels, inputSize: q.inputSize, init: 'none' });
   let spec;
   try {
-    spec = toSpec(q, structure);
+    spec = toSpec(q, net);
   } finally {
-    for (const [, p] of structure.namedParameters()) p.dispose();
+    disposeParameters(net);
   }
   const which = engine ?? (getBackend().name === 'reference' ? 'reference' : 'native');
   const shape: [number, number, number] = [q.inChannels, q.inputSize, q.inputSize];
@@ -86,9 +91,12 @@ export interface LoadedModel {
  */
 export function loadModelFile(path: string, arch?: ArchName): LoadedModel {
   if (!isQuantizedFile(path)) return modelFromWeights(path, arch);
-  const q = readQuantizedFile(path);
-  if (arch && arch !== q.arch) throw new UsageError(`--arch ${arch} does not match ${path}, which holds a quantized ${q.arch}`);
-  return { model: int8Model(q), info: q.info, quantized: q };
+  const { q, model: structure } = readQuantized(readSafetensors(path), path, dirname(path));
+  if (arch && arch !== q.arch) {
+    disposeParameters(structure);
+    throw new UsageError(`--arch ${arch} does not match ${path}, which holds a quantized ${q.arch}`);
+  }
+  return { model: int8Model(q, undefined, structure), info: q.info, quantized: q };
 }
 
 /** A quantized model file's model, or a DataError when `path` holds f32 weights (where int8 is expected). */
@@ -98,17 +106,16 @@ export function loadInt8File(path: string): { model: Int8AlexNet; quantized: Qua
     throw new DataError(
       `${path}: not a quantized model (f32 weights or another file): make one with alexnet quantize --weights ${path} --calibrate DATA --out M`,
     );
-  const q = readQuantizedFile(path);
-  return { model: int8Model(q), quantized: q };
+  const { q, model: structure } = readQuantized(readSafetensors(path), path, dirname(path));
+  return { model: int8Model(q, undefined, structure), quantized: q };
 }
 
 /** Writes a quantized model file as a QDQ ONNX model, atomically. */
 export function writeQdqOnnxFile(input: string, output: string): void {
-  const q = readQuantizedFile(input);
-  const structure = createModel(q.arch, { numClasses: q.numClasses, inChannels: q.inChannels, inputSize: q.inputSize, init: 'none' });
+  const { q, model: structure } = readQuantized(readSafetensors(input), input, dirname(input));
   try {
     writeFileAtomic(output, exportQdqOnnx(q, structure));
   } finally {
-    for (const [, p] of structure.namedParameters()) p.dispose();
+    disposeParameters(structure);
   }
 }
