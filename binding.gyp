@@ -14,7 +14,8 @@
         "native/linear.cpp",
         "native/loss.cpp",
         "native/optim.cpp",
-        "native/runtime.cpp"
+        "native/runtime.cpp",
+        "native/int8.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NAPI_VERSION=8"],

@@ -13,6 +13,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   ax::registerLoss(env, exports);
   ax::registerOptim(env, exports);
   ax::registerRuntime(env, exports);
+  ax::registerInt8(env, exports);
   return exports;
 }
 

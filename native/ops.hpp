@@ -15,6 +15,7 @@ void registerLinear(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
+void registerInt8(Napi::Env env, Napi::Object exports);
 
 /** `b` as plain f32 memory (a reorder is enqueued when it is blocked; not cached). */
 inline MemPtr plainF32(Buf &b) { return inLayout(b, plainDesc(descDims(b.md), dt::f32), false); }

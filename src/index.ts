@@ -29,3 +29,15 @@ export {
 } from './io/index.js';
 export * as data from './data/index.js';
 export { loadPretrained, type PretrainedOptions } from './io/pretrained.js';
+export { Int8AlexNet } from './quant/int8_model.js';
+export {
+  int8Model,
+  isQuantizedFile,
+  loadInt8File,
+  loadModelFile,
+  readQuantizedFile,
+  writeQdqOnnxFile,
+  writeQuantizedFile,
+  type LoadedModel,
+} from './quant/load.js';
+export { calibrate, quantizeModel, type QuantizedModel } from './quant/quantize.js';

@@ -52,6 +52,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/predict.js'),
   },
   {
+    usage: 'quantize',
+    description: 'quantize a model to int8 (post-training static quantization calibrated on images)',
+    load: () => import('./commands/quantize.js'),
+  },
+  {
     usage: 'bench',
     description: 'measure AlexNet inference or training throughput (median img/s after warm-up)',
     load: () => import('./commands/bench.js'),

@@ -28,7 +28,7 @@ export function readSafetensors(source: string | Uint8Array, name?: string, opts
 
 export function writeSafetensors(
   path: string,
-  tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
+  tensors: Map<string, { shape: readonly number[]; data: Float32Array | Int8Array }>,
   metadata?: Record<string, string>,
 ): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));

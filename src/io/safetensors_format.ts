@@ -5,7 +5,7 @@
 // shapes, do not overlap and cover the data section exactly (as the reference implementation
 // requires). Platform-neutral: bytes or a ByteSource read at offsets, never whole (a file on
 // Node: safetensors.ts), whose float32 tensors may stay where they are (lazy entries, streamed
-// into a model). Writing emits float32 tensors with the header padded to 8 bytes.
+// into a model). Writing emits float32 and int8 tensors with the header padded to 8 bytes.
 import { DataError } from '../errors.js';
 import { ELEMENT_SIZE, toFloat32, type ElementType } from './dtype_convert.js';
 import { asByteSource, type ByteSource } from './pth/zip.js';
@@ -145,9 +145,9 @@ export function readSafetensors(input: Uint8Array | ByteSource, name = '<buffer>
   return { tensors, metadata: layout.metadata };
 }
 
-/** Encodes float32 tensors (in map order) with optional string metadata. */
+/** Encodes float32 (F32) and int8 (I8: quantized weights) tensors, in map order, with optional string metadata. */
 export function encodeSafetensors(
-  tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
+  tensors: Map<string, { shape: readonly number[]; data: Float32Array | Int8Array }>,
   metadata?: Record<string, string>,
 ): Uint8Array[] {
   const header: Record<string, unknown> = {};
@@ -158,7 +158,11 @@ export function encodeSafetensors(
     if (name === '__metadata__') throw new Error("encodeSafetensors: '__metadata__' cannot name a tensor");
     if (numel(t.shape) !== t.data.length)
       throw new Error(`encodeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    header[name] = {
+      dtype: t.data instanceof Int8Array ? 'I8' : 'F32',
+      shape: [...t.shape],
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     offset += t.data.byteLength;
   }

@@ -9,7 +9,9 @@ import { noGrad, Tensor, tidy } from '../tensor.js';
 import { materialize } from '../train/data.js';
 import { probabilitiesFromLogits } from '../train/evaluate.js';
 import { classNamesFor, evalTransformsFor } from '../train/predict.js';
-import { modelFromWeights, type ModelInfo } from '../train/weights.js';
+import { type ModelInfo } from '../train/weights.js';
+import { Int8AlexNet } from '../quant/int8_model.js';
+import { loadModelFile } from '../quant/load.js';
 import type { DecodedInput } from './decode_pool.js';
 
 export interface ServedModel {
@@ -25,7 +27,7 @@ export interface ServedModel {
 
 /** Loads the weights at `weights` (.pth, .safetensors or a checkpoint) for serving. */
 export function loadServedModel(weights: string, arch?: ArchName): ServedModel {
-  const { model, info, meanImage } = modelFromWeights(weights, arch);
+  const { model, info, meanImage } = loadModelFile(weights, arch);
   const transforms = materialize(
     evalTransformsFor(info),
     () => {
@@ -54,7 +56,11 @@ export async function predictBatch(served: ServedModel, inputs: readonly Decoded
   try {
     // Module.forwardAsync with a tidy inside: the intermediate activations are freed at once
     // rather than when the garbage collector finds them.
-    const y = await input.backend.runAsync(() => noGrad(() => tidy(() => served.model.forward(input))));
+    // An int8 model runs its own network on the libuv pool (Int8AlexNet.forwardAsync).
+    const y =
+      served.model instanceof Int8AlexNet
+        ? await served.model.forwardAsync(input)
+        : await input.backend.runAsync(() => noGrad(() => tidy(() => served.model.forward(input))));
     let logits: ArrayLike<number>;
     try {
       logits = y.toArray();

@@ -3,7 +3,13 @@
 // first: OMP_WAIT_POLICY=passive unless set (spinning threads cost 2–10× on a busy machine) and
 // OMP_NUM_THREADS from ALEXNET_NUM_THREADS when given.
 import type { AdaptivePoolGeometry, ConvGeometry, LinearGeometry, LrnParams, PoolGeometry, SgdParams } from '../backend.js';
+import type { Int8NetSpec } from '../../quant/int8_spec.js';
 import { addonCandidates, addonFile, loadNativeAddon, packageRoot as rootOfPackage } from '../../native_addons.js';
+
+/** Opaque handle of an int8 network built by the addon (native/int8.cpp). */
+export interface Int8NetHandle {
+  readonly __int8Net: never;
+}
 
 /** Opaque native buffer handle (an External owning a oneDNN memory). */
 export interface Handle {
@@ -67,6 +73,13 @@ export interface NativeAddon {
   softmaxCrossEntropy(x: Handle, labels: Int32Array, n: number, c: number): [number, Handle];
   softmaxCrossEntropyBackward(probs: Handle, labels: Int32Array, n: number, c: number, scale: number): Handle;
   sgdStep(p: Handle, g: Handle, m: Handle | null, o: SgdParams & { firstStep: boolean }): void;
+
+  /** Builds an int8 network (its spec checked; weights copied). */
+  int8NetCreate(spec: Int8NetSpec): Int8NetHandle;
+  /** Runs it on n images (f32 NCHW): the last layer's output (integers as their values). */
+  int8NetRun(net: Int8NetHandle, x: Float32Array, n: number): Float32Array;
+  /** The same on the libuv thread pool. */
+  int8NetRunAsync(net: Int8NetHandle, x: Float32Array, n: number): Promise<Float32Array>;
 
   setThreads(n: number): void;
   threads(): number;

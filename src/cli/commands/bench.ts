@@ -1,11 +1,13 @@
-// `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16 [--threads T] [--json]`:
-// median images/s of AlexNet inference or training steps after warm-up on the native backend.
+// `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16|int8 [--threads T] [--json]`:
+// median images/s of AlexNet inference or training steps after warm-up on the native backend;
+// int8 (inference only) times a quantized model (--weights M, or a random one: src/quant/bench_int8.ts).
 // `--preset d2l` times the textbook's Fashion-MNIST model instead (see `alexnet train --preset d2l`).
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
+import { runInt8Bench } from '../../quant/bench_int8.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface BenchFlags {
@@ -13,7 +15,8 @@ interface BenchFlags {
   preset?: 'd2l';
   batch: number;
   mode: BenchMode;
-  precision: Precision;
+  precision: Precision | 'int8';
+  weights?: string;
   threads?: number;
   iters: number;
   warmup: number;
@@ -32,24 +35,46 @@ export function register(program: Command): void {
     )
     .option('--batch <n>', 'batch size', parsePositiveInt, 64)
     .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
-    .option('--precision <p>', 'f32 | bf16', parseChoice(PRECISIONS), 'f32')
+    .option(
+      '--precision <p>',
+      'f32 | bf16 | int8 (int8: inference of a quantized model)',
+      parseChoice([...PRECISIONS, 'int8'] as const),
+      'f32',
+    )
+    .option('--weights <file>', 'int8 only: the quantized model to time (default: a random model quantized on random images)')
     .option('--threads <n>', "OpenMP threads (default: the machine's cores)", parsePositiveInt)
     .option('--iters <n>', 'timed iterations (the median is reported)', parsePositiveInt, 5)
     .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)
     .option('--json', 'print one JSON object')
-    .action((flags: BenchFlags) => {
-      if (!flags.arch && !flags.preset) throw new UsageError('bench needs --arch NAME (or --preset d2l)');
+    .action(async (flags: BenchFlags) => {
+      if (flags.weights && flags.precision !== 'int8')
+        throw new UsageError('--weights is for --precision int8 (other precisions time random weights)');
+      if (!flags.arch && !flags.preset && !flags.weights) throw new UsageError('bench needs --arch NAME (or --preset d2l)');
       if (flags.arch && flags.preset) throw new UsageError('--preset d2l fixes the model: leave --arch out');
-      const r = runModelBench({
-        arch: flags.arch ?? 'alexnet-v1',
-        preset: flags.preset,
-        batch: flags.batch,
-        mode: flags.mode,
-        precision: flags.precision,
-        threads: flags.threads,
-        iters: flags.iters,
-        warmup: flags.warmup,
-      });
+      if (flags.precision === 'int8' && flags.mode !== 'infer')
+        throw new UsageError('--precision int8 runs inference only: use --mode infer');
+      const precision = flags.precision;
+      const r =
+        precision === 'int8'
+          ? await runInt8Bench({
+              arch: flags.arch ?? 'alexnet-v1',
+              preset: flags.preset,
+              weights: flags.weights,
+              batch: flags.batch,
+              threads: flags.threads,
+              iters: flags.iters,
+              warmup: flags.warmup,
+            })
+          : runModelBench({
+              arch: flags.arch ?? 'alexnet-v1',
+              preset: flags.preset,
+              batch: flags.batch,
+              mode: flags.mode,
+              precision,
+              threads: flags.threads,
+              iters: flags.iters,
+              warmup: flags.warmup,
+            });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(r)}\n`);
         return;

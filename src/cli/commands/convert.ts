@@ -8,6 +8,7 @@ import { setBackend } from '../../backend/registry.js';
 import { UsageError } from '../../errors.js';
 import { modelFromWeights } from '../../io/model_from_weights.js';
 import { exportOnnx } from '../../io/onnx/export.js';
+import { isQuantizedFile, writeQdqOnnxFile } from '../../quant/load.js';
 import { encodePth } from '../../io/pth/index.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { readWeightsFile } from '../../io/weights.js';
@@ -29,7 +30,7 @@ export function register(program: Command): void {
   program
     .command('convert')
     .description('convert weights between .pth, .safetensors and .onnx (by extension)')
-    .argument('<in>', '.pth/.pt or .safetensors weights')
+    .argument('<in>', '.pth/.pt or .safetensors weights, or an int8 model (to .onnx as QDQ)')
     .argument('<out>', '.pth, .pt, .safetensors or .onnx')
     .option('--arch <name>', 'alexnet | alexnet-v1 | alexnet-2012 (for .onnx; default: recognised from the weights)', parseArch)
     .action((input: string, output: string, flags: { arch?: ArchName }) => {
@@ -37,6 +38,13 @@ export function register(program: Command): void {
         throw new UsageError(`reading ONNX files is not supported ('${input}'); convert from .pth or .safetensors`);
       const target = targetOf(output);
       checkOutputFile(output);
+      if (isQuantizedFile(input)) {
+        // An int8 model (alexnet quantize) goes to ONNX only, as QuantizeLinear/DequantizeLinear pairs.
+        if (target !== 'onnx') throw new UsageError(`${input} is a quantized model: it converts only to .onnx (QDQ)`);
+        setBackend('reference');
+        writeQdqOnnxFile(input, output);
+        return;
+      }
       const tensors = readWeightsFile(input);
       if (target === 'pth') writeFileAtomic(output, encodePth(tensors));
       else if (target === 'safetensors') writeFileAtomic(output, encodeSafetensors(tensors));

@@ -10,6 +10,7 @@ import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, t
 import { DataError, UsageError } from '../../errors.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
+import { loadModelFile } from '../../quant/load.js';
 import { materialize, resolveDataSpec, tenCropTransforms } from '../../train/data.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/write_atomic.js';
 import { evaluate } from '../../train/evaluate.js';
@@ -17,7 +18,6 @@ import { roundFraction, roundSignificant } from '../../train/metrics.js';
 import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
-import { modelFromWeights } from '../../train/weights.js';
 import { parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface EvalFlags {
@@ -50,7 +50,10 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate a model: top-1/top-5 error, per-class accuracy, confusion matrix')
-    .requiredOption('--weights <file>', `model weights (.pth, .safetensors, or a training checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
+    .requiredOption(
+      '--weights <file>',
+      `model weights (.pth, .safetensors, a training checkpoint, or an int8 model from alexnet quantize), or ${WEIGHTS_NAME_LIST.join(' | ')}`,
+    )
     .option('--data <dir>', 'labelled image folder (DIR/<class>/<image>) or prepared file')
     .option('--dataset <name>', 'fashion-mnist[=DIR]: its test split')
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
@@ -65,7 +68,7 @@ export function register(program: Command): void {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
       setBackend(flags.backend ?? defaultBackendName());
-      const { model, info, meanImage } = modelFromWeights(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);
       const modelClasses = classNamesFor(info);

@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
+import { loadModelFile } from '../../quant/load.js';
 import { predictFiles } from '../../train/predict.js';
-import { modelFromWeights } from '../../train/weights.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface PredictFlags {
@@ -23,14 +23,17 @@ export function register(program: Command): void {
     .command('predict')
     .description('classify images: top-k classes with probabilities')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, ...) or preprocessed .npy tensors [C, H, W]')
-    .requiredOption('--weights <file>', `model weights (.pth, .safetensors, or a training checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
+    .requiredOption(
+      '--weights <file>',
+      `model weights (.pth, .safetensors, a training checkpoint, or an int8 model from alexnet quantize), or ${WEIGHTS_NAME_LIST.join(' | ')}`,
+    )
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
     .option('--topk <k>', 'how many classes to show', parsePositiveInt, 5)
     .option('--json', 'print JSON')
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .action(async (images: string[], flags: PredictFlags) => {
       setBackend(flags.backend ?? defaultBackendName());
-      const { model, info, meanImage } = modelFromWeights(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');

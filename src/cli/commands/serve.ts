@@ -66,7 +66,10 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('serve predictions over HTTP with dynamic batching (POST /v1/predict, /metrics, /readyz)')
-    .requiredOption('--weights <file>', `model weights (.pth, .safetensors, or a training checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
+    .requiredOption(
+      '--weights <file>',
+      `model weights (.pth, .safetensors, a training checkpoint, or an int8 model from alexnet quantize), or ${WEIGHTS_NAME_LIST.join(' | ')}`,
+    )
     .option('--arch <name>', 'architecture (default: from the weights)', parseArch)
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')

@@ -1,0 +1,91 @@
+// The quantization arithmetic on its own: the range observers (min-max; percentile from a histogram
+// whose range doubles as larger values arrive), symmetric per-channel weight quantization, and the
+// plan's refusals. No addon needed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setBackend } from '../src/backend/registry.js';
+import { UsageError } from '../src/errors.js';
+import { createModel } from '../src/models/index.js';
+import { MinMaxObserver, PercentileObserver } from '../src/quant/observers.js';
+import { planOf } from '../src/quant/plan.js';
+import { quantizePerChannel } from '../src/quant/quantize.js';
+import { roundHalfEven } from '../src/quant/int8_reference.js';
+
+test('min-max observer: the largest |x| over every batch', () => {
+  const o = new MinMaxObserver();
+  assert.equal(o.range(), 1, 'nothing seen: a neutral range');
+  o.observe([0.5, -3, 2]);
+  o.observe(Float32Array.of(1, 2.5));
+  assert.equal(o.range(), 3);
+});
+
+test('percentile observer: the 99th percentile of |x|, within one bin, however the range grew', () => {
+  const o = new PercentileObserver(99);
+  // 1..10000 in growing batches: the histogram's range doubles several times on the way.
+  for (let start = 1; start <= 10000; start *= 10)
+    o.observe(Float64Array.from({ length: Math.min(start * 9, 10001 - start) }, (_, i) => start + i));
+  const r = o.range();
+  assert.ok(Math.abs(r - 9900) <= 16384 / 4096 + 1, `99th percentile of 1..10000: ${r}`);
+  const all = new PercentileObserver(100);
+  all.observe([-7, 3]);
+  assert.equal(all.range(), 7, 'the 100th percentile is the maximum');
+  // An outlier moves min-max, not the percentile.
+  const p = new PercentileObserver(99.9);
+  const m = new MinMaxObserver();
+  const values = Float32Array.from({ length: 100000 }, (_, i) => (i % 100) / 100);
+  values[0] = 1000;
+  p.observe(values);
+  m.observe(values);
+  assert.equal(m.range(), 1000);
+  assert.ok(p.range() < 2, `percentile ignores the outlier: ${p.range()}`);
+});
+
+test('per-channel symmetric weights: scale = max |w| / 127 per row, error at most half a step', () => {
+  const w = Float32Array.of(0.5, -1, 0.25, 0, 0, 0, 3, 2, -3);
+  const { q, scales } = quantizePerChannel(w, 3);
+  assert.deepEqual(
+    [...scales],
+    [Math.fround(1 / 127), 1, Math.fround(3 / 127)].map((s, i) => (i === 1 ? 1 : s)),
+  );
+  assert.deepEqual([...q.slice(0, 3)], [64, -127, 32]);
+  assert.deepEqual([...q.slice(3, 6)], [0, 0, 0], 'an all-zero row stays zero (scale 1)');
+  for (let i = 0; i < 9; i++) {
+    const s = scales[Math.floor(i / 3)]!;
+    assert.ok(Math.abs(q[i]! * s - w[i]!) <= s / 2 + 1e-7, `w[${i}]`);
+  }
+});
+
+test('round half to even, as the CPU rounds', () => {
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(roundHalfEven), [0, 2, 2, -0, -2, -2, 2, -3]);
+});
+
+test('the plan refuses what int8 cannot run exactly, naming the layer; it fuses each ReLU', () => {
+  setBackend('reference');
+  assert.throws(
+    () => planOf(createModel('alexnet-2012', { numClasses: 10, init: 'none' })),
+    (e: unknown) => e instanceof UsageError && /features\.2 \(LocalResponseNorm\) has no int8 form/.test(e.message),
+  );
+  assert.throws(
+    () => planOf(createModel('alexnet', { numClasses: 10, inputSize: 63, init: 'none' })),
+    (e: unknown) => e instanceof UsageError && /avgpool .* resizes \[256, 1, 1\] to \[256, 6, 6\]/.test(e.message),
+  );
+  const plan = planOf(createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, init: 'none' }));
+  const weights = plan.filter((s) => s.kind === 'weight');
+  assert.deepEqual(
+    weights.map((s) => [s.name, s.relu]),
+    [
+      ['conv.0', true],
+      ['conv.3', true],
+      ['conv.6', true],
+      ['conv.8', true],
+      ['conv.10', true],
+      ['fc_layer.0', true],
+      ['fc_layer.3', true],
+      ['fc_layer.6', false],
+    ],
+  );
+  assert.equal(plan.filter((s) => s.kind === 'maxpool').length, 3);
+  const fc6 = weights[5];
+  assert.ok(fc6?.kind === 'weight');
+  assert.deepEqual(fc6.flattened, [256, 1, 1]);
+});
