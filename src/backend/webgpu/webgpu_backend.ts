@@ -48,6 +48,11 @@ export class WebGpuBackend implements Backend {
     this.maxBufferBytes = Math.min(limits[LIMIT_MAX_BUFFER]!, limits[LIMIT_MAX_BINDING]!);
   }
 
+  /** True once the device, or the worker, failed: every later call throws. */
+  get failed(): boolean {
+    return this.channel.failed();
+  }
+
   /** Reads of tensor data from the GPU so far (a test hook: nothing is read unless asked). */
   get reads(): number {
     return this.channel.reads;
