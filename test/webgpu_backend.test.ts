@@ -31,7 +31,7 @@ import { Sequential } from '../src/nn/sequential.js';
 import * as ops from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
 import { Generator } from '../src/random.js';
-import { Tensor } from '../src/tensor.js';
+import { Tensor, tidy } from '../src/tensor.js';
 import { relError } from './helpers.js';
 import { native } from './native_helpers.js';
 import { finished, runCli, tempDir, tinyFashionMnist } from './train_helpers.js';
@@ -203,6 +203,44 @@ describe('webgpu backend: data stays on the GPU', { skip }, () => {
     assert.equal(be.reads, before + 1);
     // A backend without toArrayAsync falls back to toArray.
     assert.deepEqual(Array.from(await Tensor.fromArray([4, 5], [2], { backend: referenceBackend() }).data()), [4, 5]);
+  });
+
+  test('GPU buffers are freed on dispose and by tidy', () => {
+    const before = be.liveBuffers;
+    const kept = tidy(() => {
+      const x = Tensor.fromArray(random(64, 1), [8, 8], { backend: be });
+      return ops.relu(ops.mul(ops.reshape(x, [64]), ops.reshape(x, [64])));
+    });
+    assert.equal(be.liveBuffers, before + 1, 'tidy freed all but the result');
+    kept.dispose();
+    assert.equal(be.liveBuffers, before);
+  });
+
+  test('GPU buffers of garbage-collected tensors are freed (a process with --expose-gc)', async () => {
+    const script = join(tempDir('webgpu-gc'), 'gc.mjs');
+    const lib = (path: string) => JSON.stringify(pathToFileURL(fileURLToPath(new URL(path, import.meta.url))).href);
+    writeFileSync(
+      script,
+      `import { loadWebGpuBackendSync } from ${lib('../src/backend/webgpu/node.js')};
+import { Tensor } from ${lib('../src/tensor.js')};
+const be = loadWebGpuBackendSync();
+(() => { for (let i = 0; i < 50; i++) Tensor.fromArray(new Float32Array(16).fill(i), [16], { backend: be }); })();
+const made = be.liveBuffers;
+for (let i = 0; i < 100 && be.liveBuffers > 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+const t = Tensor.fromArray([1, 2], [2], { backend: be });
+console.log(JSON.stringify({ made, left: be.liveBuffers - 1, values: Array.from(t.toArray()) }));
+`,
+    );
+    const child = spawn(process.execPath, ['--expose-gc', script], {
+      env: { ...process.env, ...vulkanEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = await finished(child);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { made: number; left: number; values: number[] };
+    assert.equal(out.made, 50);
+    assert.equal(out.left, 0, 'unreachable storages were collected and their buffers freed');
+    assert.deepEqual(out.values, [1, 2], 'the worker freed them without error');
   });
 
   test('float64 tensors run on the reference kernels', () => {
