@@ -6,7 +6,7 @@
 import type { Backend, Storage } from './backend.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from './reference/index.js';
 
-/** The members every backend has (optional ones, such as readInto, are not kernels a detour runs). */
+/** The members every backend has (optional ones, such as readInto and toArrayAsync, are not kernels a detour runs). */
 type RequiredMember = { [K in keyof Backend]-?: undefined extends Backend[K] ? never : K }[keyof Backend];
 
 /** The Backend members that are kernels (everything a detour may be asked to run). */
