@@ -10,7 +10,8 @@
 #   jit_freeze       torch.jit.trace + torch.jit.freeze (inference: weights folded as constants,
 #                    conv+ReLU fused; under autocast the weights' bf16 casts are folded too)
 #   jit_freeze_cl    the same on channels_last
-#   jit_optimize     torch.jit.optimize_for_inference (freeze + prepacked oneDNN convolutions; f32)
+#   jit_optimize     torch.jit.optimize_for_inference (freeze + prepacked oneDNN convolutions; f32 only:
+#                    its conversion to oneDNN tensors has no bf16 path in 1.13)
 # Training runs eager and channels_last (freezing is for inference only).
 # ARCH 'd2l' is the textbook's Fashion-MNIST model (alexnet-v1 layers, 1×224×224 input, FC6 of
 # 256·5·5, 10 classes) with plain SGD (lr 0.01), as `alexnet train --preset d2l` trains it.
@@ -85,6 +86,10 @@ def make_step(arch, batch, mode, precision, torch_mode):
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
+        if hasattr(model, 'conv'):
+            # AlexNetV1.forward flattens with view(), which needs NCHW strides: hand it NCHW (the
+            # one copy torch.flatten would make of a channels_last tensor anyway).
+            model.conv.register_forward_hook(lambda _m, _i, out: out.contiguous())
     if mode == 'train':
         if torch_mode not in TRAIN_MODES:
             raise ValueError(f'{torch_mode} is an inference mode')
@@ -105,8 +110,6 @@ def make_step(arch, batch, mode, precision, torch_mode):
                 model(x)
 
         return infer
-    if torch_mode == 'jit_optimize' and bf16:
-        raise ValueError('optimize_for_inference has no autocast path in 1.13 (its oneDNN conversion is f32)')
     with torch.no_grad():
         if bf16:
             # Trace the casts autocast inserts into the graph, so that freezing folds the weights' casts.
@@ -147,6 +150,8 @@ def main():
     if mode not in ('infer', 'train') or precision not in ('f32', 'bf16'):
         raise SystemExit(f'torch_bench: MODE is infer or train, PRECISION f32 or bf16 (got {mode} {precision})')
     modes = TRAIN_MODES if mode == 'train' else INFER_MODES
+    if precision == 'bf16':
+        modes = [m for m in modes if m != 'jit_optimize']  # its oneDNN conversion is f32-only in 1.13
     if '--modes' in sys.argv:
         modes = sys.argv[sys.argv.index('--modes') + 1].split(',')
     torch.set_num_threads(threads)
