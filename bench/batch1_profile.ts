@@ -190,7 +190,7 @@ function child(which: string): Promise<Profile> | Profile {
   return profileOrt(arg('onnx')!, dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-function runChild(which: string, extra: string[] = []): Profile {
+function runChild(which: string, extra: string[] = [], childThreads = threads): Profile {
   const r = spawnSync(
     process.execPath,
     [
@@ -200,7 +200,7 @@ function runChild(which: string, extra: string[] = []): Profile {
       '--arch',
       arch,
       '--threads',
-      String(threads),
+      String(childThreads),
       '--iters',
       String(iters),
       ...(quick ? ['--quick'] : []),
@@ -237,6 +237,8 @@ async function main(): Promise<void> {
     const onnx = path.join(dir, `${arch}.onnx`);
     writeOnnx(onnx, model);
     const mine = runChild('ours');
+    // The same on one thread: a layer no faster on `threads` than on one does not use the other cores.
+    const single = threads > 1 ? runChild('ours', [], 1) : null;
     const theirs = runChild('ort', ['--onnx', onnx]);
     const share = (label: string, ms: number): string => {
       const l = cost.layers.find((c) => c.name === label);
@@ -252,20 +254,22 @@ async function main(): Promise<void> {
     console.log('');
     console.log("Each time: median (fastest) ms; the share of the limit is the median's.");
     console.log('');
-    console.log('| layer | ours ms | ours of limit | ONNX Runtime node | ORT ms | ORT of limit |');
-    console.log('| --- | ---: | --- | --- | ---: | --- |');
+    console.log('| layer | ours ms | ours of limit | ours on 1 thread | ONNX Runtime node | ORT ms | ORT of limit |');
+    console.log('| --- | ---: | --- | ---: | --- | ---: | --- |');
     const t = (l: { ms: number; minMs: number } | undefined): string => (l ? `${l.ms.toFixed(2)} (${l.minMs.toFixed(2)})` : '—');
     const labels = [...new Set([...mine.layers.map((l) => l.label), ...theirs.layers.map((l) => l.label)])];
     for (const label of labels) {
       const a = mine.layers.find((l) => l.label === label);
       const b = theirs.layers.find((l) => l.label === label);
-      console.log(`| ${label} | ${t(a)} | ${a ? share(label, a.ms) : ''} | ${b?.what ?? '—'} | ${t(b)} | ${b ? share(label, b.ms) : ''} |`);
+      const one = single?.layers.find((l) => l.label === label);
+      console.log(
+        `| ${label} | ${t(a)} | ${a ? share(label, a.ms) : ''} | ${t(one)} | ${b?.what ?? '—'} | ${t(b)} | ${b ? share(label, b.ms) : ''} |`,
+      );
     }
     const sum = (p: Profile) => ({ ms: p.layers.reduce((s, l) => s + l.ms, 0), minMs: p.layers.reduce((s, l) => s + l.minMs, 0) });
-    console.log(`| sum of layers | ${t(sum(mine))} | | | ${t(sum(theirs))} | |`);
-    console.log(
-      `| whole forward | ${t({ ms: mine.totalMs, minMs: mine.totalMinMs })} | | | ${t({ ms: theirs.totalMs, minMs: theirs.totalMinMs })} | |`,
-    );
+    const whole = (p: Profile | null): string => (p ? t({ ms: p.totalMs, minMs: p.totalMinMs }) : '—');
+    console.log(`| sum of layers | ${t(sum(mine))} | | ${single ? t(sum(single)) : '—'} | | ${t(sum(theirs))} | |`);
+    console.log(`| whole forward | ${whole(mine)} | | ${whole(single)} | | ${whole(theirs)} | |`);
     if (process.argv.includes('--verbose')) {
       console.log(
         "\noneDNN primitives of our last forward (ONEDNN_VERBOSE=1: kind, kernel, propagation, source, problem, ms; the linear layers' sgemm calls are not logged):",
