@@ -1,31 +1,35 @@
-// `npm run bench`: our native backend against PyTorch (f32 and bf16 autocast, same threads) and
-// ONNX Runtime for Node (f32 inference of the model exported by src/io/onnx) for inference at
-// batch 1 and 64 and a training step at batch 64, for alexnet and alexnet-v1; prints ratios
-// against the issue's targets, each conv layer's GFLOP/s against a measured FMA peak, and writes
-// the native section of BENCHMARKS.md. Every measurement runs in its own process (no thread pools
-// competing). Options:
+// `npm run bench`: our native backend against honest peers on this machine, in one run. PyTorch
+// 1.13 runs on OpenBLAS (checked) in each of its fast CPU modes and reports its best (eager,
+// channels_last, jit trace+freeze, optimize_for_inference; bf16: each under autocast); ONNX
+// Runtime for Node runs the model exported by src/io/onnx with all graph optimisations and its
+// threads pinned to ours. Cases: inference at batch 1 and 64 (f32; bf16 at 64) and a training step
+// at batch 64 (f32, bf16), for alexnet and alexnet-v1. The machine's limits are measured in the
+// same run (bench/limits/): every row says what fraction of the relevant one it reaches. Also each
+// conv layer's GFLOP/s, the batch-1 floor and bf16's loss against f32. Writes the native section
+// of BENCHMARKS.md and bench/results/compare.json (every PyTorch mode's numbers). Every
+// measurement runs in its own process. Options:
 //   --quick            batch 1/4, one timed iteration (smoke run; BENCHMARKS.md untouched)
 //   --threads T        threads for every framework (default: the machine's cores)
 //   --archs a,b        architectures (default alexnet,alexnet-v1)
 //   --iters N          timed iterations (median reported; default 5)
-//   --no-write         do not touch BENCHMARKS.md
+//   --no-write         do not touch BENCHMARKS.md or bench/results/
 import type { Precision } from '../src/backend/backend.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Backend, Storage } from '../src/backend/backend.js';
 import { convGeometry } from '../src/backend/conv_util.js';
 import { setBackend } from '../src/backend/registry.js';
-import { measureFmaPeak, measureReadBandwidth, nativeInfo, tryLoadNative } from '../src/backend/native/index.js';
-import type { BenchResult } from '../src/bench/model_bench.js';
+import { nativeInfo, tryLoadNative } from '../src/backend/native/index.js';
 import { median } from '../src/bench/model_bench.js';
 import { writeOnnx } from '../src/io/onnx/export.js';
+import { writeFileAtomic } from '../src/io/write_atomic.js';
 import { createModel, type ArchName } from '../src/models/index.js';
 import { CONV_LAYERS } from './layers.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { measureLimits, peakOf, type MachineLimits } from './limits/limits.js';
+import { benchModel, modelCost, type ModelCost } from './model_cost.js';
+import { blasLine, ips, ms, ort, ours, root, torch, torchBlas, type Mode, type Row, type RunSpec } from './peers.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,80 +44,18 @@ const firstArch: ArchName = archs[0] ?? 'alexnet';
 const iters = quick ? 1 : Number(flag('iters') ?? 5);
 const warmup = quick ? 1 : 2;
 const big = quick ? 4 : 64;
-const python = process.env.ALEXNET_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-type Row = BenchResult | { error: string };
-
-function parseJson(out: string): BenchResult {
-  const line = out
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) throw new Error('no JSON in output');
-  return JSON.parse(line) as BenchResult;
-}
-
-function run(cmd: string, args: string[]): Row {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' }, maxBuffer: 1 << 24 });
-  if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed' };
-  try {
-    return parseJson(r.stdout);
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
-/** Batch-1 latency is a few ms per call and noisy here: it gets 10× the iterations (at least 20). */
+/** Batch-1 latency is a few ms per call and noisy: it gets 10× the iterations (at least 20). */
 const itersFor = (batch: number): number => (batch === 1 && !quick ? Math.max(20, iters * 10) : iters);
-
-function ours(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: Precision): Row {
-  return run(process.execPath, [
-    'bin/alexnet.js',
-    'bench',
-    '--arch',
-    arch,
-    '--batch',
-    String(batch),
-    '--mode',
-    mode,
-    '--precision',
-    precision,
-    '--threads',
-    String(threads),
-    '--iters',
-    String(itersFor(batch)),
-    '--warmup',
-    String(warmup),
-    '--json',
-  ]);
-}
-
-function torch(arch: ArchName, batch: number, mode: 'infer' | 'train', precision: Precision): Row {
-  return run(python, [
-    'bench/torch_bench.py',
-    arch,
-    String(batch),
-    mode,
-    precision,
-    String(threads),
-    String(warmup),
-    String(itersFor(batch)),
-  ]);
-}
-
-function ort(onnxFile: string | null, arch: ArchName, batch: number): Row {
-  if (!onnxFile) return { error: 'no ONNX export' };
-  return run(process.execPath, [
-    'dist/bench/ort_infer.js',
-    onnxFile,
-    arch,
-    String(batch),
-    String(threads),
-    String(warmup),
-    String(itersFor(batch)),
-  ]);
-}
+const spec = (arch: ArchName, batch: number, mode: Mode, precision: Precision): RunSpec => ({
+  model: arch,
+  batch,
+  mode,
+  precision,
+  threads,
+  warmup,
+  iters: itersFor(batch),
+});
 
 function exportOnnx(arch: ArchName, dir: string): string | null {
   try {
@@ -127,10 +69,46 @@ function exportOnnx(arch: ArchName, dir: string): string | null {
   }
 }
 
-const ips = (r: Row): number | null => ('error' in r ? null : r.img_per_s);
-const fmt = (r: Row): string =>
-  'error' in r ? `error: ${r.error.slice(0, 60)}` : `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(1)} ms)`;
-const ratio = (a: number | null, b: number | null): string => (a && b ? `${(a / b).toFixed(2)}×` : 'n/a');
+/** The limit a case is measured against: a compute peak (flops per image) or the read bandwidth (weight bytes). */
+interface Limit {
+  name: string;
+  /** GFLOP/s or GB/s. */
+  rate: number | null;
+  /** FLOPs or bytes one image costs. */
+  perImage: number;
+}
+
+function limitFor(l: MachineLimits, cost: ModelCost, batch: number, mode: Mode, precision: Precision): Limit {
+  if (batch === 1 && mode === 'infer')
+    return {
+      name: `read bandwidth ${l.read_gbps.toFixed(1)} GB/s; ${(cost.weightBytes / 1e6).toFixed(0)} MB of weights`,
+      rate: l.read_gbps,
+      perImage: cost.weightBytes,
+    };
+  const rate = peakOf(l, precision === 'bf16' ? 'bf16' : 'f32');
+  const flops = mode === 'train' ? cost.trainFlops : cost.forwardFlops;
+  return { name: `${precision} peak ${rate?.toFixed(0) ?? '?'} GFLOP/s; ${(flops / 1e9).toFixed(2)} GFLOP/img`, rate, perImage: flops };
+}
+
+/** Fraction of the limit a time reaches: work per image × images per second / the limit's rate. */
+const fraction = (r: Row, lim: Limit): string => {
+  const v = ips(r);
+  return v && lim.rate ? `${((100 * v * lim.perImage) / 1e9 / lim.rate).toFixed(0)}%` : '';
+};
+
+const cell = (r: Row, lim: Limit): string => {
+  if ('error' in r) return `error: ${r.error.slice(0, 80)}`;
+  const mode = r.torch_mode ? ` ${r.torch_mode}` : '';
+  return `${r.img_per_s.toFixed(1)} img/s (${r.ms_per_iter.toFixed(1)} ms)${mode}, ${fraction(r, lim)}`;
+};
+
+/** "1.21× ORT img/s (≥ 1.15×) ✓": a ratio, what it is of, the target and whether it is met. */
+function verdict(value: number | null, what: string, target: number, atMost = false): string {
+  if (value === null || !Number.isFinite(value)) return `n/a (${atMost ? '≤' : '≥'} ${target}×)`;
+  const ok = atMost ? value <= target : value >= target;
+  return `${value.toFixed(2)}× ${what} (${atMost ? '≤' : '≥'} ${target}×) ${ok ? 'met' : 'NOT met'}`;
+}
+const over = (a: number | null, b: number | null): number | null => (a && b ? a / b : null);
 
 interface ConvRate {
   layer: string;
@@ -153,9 +131,9 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
     for (let r = 0; r <= Math.max(1, iters >> 1); r++) {
       const t0 = performance.now();
       const res = fn();
-      const ms = performance.now() - t0;
+      const elapsed = performance.now() - t0;
       for (const s of res) be.dispose(s);
-      if (r > 0) ts.push(ms);
+      if (r > 0) ts.push(elapsed);
     }
     return median(ts);
   };
@@ -168,7 +146,7 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
     const w = fill(ws, 0.05);
     const b = fill([l.oc], 0.1);
     const gy = fill([batch, l.oc, g.oh, g.ow], 0.01);
-    const rec = (pass: string, ms: number) => out.push({ layer: l.name, pass, ms, gflops: (2 * macs) / ms / 1e6 });
+    const rec = (pass: string, t: number) => out.push({ layer: l.name, pass, ms: t, gflops: (2 * macs) / t / 1e6 });
     rec(
       'forward',
       time(() => [be.conv2d(x, w, b, g, true)]),
@@ -190,25 +168,14 @@ function convRates(be: Backend, arch: ArchName, batch: number): ConvRate[] {
   return out;
 }
 
-/** Bytes of the linear layers' f32 weights (the 2-D parameters): what a batch-1 forward streams. */
-function classifierBytes(arch: ArchName): number {
-  return createModel(arch)
-    .parameters()
-    .filter((p) => p.shape.length === 2)
-    .reduce((s, p) => s + 4 * p.size, 0);
-}
-
 /**
  * What batch-1 latency can be here: the classifier reads each of its f32 weights once per image,
  * so its time is at least their bytes over the memory's read bandwidth; the convolutions' flops
- * at the best compute rate seen add to that. Compared with the ORT-relative target.
+ * at the f32 peak add to that. Compared with the ORT-relative target.
  */
-function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, peak: number): string {
-  const fcBytes = classifierBytes(arch);
-  const convFlops = (CONV_LAYERS[arch] ?? []).reduce((s, l) => {
-    const g = convGeometry([1, l.c, l.hw, l.hw], [l.oc, l.c / l.g, l.k, l.k], [l.s, l.s], [l.p, l.p], l.g);
-    return s + 2 * l.oc * g.oh * g.ow * (l.c / l.g) * l.k * l.k;
-  }, 0);
+function batchOneFloor(arch: ArchName, cost: ModelCost, ortMs: number | null, bandwidth: number, peak: number): string {
+  const fcBytes = cost.layers.filter((l) => l.kind === 'linear').reduce((s, l) => s + l.weightBytes, 0);
+  const convFlops = cost.layers.filter((l) => l.kind === 'conv').reduce((s, l) => s + l.flops, 0);
   const fcMs = fcBytes / bandwidth / 1e6;
   const convMs = convFlops / peak / 1e6;
   const target = ortMs
@@ -218,36 +185,78 @@ function batchOneFloor(arch: ArchName, ortMs: number | null, bandwidth: number, 
     : '';
   return (
     `- ${arch}: classifier weights ${(fcBytes / 1e6).toFixed(0)} MB → ≥ ${fcMs.toFixed(1)} ms; ` +
-    `convolutions at that rate ≥ ${convMs.toFixed(1)} ms; together ≥ ${(fcMs + convMs).toFixed(1)} ms.${target}`
+    `convolutions at the f32 peak ≥ ${convMs.toFixed(1)} ms; together ≥ ${(fcMs + convMs).toFixed(1)} ms.${target}`
   );
 }
 
 /** bf16 training loss against f32 over the same steps (target: within 2%). */
 function lossCheck(): string[] {
-  const arch = firstArch;
   const batch = quick ? 2 : 16;
   const steps = quick ? 3 : 50;
-  const curve = (precision: Precision): number[] | string => {
-    const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', arch, String(batch), String(steps), precision, String(threads)], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
-    });
-    if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
-    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { losses: number[] }).losses;
-  };
-  const f = curve('f32');
-  const b = curve('bf16');
+  const f = runLosses('f32', batch, steps);
+  const b = runLosses('bf16', batch, steps);
   if (typeof f === 'string' || typeof b === 'string') return [`bf16 loss check failed: ${typeof f === 'string' ? f : b}`];
   let worst = 0;
   for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(b[i]! - f[i]!) / Math.abs(f[i]!));
   return [
     '### bf16 training loss against f32',
     '',
-    `${arch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: ` +
+    `${firstArch}, batch ${batch}, ${steps} SGD steps (lr 0.01, momentum 0.9) from the same seeded weights and data: ` +
       `largest per-step relative loss difference ${(100 * worst).toFixed(2)}% (target ≤ 2%); ` +
       `final loss f32 ${f.at(-1)?.toFixed(4)}, bf16 ${b.at(-1)?.toFixed(4)}.`,
   ];
+}
+
+/** Per-step losses of `steps` training steps (bench/loss_curve.ts), or why they could not be had. */
+function runLosses(precision: Precision, batch: number, steps: number): number[] | string {
+  const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', firstArch, String(batch), String(steps), precision, String(threads)], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+  });
+  if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
+  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { losses: number[] }).losses;
+}
+
+/** Replaces the generated section of BENCHMARKS.md (between its markers; appended when absent). */
+function replaceNativeSection(file: string, section: string): void {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const begin = old.indexOf('<!-- native:begin');
+  const end = old.indexOf('<!-- native:end -->');
+  const next =
+    begin >= 0 && end > begin
+      ? old.slice(0, begin) + section + old.slice(end + '<!-- native:end -->'.length)
+      : `${old.trimEnd()}\n\n${section}\n`;
+  writeFileAtomic(file, [Buffer.from(next)]);
+}
+
+function limitsLines(l: MachineLimits): string[] {
+  const g = (v: number | null, unit: string): string => (v === null ? 'n/a on this CPU' : `${v.toFixed(0)} ${unit}`);
+  return [
+    `### The machine's limits (bench/limits/, ${l.threads} threads, measured in this run)`,
+    '',
+    '| limit | instruction loop (registers only) | oneDNN matmul ' + `${l.matmul_n}³ | oneDNN kernel |`,
+    '| --- | --- | --- | --- |',
+    `| f32 FMA | ${g(l.f32_fma_loop_gflops, 'GFLOP/s')} | ${g(l.f32_matmul_gflops, 'GFLOP/s')} | ${l.f32_matmul_impl} |`,
+    `| bf16 dot product (f32 accumulation) | ${g(l.bf16_dot_loop_gflops, 'GFLOP/s')} | ${g(l.bf16_matmul_gflops, 'GFLOP/s')} | ${l.bf16_matmul_impl} |`,
+    `| int8 dot product (u8·s8 → s32) | ${g(l.int8_dot_loop_gops, 'GOP/s')} | ${g(l.int8_matmul_gops, 'GOP/s')} | ${l.int8_matmul_impl} |`,
+    '',
+    `Memory read bandwidth: ${l.read_gbps.toFixed(1)} GB/s (a streaming sum over ${(l.read_bytes / 2 ** 30).toFixed(2)} GiB on all ${l.threads} threads). ` +
+      'A compute peak is the faster of the loop and the matmul; batch-1 inference is measured against the bandwidth (its weights are read once per image).',
+  ];
+}
+
+/** The PyTorch modes of one case, as a table row: each mode's ms, the best in bold. */
+function modesRow(arch: string, what: string, r: Row, names: string[]): string {
+  if ('error' in r || !r.modes) return `| ${arch} | ${what} | ${names.map(() => '—').join(' | ')} |`;
+  const cells = names.map((n) => {
+    const m = r.modes?.[n];
+    if (!m) return '—';
+    if ('error' in m) return `fails: ${m.error.slice(0, 50)}`;
+    const t = `${m.ms_per_iter.toFixed(1)} ms`;
+    return n === r.torch_mode ? `**${t}**` : t;
+  });
+  return `| ${arch} | ${what} | ${cells.join(' | ')} |`;
 }
 
 function main(): void {
@@ -256,78 +265,82 @@ function main(): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const machine = `${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; oneDNN ${info.onednn} (ISA ${info.isa}); ${threads} threads for every framework`;
   console.log(machine);
+  const blas = torchBlas();
+  const blasText = blasLine(blas);
+  console.log(blasText);
+  const limits = measureLimits(threads, quick);
+  const limitText = limitsLines(limits);
+  console.log(limitText.join('\n'));
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'alexnet-bench-'));
-  const lines: string[] = [];
-  const lossLines: string[] = [];
-  const floorLines: string[] = [];
+  const raw: Record<string, unknown>[] = [];
   const ortLatency = new Map<ArchName, number | null>();
+  const costs = new Map<ArchName, ModelCost>();
+  let ortVersion = 'onnxruntime-node';
   const table: string[] = [
-    '| arch | case | ours | PyTorch 1.13 | ONNX Runtime | ratio (target) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| arch | case | relevant limit | ours | PyTorch 1.13, best mode | ONNX Runtime | ratio (target) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
+  const inferModes = ['eager', 'channels_last', 'jit_freeze', 'jit_freeze_cl', 'jit_optimize'];
+  const trainModes = ['eager', 'channels_last'];
+  const modeTable: string[] = [`| arch | case | ${inferModes.join(' | ')} |`, `| --- | --- | ${inferModes.map(() => '---').join(' | ')} |`];
+  const lines: string[] = [];
+  const floorLines: string[] = [];
+  const lossLines: string[] = [];
   try {
     for (const arch of archs) {
+      setBackend('reference');
+      const cost = modelCost(benchModel(arch));
+      costs.set(arch, cost);
       const onnx = exportOnnx(arch, tmp);
-      const o1 = ours(arch, 1, 'infer', 'f32');
-      const r1 = ort(onnx, arch, 1);
-      const t1 = torch(arch, 1, 'infer', 'f32');
-      const lat = (r: Row) => ('error' in r ? null : r.ms_per_iter);
-      ortLatency.set(arch, lat(r1));
-      table.push(
-        `| ${arch} | infer f32 batch 1 (latency) | ${fmt(o1)} | ${fmt(t1)} | ${fmt(r1)} | ${ratio(lat(o1), lat(r1))} of ORT latency (≤ 0.9×) |`,
-      );
-      const o64 = ours(arch, big, 'infer', 'f32');
-      const r64 = ort(onnx, arch, big);
-      const t64 = torch(arch, big, 'infer', 'f32');
-      table.push(
-        `| ${arch} | infer f32 batch ${big} | ${fmt(o64)} | ${fmt(t64)} | ${fmt(r64)} | ${ratio(ips(o64), ips(r64))} ORT img/s (≥ 1.15×) |`,
-      );
-      const ob = ours(arch, big, 'infer', 'bf16');
-      const tb = torch(arch, big, 'infer', 'bf16');
-      table.push(
-        `| ${arch} | infer bf16 batch ${big} | ${fmt(ob)} | ${fmt(tb)} (autocast) | — | ${ratio(ips(ob), ips(tb))} PyTorch bf16 (≥ 2.5×) |`,
-      );
-      const otr = ours(arch, big, 'train', 'f32');
-      const ttr = torch(arch, big, 'train', 'f32');
-      table.push(
-        `| ${arch} | train f32 batch ${big} | ${fmt(otr)} | ${fmt(ttr)} | — | ${ratio(ips(otr), ips(ttr))} PyTorch f32 (≥ 1.8×) |`,
-      );
-      const otb = ours(arch, big, 'train', 'bf16');
-      const ttb = torch(arch, big, 'train', 'bf16');
-      table.push(
-        `| ${arch} | train bf16 batch ${big} | ${fmt(otb)} | ${fmt(ttb)} (autocast) | — | ${ratio(ips(otb), ips(ttb))} PyTorch bf16 (≥ 1.8×) |`,
-      );
-      console.log(table.slice(-5).join('\n'));
+      const cases: [string, number, Mode, Precision][] = [
+        ['infer f32 batch 1 (latency)', 1, 'infer', 'f32'],
+        [`infer f32 batch ${big}`, big, 'infer', 'f32'],
+        [`infer bf16 batch ${big}`, big, 'infer', 'bf16'],
+        [`train f32 batch ${big}`, big, 'train', 'f32'],
+        [`train bf16 batch ${big}`, big, 'train', 'bf16'],
+      ];
+      for (const [what, batch, mode, precision] of cases) {
+        const s = spec(arch, batch, mode, precision);
+        const o = ours(s);
+        const t = torch(s);
+        const r = mode === 'infer' && precision === 'f32' ? ort(onnx, s) : null;
+        if (r && !('error' in r)) ortVersion = r.backend;
+        const lim = limitFor(limits, cost, batch, mode, precision);
+        let target: string;
+        if (batch === 1) {
+          ortLatency.set(arch, r ? ms(r) : null);
+          target = verdict(over(ms(o), r ? ms(r) : null), 'of ORT latency', 0.9, true);
+        } else if (precision === 'f32' && mode === 'infer') target = verdict(over(ips(o), r ? ips(r) : null), 'ORT img/s', 1.15);
+        else {
+          const goal = mode === 'train' ? (precision === 'f32' ? 3 : 2) : 2.5;
+          target = verdict(over(ips(o), ips(t)), `PyTorch's best${precision === 'bf16' ? ' autocast' : ''} mode`, goal);
+        }
+        table.push(`| ${arch} | ${what} | ${lim.name} | ${cell(o, lim)} | ${cell(t, lim)} | ${r ? cell(r, lim) : '—'} | ${target} |`);
+        modeTable.push(modesRow(arch, what, t, mode === 'train' ? trainModes : inferModes));
+        raw.push({ arch, case: what, ours: o, pytorch: t, ort: r, limit: lim });
+        console.log(table.at(-1));
+      }
     }
-    // Conv efficiency: our f32 kernels against the FMA peak (a large f32 oneDNN matmul).
+    // Conv efficiency: our f32 kernels against the f32 peak.
+    const peak = peakOf(limits, 'f32') ?? limits.f32_matmul_gflops;
     const be = tryLoadNative({ precision: 'f32', threads }).backend;
     if (!be) throw new Error('native backend unavailable');
-    const peak = measureFmaPeak(quick ? 1024 : 2048, quick ? 1 : 3);
-    lines.push(`Measured FMA peak (f32 ${quick ? 1024 : 2048}³ oneDNN matmul): ${peak.toFixed(0)} GFLOP/s.`, '');
-    lines.push('| arch | layer | pass | ms | GFLOP/s | % of peak |', '| --- | --- | --- | --- | --- | --- |');
-    let bestConv = peak;
+    lines.push('| arch | layer | pass | ms | GFLOP/s | % of the f32 peak |', '| --- | --- | --- | --- | --- | --- |');
     for (const arch of archs) {
       for (const r of convRates(be, arch, big)) {
-        bestConv = Math.max(bestConv, r.gflops);
         lines.push(
           `| ${arch} | ${r.layer} | ${r.pass} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(0)} | ${((100 * r.gflops) / peak).toFixed(0)}% |`,
         );
       }
     }
     console.log(lines.join('\n'));
-    const fcMib = Math.ceil(classifierBytes(firstArch) / 2 ** 20);
-    const bandwidth = measureReadBandwidth(quick ? 64 : fcMib, quick ? 1 : 5);
     floorLines.push(
       '### Batch-1 latency: the floor on this machine',
       '',
-      `Memory read bandwidth (${threads} threads, ${quick ? 'a 64 MiB buffer (quick run)' : `a ${fcMib} MiB buffer, the size of the classifier's weights`}): ${bandwidth.toFixed(1)} GB/s.`,
+      `Read bandwidth ${limits.read_gbps.toFixed(1)} GB/s and f32 peak ${peak.toFixed(0)} GFLOP/s, from the limits above.`,
       '',
     );
-    floorLines.push(
-      `Compute rate: the faster of the FMA peak above and the best convolution rate measured, ${bestConv.toFixed(0)} GFLOP/s.`,
-      '',
-    );
-    for (const arch of archs) floorLines.push(batchOneFloor(arch, ortLatency.get(arch) ?? null, bandwidth, bestConv));
+    for (const arch of archs) floorLines.push(batchOneFloor(arch, costs.get(arch)!, ortLatency.get(arch) ?? null, limits.read_gbps, peak));
     console.log(floorLines.join('\n'));
     lossLines.push(...lossCheck());
     console.log(lossLines.join('\n'));
@@ -340,11 +353,20 @@ function main(): void {
     '',
     `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations (batch 1: ${itersFor(1)}) after ${warmup} warm-up, each framework in its own process.`,
+    `PyTorch: Debian's 1.13, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = ${threads}, the best of its modes (table below; bf16: torch.autocast('cpu') with each). ${blasText}.`,
+    `ONNX Runtime: ${ortVersion}, graphOptimizationLevel 'all' (ORT_ENABLE_ALL), intraOpNumThreads ${threads}, interOpNumThreads 1, executionMode 'sequential'.`,
+    'Each cell ends with the fraction of the relevant limit it reaches (work per image × images/s ÷ the limit).',
     info.isa === 'avx512_core_amx'
-      ? "Targets are the issue's, set on an Intel machine with AMX, the kind this CPU is (bf16 convolutions and inner products run on AMX tiles)."
-      : `Targets are the issue's, set on an Intel machine with AMX; this CPU (oneDNN ISA ${info.isa}) has no AMX, so bf16 gains are smaller than there.`,
+      ? 'This CPU has AMX: bf16 convolutions and inner products run on AMX tiles.'
+      : `This CPU (oneDNN ISA ${info.isa}) has no AMX: bf16 runs on AVX512-BF16 dot products where the CPU has them.`,
     '',
     ...table,
+    '',
+    "### PyTorch's modes (median ms per iteration; the best in bold)",
+    '',
+    ...modeTable,
+    '',
+    ...limitText,
     '',
     '### Convolutions, f32, our kernels',
     '',
@@ -356,16 +378,12 @@ function main(): void {
     '<!-- native:end -->',
   ].join('\n');
   if (write) {
-    const file = path.join(root, 'BENCHMARKS.md');
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-    const begin = old.indexOf('<!-- native:begin');
-    const end = old.indexOf('<!-- native:end -->');
-    const next =
-      begin >= 0 && end > begin
-        ? old.slice(0, begin) + section + old.slice(end + '<!-- native:end -->'.length)
-        : `${old.trimEnd()}\n\n${section}\n`;
-    writeFileSync(file, next);
-    console.log(`wrote the native section of ${file}`);
+    replaceNativeSection(path.join(root, 'BENCHMARKS.md'), section);
+    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    writeFileAtomic(path.join(root, 'bench/results/compare.json'), [
+      Buffer.from(`${JSON.stringify({ machine, blas, limits, rows: raw }, null, 1)}\n`),
+    ]);
+    console.log('wrote the native section of BENCHMARKS.md and bench/results/compare.json');
   }
 }
 

@@ -1,0 +1,287 @@
+// f32 batch-1 latency, layer by layer: our native backend (each stage of the model timed as the
+// model runs it, conv/linear + ReLU fused) against ONNX Runtime's own profiler (per-node kernel
+// times of the same exported model, all graph optimisations, threads pinned to ours), each in its
+// own process, with the fraction of the relevant machine limit every layer reaches: a
+// convolution's flops against the f32 peak, a linear layer's weight bytes against the read
+// bandwidth (at batch 1 it reads each weight once). `--verbose` adds oneDNN's per-primitive log
+// of our last forward (ONEDNN_VERBOSE=1: the kernel each layer ran and its time).
+//   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50] [--quick] [--verbose]
+import * as ortNode from 'onnxruntime-node';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setBackend } from '../src/backend/registry.js';
+import { median } from '../src/bench/model_bench.js';
+import { writeOnnx } from '../src/io/onnx/export.js';
+import { createModel, type ArchName } from '../src/models/index.js';
+import { ReLU } from '../src/nn/activation.js';
+import { Conv2d } from '../src/nn/conv.js';
+import { Dropout } from '../src/nn/dropout.js';
+import { Linear } from '../src/nn/linear.js';
+import { AdaptiveAvgPool2d, MaxPool2d } from '../src/nn/pool.js';
+import { flatten } from '../src/ops/shape.js';
+import { Tensor, noGrad, tidy } from '../src/tensor.js';
+import { measureLimits, peakOf } from './limits/limits.js';
+import { modelCost } from './model_cost.js';
+
+const self = fileURLToPath(import.meta.url);
+const root = path.resolve(path.dirname(self), '../..');
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const quick = process.argv.includes('--quick');
+const arch = (arg('arch') ?? 'alexnet') as ArchName;
+const threads = Number(arg('threads') ?? availableParallelism());
+const iters = Number(arg('iters') ?? (quick ? 3 : 50));
+const warmup = quick ? 1 : 5;
+
+/** One timed layer: a label shared by both frameworks (conv1, pool1, fc6, ...) and its median ms. */
+interface LayerTime {
+  label: string;
+  what: string;
+  ms: number;
+  /** The fastest run: on a shared machine the least disturbed one. */
+  minMs: number;
+}
+interface Profile {
+  layers: LayerTime[];
+  totalMs: number;
+  totalMinMs: number;
+}
+
+/** Numbers the nth occurrence of each kind: conv1, conv2, pool1, fc6 (AlexNet's FC layers start at 6). */
+function labeller(): (kind: string) => string {
+  const seen = new Map<string, number>();
+  return (kind) => {
+    const n = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, n);
+    return kind === 'fc' ? `fc${5 + n}` : kind === 'flatten' ? 'flatten' : `${kind}${n}`;
+  };
+}
+
+/** Ours: each stage of the model timed separately over `iters` forwards, plus whole forwards. */
+function profileOurs(): Profile {
+  setBackend('native', { precision: 'f32', threads });
+  const model = createModel(arch);
+  model.eval();
+  const x = Tensor.uniform([1, ...model.inputShape], -1, 1);
+  const stages = model.stages();
+  const label = labeller();
+  const names = stages.map((s, i) => {
+    if (s === 'flatten') return label('flatten');
+    if (s instanceof Conv2d) return label('conv');
+    if (s instanceof Linear) return label('fc');
+    if (s instanceof MaxPool2d) return label('pool');
+    if (s instanceof AdaptiveAvgPool2d) return label('avgpool');
+    if (s instanceof Dropout) return label('dropout');
+    if (s instanceof ReLU) return stages[i - 1] instanceof Conv2d || stages[i - 1] instanceof Linear ? '' : label('relu');
+    return label(s.typeName.toLowerCase());
+  });
+  const times: number[][] = stages.map(() => []);
+  const totals: number[] = [];
+  noGrad(() => {
+    for (let it = 0; it < warmup + iters; it++) {
+      tidy(() => {
+        let h = x;
+        stages.forEach((s, i) => {
+          if (names[i] === '') return; // a ReLU fused into the layer before it, as Sequential runs it
+          const t0 = performance.now();
+          if (s === 'flatten') h = flatten(h, 1);
+          else if ((s instanceof Conv2d || s instanceof Linear) && stages[i + 1] instanceof ReLU) h = s.forwardFused(h, true);
+          else h = s.forward(h);
+          if (it >= warmup) times[i]!.push(performance.now() - t0);
+        });
+      });
+      const t0 = performance.now();
+      tidy(() => {
+        model.forward(x);
+      });
+      if (it >= warmup) totals.push(performance.now() - t0);
+    }
+  });
+  const layers = stages.flatMap((s, i) =>
+    names[i]
+      ? [{ label: names[i]!, what: s === 'flatten' ? 'flatten' : s.typeName, ms: median(times[i]!), minMs: Math.min(...times[i]!) }]
+      : [],
+  );
+  return { layers, totalMs: median(totals), totalMinMs: Math.min(...totals) };
+}
+
+interface OrtEvent {
+  cat: string;
+  name: string;
+  dur: number;
+  args?: { op_name?: string; provider?: string };
+}
+
+/** ONNX Runtime: its profiler's per-node kernel times (median over the timed runs) and whole runs. */
+async function profileOrt(file: string, dir: string): Promise<Profile> {
+  const session = await ortNode.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    enableProfiling: true,
+    profileFilePrefix: path.join(dir, 'ort'),
+  });
+  const size = arch === 'alexnet' ? 224 : 227;
+  const data = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.001));
+  const feeds = { [session.inputNames[0]!]: new ortNode.Tensor('float32', data, [1, 3, size, size]) };
+  for (let i = 0; i < warmup + iters; i++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+  const log = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'));
+  if (!log) throw new Error(`ONNX Runtime wrote no profile in ${dir}`);
+  const events = JSON.parse(readFileSync(path.join(dir, log), 'utf8')) as OrtEvent[];
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000);
+  const byNode = new Map<string, { op: string; us: number[] }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const node = e.name.slice(0, -'_kernel_time'.length);
+    const entry = byNode.get(node) ?? { op: e.args?.op_name ?? '?', us: [] };
+    entry.us.push(e.dur);
+    byNode.set(node, entry);
+  }
+  const label = labeller();
+  const kind = (op: string): string =>
+    /Conv/.test(op)
+      ? 'conv'
+      : /Gemm|MatMul/.test(op)
+        ? 'fc'
+        : /MaxPool/.test(op)
+          ? 'pool'
+          : /Flatten|Reshape/.test(op)
+            ? 'flatten'
+            : op.toLowerCase();
+  const layers = [...byNode.entries()].map(([node, { op, us }]) => ({
+    label: label(kind(op)),
+    what: `${op} (${node})`,
+    ms: median(us.slice(-iters)) / 1000,
+    minMs: Math.min(...us.slice(-iters)) / 1000,
+  }));
+  return { layers, totalMs: median(runs.slice(-iters)), totalMinMs: Math.min(...runs.slice(-iters)) };
+}
+
+/** oneDNN's log of our last forward: one line per primitive (kind, kernel, shapes, ms). */
+function oneDnnLog(): string[] {
+  const r = spawnSync(process.execPath, [self, '--child', 'ours', '--arch', arch, '--threads', String(threads), '--iters', '2'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ONEDNN_VERBOSE: '1', OMP_WAIT_POLICY: 'passive' },
+    maxBuffer: 1 << 26,
+  });
+  const exec = r.stdout.split('\n').filter((l) => /^(onednn|dnnl)_verbose,exec,/.test(l));
+  // The last forward starts at the last execution of the first convolution (the same problem string).
+  const problem = (l: string): string => l.split(',').at(-2) ?? '';
+  const first = exec.find((l) => l.split(',')[3] === 'convolution');
+  const start = first ? exec.map(problem).lastIndexOf(problem(first)) : 0;
+  return exec.slice(start).map((l) => {
+    const f = l.split(',');
+    return `${f[3]} ${f[4]} ${f[5]} ${f[6]} ${f.at(-2)} ${f.at(-1)} ms`;
+  });
+}
+
+function child(which: string): Promise<Profile> | Profile {
+  if (which === 'ours') return profileOurs();
+  const dir = mkdtempSync(path.join(tmpdir(), 'alexnet-ortprof-'));
+  return profileOrt(arg('onnx')!, dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+function runChild(which: string, extra: string[] = [], childThreads = threads): Profile {
+  const r = spawnSync(
+    process.execPath,
+    [
+      self,
+      '--child',
+      which,
+      '--arch',
+      arch,
+      '--threads',
+      String(childThreads),
+      '--iters',
+      String(iters),
+      ...(quick ? ['--quick'] : []),
+      ...extra,
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+      maxBuffer: 1 << 26,
+    },
+  );
+  const line = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (r.status !== 0 || !line) throw new Error(`${which} profile failed: ${(r.stderr || `exit ${r.status}`).trim()}`);
+  return JSON.parse(line) as Profile;
+}
+
+async function main(): Promise<void> {
+  const role = arg('child');
+  if (role) {
+    process.stdout.write(`${JSON.stringify(await child(role))}\n`);
+    return;
+  }
+  const limits = measureLimits(threads, quick);
+  const peak = peakOf(limits, 'f32')!;
+  const dir = mkdtempSync(path.join(tmpdir(), 'alexnet-b1-'));
+  try {
+    setBackend('reference');
+    const model = createModel(arch);
+    const cost = modelCost(model);
+    const onnx = path.join(dir, `${arch}.onnx`);
+    writeOnnx(onnx, model);
+    const mine = runChild('ours');
+    // The same on one thread: a layer no faster on `threads` than on one does not use the other cores.
+    const single = threads > 1 ? runChild('ours', [], 1) : null;
+    const theirs = runChild('ort', ['--onnx', onnx]);
+    const share = (label: string, ms: number): string => {
+      const l = cost.layers.find((c) => c.name === label);
+      if (!l || !(ms > 0)) return '';
+      return l.kind === 'conv'
+        ? `${((100 * l.flops) / (ms * 1e6) / peak).toFixed(0)}% of f32 peak`
+        : `${((100 * l.weightBytes) / (ms * 1e6) / limits.read_gbps).toFixed(0)}% of bandwidth`;
+    };
+    console.log(
+      `${arch}, f32, batch 1, ${threads} threads, median of ${iters} after ${warmup} warm-up; f32 peak ${peak.toFixed(0)} GFLOP/s, read bandwidth ${limits.read_gbps.toFixed(1)} GB/s` +
+        (quick ? ' (quick run)' : ''),
+    );
+    console.log('');
+    console.log("Each time: median (fastest) ms; the share of the limit is the median's.");
+    console.log('');
+    console.log('| layer | ours ms | ours of limit | ours on 1 thread | ONNX Runtime node | ORT ms | ORT of limit |');
+    console.log('| --- | ---: | --- | ---: | --- | ---: | --- |');
+    const t = (l: { ms: number; minMs: number } | undefined): string => (l ? `${l.ms.toFixed(2)} (${l.minMs.toFixed(2)})` : '—');
+    const labels = [...new Set([...mine.layers.map((l) => l.label), ...theirs.layers.map((l) => l.label)])];
+    for (const label of labels) {
+      const a = mine.layers.find((l) => l.label === label);
+      const b = theirs.layers.find((l) => l.label === label);
+      const one = single?.layers.find((l) => l.label === label);
+      console.log(
+        `| ${label} | ${t(a)} | ${a ? share(label, a.ms) : ''} | ${t(one)} | ${b?.what ?? '—'} | ${t(b)} | ${b ? share(label, b.ms) : ''} |`,
+      );
+    }
+    const sum = (p: Profile) => ({ ms: p.layers.reduce((s, l) => s + l.ms, 0), minMs: p.layers.reduce((s, l) => s + l.minMs, 0) });
+    const whole = (p: Profile | null): string => (p ? t({ ms: p.totalMs, minMs: p.totalMinMs }) : '—');
+    console.log(`| sum of layers | ${t(sum(mine))} | | ${single ? t(sum(single)) : '—'} | | ${t(sum(theirs))} | |`);
+    console.log(`| whole forward | ${whole(mine)} | | ${whole(single)} | | ${whole(theirs)} | |`);
+    if (process.argv.includes('--verbose')) {
+      console.log(
+        "\noneDNN primitives of our last forward (ONEDNN_VERBOSE=1: kind, kernel, propagation, source, problem, ms; the linear layers' sgemm calls are not logged):",
+      );
+      for (const l of oneDnnLog()) console.log(`  ${l}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`batch1_profile: ${(e as Error).message}`);
+  process.exit(1);
+});
