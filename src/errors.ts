@@ -17,3 +17,12 @@ export class DataError extends Error {
 export class ShapeError extends DataError {
   override name = 'ShapeError';
 }
+
+/**
+ * The GPU could not go on: its device was lost, it ran out of memory, or its worker stopped
+ * (exit 1). The webgpu backend throws it on the next call that waits for the GPU, and on every
+ * later one: its tensors are gone.
+ */
+export class DeviceError extends DataError {
+  override name = 'DeviceError';
+}

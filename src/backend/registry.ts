@@ -4,13 +4,13 @@
 // addon) and to platform_neutral.ts (no more) in a browser bundle. Adding a backend is one line
 // in one of those tables. The default is 'native' wherever it has a loader (falling back, with one
 // notice on stderr, to the reference backend where its addon cannot load), else 'reference';
-// ALEXNET_BACKEND=reference|native|wasm forces a choice where there is an environment (Node).
+// ALEXNET_BACKEND=reference|native|wasm|webgpu forces a choice where there is an environment (Node).
 import { platformBackends } from '#platform-backends';
 import { UsageError } from '../errors.js';
 import type { Backend, Precision } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 
-export const BACKEND_NAMES = ['native', 'reference', 'wasm'] as const;
+export const BACKEND_NAMES = ['native', 'reference', 'wasm', 'webgpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What a backend may be asked for when it is made (the native backend reads both). */

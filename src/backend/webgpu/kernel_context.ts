@@ -27,6 +27,7 @@ export class KernelContext {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private transient: GPUBuffer[] = [];
+  private scratchBuffer: GPUBuffer | null = null;
 
   constructor(readonly device: GPUDevice) {}
 
@@ -45,6 +46,21 @@ export class KernelContext {
   buffer(bytes: number, label?: string): GPUBuffer {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     return this.device.createBuffer({ label, size, usage: STORAGE_USAGE });
+  }
+
+  /**
+   * A storage buffer of at least `bytes` for a kernel's intermediate results (split-K partial
+   * sums), shared by every kernel: its contents are valid only until the next kernel that asks for
+   * it. Dispatches run in recording order, so reusing it across kernels needs no synchronisation;
+   * a buffer outgrown is destroyed at the next flush.
+   */
+  scratch(bytes: number): GPUBuffer {
+    const old = this.scratchBuffer;
+    if (old && old.size >= bytes) return old;
+    if (old) this.transient.push(old);
+    const grown = this.buffer(Math.max(bytes, old ? old.size * 2 : 0), 'scratch');
+    this.scratchBuffer = grown;
+    return grown;
   }
 
   /** Records one dispatch of `pipeline` over `groups` workgroups with `buffers` (and `uniforms`) bound. */

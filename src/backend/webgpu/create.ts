@@ -1,0 +1,40 @@
+// Assembles a webgpu backend on either platform: the status block, the worker (spawned by the
+// platform's function), the channel over it, and, once the worker says it is ready, the client.
+import { DeviceError } from '../../errors.js';
+import { ReferenceBackend } from '../reference/index.js';
+import { Channel, type ChannelOptions, type WorkerPort } from './channel.js';
+import { FAILED, READY, STATE, STATUS_BYTES, readFailure, writeFailure, type GpuWorkerInit } from './protocol.js';
+import { WebGpuBackend } from './webgpu_backend.js';
+
+export interface WebGpuOptions extends ChannelOptions {
+  /** How long the worker may take to find its adapter and device (ms, default 60 s). */
+  startMs?: number;
+  /** Where the worker's module is (browsers: a bundle may put it elsewhere). */
+  workerUrl?: URL;
+}
+
+/** A worker being started: its channel, and the state word to wait on. */
+export interface Starting {
+  channel: Channel;
+  words: Int32Array;
+  startMs: number;
+}
+
+export function spawn(opts: WebGpuOptions, start: (init: GpuWorkerInit, onExit: (why: string) => void) => WorkerPort): Starting {
+  const status = new SharedArrayBuffer(STATUS_BYTES);
+  let channel: Channel | null = null;
+  const port = start({ status, largeBuffers: true }, (why) => (channel ? channel.fail(why) : writeFailure(status, why)));
+  channel = new Channel(status, port, opts);
+  return { channel, words: new Int32Array(status), startMs: opts.startMs ?? 60_000 };
+}
+
+/** The backend once the worker is ready; its failure (no adapter, say) as a DeviceError. */
+export function finish(s: Starting, waitedMs: number): WebGpuBackend {
+  const state = Atomics.load(s.words, STATE);
+  if (state === FAILED) throw new DeviceError(`webgpu backend unavailable: ${readFailure(s.channel.status)}`);
+  if (state !== READY) {
+    s.channel.fail(`the WebGPU worker did not start within ${Math.round(waitedMs / 1000)} s`);
+    throw new DeviceError(`webgpu backend unavailable: ${readFailure(s.channel.status)}`);
+  }
+  return new WebGpuBackend(s.channel, new ReferenceBackend());
+}

@@ -1,0 +1,173 @@
+// 2-D convolution (groups, stride, padding) forward and backward as implicit GEMMs on the tiled
+// core (gemm.ts); the column matrix is never materialised, the loaders gather from NCHW directly.
+// For group z, with Kc = (c/groups)·kh·kw and P = oh·ow:
+//   forward          y_z [oc/groups, n·P]  = w_z [oc/groups, Kc] · col [Kc, n·P]     (+ bias, ReLU)
+//   backward data    gx_z [c/groups, n·h·w] = w_zᵀ [c/groups, (oc/groups)·kh·kw] · gather(gy)
+//   backward weights gw_z [oc/groups, Kc]  = gy_z [oc/groups, n·P] · colᵀ, K split across workgroups
+// Backward data gathers: input pixel (iy, ix) takes tap (ky, kx) from output (oy, ox) when
+// iy + padH − ky = oy·strideH (likewise x) lands inside the output; other taps contribute zero.
+import type { ConvGeometry } from '../../backend.js';
+import type { KernelContext } from '../kernel_context.js';
+import { RELU_WGSL, TILE_M, TILE_N, dispatchGemm, epilogue, splitK, type GemmSpec, type Params } from './gemm.js';
+import { channelSums, sumSplits } from './gemm_reduce.js';
+
+const READ = 'var<storage, read>';
+const WRITE = 'var<storage, read_write>';
+
+/** The uniform fields every convolution kernel uses. */
+function convParams(g: ConvGeometry): Params {
+  const icg = g.c / g.groups;
+  return {
+    n: g.n,
+    c: g.c,
+    h: g.h,
+    w: g.w,
+    oc: g.oc,
+    kh: g.kh,
+    kw: g.kw,
+    oh: g.oh,
+    ow: g.ow,
+    sh: g.strideH,
+    sw: g.strideW,
+    ph: g.padH,
+    pw: g.padW,
+    icg,
+    ocg: g.oc / g.groups,
+    khw: g.kh * g.kw,
+    P: g.oh * g.ow,
+    hw: g.h * g.w,
+  };
+}
+
+/** WGSL: the im2col element (k, col) of group z read from x (zero in the padding). */
+const IM2COL = `
+fn im2col(z: i32, k: i32, col: i32) -> f32 {
+  let img = col / u.P;
+  let p = col % u.P;
+  let ci = k / u.khw;
+  let r = k % u.khw;
+  let iy = (p / u.ow) * u.sh - u.ph + r / u.kw;
+  let ix = (p % u.ow) * u.sw - u.pw + r % u.kw;
+  if (iy < 0 || iy >= u.h || ix < 0 || ix >= u.w) { return 0.0; }
+  return x[((img * u.c + z * u.icg + ci) * u.h + iy) * u.w + ix];
+}`;
+
+function forwardSpec(bias: boolean, relu: boolean): GemmSpec {
+  const out = epilogue('v', bias ? 'b[o]' : null, relu);
+  return {
+    bindings: [
+      `@group(0) @binding(0) ${READ} x: array<f32>;`,
+      `@group(0) @binding(1) ${READ} w: array<f32>;`,
+      `@group(0) @binding(2) ${WRITE} y: array<f32>;`,
+      bias ? `@group(0) @binding(3) ${READ} b: array<f32>;` : '',
+    ].join('\n'),
+    bindingCount: bias ? 4 : 3,
+    helpers: `${RELU_WGSL}\n${IM2COL}`,
+    loadA: '  return w[(z * u.ocg + row) * u.K + k];',
+    loadB: '  return im2col(z, k, col);',
+    store: `  let o = z * u.ocg + row;\n  y[((col / u.P) * u.oc + o) * u.P + col % u.P] = ${out};`,
+    aAlongK: true,
+    bAlongK: false,
+  };
+}
+
+/** y [n, oc, oh, ow] = conv(x, w) (+ b), ReLU'd (NaN kept) when `relu`. */
+export function conv2d(
+  ctx: KernelContext,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  b: GPUBuffer | null,
+  y: GPUBuffer,
+  g: ConvGeometry,
+  relu: boolean,
+): void {
+  const p = convParams(g);
+  const bias = b !== null;
+  dispatchGemm(
+    ctx,
+    `conv.forward.${bias}.${relu}`,
+    () => forwardSpec(bias, relu),
+    bias ? [x, w, y, b] : [x, w, y],
+    { ...p, M: p.ocg!, N: g.n * p.P!, K: p.icg! * p.khw! },
+    g.groups,
+  );
+}
+
+const BACKWARD_DATA: GemmSpec = {
+  bindings: [
+    `@group(0) @binding(0) ${READ} gy: array<f32>;`,
+    `@group(0) @binding(1) ${READ} w: array<f32>;`,
+    `@group(0) @binding(2) ${WRITE} gx: array<f32>;`,
+  ].join('\n'),
+  bindingCount: 3,
+  // A [c/groups, (oc/groups)·kh·kw]: w transposed within each output channel's block.
+  loadA: '  return w[((z * u.ocg + k / u.khw) * u.icg + row) * u.khw + k % u.khw];',
+  loadB: `
+  let o = k / u.khw;
+  let r = k % u.khw;
+  let q = col % u.hw;
+  let ty = q / u.w + u.ph - r / u.kw;
+  let tx = q % u.w + u.pw - r % u.kw;
+  if (ty < 0 || tx < 0) { return 0.0; }
+  let oy = ty / u.sh;
+  let ox = tx / u.sw;
+  if (oy * u.sh != ty || ox * u.sw != tx || oy >= u.oh || ox >= u.ow) { return 0.0; }
+  return gy[(((col / u.hw) * u.oc + z * u.ocg + o) * u.oh + oy) * u.ow + ox];`,
+  store: '  gx[((col / u.hw) * u.c + z * u.icg + row) * u.hw + col % u.hw] = v;',
+  aAlongK: true,
+  bAlongK: false,
+};
+
+/** gx [n, c, h, w] from gy [n, oc, oh, ow] and w. */
+export function conv2dBackwardData(ctx: KernelContext, gy: GPUBuffer, w: GPUBuffer, gx: GPUBuffer, g: ConvGeometry): void {
+  const p = convParams(g);
+  dispatchGemm(
+    ctx,
+    'conv.backwardData',
+    () => BACKWARD_DATA,
+    [gy, w, gx],
+    { ...p, M: p.icg!, N: g.n * p.hw!, K: p.ocg! * p.khw! },
+    g.groups,
+  );
+}
+
+const BACKWARD_WEIGHTS: GemmSpec = {
+  bindings: [
+    `@group(0) @binding(0) ${READ} gy: array<f32>;`,
+    `@group(0) @binding(1) ${READ} x: array<f32>;`,
+    `@group(0) @binding(2) ${WRITE} out: array<f32>;`,
+  ].join('\n'),
+  bindingCount: 3,
+  helpers: IM2COL,
+  loadA: '  return gy[((k / u.P) * u.oc + z * u.ocg + row) * u.P + k % u.P];',
+  loadB: '  return im2col(z, col, k);',
+  // Split s writes slice s of the partial sums (slice 0 is gw itself when K is not split).
+  store: '  out[(split * u.oc + z * u.ocg + row) * u.N + col] = v;',
+  aAlongK: true,
+  bAlongK: true,
+};
+
+/** Workgroups a weight-gradient GEMM aims for (split-K adds them), and the least K per split. */
+const TARGET_WORKGROUPS = 256;
+const MIN_K_PER_SPLIT = 256;
+
+/** gw [oc, c/groups, kh, kw] = Σ over images of gy · colᵀ; gb [oc] = Σ gy over n, oh, ow. */
+export function conv2dBackwardWeights(
+  ctx: KernelContext,
+  gy: GPUBuffer,
+  x: GPUBuffer,
+  gw: GPUBuffer,
+  gb: GPUBuffer | null,
+  g: ConvGeometry,
+): void {
+  const p = convParams(g);
+  const params = { ...p, M: p.ocg!, N: p.icg! * p.khw!, K: g.n * p.P! };
+  const tiles = Math.ceil(params.M / TILE_M) * Math.ceil(params.N / TILE_N) * g.groups;
+  const wanted = Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(params.K / MIN_K_PER_SPLIT));
+  const { splits } = splitK(params.K, wanted);
+  const count = g.oc * params.N;
+  const out = splits === 1 ? gw : ctx.scratch(splits * count * 4);
+  dispatchGemm(ctx, 'conv.backwardWeights', () => BACKWARD_WEIGHTS, [gy, x, out], params, g.groups, splits);
+  if (splits > 1) sumSplits(ctx, out, gw, count, splits);
+  if (gb !== null) channelSums(ctx, gy, gb, g.n, g.oc, p.P!);
+}

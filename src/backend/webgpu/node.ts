@@ -1,0 +1,20 @@
+// The synchronous Node path to the webgpu backend, for setBackend('webgpu') and
+// ALEXNET_BACKEND=webgpu: the worker is started and its readiness awaited with Atomics.wait.
+// One backend is kept, so that choosing it again reuses it.
+import { finish, spawn, type WebGpuOptions } from './create.js';
+import { spawnNodeWorker } from './platform_node.js';
+import { STARTING, STATE } from './protocol.js';
+import type { WebGpuBackend } from './webgpu_backend.js';
+
+let cached: WebGpuBackend | null = null;
+
+export function loadWebGpuBackendSync(opts: WebGpuOptions = {}): WebGpuBackend {
+  const custom = Object.keys(opts).length > 0;
+  if (cached && !custom) return cached;
+  const s = spawn(opts, spawnNodeWorker);
+  const t0 = Date.now();
+  while (Atomics.load(s.words, STATE) === STARTING && Date.now() - t0 < s.startMs) Atomics.wait(s.words, STATE, STARTING, 50);
+  const backend = finish(s, Date.now() - t0);
+  if (!custom) cached = backend;
+  return backend;
+}
