@@ -19,6 +19,7 @@ const hook = installDebugHook({
   ready: new Promise((r) => (resolveReady = r)),
   engine,
   backend: '',
+  adapter: null,
   model: null,
   last: null,
   train: [],
@@ -89,11 +90,6 @@ for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
 }
 
 async function start(): Promise<void> {
-  const notice = missingFeaturesMessage(wasmFeatures());
-  if (notice) {
-    $('notice').hidden = false;
-    $('notice').textContent = notice;
-  }
   // ?arch=NAME chooses the architecture; ?weights=URL loads (and caches) weights at start, read
   // while the engine starts its backend.
   const params = new URLSearchParams(location.search);
@@ -103,9 +99,15 @@ async function start(): Promise<void> {
   const init = await engine.request({ type: 'init' });
   backendName = init.backend;
   hook.backend = init.backend;
-  if (init.note && !notice) {
+  hook.adapter = init.adapter ?? null;
+  $('backend').textContent = init.adapter
+    ? `Backend: webgpu on ${init.adapter}`
+    : `Backend: ${init.backend}${init.noGpu ? ` (WebGPU not used: ${init.noGpu})` : ''}`;
+  // On WebGPU, what this browser's WebAssembly lacks does not matter.
+  const notice = init.backend === 'webgpu' ? null : (missingFeaturesMessage(wasmFeatures()) ?? init.note ?? null);
+  if (notice) {
     $('notice').hidden = false;
-    $('notice').textContent = init.note;
+    $('notice').textContent = notice;
   }
   const a = params.get('arch');
   if (a) arch.value = a;
