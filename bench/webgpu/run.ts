@@ -120,10 +120,10 @@ function table(report: GpuBenchReport, cfg: GpuBenchConfig): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  // --quick proves the harness (one timed run each, batch 4: SwiftShader on a busy 2-core machine
+  // --quick proves the harness (one timed run each, batch 2: SwiftShader on a busy 2-core machine
   // takes tens of seconds per batch-1 forward); the full run is the batch 1 and 32.
   const cfg: GpuBenchConfig = args.quick
-    ? { latencyWarmup: 1, latencyIters: 1, batchWarmup: 1, batchIters: 1, batch: args.batch ?? 4, trainBatch: 4, trainSize: 65 }
+    ? { latencyWarmup: 1, latencyIters: 1, batchWarmup: 1, batchIters: 1, batch: args.batch ?? 2, trainBatch: 2, trainSize: 65 }
     : { latencyWarmup: 2, latencyIters: 7, batchWarmup: 1, batchIters: 3, batch: args.batch ?? 32, trainBatch: 16, trainSize: 65 };
   if (args.peers.includes('ours') && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
     throw new Error('bench:webgpu: dist/browser/alexnet.js is missing: run npm run build (it bundles the library) first');
