@@ -17,7 +17,7 @@ export {
   type BackendOptions,
 } from './backend/registry.js';
 export { loadWasmBackend, type WasmBackend, type WasmOptions } from './backend/wasm/index.js';
-export { DataError, ShapeError, UsageError } from './errors.js';
+export { DataError, DeviceError, ShapeError, UsageError } from './errors.js';
 export { ARCHS, AlexNet, createModel, isArchName, paperInit, type ArchName, type ModelOptions } from './models/index.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';

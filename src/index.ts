@@ -4,7 +4,8 @@
 export type { Backend, DType, FloatArray, Shape, Storage } from './backend/backend.js';
 export { getBackend, nativeBackend, referenceBackend, setBackend, type BackendName } from './backend/registry.js';
 export { loadWasmBackend, type WasmBackend, type WasmOptions } from './backend/wasm/index.js';
-export { DataError, ShapeError, UsageError } from './errors.js';
+export { loadWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from './backend/webgpu/index.js';
+export { DataError, DeviceError, ShapeError, UsageError } from './errors.js';
 export { ARCHS, AlexNet, createModel, isArchName, paperInit, type ArchName, type ModelOptions } from './models/index.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';

@@ -187,6 +187,12 @@ export class Tensor {
     return this.backend.toArray(this.storage, this.shape);
   }
 
+  /** The values, without blocking the thread where the backend can (the webgpu backend reads the GPU asynchronously). */
+  async data(): Promise<FloatArray> {
+    const storage = this.storage;
+    return this.backend.toArrayAsync ? this.backend.toArrayAsync(storage, this.shape) : this.backend.toArray(storage, this.shape);
+  }
+
   /** The value of a one-element tensor. */
   item(): number {
     const value = this.size === 1 ? this.toArray()[0] : undefined;

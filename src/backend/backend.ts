@@ -121,6 +121,11 @@ export interface Backend {
   fromArray(data: FloatArray, shape: Shape): Storage;
   /** Plain row-major copy of the elements (reorders from any internal layout). */
   toArray(s: Storage, shape: Shape): FloatArray;
+  /**
+   * toArray without blocking the calling thread, for a backend whose data lives elsewhere (the
+   * GPU); `Tensor.data()` uses it where it exists, else toArray.
+   */
+  toArrayAsync?(s: Storage, shape: Shape): Promise<FloatArray>;
   /** New storage filled with `value`. */
   full(shape: Shape, value: number, dtype: DType): Storage;
   /** Copy of `s` in its own memory. */

@@ -6,8 +6,8 @@
 import type { Backend, Storage } from './backend.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from './reference/index.js';
 
-/** The Backend members that are kernels (everything a detour may be asked to run). */
-export type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync'>;
+/** The Backend members that are kernels (everything a detour may be asked to run; not the optional toArrayAsync). */
+export type Kernel = Exclude<keyof Backend, 'name' | 'precision' | 'runAsync' | 'toArrayAsync'>;
 
 /** How a backend's own operands map to the reference backend's, and back. */
 export interface ReferenceCodec {

@@ -1,6 +1,6 @@
 // The synchronous Node path to the webgpu backend, for setBackend('webgpu') and
 // ALEXNET_BACKEND=webgpu: the worker is started and its readiness awaited with Atomics.wait.
-// One backend is kept, so that choosing it again reuses it.
+// One backend is kept, so that choosing it again reuses it (a new one replaces it once it failed).
 import { finish, spawn, type WebGpuOptions } from './create.js';
 import { spawnNodeWorker } from './platform_node.js';
 import { STARTING, STATE } from './protocol.js';
@@ -10,7 +10,7 @@ let cached: WebGpuBackend | null = null;
 
 export function loadWebGpuBackendSync(opts: WebGpuOptions = {}): WebGpuBackend {
   const custom = Object.keys(opts).length > 0;
-  if (cached && !custom) return cached;
+  if (cached && !custom && !cached.failed) return cached;
   const s = spawn(opts, spawnNodeWorker);
   const t0 = Date.now();
   while (Atomics.load(s.words, STATE) === STARTING && Date.now() - t0 < s.startMs) Atomics.wait(s.words, STATE, STARTING, 50);

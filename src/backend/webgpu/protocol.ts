@@ -81,11 +81,18 @@ export function readFailure(status: SharedArrayBuffer): string {
   return new TextDecoder().decode(new Uint8Array(status, ERROR_TEXT, len).slice());
 }
 
-/** Atomics.waitAsync (ES2024; in Node 16+ and current browsers): resolves when `word` leaves `value` or after `ms`. */
+/**
+ * Atomics.waitAsync (ES2024; in Node 16+ and current browsers): resolves when `word` leaves
+ * `value` or after `ms`. A timer runs beside it because a pending waitAsync alone does not keep
+ * Node's event loop alive.
+ */
 export async function waitAsync(words: Int32Array, index: number, value: number, ms: number): Promise<void> {
   const atomics = Atomics as unknown as {
     waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<unknown> | string };
   };
   const w = atomics.waitAsync(words, index, value, ms);
-  if (w.async) await w.value;
+  if (!w.async) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([w.value, new Promise((resolve) => (timer = setTimeout(resolve, ms + 10)))]);
+  clearTimeout(timer);
 }

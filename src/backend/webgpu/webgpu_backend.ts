@@ -39,6 +39,7 @@ export class WebGpuBackend implements Backend {
   /** The largest buffer a kernel may bind (bytes): the device's limits, known at start. */
   readonly maxBufferBytes: number;
   private nextId = 1;
+  private live = 0;
 
   constructor(
     private readonly channel: Channel,
@@ -46,6 +47,16 @@ export class WebGpuBackend implements Backend {
   ) {
     const limits = new Float64Array(channel.status);
     this.maxBufferBytes = Math.min(limits[LIMIT_MAX_BUFFER]!, limits[LIMIT_MAX_BINDING]!);
+  }
+
+  /** True once the device, or the worker, failed: every later call throws. */
+  get failed(): boolean {
+    return this.channel.failed();
+  }
+
+  /** GPU buffers allocated and not yet freed (a test hook: dispose and garbage collection free them). */
+  get liveBuffers(): number {
+    return this.live;
   }
 
   /** Reads of tensor data from the GPU so far (a test hook: nothing is read unless asked). */
@@ -97,7 +108,11 @@ export class WebGpuBackend implements Backend {
       );
     const id = this.nextId++;
     this.channel.send({ op: 'alloc', id, bytes, what, data }, data);
-    return new Handle(id, (freed) => this.channel.send({ op: 'free', id: freed }));
+    this.live++;
+    return new Handle(id, (freed) => {
+      this.live--;
+      this.channel.send({ op: 'free', id: freed });
+    });
   }
 
   private alloc(size: number, what: string): GpuStorage {
