@@ -42,7 +42,9 @@ export async function runOrtWebGpu(cfg: GpuBenchConfig, modelUrl: string): Promi
   try {
     const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-    const info = (ort.env.webgpu.adapter as GPUAdapter | undefined)?.info;
+    // ORT keeps the device it made; GPUDevice.adapterInfo names its adapter.
+    const device = (await (ort.env.webgpu.device as unknown as Promise<GPUDevice> | undefined)) ?? null;
+    const info = (device as (GPUDevice & { adapterInfo?: GPUAdapterInfo }) | null)?.adapterInfo;
     result.adapter = info ? `${info.vendor} ${info.architecture}`.trim() : '?';
     const one = await timeRuns(session, 1, cfg.latencyWarmup, cfg.latencyIters);
     result.latencyMs = one.ms;

@@ -13,7 +13,7 @@ type OursLibrary = Pick<
   typeof Library,
   'createModel' | 'setBackend' | 'Generator' | 'Tensor' | 'noGrad' | 'tidy' | 'crossEntropy' | 'SGD'
 > & {
-  loadWebGpuBackend?: () => Promise<Backend & { adapterName?: string }>;
+  loadWebGpuBackend?: () => Promise<Backend>;
 };
 
 let lib: OursLibrary | null = null;
@@ -42,7 +42,9 @@ async function handle(req: OursGpuRequest): Promise<OursGpuReply> {
       throw new Error(`${req.libUrl} exports no loadWebGpuBackend (the bundle predates the webgpu backend)`);
     const backend = await lib.loadWebGpuBackend();
     lib.setBackend(backend);
-    info = `${backend.name} backend${backend.adapterName ? ` on ${backend.adapterName}` : ''}`;
+    // The adapter this worker's navigator.gpu gives, which the backend's GPU worker asks for the same way.
+    const adapter = await (self.navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+    info = adapter ? `${adapter.info.vendor} ${adapter.info.architecture}`.trim() : '?';
     return { ok: true, times: [], logits: [], info };
   }
   const L = library();

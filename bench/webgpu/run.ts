@@ -76,7 +76,8 @@ async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   return { url: address, close: () => app.close() };
 }
 
-const fmt = (v: number | null, digits: number): string => (v === null ? '—' : v.toFixed(digits));
+/** Three significant digits: SwiftShader's throughputs are fractions of an image per second. */
+const fmt = (v: number | null): string => (v === null ? '—' : v.toPrecision(3));
 
 function maxAbsDiff(a: number[], b: number[]): number {
   let m = 0;
@@ -111,9 +112,7 @@ function table(report: GpuBenchReport, cfg: GpuBenchConfig): string {
   const lines = [
     `| peer | adapter | batch 1 latency (ms, median of ${cfg.latencyIters}) | batch ${cfg.batch} throughput (img/s) | alexnet-v1 ${cfg.trainSize}×${cfg.trainSize} train step, batch ${cfg.trainBatch} (ms) |`,
     '| --- | --- | --- | --- | --- |',
-    ...report.results.map(
-      (r) => `| ${r.peer} | ${r.adapter || '—'} | ${fmt(r.latencyMs, 1)} | ${fmt(r.throughput, 1)} | ${fmt(r.trainMs, 0)} |`,
-    ),
+    ...report.results.map((r) => `| ${r.peer} | ${r.adapter || '—'} | ${fmt(r.latencyMs)} | ${fmt(r.throughput)} | ${fmt(r.trainMs)} |`),
   ];
   return [...lines, '', ...notes(report.results, cfg)].join('\n');
 }
