@@ -90,6 +90,11 @@ for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
 }
 
 async function start(): Promise<void> {
+  const notice = missingFeaturesMessage(wasmFeatures());
+  if (notice) {
+    $('notice').hidden = false;
+    $('notice').textContent = notice;
+  }
   // ?arch=NAME chooses the architecture; ?weights=URL loads (and caches) weights at start, read
   // while the engine starts its backend.
   const params = new URLSearchParams(location.search);
@@ -104,10 +109,10 @@ async function start(): Promise<void> {
     ? `Backend: webgpu on ${init.adapter}`
     : `Backend: ${init.backend}${init.noGpu ? ` (WebGPU not used: ${init.noGpu})` : ''}`;
   // On WebGPU, what this browser's WebAssembly lacks does not matter.
-  const notice = init.backend === 'webgpu' ? null : (missingFeaturesMessage(wasmFeatures()) ?? init.note ?? null);
-  if (notice) {
+  if (init.backend === 'webgpu') $('notice').hidden = true;
+  else if (init.note && !notice) {
     $('notice').hidden = false;
-    $('notice').textContent = notice;
+    $('notice').textContent = init.note;
   }
   const a = params.get('arch');
   if (a) arch.value = a;
