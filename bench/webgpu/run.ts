@@ -76,8 +76,8 @@ async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   return { url: address, close: () => app.close() };
 }
 
-/** Three significant digits: SwiftShader's throughputs are fractions of an image per second. */
-const fmt = (v: number | null): string => (v === null ? '—' : v.toPrecision(3));
+/** Whole numbers from 100, else three significant digits (SwiftShader's throughputs are fractions of an image per second). */
+const fmt = (v: number | null): string => (v === null ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 function maxAbsDiff(a: number[], b: number[]): number {
   let m = 0;
