@@ -20,3 +20,7 @@ export declare function bundleEntry(
 export declare function bundleBrowser(options?: { outdir?: string; quiet?: boolean }): Promise<BundleOutput[]>;
 
 export declare function copyWasmAssets(outdir: string): Promise<BundleOutput[]>;
+
+export declare const WEBGPU_WORKER: string;
+
+export declare function bundleWebGpuWorker(outdir: string): Promise<BundleOutput[]>;

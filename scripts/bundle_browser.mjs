@@ -2,7 +2,8 @@
 // build`): src/browser.ts → dist/browser/alexnet.js, ESM, minified, with a source map. When the
 // wasm backend is present it also bundles its thread worker (src/backend/wasm/worker_main.ts →
 // dist/browser/wasm_worker.js) and copies its kernels (dist/wasm/*.wasm) next to the bundle, with
-// assets_bundle.ts standing in for assets.ts so that both are found there. Prints each file's
+// assets_bundle.ts standing in for assets.ts so that both are found there; the webgpu backend's
+// GPU worker goes there too (src/backend/webgpu/worker_main.ts → webgpu_worker.js). Prints each file's
 // size, raw and gzipped. Other scripts bundle their own entries the same way with bundleEntry.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -93,6 +94,18 @@ export async function copyWasmAssets(outdir) {
   return outputs;
 }
 
+/** The webgpu backend's GPU worker's file name beside a bundle. */
+export const WEBGPU_WORKER = 'webgpu_worker.js';
+
+/**
+ * Puts the webgpu backend's GPU worker into `outdir` beside a bundle, bundled as webgpu_worker.js
+ * (where the bundles' loaders look for it: src/browser.ts, src/web/engine/worker.ts). Returns its size.
+ */
+export async function bundleWebGpuWorker(outdir) {
+  const worker = join(ROOT, 'src', 'backend', 'webgpu', 'worker_main.ts');
+  return existsSync(worker) ? [await bundleEntry({ entry: worker, outfile: join(outdir, WEBGPU_WORKER) })] : [];
+}
+
 /**
  * Builds dist/browser (or `outdir`): the library bundle, and the wasm backend's worker and
  * kernels where they exist. Prints the sizes unless `quiet`; returns them.
@@ -100,7 +113,7 @@ export async function copyWasmAssets(outdir) {
 export async function bundleBrowser({ outdir = join(ROOT, 'dist', 'browser'), quiet = false } = {}) {
   mkdirSync(outdir, { recursive: true });
   const outputs = [await bundleEntry({ entry: join(ROOT, 'src', 'browser.ts'), outfile: join(outdir, 'alexnet.js') })];
-  outputs.push(...(await copyWasmAssets(outdir)));
+  outputs.push(...(await copyWasmAssets(outdir)), ...(await bundleWebGpuWorker(outdir)));
   if (!quiet) for (const o of outputs) console.log(o.line);
   return outputs;
 }

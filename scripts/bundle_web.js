@@ -2,11 +2,11 @@
 // runs the library), index.html and app.css; prints each file's size. Run by `npm run build:web`.
 // The library side goes through bundle_browser.mjs's bundleEntry, so the page gets the same
 // platform-neutral core as dist/browser (the package's '#…' imports resolved for the browser) and
-// the wasm backend's worker and kernels beside engine.js.
+// the wasm backend's worker and kernels and the webgpu backend's GPU worker beside engine.js.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleEntry, copyWasmAssets, fileSize } from './bundle_browser.mjs';
+import { bundleEntry, bundleWebGpuWorker, copyWasmAssets, fileSize } from './bundle_browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
@@ -27,7 +27,7 @@ export async function bundleWeb({ quiet = false } = {}) {
     copyFileSync(join(root, 'src', 'web', f), join(out, f));
     outputs.push(fileSize(join(out, f)));
   }
-  outputs.push(...(await copyWasmAssets(out)));
+  outputs.push(...(await copyWasmAssets(out)), ...(await bundleWebGpuWorker(out)));
   if (!quiet) for (const o of outputs) console.log(o.line);
 }
 

@@ -40,13 +40,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh profile (we run as root: --no-sandbox) and one page that records its errors. */
-export async function launchBrowser(): Promise<Browser> {
+/** Chromium with a fresh profile (we run as root: --no-sandbox) and one page that records its errors; `args` replace the flags. */
+export async function launchBrowser(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'alexnet-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
     acceptDownloads: true,
     viewport: { width: 1200, height: 900 },
   });

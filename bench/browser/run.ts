@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Seeded torchvision AlexNet → assets/alexnet.onnx (ORT) and assets/weights.{bin,json} (TF.js). */
-function writeModelAssets(dir: string): void {
+export function writeModelAssets(dir: string): void {
   mkdirSync(dir, { recursive: true });
   setBackend('reference');
   const model = createModel('alexnet', { rng: new Generator(TORCHVISION_SEED) });
@@ -248,7 +248,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+// Run as a script (bench/webgpu/run.ts imports writeModelAssets from here).
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });

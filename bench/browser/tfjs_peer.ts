@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { benchInput, median, type BenchConfig, type PeerResult } from './protocol.js';
 
-interface WeightEntry {
+export interface WeightEntry {
   name: string;
   shape: number[];
   offset: number;
@@ -25,7 +25,7 @@ function conv(filters: number, k: number, stride: number, pad: number, inputShap
 
 const pool = (): tf.layers.Layer => tf.layers.maxPooling2d({ poolSize: 3, strides: 2 });
 
-function torchvisionAlexNet(): tf.Sequential {
+export function torchvisionAlexNet(): tf.Sequential {
   return tf.sequential({
     layers: [
       ...conv(64, 11, 4, 2, [224, 224, 3]),
@@ -44,7 +44,7 @@ function torchvisionAlexNet(): tf.Sequential {
   });
 }
 
-function alexNetV1(size: number): tf.Sequential {
+export function alexNetV1(size: number): tf.Sequential {
   return tf.sequential({
     layers: [
       ...conv(96, 11, 4, 1, [size, size, 3]),
@@ -66,7 +66,7 @@ function alexNetV1(size: number): tf.Sequential {
 }
 
 /** Our state dict (PyTorch layouts) → the layers model's weights, in layer order. */
-function loadWeights(model: tf.Sequential, manifest: WeightEntry[], data: Float32Array): void {
+export function loadWeights(model: tf.Sequential, manifest: WeightEntry[], data: Float32Array): void {
   const tensor = (e: WeightEntry): tf.Tensor => tf.tensor(data.subarray(e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1)), e.shape);
   const weights: tf.Tensor[] = [];
   for (let i = 0; i < manifest.length; i += 2) {
@@ -86,7 +86,7 @@ function loadWeights(model: tf.Sequential, manifest: WeightEntry[], data: Float3
   model.setWeights(weights);
 }
 
-async function timeIt(warmup: number, iters: number, run: () => Promise<void>): Promise<number> {
+export async function timeIt(warmup: number, iters: number, run: () => Promise<void>): Promise<number> {
   for (let i = 0; i < warmup; i++) await run();
   const times: number[] = [];
   for (let i = 0; i < iters; i++) {
@@ -97,7 +97,7 @@ async function timeIt(warmup: number, iters: number, run: () => Promise<void>): 
   return median(times);
 }
 
-function nhwc(batch: number, size: number): tf.Tensor {
+export function nhwc(batch: number, size: number): tf.Tensor {
   return tf.tidy(() => tf.transpose(tf.tensor(benchInput(batch, 3, size, size), [batch, 3, size, size]), [0, 2, 3, 1]));
 }
 

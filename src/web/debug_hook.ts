@@ -2,7 +2,8 @@
 // docs/WEB.md). `ready` resolves once the engine is up; `last` is the latest classification
 // (logits, the preprocessed input [C, H, W], its shape and timings); `train` the loss and accuracy
 // per step of the latest training; `model` what is loaded; `engine` the worker's client;
-// `backend` the engine's backend ('wasm', or 'reference' where WebAssembly did not load);
+// `backend` the engine's backend ('webgpu' where navigator.gpu gives an adapter, else 'wasm', or
+// 'reference' where WebAssembly did not load) and `adapter` the WebGPU adapter's name;
 // `readyAt` when the start-up work (?weights=, ?sample=) was done, in ms since navigation.
 import type { Engine } from './engine_client.js';
 import type { Classification, ModelInfo, TrainProgress } from './protocol.js';
@@ -10,8 +11,10 @@ import type { Classification, ModelInfo, TrainProgress } from './protocol.js';
 export interface DebugHook {
   ready: Promise<void>;
   engine: Engine;
-  /** The backend the engine computes on, once `ready`. */
+  /** The backend the engine computes on, once `ready`: 'webgpu', 'wasm' or 'reference'. */
   backend: string;
+  /** The WebGPU adapter the webgpu backend computes on ('google swiftshader'), else null. */
+  adapter: string | null;
   model: Omit<ModelInfo, 'filters'> | null;
   last: (Classification & { shape: number[]; top5: { index: number; name: string; probability: number }[] }) | null;
   train: TrainProgress[];

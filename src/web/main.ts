@@ -19,6 +19,7 @@ const hook = installDebugHook({
   ready: new Promise((r) => (resolveReady = r)),
   engine,
   backend: '',
+  adapter: null,
   model: null,
   last: null,
   train: [],
@@ -103,7 +104,13 @@ async function start(): Promise<void> {
   const init = await engine.request({ type: 'init' });
   backendName = init.backend;
   hook.backend = init.backend;
-  if (init.note && !notice) {
+  hook.adapter = init.adapter ?? null;
+  $('backend').textContent = init.adapter
+    ? `Backend: webgpu on ${init.adapter}`
+    : `Backend: ${init.backend}${init.noGpu ? ` (WebGPU not used: ${init.noGpu})` : ''}`;
+  // On WebGPU, what this browser's WebAssembly lacks does not matter.
+  if (init.backend === 'webgpu') $('notice').hidden = true;
+  else if (init.note && !notice) {
     $('notice').hidden = false;
     $('notice').textContent = init.note;
   }

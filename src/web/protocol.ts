@@ -56,8 +56,11 @@ export type Request =
   | { type: 'download' };
 
 export interface Results {
-  /** The backend the engine computes on, and a note for the page when it is not the one wanted. */
-  init: { backend: string; note?: string };
+  /**
+   * The backend the engine computes on ('webgpu', 'wasm' or 'reference'), the WebGPU adapter it
+   * uses, why WebGPU is not used, and a note for the page when even wasm did not load.
+   */
+  init: { backend: string; adapter?: string; noGpu?: string; note?: string };
   model: ModelInfo;
   classify: Classification;
   features: FeatureMaps;

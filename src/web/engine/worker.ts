@@ -1,10 +1,11 @@
 // The engine worker: holds the model and does all the computing (loading weights, classifying,
 // feature maps, training) off the page's thread, so the page never freezes and a WebAssembly
-// backend may block on Atomics.wait here. Requests and replies are in ../protocol.ts.
+// or WebGPU backend may block on Atomics.wait here. Requests and replies are in ../protocol.ts.
 import type { Backend } from '../../backend/backend.js';
 import { setBackend } from '../../backend/registry.js';
 import { ReferenceBackend } from '../../backend/reference/index.js';
 import { loadWasmBackend } from '../../backend/wasm/index.js';
+import { loadWebGpuBackend } from '../../browser.js';
 import { DataError, UsageError } from '../../errors.js';
 import { encodePth } from '../../io/pth/writer.js';
 import { stateDictArrays } from '../../io/state_dict.js';
@@ -17,19 +18,48 @@ import { decodeBlob, preprocessRgba } from './preprocess.js';
 import { TrainSession, TRAIN_ARCH } from './train_session.js';
 import { modelFromBytes, randomModel } from './weights.js';
 
-// The backend: WebAssembly (SIMD128, on Web Workers over shared memory where the page is
-// cross-origin isolated) where this browser runs it, else the plain TypeScript reference backend.
+// The backend: WebGPU where navigator.gpu gives an adapter, else WebAssembly (SIMD128, on Web
+// Workers over shared memory where the page is cross-origin isolated), else the plain TypeScript
+// reference backend. Why WebGPU is not used is said once, on the console and in the page's
+// backend line.
 let backend: Backend = setBackend(new ReferenceBackend());
 
+/** The adapter navigator.gpu gives this worker ('google swiftshader'), or why there is none. */
+async function webGpuAdapter(): Promise<{ name: string } | { why: string }> {
+  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { why: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { why: 'navigator.gpu gave no adapter' };
+    const { vendor, architecture, description } = adapter.info;
+    return { name: [vendor, architecture, description].filter(Boolean).join(' ') || 'an unnamed adapter' };
+  } catch (err) {
+    return { why: `navigator.gpu.requestAdapter() failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 async function chooseBackend(): Promise<Results['init']> {
+  const gpu = await webGpuAdapter();
+  let why: string;
+  if ('name' in gpu) {
+    try {
+      backend = setBackend(await loadWebGpuBackend());
+      return { backend: backend.name, adapter: gpu.name };
+    } catch (err) {
+      why = `the webgpu backend did not start on ${gpu.name} (${err instanceof Error ? err.message : String(err)})`;
+    }
+  } else why = gpu.why;
   try {
     backend = setBackend(await loadWasmBackend());
-    return { backend: backend.name };
+    console.info(`alexnet: WebGPU is not used: ${why}; the model runs on the wasm backend.`);
+    return { backend: backend.name, noGpu: why };
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const wasmWhy = err instanceof Error ? err.message : String(err);
+    console.info(`alexnet: WebGPU is not used: ${why}; WebAssembly did not load either (${wasmWhy}).`);
     return {
       backend: backend.name,
-      note: `The WebAssembly backend did not load (${why}): the model runs on the plain TypeScript backend.`,
+      noGpu: why,
+      note: `The WebAssembly backend did not load (${wasmWhy}): the model runs on the plain TypeScript backend.`,
     };
   }
 }
