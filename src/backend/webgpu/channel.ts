@@ -52,7 +52,9 @@ export class Channel {
     opts: ChannelOptions = {},
   ) {
     this.words = new Int32Array(status);
-    this.stallMs = opts.stallMs ?? 30_000;
+    // Generous: Dawn compiles a pipeline on the worker's JS thread, which stops its heartbeat, and
+    // SwiftShader's compile of a large GEMM shader took over 30 s on a loaded machine.
+    this.stallMs = opts.stallMs ?? 120_000;
   }
 
   /** Queues a command (`data` is handed over to the worker). */
