@@ -4,7 +4,7 @@
 // layers, forward with fused bias + ReLU at batch 1 and 32, and with --backward the two gradients at
 // batch 32. Each timing records `reps` dispatches into one submission and waits for the queue; reports
 // the median milliseconds per dispatch and GFLOP/s.
-//   node dist/bench/webgpu_layers.js [--quick] [--backward] [--batch 1,32]
+//   node dist/bench/webgpu_layers.js [--quick] [--backward] [--batch 1,32] [--layers fc,conv3]
 import type { ConvGeometry, LinearGeometry } from '../src/backend/backend.js';
 import { convGeometry } from '../src/backend/conv_util.js';
 import type { KernelContext } from '../src/backend/webgpu/kernel_context.js';
@@ -76,19 +76,25 @@ function median(xs: readonly number[]): number {
   return s[s.length >> 1]!;
 }
 
-/** Median milliseconds of one dispatch: `reps` recorded into one submission, timed to queue completion. */
-async function measure(ctx: KernelContext, run: () => void, reps: number, samples: number): Promise<number> {
-  const once = async (count: number): Promise<number> => {
+/**
+ * Median wall and CPU milliseconds of one dispatch: `reps` recorded into one submission, timed to
+ * queue completion. The CPU time is the process's (SwiftShader's threads run inside it): steadier
+ * than wall time on a busy machine, and the measure of a CPU adapter's work.
+ */
+async function measure(ctx: KernelContext, run: () => void, reps: number, samples: number): Promise<{ wall: number; cpu: number }> {
+  const once = async (count: number): Promise<{ wall: number; cpu: number }> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < count; i++) run();
     ctx.flush();
     await ctx.device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / count;
+    const c = process.cpuUsage(c0);
+    return { wall: (performance.now() - t0) / count, cpu: (c.user + c.system) / 1000 / count };
   };
   await once(1); // compiles the pipeline and warms up
-  const times: number[] = [];
+  const times: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < samples; i++) times.push(await once(reps));
-  return median(times);
+  return { wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)) };
 }
 
 function option(name: string): string | undefined {
@@ -100,26 +106,33 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const passes: Pass[] = process.argv.includes('--backward') ? ['backward data', 'backward weights'] : ['forward'];
   const batches = (option('--batch') ?? '1,32').split(',').map(Number);
+  const only = option('--layers')?.split(',');
+  const layers = only ? LAYERS.filter((l) => only.some((name) => l.name.startsWith(name))) : LAYERS;
   const opened = await openContext();
   if ('reason' in opened) throw new Error(opened.reason);
   const { ctx } = opened;
   const lines = [
     `adapter: ${opened.adapter}${quick ? ' (quick)' : ''}`,
-    '| pass | batch | layer | ms | GFLOP/s |',
-    '| --- | ---: | --- | ---: | ---: |',
+    '| pass | batch | layer | ms (wall) | ms (CPU) | GFLOP/s (wall) | GFLOP/s (CPU) |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const pass of passes) {
     for (const n of batches) {
-      let total = 0;
-      for (const layer of LAYERS) {
+      let wall = 0;
+      let cpu = 0;
+      for (const layer of layers) {
         const { run, flops, free } = layer.prepare(ctx, n, pass);
-        const ms = await measure(ctx, run, quick ? 1 : 3, quick ? 2 : 5);
+        const t = await measure(ctx, run, quick ? 1 : 3, quick ? 2 : 5);
         free();
-        total += ms;
-        lines.push(`| ${pass} | ${n} | ${layer.name} | ${ms.toFixed(2)} | ${(flops / ms / 1e6).toFixed(1)} |`);
+        wall += t.wall;
+        cpu += t.cpu;
+        const gflops = (ms: number): string => (flops / ms / 1e6).toFixed(2);
+        lines.push(
+          `| ${pass} | ${n} | ${layer.name} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${gflops(t.wall)} | ${gflops(t.cpu)} |`,
+        );
         process.stderr.write(`${lines[lines.length - 1]}\n`);
       }
-      lines.push(`| ${pass} | ${n} | **all layers** | **${total.toFixed(1)}** | |`);
+      lines.push(`| ${pass} | ${n} | **all layers** | **${wall.toFixed(1)}** | **${cpu.toFixed(1)}** | | |`);
     }
   }
   opened.close();
