@@ -90,11 +90,14 @@ export interface TileShape {
   readonly wx: number;
   readonly wy: number;
   readonly tk: number;
+  /** No workgroup memory: each invocation reads its operands itself (for a K of a few steps). */
+  readonly direct?: boolean;
 }
 
 /** 64×64 tiles for large products; 32×32 (TF.js's default shape) where 64×64 leaves the device idle. */
 export const LARGE_TILES: TileShape = { wx: 16, wy: 16, tk: 16 };
 export const SMALL_TILES: TileShape = { wx: 8, wy: 8, tk: 32 };
+export const DIRECT_TILES: TileShape = { wx: 8, wy: 8, tk: 1, direct: true };
 
 /** The WGSL source of a GEMM with the given loaders and tile shape. */
 export function gemmSource(spec: GemmSpec, tile: TileShape): string {
@@ -122,6 +125,37 @@ export function gemmSource(spec: GemmSpec, tile: TileShape): string {
   });
   // Walking columns, invocation t's B quad is the same at every step (threads is a multiple of tn/4).
   const bSetup = bQuad ? `  let c = col0 + 4 * (t % ${tn / 4});\n${bQuad.setup}` : '';
+  const sharedLoop = `${bSetup}
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${tk}) {
+${loadA}
+${loadB}
+    workgroupBarrier();
+    for (var kk = 0; kk < ${tk}; kk++) {
+      let a = As[kk][ty];
+      let b = Bs[kk][tx];
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
+    }
+    workgroupBarrier();
+  }`;
+  // (Uses bQuad when given: a binding only it reads would otherwise drop out of the layout.)
+  const directB = bQuad
+    ? `var quad = vec4<f32>();\n    ${bQuad.body}\n    let b = quad;`
+    : 'let b = vec4<f32>(tileB(z, k, c, kEnd), tileB(z, k, c + 1, kEnd), tileB(z, k, c + 2, kEnd), tileB(z, k, c + 3, kEnd));';
+  const directLoop = `
+  let r = row0 + 4 * ty;
+  let c = col0 + 4 * tx;
+${bQuad ? bQuad.setup : ''}
+  for (var k = kBegin; k < kEnd; k++) {
+    let a = vec4<f32>(tileA(z, r, k, kEnd), tileA(z, r + 1, k, kEnd), tileA(z, r + 2, k, kEnd), tileA(z, r + 3, k, kEnd));
+    ${directB}
+    acc0 += a.x * b;
+    acc1 += a.y * b;
+    acc2 += a.z * b;
+    acc3 += a.w * b;
+  }`;
   return `
 ${PARAMS_WGSL}
 ${spec.bindings}
@@ -148,8 +182,7 @@ fn tileB(z: i32, k: i32, col: i32, kEnd: i32) -> f32 {
 }
 
 // As[kk][q] holds rows 4q…4q+3 of the A tile at depth kk; Bs[kk][q] columns 4q…4q+3 of the B tile.
-var<workgroup> As: array<array<vec4<f32>, ${tm / 4}>, ${tk}>;
-var<workgroup> Bs: array<array<vec4<f32>, ${tn / 4}>, ${tk}>;
+${tile.direct ? '' : `var<workgroup> As: array<array<vec4<f32>, ${tm / 4}>, ${tk}>;\nvar<workgroup> Bs: array<array<vec4<f32>, ${tn / 4}>, ${tk}>;`}
 
 @compute @workgroup_size(${wx}, ${wy})
 fn main(
@@ -174,21 +207,7 @@ fn main(
   var acc1 = vec4<f32>();
   var acc2 = vec4<f32>();
   var acc3 = vec4<f32>();
-${bSetup}
-  for (var k0 = kBegin; k0 < kEnd; k0 += ${tk}) {
-${loadA}
-${loadB}
-    workgroupBarrier();
-    for (var kk = 0; kk < ${tk}; kk++) {
-      let a = As[kk][ty];
-      let b = Bs[kk][tx];
-      acc0 += a.x * b;
-      acc1 += a.y * b;
-      acc2 += a.z * b;
-      acc3 += a.w * b;
-    }
-    workgroupBarrier();
-  }
+${tile.direct ? directLoop : sharedLoop}
   let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0; i < 4; i++) {
     let row = row0 + 4 * ty + i;
@@ -219,9 +238,13 @@ export function forceTileShape(tile: TileShape | null): void {
   forcedTiles = tile;
 }
 
-/** The tile shape for `batch` M×N products. */
-export function tileShape(m: number, n: number, batch: number): TileShape {
+/** K up to this goes without workgroup memory (a barrier costs more than the few loads it saves). */
+const DIRECT_MAX_K = 8;
+
+/** The tile shape for `batch` M×N×K products. */
+export function tileShape(m: number, n: number, k: number, batch: number): TileShape {
   if (forcedTiles) return forcedTiles;
+  if (k <= DIRECT_MAX_K) return DIRECT_TILES;
   return Math.ceil(m / 64) * Math.ceil(n / 64) * batch >= MIN_LARGE_TILES ? LARGE_TILES : SMALL_TILES;
 }
 
@@ -244,9 +267,9 @@ export function dispatchGemm(
   params: Params & { M: number; N: number; K: number },
   batch: number,
   splits = 1,
-  tile: TileShape = tileShape(params.M, params.N, batch * splits),
+  tile: TileShape = tileShape(params.M, params.N, params.K, batch * splits),
 ): void {
-  const pipeline = ctx.pipeline(`${key}.${tile.wx}x${tile.wy}x${tile.tk}`, gemmSource(spec(), tile));
+  const pipeline = ctx.pipeline(`${key}.${tile.wx}x${tile.wy}x${tile.tk}${tile.direct ? 'd' : ''}`, gemmSource(spec(), tile));
   const cut = splitK(params.K, splits);
   const tiles = Math.ceil(params.M / (4 * tile.wy)) * Math.ceil(params.N / (4 * tile.wx));
   const [x, y] = foldGrid(tiles);
