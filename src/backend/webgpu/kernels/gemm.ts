@@ -94,7 +94,7 @@ export interface TileShape {
   readonly direct?: boolean;
 }
 
-/** 64×64 tiles for large products; 32×32 (TF.js's default shape) where 64×64 leaves the device idle. */
+/** 64×64 tiles for large products; 32×32 (TF.js's default shape) where 64×64 leaves the device idle or M ≤ 32. */
 export const LARGE_TILES: TileShape = { wx: 16, wy: 16, tk: 16 };
 export const SMALL_TILES: TileShape = { wx: 8, wy: 8, tk: 32 };
 export const DIRECT_TILES: TileShape = { wx: 8, wy: 8, tk: 1, direct: true };
@@ -245,6 +245,8 @@ const DIRECT_MAX_K = 8;
 export function tileShape(m: number, n: number, k: number, batch: number): TileShape {
   if (forcedTiles) return forcedTiles;
   if (k <= DIRECT_MAX_K) return DIRECT_TILES;
+  // At most 32 rows (conv1's input gradient has 3): a 64-row tile would compute twice the waste.
+  if (m <= 32) return SMALL_TILES;
   return Math.ceil(m / 64) * Math.ceil(n / 64) * batch >= MIN_LARGE_TILES ? LARGE_TILES : SMALL_TILES;
 }
 
