@@ -10,6 +10,7 @@ import * as refConv from '../src/backend/reference/conv.js';
 import * as refLinear from '../src/backend/reference/linear.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardWeights } from '../src/backend/webgpu/kernels/conv.js';
 import { linear, linearBackwardData, linearBackwardWeights } from '../src/backend/webgpu/kernels/linear.js';
+import { LARGE_TILES, forceTileShape } from '../src/backend/webgpu/kernels/gemm.js';
 import { download, openContext, random, upload } from './webgpu_kernels_helpers.js';
 import { assertClose } from './reference_helpers.js';
 
@@ -148,7 +149,9 @@ interface LinearCase {
 }
 
 const LINEAR_CASES: readonly LinearCase[] = [
-  { name: 'batch 1, odd k', g: { m: 1, k: 37, n: 70 } },
+  { name: 'batch 1, odd k (tiled GEMM)', g: { m: 1, k: 37, n: 70 } },
+  { name: 'batch 1, k % 4 = 0 (matrix–vector path)', g: { m: 1, k: 200, n: 70 } },
+  { name: 'batch 3, n not a multiple of 4 (matrix–vector path)', g: { m: 3, k: 132, n: 9 } },
   { name: 'batch 5, k and n across tile edges', g: { m: 5, k: 130, n: 66 } },
   { name: 'batch 67 (rows across a tile edge)', g: { m: 67, k: 20, n: 9 } },
 ];
@@ -219,4 +222,22 @@ test('linear propagates NaN where the reference does (ReLU keeps NaN)', { skip }
   const refY = refLinear.linearForward(x, w, b, g, true);
   assert.ok(refY.some(Number.isNaN) && refY.some((v) => !Number.isNaN(v)), 'the case puts NaN in some outputs, not all');
   checkLinear('NaN in x and gy', got, x, w, b, gy, g, true);
+});
+
+test('the 64×64 tiles (chosen for large products) match the reference too', { skip }, async () => {
+  forceTileShape(LARGE_TILES);
+  try {
+    const c = CONV_CASES[3]!;
+    const g = convGeometry(c.x, c.w, c.stride, c.pad, c.groups);
+    const x = random(numel(c.x), 90);
+    const w = random(numel(c.w), 91);
+    const b = random(g.oc, 92);
+    const gy = random(g.n * g.oc * g.oh * g.ow, 93);
+    checkConv('conv, large tiles', await runConv(x, w, b, gy, g, true), x, w, b, gy, g, true);
+    const lg = { m: 67, k: 70, n: 66 };
+    const [lx, lw, lb, lgy] = [random(lg.m * lg.k, 94), random(lg.n * lg.k, 95), random(lg.n, 96), random(lg.m * lg.n, 97)];
+    checkLinear('linear, large tiles', await runLinear(lx, lw, lb, lgy, lg, true), lx, lw, lb, lgy, lg, true);
+  } finally {
+    forceTileShape(null);
+  }
 });

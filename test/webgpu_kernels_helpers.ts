@@ -29,7 +29,13 @@ export async function openContext(): Promise<OpenedContext | { reason: string }>
     gpu = null;
     return { reason: `no WebGPU adapter (VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES']})` };
   }
-  const device = await adapter.requestDevice();
+  // FC6's weight (9216×4096 floats, 151 MB) exceeds the default 128 MiB binding limit: ask for the adapter's.
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
   const info = adapter.info;
   return {
     ctx: new KernelContext(device),

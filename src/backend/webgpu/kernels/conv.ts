@@ -8,7 +8,7 @@
 // iy + padH − ky = oy·strideH (likewise x) lands inside the output; other taps contribute zero.
 import type { ConvGeometry } from '../../backend.js';
 import type { KernelContext } from '../kernel_context.js';
-import { RELU_WGSL, TILE_M, TILE_N, dispatchGemm, epilogue, splitK, type GemmSpec, type Params } from './gemm.js';
+import { RELU_WGSL, dispatchGemm, epilogue, splitK, type GemmSpec, type Params } from './gemm.js';
 import { channelSums, sumSplits } from './gemm_reduce.js';
 
 const READ = 'var<storage, read>';
@@ -52,6 +52,33 @@ fn im2col(z: i32, k: i32, col: i32) -> f32 {
   return x[((img * u.c + z * u.icg + ci) * u.h + iy) * u.w + ix];
 }`;
 
+/**
+ * WGSL: decodes the invocation's four im2col columns c…c+3 (image, output pixel) once: cy/cx the
+ * top-left input row/column of each column's window (cy far negative past N, so every tap of it
+ * reads as padding), cb the offset of that corner in x within group z.
+ */
+const COLUMN_SETUP = [0, 1, 2, 3]
+  .map((j) => {
+    const X = 'xyzw'[j]!;
+    return `  {
+    let cj = c + ${j};
+    let p = cj % u.P;
+    cy.${X} = select(-65536, (p / u.ow) * u.sh - u.ph, cj < u.N);
+    cx.${X} = (p % u.ow) * u.sw - u.pw;
+    cb.${X} = ((cj / u.P) * u.c + z * u.icg) * u.hw + cy.${X} * u.w + cx.${X};
+  }`;
+  })
+  .join('\n');
+
+/** WGSL: the quad of im2col row k for the decoded columns, through the tap table (no divisions). */
+const COLUMN_QUAD = `
+      let e = taps[k];
+      let iy = cy + vec4<i32>(e.y);
+      let ix = cx + vec4<i32>(e.z);
+      let ok = (iy >= vec4<i32>(0)) & (iy < vec4<i32>(u.h)) & (ix >= vec4<i32>(0)) & (ix < vec4<i32>(u.w));
+      let at = select(vec4<i32>(0), cb + vec4<i32>(e.x), ok);
+      quad = select(vec4<f32>(), vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]), ok);`;
+
 function forwardSpec(bias: boolean, relu: boolean): GemmSpec {
   const out = epilogue('v', bias ? 'b[o]' : null, relu);
   return {
@@ -59,16 +86,40 @@ function forwardSpec(bias: boolean, relu: boolean): GemmSpec {
       `@group(0) @binding(0) ${READ} x: array<f32>;`,
       `@group(0) @binding(1) ${READ} w: array<f32>;`,
       `@group(0) @binding(2) ${WRITE} y: array<f32>;`,
-      bias ? `@group(0) @binding(3) ${READ} b: array<f32>;` : '',
+      `@group(0) @binding(3) ${READ} taps: array<vec4<i32>>;`,
+      bias ? `@group(0) @binding(4) ${READ} b: array<f32>;` : '',
     ].join('\n'),
-    bindingCount: bias ? 4 : 3,
+    bindingCount: bias ? 5 : 4,
     helpers: `${RELU_WGSL}\n${IM2COL}`,
     loadA: '  return w[(z * u.ocg + row) * u.K + k];',
     loadB: '  return im2col(z, k, col);',
+    bQuad: { setup: `  var cy = vec4<i32>();\n  var cx = vec4<i32>();\n  var cb = vec4<i32>();\n${COLUMN_SETUP}`, body: COLUMN_QUAD },
     store: `  let o = z * u.ocg + row;\n  y[((col / u.P) * u.oc + o) * u.P + col % u.P] = ${out};`,
     aAlongK: true,
     bAlongK: false,
   };
+}
+
+/** Tap tables by context and geometry: entry k = (ci·h·w + ky·w + kx, ky, kx, 0) for k = (ci, ky, kx). */
+const tapTables = new WeakMap<KernelContext, Map<string, GPUBuffer>>();
+
+function tapTable(ctx: KernelContext, g: ConvGeometry): GPUBuffer {
+  const icg = g.c / g.groups;
+  const key = `${icg},${g.kh},${g.kw},${g.h},${g.w}`;
+  let tables = tapTables.get(ctx);
+  if (!tables) tapTables.set(ctx, (tables = new Map()));
+  let table = tables.get(key);
+  if (!table) {
+    const entries = new Int32Array(icg * g.kh * g.kw * 4);
+    let e = 0;
+    for (let ci = 0; ci < icg; ci++)
+      for (let ky = 0; ky < g.kh; ky++)
+        for (let kx = 0; kx < g.kw; kx++, e += 4) entries.set([ci * g.h * g.w + ky * g.w + kx, ky, kx, 0], e);
+    table = ctx.buffer(entries.byteLength, `conv taps ${key}`);
+    ctx.device.queue.writeBuffer(table, 0, entries);
+    tables.set(key, table);
+  }
+  return table;
 }
 
 /** y [n, oc, oh, ow] = conv(x, w) (+ b), ReLU'd (NaN kept) when `relu`. */
@@ -83,11 +134,12 @@ export function conv2d(
 ): void {
   const p = convParams(g);
   const bias = b !== null;
+  const taps = tapTable(ctx, g);
   dispatchGemm(
     ctx,
     `conv.forward.${bias}.${relu}`,
     () => forwardSpec(bias, relu),
-    bias ? [x, w, y, b] : [x, w, y],
+    bias ? [x, w, y, taps, b] : [x, w, y, taps],
     { ...p, M: p.ocg!, N: g.n * p.P!, K: p.icg! * p.khw! },
     g.groups,
   );
@@ -162,7 +214,7 @@ export function conv2dBackwardWeights(
 ): void {
   const p = convParams(g);
   const params = { ...p, M: p.ocg!, N: p.icg! * p.khw!, K: g.n * p.P! };
-  const tiles = Math.ceil(params.M / TILE_M) * Math.ceil(params.N / TILE_N) * g.groups;
+  const tiles = Math.ceil(params.M / 64) * Math.ceil(params.N / 64) * g.groups;
   const wanted = Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(params.K / MIN_K_PER_SPLIT));
   const { splits } = splitK(params.K, wanted);
   const count = g.oc * params.N;

@@ -14,10 +14,8 @@
 // the element, zero where the implicit matrix is zero (padding).
 import { MAX_GROUPS_PER_DIM, type KernelContext } from '../kernel_context.js';
 
-/** Rows and columns of C per workgroup, and the K depth of one shared-memory step. */
-export const TILE_M = 64;
-export const TILE_N = 64;
-export const TILE_K = 16;
+/** Every split of K is a multiple of this (the deepest tile step). */
+const K_ALIGN = 32;
 
 /** The uniform block every GEMM-based kernel receives (all i32; unused fields are 0). */
 const PARAM_NAMES = [
@@ -75,13 +73,89 @@ export interface GemmSpec {
   readonly bAlongK: boolean;
   /** Extra WGSL (helper functions) placed before the loaders. */
   readonly helpers?: string;
+  /**
+   * Optional faster B loads for a B walked along its columns (bAlongK false): each invocation then
+   * loads the same four columns c…c+3 at every step, so `setup` (statements, run once before the
+   * K loop, with `c` and `z` in scope) can decode them once, and `body` (statements with `k` < kEnd
+   * in scope) sets \`quad\` (a vec4<f32>, zero for columns ≥ N) from what setup decoded.
+   */
+  readonly bQuad?: { readonly setup: string; readonly body: string };
 }
 
-/** The WGSL source of a GEMM with the given loaders. */
-export function gemmSource(spec: GemmSpec): string {
-  // Each of the 256 invocations loads one vec4 of each 64×16 tile: four rows (or columns) at one k.
-  const aIndex = spec.aAlongK ? 'let kk = t % 16; let q = t / 16;' : 'let q = t % 16; let kk = t / 16;';
-  const bIndex = spec.bAlongK ? 'let kk = t % 16; let q = t / 16;' : 'let q = t % 16; let kk = t / 16;';
+/**
+ * A tile shape: a workgroup of `wx`×`wy` invocations, each computing a 4×4 block, covers a
+ * (4·wy)×(4·wx) tile of C and steps `tk` deep along K through workgroup memory.
+ */
+export interface TileShape {
+  readonly wx: number;
+  readonly wy: number;
+  readonly tk: number;
+  /** No workgroup memory: each invocation reads its operands itself (for a K of a few steps). */
+  readonly direct?: boolean;
+}
+
+/** 64×64 tiles for large products; 32×32 (TF.js's default shape) where 64×64 leaves the device idle or M ≤ 32. */
+export const LARGE_TILES: TileShape = { wx: 16, wy: 16, tk: 16 };
+export const SMALL_TILES: TileShape = { wx: 8, wy: 8, tk: 32 };
+export const DIRECT_TILES: TileShape = { wx: 8, wy: 8, tk: 1, direct: true };
+
+/** The WGSL source of a GEMM with the given loaders and tile shape. */
+export function gemmSource(spec: GemmSpec, tile: TileShape): string {
+  const { wx, wy, tk } = tile;
+  const threads = wx * wy;
+  const tm = 4 * wy;
+  const tn = 4 * wx;
+  // The A tile holds tk × tm/4 quads (four rows at one k), the B tile tk × tn/4 quads (four
+  // columns at one k); invocation t loads quads t, t + threads, …, walking k fastest when the
+  // operand is contiguous along k (coalesced reads), else its rows or columns.
+  // (A loop, not unrolled: SwiftShader's compile time grows steeply with copies of the loaders.)
+  const loads = (quadsPerK: number, alongK: boolean, load: (k: string, q: string) => string): string => {
+    const [kk, q] = alongK ? [`id % ${tk}`, `id / ${tk}`] : [`id / ${quadsPerK}`, `id % ${quadsPerK}`];
+    return `    for (var id = t; id < ${tk * quadsPerK}; id += ${threads}) { let kk = ${kk}; let q = ${q}; ${load('k0 + kk', 'q')} }`;
+  };
+  const loadA = loads(tm / 4, spec.aAlongK, (k, q) => {
+    const r = `row0 + 4 * ${q}`;
+    return `let k = ${k}; let r = ${r}; As[kk][q] = vec4<f32>(tileA(z, r, k, kEnd), tileA(z, r + 1, k, kEnd), tileA(z, r + 2, k, kEnd), tileA(z, r + 3, k, kEnd));`;
+  });
+  const bQuad = spec.bAlongK ? undefined : spec.bQuad;
+  const loadB = loads(tn / 4, spec.bAlongK, (k, q) => {
+    if (bQuad) return `let k = ${k}; var quad = vec4<f32>(); if (k < kEnd) { ${bQuad.body} } Bs[kk][q] = quad;`;
+    const c = `col0 + 4 * ${q}`;
+    return `let k = ${k}; let c = ${c}; Bs[kk][q] = vec4<f32>(tileB(z, k, c, kEnd), tileB(z, k, c + 1, kEnd), tileB(z, k, c + 2, kEnd), tileB(z, k, c + 3, kEnd));`;
+  });
+  // Walking columns, invocation t's B quad is the same at every step (threads is a multiple of tn/4).
+  const bSetup = bQuad ? `  let c = col0 + 4 * (t % ${tn / 4});\n${bQuad.setup}` : '';
+  const sharedLoop = `${bSetup}
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${tk}) {
+${loadA}
+${loadB}
+    workgroupBarrier();
+    for (var kk = 0; kk < ${tk}; kk++) {
+      let a = As[kk][ty];
+      let b = Bs[kk][tx];
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
+    }
+    workgroupBarrier();
+  }`;
+  // (Uses bQuad when given: a binding only it reads would otherwise drop out of the layout.)
+  const directB = bQuad
+    ? `var quad = vec4<f32>();\n    ${bQuad.body}\n    let b = quad;`
+    : 'let b = vec4<f32>(tileB(z, k, c, kEnd), tileB(z, k, c + 1, kEnd), tileB(z, k, c + 2, kEnd), tileB(z, k, c + 3, kEnd));';
+  const directLoop = `
+  let r = row0 + 4 * ty;
+  let c = col0 + 4 * tx;
+${bQuad ? bQuad.setup : ''}
+  for (var k = kBegin; k < kEnd; k++) {
+    let a = vec4<f32>(tileA(z, r, k, kEnd), tileA(z, r + 1, k, kEnd), tileA(z, r + 2, k, kEnd), tileA(z, r + 3, k, kEnd));
+    ${directB}
+    acc0 += a.x * b;
+    acc1 += a.y * b;
+    acc2 += a.z * b;
+    acc3 += a.w * b;
+  }`;
   return `
 ${PARAMS_WGSL}
 ${spec.bindings}
@@ -108,53 +182,33 @@ fn tileB(z: i32, k: i32, col: i32, kEnd: i32) -> f32 {
 }
 
 // As[kk][q] holds rows 4q…4q+3 of the A tile at depth kk; Bs[kk][q] columns 4q…4q+3 of the B tile.
-var<workgroup> As: array<array<vec4<f32>, 16>, 16>;
-var<workgroup> Bs: array<array<vec4<f32>, 16>, 16>;
+${tile.direct ? '' : `var<workgroup> As: array<array<vec4<f32>, ${tm / 4}>, ${tk}>;\nvar<workgroup> Bs: array<array<vec4<f32>, ${tn / 4}>, ${tk}>;`}
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(${wx}, ${wy})
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let tilesN = (u.N + ${TILE_N - 1}) / ${TILE_N};
-  let tilesM = (u.M + ${TILE_M - 1}) / ${TILE_M};
+  let tilesN = (u.N + ${tn - 1}) / ${tn};
+  let tilesM = (u.M + ${tm - 1}) / ${tm};
   let tile = i32(wid.x + wid.y * groups.x);
   if (tile >= tilesN * tilesM) { return; }
   let z = i32(wid.z) / u.splits;
   let split = i32(wid.z) % u.splits;
-  let row0 = (tile / tilesN) * ${TILE_M};
-  let col0 = (tile % tilesN) * ${TILE_N};
+  let row0 = (tile / tilesN) * ${tm};
+  let col0 = (tile % tilesN) * ${tn};
   let kBegin = split * u.kChunk;
   let kEnd = min(u.K, kBegin + u.kChunk);
   let t = i32(li);
-  let tx = t % 16;
-  let ty = t / 16;
-  var acc: array<vec4<f32>, 4>;
-  for (var k0 = kBegin; k0 < kEnd; k0 += ${TILE_K}) {
-    {
-      ${aIndex}
-      let k = k0 + kk;
-      let r = row0 + 4 * q;
-      As[kk][q] = vec4<f32>(tileA(z, r, k, kEnd), tileA(z, r + 1, k, kEnd), tileA(z, r + 2, k, kEnd), tileA(z, r + 3, k, kEnd));
-    }
-    {
-      ${bIndex}
-      let k = k0 + kk;
-      let c = col0 + 4 * q;
-      Bs[kk][q] = vec4<f32>(tileB(z, k, c, kEnd), tileB(z, k, c + 1, kEnd), tileB(z, k, c + 2, kEnd), tileB(z, k, c + 3, kEnd));
-    }
-    workgroupBarrier();
-    for (var kk = 0; kk < ${TILE_K}; kk++) {
-      let a = As[kk][ty];
-      let b = Bs[kk][tx];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
-  }
+  let tx = t % ${wx};
+  let ty = t / ${wx};
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+${tile.direct ? directLoop : sharedLoop}
+  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0; i < 4; i++) {
     let row = row0 + 4 * ty + i;
     if (row >= u.M) { break; }
@@ -174,10 +228,32 @@ export function foldGrid(count: number): [number, number] {
   return [Math.ceil(count / y), y];
 }
 
-/** How `splits` requested slices of K really cut it: `kChunk` a multiple of TILE_K, no empty slice. */
+/** Fewer large tiles than this leave a GPU's cores idle: then the small ones. */
+const MIN_LARGE_TILES = 128;
+
+let forcedTiles: TileShape | null = null;
+
+/** Makes every GEMM use `tile` (null: the shape tileShape picks); for benchmarks comparing shapes. */
+export function forceTileShape(tile: TileShape | null): void {
+  forcedTiles = tile;
+}
+
+/** K up to this goes without workgroup memory (a barrier costs more than the few loads it saves). */
+const DIRECT_MAX_K = 8;
+
+/** The tile shape for `batch` M×N×K products. */
+export function tileShape(m: number, n: number, k: number, batch: number): TileShape {
+  if (forcedTiles) return forcedTiles;
+  if (k <= DIRECT_MAX_K) return DIRECT_TILES;
+  // At most 32 rows (conv1's input gradient has 3): a 64-row tile would compute twice the waste.
+  if (m <= 32) return SMALL_TILES;
+  return Math.ceil(m / 64) * Math.ceil(n / 64) * batch >= MIN_LARGE_TILES ? LARGE_TILES : SMALL_TILES;
+}
+
+/** How `splits` requested slices of K really cut it: `kChunk` a multiple of K_ALIGN, no empty slice. */
 export function splitK(k: number, splits: number): { kChunk: number; splits: number } {
   if (splits <= 1) return { kChunk: Math.max(k, 1), splits: 1 };
-  const kChunk = Math.ceil(k / splits / TILE_K) * TILE_K;
+  const kChunk = Math.ceil(k / splits / K_ALIGN) * K_ALIGN;
   return { kChunk, splits: Math.ceil(k / kChunk) };
 }
 
@@ -193,10 +269,11 @@ export function dispatchGemm(
   params: Params & { M: number; N: number; K: number },
   batch: number,
   splits = 1,
+  tile: TileShape = tileShape(params.M, params.N, params.K, batch * splits),
 ): void {
-  const pipeline = ctx.pipeline(key, gemmSource(spec()));
+  const pipeline = ctx.pipeline(`${key}.${tile.wx}x${tile.wy}x${tile.tk}${tile.direct ? 'd' : ''}`, gemmSource(spec(), tile));
   const cut = splitK(params.K, splits);
-  const tiles = Math.ceil(params.M / TILE_M) * Math.ceil(params.N / TILE_N);
+  const tiles = Math.ceil(params.M / (4 * tile.wy)) * Math.ceil(params.N / (4 * tile.wx));
   const [x, y] = foldGrid(tiles);
   ctx.dispatch(pipeline, buffers, packParams({ ...params, ...cut }), [x, y, batch * cut.splits]);
 }

@@ -7,6 +7,7 @@ import type { LinearGeometry } from '../../backend.js';
 import type { KernelContext } from '../kernel_context.js';
 import { RELU_WGSL, dispatchGemm, epilogue, type GemmSpec } from './gemm.js';
 import { channelSums } from './gemm_reduce.js';
+import { gemv, gemvApplies } from './linear_gemv.js';
 
 const READ = 'var<storage, read>';
 const WRITE = 'var<storage, read_write>';
@@ -28,7 +29,7 @@ function forwardSpec(bias: boolean, relu: boolean): GemmSpec {
   };
 }
 
-/** y [m, n] = x · wᵀ (+ b), ReLU'd (NaN kept) when `relu`. */
+/** y [m, n] = x · wᵀ (+ b), ReLU'd (NaN kept) when `relu`; a matrix–vector product for a few rows. */
 export function linear(
   ctx: KernelContext,
   x: GPUBuffer,
@@ -39,6 +40,7 @@ export function linear(
   relu: boolean,
 ): void {
   const bias = b !== null;
+  if (gemvApplies(g)) return gemv(ctx, x, w, b, y, g, relu);
   dispatchGemm(
     ctx,
     `linear.forward.${bias}.${relu}`,
