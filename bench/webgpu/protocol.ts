@@ -25,5 +25,6 @@ export interface GpuBenchReport {
   results: GpuPeerResult[];
 }
 
-export type OursGpuRequest = { cmd: 'init'; libUrl: string } | Exclude<OursRequest, { cmd: 'init' }>;
+/** The wasm worker's requests, less its own init and its kernel-by-kernel profile (wasm only). */
+export type OursGpuRequest = { cmd: 'init'; libUrl: string } | Exclude<OursRequest, { cmd: 'init' | 'profile' }>;
 export type OursGpuReply = OursReply;
