@@ -15,10 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
-import Fastify from 'fastify';
-import fastifyStatic from '@fastify/static';
 import { chromium } from 'playwright-core';
+import { bundleBenchPage, maxAbsDiff, serveBench } from './harness.js';
 import { setBackend } from '../../src/backend/registry.js';
 import { exportOnnx } from '../../src/io/onnx/export.js';
 import { createModel } from '../../src/models/index.js';
@@ -75,26 +73,11 @@ export function writeModelAssets(dir: string): void {
   writeFileSync(join(dir, 'weights.json'), JSON.stringify(manifest));
 }
 
-async function bundlePage(dir: string): Promise<void> {
-  await esbuild.build({
-    entryPoints: { page: join(ROOT, 'bench/browser/page.ts'), ours_worker: join(ROOT, 'bench/browser/ours_worker.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    outdir: dir,
-    logLevel: 'error',
-  });
+function bundlePage(dir: string): Promise<void> {
+  return bundleBenchPage(dir, { page: join(ROOT, 'bench/browser/page.ts'), ours_worker: join(ROOT, 'bench/browser/ours_worker.ts') });
 }
 
-async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
-  const app = Fastify();
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-    reply.header('Cross-Origin-Resource-Policy', 'same-origin');
-    reply.header('Cache-Control', 'no-store');
-  });
+function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   const mounts: [string, string][] = [
     ['/bench/', join(WORK, 'page')],
     ['/assets/', join(WORK, 'assets')],
@@ -102,21 +85,11 @@ async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
     ['/tfjs/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')],
     ['/lib/', join(ROOT, 'dist/browser')],
   ];
-  mounts.forEach(([prefix, root], i) => app.register(fastifyStatic, { root, prefix, decorateReply: i === 0 }));
-  app.get('/', (_req, reply) => reply.sendFile('index.html', join(ROOT, 'bench/browser')));
-  app.get('/favicon.ico', (_req, reply) => reply.code(204).send()); // no icon: no 404 in the log
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: address, close: () => app.close() };
+  return serveBench(mounts, (reply) => reply.sendFile('index.html', join(ROOT, 'bench/browser')));
 }
 
 function fmt(v: number | null, digits: number): string {
   return v === null ? '—' : v.toFixed(digits);
-}
-
-function maxAbsDiff(a: number[], b: number[]): number {
-  let m = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 function alternateTable(a: AlternateResult): string {

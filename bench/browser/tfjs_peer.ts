@@ -117,26 +117,45 @@ export async function runTfjs(cfg: BenchConfig, weightsUrl: string, manifestUrl:
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
     await tf.ready();
     result.threads = `${getThreadsCount()} (asked ${cfg.threads})`;
-    const manifest = (await (await fetch(manifestUrl)).json()) as WeightEntry[];
-    const data = new Float32Array(await (await fetch(weightsUrl)).arrayBuffer());
-    const model = torchvisionAlexNet();
-    loadWeights(model, manifest, data);
-    const infer = async (x: tf.Tensor, keep: boolean): Promise<void> => {
-      const y = model.predict(x) as tf.Tensor;
-      const values = (await y.data()) as Float32Array;
-      if (keep) result.logits = Array.from(values.subarray(0, 1000));
-      y.dispose();
-    };
-    const x1 = nhwc(1, 224);
-    result.latencyMs = await timeIt(cfg.latencyWarmup, cfg.latencyIters, () => infer(x1, true));
-    const xb = nhwc(cfg.batch, 224);
-    result.throughput = (cfg.batch * 1000) / (await timeIt(cfg.batchWarmup, cfg.batchIters, () => infer(xb, false)));
-    tf.dispose([x1, xb]);
-    model.dispose();
+    await timeTfjs(result, cfg, weightsUrl, manifestUrl, 'wasm');
   } catch (err) {
     result.notes.push(`inference failed: ${err instanceof Error ? err.message : String(err)}`);
-    return result;
   }
+  return result;
+}
+
+/** What timeTfjs fills in and reads of a benchmark configuration. */
+type TfjsTimings = Pick<PeerResult, 'latencyMs' | 'throughput' | 'trainMs' | 'notes' | 'logits'>;
+type TfjsConfig = Pick<BenchConfig, 'latencyWarmup' | 'latencyIters' | 'batchWarmup' | 'batchIters' | 'batch' | 'trainBatch' | 'trainSize'>;
+
+/**
+ * Times torchvision AlexNet (the weights at weightsUrl) at batch 1 and cfg.batch, then an
+ * alexnet-v1 training step, on TF.js's current backend (`label` names it in the notes). Inference
+ * failures throw; a training failure is a note (TF.js's backends differ in what they can train).
+ */
+export async function timeTfjs(
+  result: TfjsTimings,
+  cfg: TfjsConfig,
+  weightsUrl: string,
+  manifestUrl: string,
+  label: string,
+): Promise<void> {
+  const manifest = (await (await fetch(manifestUrl)).json()) as WeightEntry[];
+  const data = new Float32Array(await (await fetch(weightsUrl)).arrayBuffer());
+  const model = torchvisionAlexNet();
+  loadWeights(model, manifest, data);
+  const infer = async (x: tf.Tensor, keep: boolean): Promise<void> => {
+    const y = model.predict(x) as tf.Tensor;
+    const values = (await y.data()) as Float32Array;
+    if (keep) result.logits = Array.from(values.subarray(0, 1000));
+    y.dispose();
+  };
+  const x1 = nhwc(1, 224);
+  result.latencyMs = await timeIt(cfg.latencyWarmup, cfg.latencyIters, () => infer(x1, true));
+  const xb = nhwc(cfg.batch, 224);
+  result.throughput = (cfg.batch * 1000) / (await timeIt(cfg.batchWarmup, cfg.batchIters, () => infer(xb, false)));
+  tf.dispose([x1, xb]);
+  model.dispose();
   try {
     const model = alexNetV1(cfg.trainSize);
     const opt = tf.train.momentum(0.01, 0.9);
@@ -157,9 +176,10 @@ export async function runTfjs(cfg: BenchConfig, weightsUrl: string, manifestUrl:
       loss!.dispose();
     };
     result.trainMs = await timeIt(cfg.batchWarmup, cfg.batchIters, step);
-    result.notes.push('training: optimizer.minimize on the wasm backend works');
+    tf.dispose([x, labels]);
+    model.dispose();
+    result.notes.push(`training: optimizer.minimize on the ${label} backend works`);
   } catch (err) {
-    result.notes.push(`training: fails on the wasm backend: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    result.notes.push(`training: fails on the ${label} backend: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
-  return result;
 }

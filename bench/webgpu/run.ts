@@ -12,10 +12,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
-import * as esbuild from 'esbuild';
-import Fastify from 'fastify';
 import { chromium } from 'playwright-core';
+import { bundleBenchPage, maxAbsDiff, serveBench } from '../browser/harness.js';
 import { CHROMIUM } from '../../test/browser_helpers.js';
 import { CHROMIUM_WEBGPU_ARGS, adapterName, isSoftwareAdapter } from '../../test/webgpu_browser_helpers.js';
 import { writeModelAssets } from '../browser/run.js';
@@ -44,46 +42,25 @@ function parseArgs(argv: string[]): { quick: boolean; peers: string[]; batch?: n
   return args;
 }
 
-async function bundlePage(dir: string): Promise<void> {
-  await esbuild.build({
-    entryPoints: { page: join(ROOT, 'bench/webgpu/page.ts'), ours_webgpu_worker: join(ROOT, 'bench/webgpu/ours_webgpu_worker.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    outdir: dir,
-    logLevel: 'error',
+function bundlePage(dir: string): Promise<void> {
+  return bundleBenchPage(dir, {
+    page: join(ROOT, 'bench/webgpu/page.ts'),
+    ours_webgpu_worker: join(ROOT, 'bench/webgpu/ours_webgpu_worker.ts'),
   });
 }
 
-async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
-  const app = Fastify();
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-    reply.header('Cross-Origin-Resource-Policy', 'same-origin');
-    reply.header('Cache-Control', 'no-store');
-  });
+function serve(): Promise<{ url: string; close: () => Promise<void> }> {
   const mounts: [string, string][] = [
     ['/bench/', join(WORK, 'page')],
     ['/assets/', join(WORK, 'assets')],
     ['/ort/', join(ROOT, 'node_modules/onnxruntime-web/dist')],
     ['/lib/', join(ROOT, 'dist/browser')],
   ];
-  mounts.forEach(([prefix, root], i) => app.register(fastifyStatic, { root, prefix, decorateReply: i === 0 }));
-  app.get('/', (_req, reply) => reply.type('text/html').send(PAGE));
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: address, close: () => app.close() };
+  return serveBench(mounts, (reply) => reply.type('text/html').send(PAGE));
 }
 
 /** Whole numbers from 100, else three significant digits (SwiftShader's throughputs are fractions of an image per second). */
 const fmt = (v: number | null): string => (v === null ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
-
-function maxAbsDiff(a: number[], b: number[]): number {
-  let m = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** The notes under the table: each peer's, logits agreement with the first peer that has logits, ours against the faster peer. */
 function notes(results: GpuPeerResult[], cfg: GpuBenchConfig): string[] {
