@@ -6,14 +6,8 @@
 import { loadWebGpuBackend } from '../src/browser.js';
 import type { Backend } from '../src/backend/backend.js';
 import { setBackend } from '../src/backend/registry.js';
-import { AlexNet } from '../src/models/alexnet_base.js';
-import { ReLU } from '../src/nn/activation.js';
-import { Conv2d } from '../src/nn/conv.js';
-import { Linear } from '../src/nn/linear.js';
-import { LocalResponseNorm } from '../src/nn/lrn.js';
-import { AdaptiveAvgPool2d, MaxPool2d } from '../src/nn/pool.js';
-import { Sequential } from '../src/nn/sequential.js';
 import * as ops from '../src/ops/index.js';
+import { miniAlexNet } from './mini_alexnet.js';
 import { Tensor } from '../src/tensor.js';
 
 interface Arr {
@@ -125,36 +119,7 @@ function miniNetwork(
   c: { input: Arr; labels: number[]; output: Arr; loss: number; state_dict: Record<string, Arr>; grads: Record<string, Arr> },
   errors: CaseOutcome['errors'],
 ): void {
-  const norm = (): LocalResponseNorm => new LocalResponseNorm(5, 5e-4, 0.75, 2);
-  const features = new Sequential(
-    new Conv2d(3, 8, 11, { stride: 4 }),
-    new ReLU(),
-    norm(),
-    new MaxPool2d(3, 2),
-    new Conv2d(8, 12, 5, { padding: 2, groups: 2 }),
-    new ReLU(),
-    norm(),
-    new MaxPool2d(3, 2),
-    new Conv2d(12, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new Conv2d(16, 16, 3, { padding: 1, groups: 2 }),
-    new ReLU(),
-    new Conv2d(16, 8, 3, { padding: 1, groups: 2 }),
-    new ReLU(),
-    new MaxPool2d(3, 2),
-  );
-  const classifier = new Sequential(new Linear(32, 20), new ReLU(), new Linear(20, 5));
-  const model = new AlexNet(
-    'alexnet',
-    [
-      ['features', features],
-      ['avgpool', new AdaptiveAvgPool2d(2)],
-      ['classifier', classifier],
-    ],
-    2,
-    [3, 67, 67],
-    5,
-  );
+  const model = miniAlexNet();
   model.loadStateDict(new Map(Object.entries(c.state_dict).map(([k, v]) => [k, tensor(v)])));
   const out = model.forward(tensor(c.input));
   errors.push({ what: 'output', rel: relError(out.toArray(), values(c.output)) });
