@@ -7,10 +7,11 @@
 // masks from a stream of its own, so it is compared with itself);
 // ranks that cannot start, or were started with other options, all stop with one line naming
 // the rank; a rank killed with SIGKILL ends the job (never a hang) and the last checkpoint
-// resumes with another number of ranks.
+// resumes with another number of ranks; SIGUSR2 and Ctrl-C on mpirun stop every rank with a
+// checkpoint, and Ctrl-Z / fg only pause the job.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCheckpoint } from '../src/train/checkpoint.js';
@@ -232,4 +233,55 @@ test('ddp: SIGUSR2 to mpirun stops every rank after the step under way, with a c
   assert.match(end.stdout, /interrupted by SIGUSR2: checkpoint written/);
   const ck = readCheckpoint<{ step: number; epoch: number }>(join(out, 'checkpoints', 'last.ckpt'));
   assert.ok(ck.meta.step >= 1 && ck.meta.epoch === 0, `checkpoint at step ${ck.meta.step}`);
+});
+
+/** Resolves once metrics.jsonl holds more than `lines` lines. */
+async function metricsPast(runDir: string, lines: number): Promise<number> {
+  const path = join(runDir, 'metrics.jsonl');
+  const count = (): number => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0);
+  while (count() <= lines) await new Promise((r) => setTimeout(r, 100));
+  return count();
+}
+
+test('ddp: Ctrl-Z and fg on mpirun pause the job; Ctrl-C (SIGINT to mpirun) stops every rank with a checkpoint', { skip }, async () => {
+  const dir = tempDir('ddp-ctrl-c');
+  const out = join(dir, 'run');
+  const args = common(out, 2).map((a, i, all) => (all[i - 1] === '--epochs' ? '50' : a));
+  // mpirun sends SIGTERM and SIGKILL 1 and 2 timeouts after Ctrl-C: 60 s leaves a loaded machine
+  // time for the step under way, one more and the checkpoint (docs/DISTRIBUTED.md advises 30).
+  const mpi = [...mpirunArgs(2), '--mca', 'odls_base_sigkill_timeout', '60'];
+  // A process group of its own, as a shell gives a job (mpirun puts each rank in one of its own).
+  const job = spawn('mpirun', [...mpi, process.execPath, 'bin/alexnet.js', ...args], {
+    cwd: root,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const done = finished(job);
+  const seen = await metricsPast(out, 0);
+  // Ctrl-Z: mpirun forwards SIGTSTP, the ranks stop; fg: SIGCONT resumes them and is not an abort.
+  job.kill('SIGTSTP');
+  await new Promise((r) => setTimeout(r, 1000));
+  job.kill('SIGCONT');
+  const resumed = await metricsPast(out, seen);
+  // Ctrl-C: mpirun sends the ranks SIGCONT at once; they stop on it (not on the SIGTERM 60 s later).
+  const ctrlC = Date.now();
+  job.kill('SIGINT');
+  // The ranks exit (zombies until mpirun reaps them); mpirun waits out its two timeouts before it
+  // returns, or ends at once on two more Ctrl-C within 5 s (its "forcibly terminate", which drops
+  // the output it holds: the checkpoint itself is the proof).
+  const ranksRunning = (): boolean =>
+    spawnSync('ps', ['-o', 'stat=', '--ppid', String(job.pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .some((stat) => stat.trim() !== '' && !stat.startsWith('Z'));
+  while (ranksRunning()) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(Date.now() - ctrlC < 55_000, "the ranks stopped on mpirun's SIGCONT, not on its SIGTERM at 60 s");
+  job.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  job.kill('SIGINT');
+  await done;
+  const path = join(out, 'checkpoints', 'last.ckpt');
+  assert.ok(statSync(path).mtimeMs >= ctrlC, 'the checkpoint was written after Ctrl-C');
+  const ck = readCheckpoint<{ step: number; epoch: number }>(path);
+  assert.ok(ck.meta.step >= resumed - 1, `checkpoint at step ${ck.meta.step}, ${resumed} metrics lines before the signal`);
 });

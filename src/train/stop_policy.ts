@@ -12,6 +12,8 @@ const FINAL_FILES_S = 15;
 export class StopPolicy {
   /** The signal that asked the run to stop, if one did. */
   signal: NodeJS.Signals | null = null;
+  /** What asked the run to stop, for messages: the signal's name, or mpirun's abort. */
+  cause: string | null = null;
   private evalSeconds = 0;
 
   constructor(
@@ -28,18 +30,30 @@ export class StopPolicy {
    */
   listen(extra: readonly NodeJS.Signals[] = []): () => void {
     const handler = (sig: NodeJS.Signals): void => {
+      // mpirun's abort (see request) follows its SIGCONT with a SIGTERM: the same request.
+      if (this.signal === 'SIGCONT' && sig === 'SIGTERM') return;
       if (this.signal) {
         process.stderr.write(`alexnet: second ${sig}: exiting without a checkpoint\n`);
         process.exit(130);
       }
-      this.signal = sig;
-      process.stderr.write(`\nalexnet: ${sig} received: finishing the step and writing a checkpoint (press again to quit at once)\n`);
+      this.request(sig, sig, 'press again to quit at once');
     };
     const signals = [...STOP_SIGNALS, ...extra];
     for (const s of signals) process.on(s, handler);
     return () => {
       for (const s of signals) process.off(s, handler);
     };
+  }
+
+  /**
+   * Asks the run to stop after the step under way and write a checkpoint, as a first signal does.
+   * `cause` names the request in messages; `note` is added to the one printed now.
+   */
+  request(sig: NodeJS.Signals, cause: string, note: string): void {
+    if (this.signal) return;
+    this.signal = sig;
+    this.cause = cause;
+    process.stderr.write(`\nalexnet: ${cause} received: finishing the step and writing a checkpoint (${note})\n`);
   }
 
   /** Why no more steps may be taken after `step` steps in total, or null. */

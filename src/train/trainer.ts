@@ -28,6 +28,7 @@ import { evaluate, predictProbabilities, type EvalResult } from './evaluate.js';
 import { doneLines, epochLine, epochRecord, MetricsLog, startLines } from './logs.js';
 import { noTotals, trainEpoch, type EpochContext, type RunState } from './epoch.js';
 import { StopPolicy } from './stop_policy.js';
+import { onMpirunAbort } from '../distributed/mpirun_abort.js';
 import { topkIndices } from './metrics.js';
 import { errorPlot, filterGrid, lossPlot, lrPlot } from './plots.js';
 import { lastLayerPrefix, loadInto, modelWeights, readWeights, saveFinalWeights, shapeFromWeights, type ModelInfo } from './weights.js';
@@ -313,7 +314,7 @@ export class Trainer {
   private interrupted(): number {
     this.saveCheckpoint();
     this.say(
-      `interrupted by ${this.stop.signal}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`,
+      `interrupted by ${this.stop.cause ?? 'a signal on another rank'}: checkpoint written to ${this.store.lastPath} (epoch ${this.state.epoch + 1}, batch ${this.state.batch}); continue with --resume ${this.runDir}`,
     );
     return 130;
   }
@@ -326,11 +327,16 @@ export class Trainer {
       () => this.data.val.length,
     );
     const stopListening = this.stop.listen(this.opts.comm ? ['SIGUSR2'] : []);
+    // Under MPI, Ctrl-C on mpirun reaches the ranks as a SIGCONT, with SIGKILL two timeouts behind.
+    const abortListening = this.opts.comm
+      ? onMpirunAbort(() => this.stop.request('SIGCONT', 'Ctrl-C on mpirun', 'mpirun sends SIGKILL after 2 x odls_base_sigkill_timeout'))
+      : () => {};
     try {
       await this.setup();
       return await this.loop();
     } finally {
       stopListening();
+      abortListening();
       await this.trainLoader?.close();
       await this.valLoader?.close();
     }
@@ -356,7 +362,7 @@ export class Trainer {
       }
       if (this.stop.signal) {
         this.say(
-          `interrupted by ${this.stop.signal} after epoch ${this.state.epoch}: checkpoint written; continue with --resume ${this.runDir}`,
+          `interrupted by ${this.stop.cause ?? 'a signal on another rank'} after epoch ${this.state.epoch}: checkpoint written; continue with --resume ${this.runDir}`,
         );
         return 130;
       }
