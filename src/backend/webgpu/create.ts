@@ -16,6 +16,9 @@ export interface WebGpuOptions extends ChannelOptions {
   workerUrl?: URL;
 }
 
+/** How long a process's exit waits for the GPU worker to stop between two commands (then it exits regardless). */
+const EXIT_QUIET_MS = 5000;
+
 /** A worker being started: its channel, and the state word to wait on. */
 export interface Starting {
   channel: Channel;
@@ -38,6 +41,8 @@ export function spawn(opts: WebGpuOptions, start: (init: GpuWorkerInit, onExit: 
   let channel: Channel | null = null;
   const port = start({ status, largeBuffers: true }, (why) => (channel ? channel.fail(why) : writeFailure(status, why)));
   channel = new Channel(status, port, opts);
+  const c = channel;
+  port.atProcessExit?.(() => c.quiet(EXIT_QUIET_MS));
   return { channel, words: new Int32Array(status), startMs: opts.startMs ?? 60_000, precision };
 }
 
