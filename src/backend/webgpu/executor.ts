@@ -22,6 +22,7 @@ export class Executor {
   /** Dawn promises not yet settled, and the 'quiet' replies waiting for them to be none. */
   private pending = 0;
   private quietReplies: SharedArrayBuffer[] = [];
+  private readonly words: Int32Array;
 
   constructor(
     private readonly device: GPUDevice,
@@ -30,6 +31,7 @@ export class Executor {
     private readonly exit: () => void,
   ) {
     this.ctx = new KernelContext(device);
+    this.words = new Int32Array(status);
     this.placeholder = this.ctx.buffer(4, 'placeholder');
     void device.lost.then((info) => this.fail(`WebGPU device lost (${info.reason || 'unknown reason'}): ${info.message}`));
     device.onuncapturederror = (e) => this.fail(`WebGPU error: ${e.error.message}`);
@@ -69,7 +71,7 @@ export class Executor {
 
   /** Whether the client's process is exiting (then nothing more runs: see Channel.quiet). */
   private closing(): boolean {
-    return Atomics.load(new Int32Array(this.status), CLOSING) !== 0;
+    return Atomics.load(this.words, CLOSING) !== 0;
   }
 
   /** Skips `cmds`, answering only the client's 'quiet' (it waits for the worker to stop). */
