@@ -1,18 +1,20 @@
 // Per-layer speed of the WGSL kernels alone (src/backend/webgpu/kernels, no backend), through Dawn in
 // Node on its first adapter (SwiftShader, a CPU Vulkan driver, when VK_ICD_FILENAMES is unset): AlexNet's
 // convolutions (torchvision's, and alexnet-2012's two-tower conv2 with groups 2 on 227×227) and linear
-// layers, forward with fused bias + ReLU at batch 1 and 32, and with --backward the two gradients at
-// batch 32. Each timing records `reps` dispatches into one submission and waits for the queue; reports
-// the median milliseconds per dispatch and GFLOP/s.
-//   node dist/bench/webgpu_layers.js [--quick] [--backward] [--batch 1,32] [--layers fc,conv3]
+// layers, forward with fused bias + ReLU at batch 1 and 32 (with --f16 also with f16 weights: the
+// adapter's variant, packed on SwiftShader), and with --backward the two gradients at batch 32. Each
+// timing records `reps` dispatches into one submission and waits for the queue; reports the median
+// milliseconds per dispatch and GFLOP/s.
+//   node dist/bench/webgpu_layers.js [--quick] [--backward] [--f16] [--batch 1,32] [--layers fc,conv3]
 import type { ConvGeometry, LinearGeometry } from '../src/backend/backend.js';
 import { convGeometry } from '../src/backend/conv_util.js';
 import type { KernelContext } from '../src/backend/webgpu/kernel_context.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardWeights } from '../src/backend/webgpu/kernels/conv.js';
+import { f16Bytes, packF16 } from '../src/backend/webgpu/kernels/f16.js';
 import { linear, linearBackwardData, linearBackwardWeights } from '../src/backend/webgpu/kernels/linear.js';
 import { openContext, random, upload } from '../test/webgpu_kernels_helpers.js';
 
-type Pass = 'forward' | 'backward data' | 'backward weights';
+type Pass = 'forward' | 'forward f16' | 'backward data' | 'backward weights';
 
 interface Layer {
   readonly name: string;
@@ -24,20 +26,31 @@ function buffers(ctx: KernelContext, sizes: readonly number[]): GPUBuffer[] {
   return sizes.map((s, i) => upload(ctx, random(s, i + 1)));
 }
 
+/** The f16 copy of `count` weights in `w` (made before any timing). */
+function f16Copy(ctx: KernelContext, w: GPUBuffer, count: number): GPUBuffer {
+  const half = ctx.buffer(f16Bytes(count));
+  packF16(ctx, [w, half], { n: count });
+  ctx.flush();
+  return half;
+}
+
 function conv(name: string, c: number, size: number, oc: number, k: number, stride: number, pad: number, groups = 1): Layer {
   return {
     name,
     prepare(ctx, n, pass) {
       const g: ConvGeometry = convGeometry([n, c, size, size], [oc, c / groups, k, k], [stride, stride], [pad, pad], groups);
       const [x, w, b, y] = buffers(ctx, [n * c * size * size, oc * (c / groups) * k * k, oc, n * oc * g.oh * g.ow]);
+      const half = pass === 'forward f16' ? f16Copy(ctx, w!, oc * (c / groups) * k * k) : null;
       const flops = (2 * n * oc * g.oh * g.ow * c * k * k) / groups;
       const run =
         pass === 'forward'
           ? () => conv2d(ctx, x!, w!, b!, y!, g, true)
-          : pass === 'backward data'
-            ? () => conv2dBackwardData(ctx, y!, w!, x!, g)
-            : () => conv2dBackwardWeights(ctx, y!, x!, w!, b!, g);
-      return { run, flops, free: () => [x, w, b, y].forEach((t) => t!.destroy()) };
+          : half
+            ? () => conv2d(ctx, x!, half, b!, y!, g, true, ctx.weightFormat(true))
+            : pass === 'backward data'
+              ? () => conv2dBackwardData(ctx, y!, w!, x!, g)
+              : () => conv2dBackwardWeights(ctx, y!, x!, w!, b!, g);
+      return { run, flops, free: () => [x, w, b, y, half].forEach((t) => t?.destroy()) };
     },
   };
 }
@@ -48,13 +61,16 @@ function fc(name: string, k: number, outputs: number): Layer {
     prepare(ctx, m, pass) {
       const g: LinearGeometry = { m, k, n: outputs };
       const [x, w, b, y] = buffers(ctx, [m * k, outputs * k, outputs, m * outputs]);
+      const half = pass === 'forward f16' ? f16Copy(ctx, w!, outputs * k) : null;
       const run =
         pass === 'forward'
           ? () => linear(ctx, x!, w!, b!, y!, g, true)
-          : pass === 'backward data'
-            ? () => linearBackwardData(ctx, y!, w!, x!, g)
-            : () => linearBackwardWeights(ctx, y!, x!, w!, b!, g);
-      return { run, flops: 2 * m * k * outputs, free: () => [x, w, b, y].forEach((t) => t!.destroy()) };
+          : half
+            ? () => linear(ctx, x!, half, b!, y!, g, true, ctx.weightFormat(true))
+            : pass === 'backward data'
+              ? () => linearBackwardData(ctx, y!, w!, x!, g)
+              : () => linearBackwardWeights(ctx, y!, x!, w!, b!, g);
+      return { run, flops: 2 * m * k * outputs, free: () => [x, w, b, y, half].forEach((t) => t?.destroy()) };
     },
   };
 }
@@ -104,7 +120,8 @@ function option(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const passes: Pass[] = process.argv.includes('--backward') ? ['backward data', 'backward weights'] : ['forward'];
+  const forward: Pass[] = process.argv.includes('--f16') ? ['forward', 'forward f16'] : ['forward'];
+  const passes: Pass[] = process.argv.includes('--backward') ? ['backward data', 'backward weights'] : forward;
   const batches = (option('--batch') ?? '1,32').split(',').map(Number);
   const only = option('--layers')?.split(',');
   const layers = only ? LAYERS.filter((l) => only.some((name) => l.name.startsWith(name))) : LAYERS;
@@ -112,7 +129,7 @@ async function main(): Promise<void> {
   if ('reason' in opened) throw new Error(opened.reason);
   const { ctx } = opened;
   const lines = [
-    `adapter: ${opened.adapter}${quick ? ' (quick)' : ''}`,
+    `adapter: ${opened.adapter}${quick ? ' (quick)' : ''}${forward.length > 1 ? `, f16 weights ${ctx.weightFormat(true)}` : ''}`,
     '| pass | batch | layer | ms (wall) | ms (CPU) | GFLOP/s (wall) | GFLOP/s (CPU) |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
   ];

@@ -185,7 +185,7 @@ function cases(f: ReturnType<typeof makeFiles>): Case[] {
     ['bench: unknown arch', ['bench', '--arch', 'vgg16'], USAGE, 'vgg16'],
     ['bench: bad number', ['bench', '--arch', 'alexnet', '--batch', '0'], USAGE, '--batch'],
     ['bench: unknown mode', ['bench', '--arch', 'alexnet', '--mode', 'fly'], USAGE, '--mode'],
-    ['bench: unknown precision', ['bench', '--arch', 'alexnet', '--precision', 'f16'], USAGE, '--precision'],
+    ['bench: unknown precision', ['bench', '--arch', 'alexnet', '--precision', 'fp8'], USAGE, '--precision'],
     ['bench: --preset with --arch', ['bench', '--arch', 'alexnet', '--preset', 'd2l'], USAGE, '--preset'],
     ['bench: unknown option', ['bench', '--arch', 'alexnet', '--bogus'], USAGE, '--bogus'],
   ];

@@ -5,7 +5,7 @@
 // runAsync, float64 through the reference kernels, and the failures a user can meet, each one
 // clear error and never a hang: a buffer larger than the GPU allows (naming the shape), a device
 // lost mid-run, a worker that stops answering or exits, no adapter at all (the CLI's one line),
-// and Ctrl-C on a real process blocked on the GPU. Shapes are small: SwiftShader runs the GPU on
+// a process exiting with GPU work queued, and Ctrl-C on a real process blocked on the GPU. Shapes are small: SwiftShader runs the GPU on
 // the CPU.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -300,6 +300,30 @@ describe('webgpu backend: failures are one clear error, never a hang', { skip },
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /^alexnet: webgpu backend unavailable: no WebGPU adapter: .*VK_ICD_FILENAMES/m);
     assert.doesNotMatch(r.stderr, /internal error/);
+  });
+
+  test('a process that exits with GPU work still queued exits cleanly (the worker stops between two commands)', async () => {
+    // Node stops worker threads at exit; one stopped inside a Dawn call, or with a Dawn promise
+    // pending, aborted the process (FATAL ERROR … napi_throw, exit 134) before the exit hook.
+    const script = join(tempDir('webgpu-exit'), 'exit.mjs');
+    const lib = pathToFileURL(fileURLToPath(new URL('../src/backend/webgpu/node.js', import.meta.url))).href;
+    writeFileSync(
+      script,
+      `import { loadWebGpuBackendSync } from ${JSON.stringify(lib)};
+const be = loadWebGpuBackendSync();
+const n = 1 << 18;
+let x = be.fromArray(new Float32Array(n).fill(1), [n]);
+be.toArray(x, [n]);
+for (let i = 0; i < 300; i++) x = be.unary('exp', be.scalar('mul', x, 0.5, [n]), [n]);
+console.log('queued');
+`,
+    );
+    const r = await finished(
+      spawn(process.execPath, [script], { env: { ...process.env, ...vulkanEnv() }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /queued/);
+    assert.doesNotMatch(r.stderr, /FATAL|not resolved/);
   });
 
   test('Ctrl-C stops a real process blocked on the GPU at once (no worker or Dawn thread holds it)', { timeout: 60_000 }, async () => {

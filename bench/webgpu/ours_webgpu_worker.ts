@@ -2,7 +2,8 @@
 // with Atomics.wait, which a page's main thread may not): it imports the library's browser bundle
 // by URL, loads the webgpu backend (its GPU worker beside the bundle), and times torchvision AlexNet
 // inference (logits read back each run) and an alexnet-v1 training step (the loss read back) with
-// the library's own model, loss and SGD — what bench/browser/ours_worker.ts does on wasm.
+// the library's own model, loss and SGD — what bench/browser/ours_worker.ts does on wasm. The init
+// names the precision: f32, or f16 weights (the same model and steps, the backend reads f16 copies).
 import type { Backend } from '../../src/backend/backend.js';
 import type * as Library from '../../src/index.js';
 import { TORCHVISION_SEED, TRAIN_SEED, benchInput } from '../browser/protocol.js';
@@ -13,7 +14,7 @@ type OursLibrary = Pick<
   typeof Library,
   'createModel' | 'setBackend' | 'Generator' | 'Tensor' | 'noGrad' | 'tidy' | 'crossEntropy' | 'SGD'
 > & {
-  loadWebGpuBackend?: () => Promise<Backend>;
+  loadWebGpuBackend?: (opts?: { precision?: 'f32' | 'f16' }) => Promise<Backend & { f16Weights?: string | null }>;
 };
 
 let lib: OursLibrary | null = null;
@@ -40,11 +41,12 @@ async function handle(req: OursGpuRequest): Promise<OursGpuReply> {
     lib = (await import(/* @vite-ignore */ req.libUrl)) as OursLibrary;
     if (typeof lib.loadWebGpuBackend !== 'function')
       throw new Error(`${req.libUrl} exports no loadWebGpuBackend (the bundle predates the webgpu backend)`);
-    const backend = await lib.loadWebGpuBackend();
+    const backend = await lib.loadWebGpuBackend({ precision: req.precision });
     lib.setBackend(backend);
     // The adapter this worker's navigator.gpu gives, which the backend's GPU worker asks for the same way.
     const adapter = await (self.navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
     info = adapter ? `${adapter.info.vendor} ${adapter.info.architecture}`.trim() : '?';
+    if (backend.f16Weights) info += ` (f16 weights: ${backend.f16Weights})`;
     return { ok: true, times: [], logits: [], info };
   }
   const L = library();

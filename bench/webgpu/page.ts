@@ -1,10 +1,11 @@
 // The WebGPU benchmark's page script: reports the adapter navigator.gpu gives, then runs each peer
 // in turn (never two at once) with the config the Node runner passes to window.runGpuBench: ours
-// in a Worker (its reads block), ONNX Runtime Web and TF.js on the page's thread.
+// in a Worker (its reads block; 'ours-f16' with f16 weights), ONNX Runtime Web and TF.js on the
+// page's thread.
 import { median } from '../browser/protocol.js';
 import { probeAdapter } from '../../test/webgpu_browser_adapter.js';
 import { runOrtWebGpu } from './ort_webgpu_peer.js';
-import type { GpuBenchConfig, GpuBenchReport, GpuPeerResult, OursGpuReply, OursGpuRequest } from './protocol.js';
+import type { GpuBenchConfig, GpuBenchReport, GpuPeerResult, OursGpuPrecision, OursGpuReply, OursGpuRequest } from './protocol.js';
 import { runTfjsWebGpu } from './tfjs_webgpu_peer.js';
 
 declare global {
@@ -21,9 +22,9 @@ function ask(worker: Worker, req: OursGpuRequest): Promise<OursGpuReply & { ok: 
   });
 }
 
-async function runOurs(cfg: GpuBenchConfig, libUrl: string): Promise<GpuPeerResult> {
+async function runOurs(cfg: GpuBenchConfig, libUrl: string, precision: OursGpuPrecision): Promise<GpuPeerResult> {
   const result: GpuPeerResult = {
-    peer: 'ours (webgpu backend)',
+    peer: precision === 'f16' ? 'ours (webgpu backend, f16 weights)' : 'ours (webgpu backend)',
     adapter: '',
     latencyMs: null,
     throughput: null,
@@ -33,7 +34,7 @@ async function runOurs(cfg: GpuBenchConfig, libUrl: string): Promise<GpuPeerResu
   };
   const worker = new Worker('/bench/ours_webgpu_worker.js', { type: 'module' });
   try {
-    result.adapter = (await ask(worker, { cmd: 'init', libUrl })).info;
+    result.adapter = (await ask(worker, { cmd: 'init', libUrl, precision })).info;
     const one = await ask(worker, { cmd: 'infer', batch: 1, warmup: cfg.latencyWarmup, iters: cfg.latencyIters });
     result.latencyMs = median(one.times);
     result.logits = one.logits;
@@ -61,7 +62,9 @@ window.runGpuBench = async (cfg, peers) => {
   if ('none' in adapter) return { adapter, results };
   for (const peer of peers) {
     console.log(`bench:webgpu: ${peer}…`); // progress on the runner's stderr
-    if (peer === 'ours') results.push(await runOurs(cfg, new URL('/lib/alexnet.js', location.origin).href));
+    const lib = new URL('/lib/alexnet.js', location.origin).href;
+    if (peer === 'ours') results.push(await runOurs(cfg, lib, 'f32'));
+    if (peer === 'ours-f16') results.push(await runOurs(cfg, lib, 'f16'));
     if (peer === 'ort') results.push(await runOrtWebGpu(cfg, '/assets/alexnet.onnx'));
     if (peer === 'tfjs') results.push(await runTfjsWebGpu(cfg, '/assets/weights.bin', '/assets/weights.json'));
   }

@@ -25,6 +25,10 @@ export interface GpuBenchReport {
   results: GpuPeerResult[];
 }
 
+/** Our backend's precisions the benchmark times: f32, and f16 weights (docs/WEBGPU.md). */
+export type OursGpuPrecision = 'f32' | 'f16';
+
 /** The wasm worker's requests, less its own init and its kernel-by-kernel profile (wasm only). */
-export type OursGpuRequest = { cmd: 'init'; libUrl: string } | Exclude<OursRequest, { cmd: 'init' | 'profile' }>;
+export type OursGpuRequest =
+  { cmd: 'init'; libUrl: string; precision: OursGpuPrecision } | Exclude<OursRequest, { cmd: 'init' | 'profile' }>;
 export type OursGpuReply = OursReply;

@@ -1,6 +1,6 @@
-// The WebGPU benchmark (npm run bench:webgpu [-- --quick] [--batch N] [--peers ours,ort,tfjs]): torchvision
-// AlexNet batch-1 latency (median) and batch-32 throughput, and an alexnet-v1 training step (batch
-// 16 at 65×65), for our webgpu backend, ONNX Runtime Web 1.30's WebGPU execution provider and
+// The WebGPU benchmark (npm run bench:webgpu [-- --quick] [--batch N] [--peers ours,ours-f16,ort,tfjs]):
+// torchvision AlexNet batch-1 latency (median) and batch-32 throughput, and an alexnet-v1 training
+// step (batch 16 at 65×65), for our webgpu backend (f32, and 'ours-f16': f16 weights), ONNX Runtime Web 1.30's WebGPU execution provider and
 // TF.js 4.22's WebGPU backend, in one headless Debian Chromium with WebGPU enabled, on the adapter
 // navigator.gpu gives (a real GPU where the machine has one, else SwiftShader: then the table says
 // so and its numbers only compare the three peers), one peer at a time. Served from 127.0.0.1 with
@@ -22,7 +22,7 @@ import type { GpuBenchConfig, GpuBenchReport, GpuPeerResult } from './protocol.j
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Generated files (page bundles, model assets) go under dist/, which git and lint ignore.
 const WORK = join(ROOT, 'dist', 'bench_webgpu');
-const PEERS = ['ours', 'ort', 'tfjs'];
+const PEERS = ['ours', 'ours-f16', 'ort', 'tfjs'];
 const PAGE =
   '<!doctype html><meta charset="utf-8"><title>alexnet WebGPU benchmark</title><script type="module" src="/bench/page.js"></script>';
 
@@ -33,7 +33,7 @@ function parseArgs(argv: string[]): { quick: boolean; peers: string[]; batch?: n
     if (a === '--quick') args.quick = true;
     else if (a === '--peers') args.peers = (argv[++i] ?? '').split(',');
     else if (a === '--batch') args.batch = Number(argv[++i]);
-    else throw new Error(`bench:webgpu: unknown argument ${a} (use --quick, --batch N, --peers ours,ort,tfjs)`);
+    else throw new Error(`bench:webgpu: unknown argument ${a} (use --quick, --batch N, --peers ${PEERS.join(',')})`);
   }
   if (args.batch !== undefined && !(Number.isInteger(args.batch) && args.batch > 0))
     throw new Error('bench:webgpu: --batch takes a positive integer');
@@ -74,14 +74,25 @@ function notes(results: GpuPeerResult[], cfg: GpuBenchConfig): string[] {
       );
     }
   }
-  const ours = results.find((r) => r.peer.startsWith('ours'));
-  const peers = results.filter((r) => r !== ours);
+  const ours = results.filter((r) => r.peer.startsWith('ours'));
+  const peers = results.filter((r) => !r.peer.startsWith('ours'));
   const bestLatency = Math.min(...peers.map((r) => r.latencyMs ?? Infinity));
   const bestThroughput = Math.max(...peers.map((r) => r.throughput ?? 0));
-  if (ours?.latencyMs && Number.isFinite(bestLatency))
-    out.push(`- ours / faster peer, batch-1 latency: ${(ours.latencyMs / bestLatency).toFixed(2)}× (goal ≤ 1×)`);
-  if (ours?.throughput && bestThroughput > 0)
-    out.push(`- ours / faster peer, batch-${cfg.batch} throughput: ${(ours.throughput / bestThroughput).toFixed(2)}× (goal ≥ 1.25×)`);
+  for (const o of ours) {
+    const who = o.peer.replace(/^ours \((.*)\)$/, '$1');
+    if (o.latencyMs && Number.isFinite(bestLatency))
+      out.push(`- ours (${who}) / faster peer, batch-1 latency: ${(o.latencyMs / bestLatency).toFixed(2)}× (goal ≤ 1×)`);
+    if (o.throughput && bestThroughput > 0)
+      out.push(
+        `- ours (${who}) / faster peer, batch-${cfg.batch} throughput: ${(o.throughput / bestThroughput).toFixed(2)}× (goal ≥ 1.25×)`,
+      );
+  }
+  const [f32, f16] = [ours.find((r) => !r.peer.includes('f16')), ours.find((r) => r.peer.includes('f16'))];
+  if (f32?.latencyMs && f16?.latencyMs)
+    out.push(
+      `- f16 weights / f32, ours: batch-1 latency ${(f16.latencyMs / f32.latencyMs).toFixed(2)}×` +
+        (f32.throughput && f16.throughput ? `, batch-${cfg.batch} throughput ${(f16.throughput / f32.throughput).toFixed(2)}×` : ''),
+    );
   return out;
 }
 
@@ -101,7 +112,7 @@ async function main(): Promise<void> {
   const cfg: GpuBenchConfig = args.quick
     ? { latencyWarmup: 1, latencyIters: 1, batchWarmup: 1, batchIters: 1, batch: args.batch ?? 2, trainBatch: 2, trainSize: 65 }
     : { latencyWarmup: 2, latencyIters: 7, batchWarmup: 1, batchIters: 3, batch: args.batch ?? 32, trainBatch: 16, trainSize: 65 };
-  if (args.peers.includes('ours') && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
+  if (args.peers.some((p) => p.startsWith('ours')) && !existsSync(join(ROOT, 'dist/browser/alexnet.js')))
     throw new Error('bench:webgpu: dist/browser/alexnet.js is missing: run npm run build (it bundles the library) first');
   writeModelAssets(join(WORK, 'assets')); // every run: never a stale export
   await bundlePage(join(WORK, 'page'));

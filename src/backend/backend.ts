@@ -5,8 +5,11 @@
 
 export type DType = 'float32' | 'float64';
 
-/** What convolutions and inner products compute in: float32, or bfloat16 with f32 accumulation. */
-export const PRECISIONS = ['f32', 'bf16'] as const;
+/**
+ * What convolutions and inner products compute in: float32; bfloat16 with f32 accumulation (the
+ * native backend); or f32 arithmetic on weights stored as float16 (the webgpu backend's inference).
+ */
+export const PRECISIONS = ['f32', 'bf16', 'f16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 export type FloatArray = Float32Array | Float64Array;
 export type { Shape } from '../shape.js';

@@ -83,9 +83,10 @@ export function runModelBench(opts: BenchOptions): BenchResult {
     opts.mode === 'infer'
       ? (): void => {
           model.eval();
+          // The logits are read back: a backend that queues its work (webgpu) is timed to its end.
           noGrad(() =>
             tidy(() => {
-              model.forward(x);
+              model.forward(x).toArray();
             }),
           );
         }

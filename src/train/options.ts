@@ -177,7 +177,7 @@ export const TRAIN_OPTIONS: readonly AnyOption[] = [
   option({
     key: 'precision',
     flag: '--precision <p>',
-    help: 'f32 | bf16 (native backend)',
+    help: 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)',
     parse: parseChoice(PRECISIONS),
     default: (r) => (r.defaults.preferBf16 && r.hardware.bf16 ? 'bf16' : 'f32'),
     defaultHelp: 'f32; bf16 for the Fashion-MNIST quick start where the CPU computes it',

@@ -29,6 +29,8 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
   let precision: Precision = opts.precision ?? 'f32';
   if (!PRECISIONS.includes(precision))
     throw new UsageError(`native backend: precision must be one of ${PRECISIONS.join(', ')}, got '${String(precision)}'`);
+  if (precision === 'f16')
+    throw new UsageError("native backend: precision f16 (f16 weights) is the webgpu backend's; the native backend computes in f32 or bf16");
   if (precision === 'bf16' && !addon.info().bf16) {
     if (!warnedBf16) {
       process.stderr.write(`alexnet: this CPU has no native bf16 support (oneDNN ISA ${addon.info().isa}); computing in f32\n`);

@@ -6,6 +6,7 @@
 // longer moves). Then this and every later wait throws the same DeviceError.
 import { DeviceError, UsageError } from '../../errors.js';
 import {
+  CLOSING,
   DONE,
   FAILED,
   HEARTBEAT,
@@ -23,6 +24,8 @@ import {
 export interface WorkerPort {
   post(commands: Command[], transfer: ArrayBuffer[]): void;
   terminate(): void;
+  /** Runs `fn` as the process exits, before its worker threads are stopped (Node). */
+  atProcessExit?(fn: () => void): void;
 }
 
 export interface ChannelOptions {
@@ -111,6 +114,22 @@ export class Channel {
     const reply = this.request(id, bytes);
     await this.waitAsync(reply);
     return this.replyData(reply, bytes);
+  }
+
+  /**
+   * For a process's exit, where Node stops worker threads and one stopped inside a Dawn call
+   * aborts the whole process: tells the worker to run nothing more and waits (blocking, at most
+   * `ms`) until it has stopped, between two commands. Never throws; the backend is unusable after.
+   */
+  quiet(ms: number): void {
+    if (this.failed() || !canBlock()) return;
+    Atomics.store(this.words, CLOSING, 1);
+    const reply = new SharedArrayBuffer(REPLY_DATA);
+    this.send({ op: 'quiet', reply });
+    this.flush();
+    const state = new Int32Array(reply, 0, 1);
+    const end = Date.now() + ms;
+    while (Atomics.load(state, 0) === PENDING && !this.failed() && Date.now() < end) Atomics.wait(state, 0, PENDING, SLICE_MS);
   }
 
   /** Resolves once the GPU has finished everything queued so far. */

@@ -8,6 +8,8 @@
 // WebGPU defaults, which every adapter offers): 256 invocations per workgroup, 16 KiB of
 // workgroup memory, 65535 workgroups per grid dimension.
 
+import type { WeightFormat } from './kernels/f16.js';
+
 // WebGPU's flag values, spelled out: under Node the GPUBufferUsage/GPUMapMode globals exist only
 // once the `webgpu` package has installed them, after this module may have loaded.
 const MAP_READ = 0x0001;
@@ -29,7 +31,18 @@ export class KernelContext {
   private transient: GPUBuffer[] = [];
   private scratchBuffer: GPUBuffer | null = null;
 
-  constructor(readonly device: GPUDevice) {}
+  /** Whether the device was created with `shader-f16` (then f16 weights are read as native array<f16>). */
+  readonly shaderF16: boolean;
+
+  constructor(readonly device: GPUDevice) {
+    this.shaderF16 = device.features.has('shader-f16');
+  }
+
+  /** How a matrix kernel reads its weights: f32, or f16 (native where the device has shader-f16, else packed in u32 words). */
+  weightFormat(f16: boolean): WeightFormat {
+    if (!f16) return 'f32';
+    return this.shaderF16 ? 'f16' : 'f16-packed';
+  }
 
   /** The pipeline compiled from `code` under `key` (compiled on first use; keys must be unique per source). */
   pipeline(key: string, code: string, entryPoint = 'main'): GPUComputePipeline {

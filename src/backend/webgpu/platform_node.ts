@@ -1,6 +1,9 @@
 // The Node side of the webgpu backend: the GPU worker is a worker_threads Worker (unref'd, so it
 // never keeps the process alive) whose exit or failure is recorded in the status block at once
-// when the client is not blocked (a blocked client sees the heartbeat stop instead).
+// when the client is not blocked (a blocked client sees the heartbeat stop instead). At the
+// process's exit the client first has the worker stop between two commands (Channel.quiet): Node
+// stops worker threads then, and one stopped inside a Dawn call aborts the whole process
+// (FATAL ERROR … napi_throw).
 import { Worker } from 'node:worker_threads';
 import type { WorkerPort } from './channel.js';
 import type { Command, GpuWorkerInit } from './protocol.js';
@@ -15,5 +18,6 @@ export function spawnNodeWorker(init: GpuWorkerInit, onExit: (why: string) => vo
   return {
     post: (cmds: Command[], transfer: ArrayBuffer[]) => worker.postMessage(cmds, transfer),
     terminate: () => void worker.terminate(),
+    atProcessExit: (fn) => process.once('exit', fn),
   };
 }

@@ -1,13 +1,18 @@
 // What the WebGPU backend's client (the calling thread) and its GPU worker share: the commands the
 // client queues and posts in batches, and the layout of two kinds of SharedArrayBuffer. The status
 // block is one per backend: the worker's state (starting, ready, failed), a heartbeat counter it
-// bumps while alive, the device's limits and the one sticky error message. A reply block is one
+// bumps while alive, the device's limits and features, and the one sticky error message. A reply block is one
 // per read or fence: a state word the client waits on (Atomics.wait, in slices) and the bytes.
 
 /** Int32 word indices of the status block. */
 export const STATE = 0;
 export const HEARTBEAT = 1;
 export const ERROR_LEN = 2;
+/** Bits of the device's optional features the backend uses (FEATURE_*). */
+export const FEATURES = 3;
+export const FEATURE_SHADER_F16 = 1;
+/** Set by the client as its process exits: the worker runs no more commands (it answers 'quiet'). */
+export const CLOSING = 8;
 /** Float64 indices of the device's limits (bytes). */
 export const LIMIT_MAX_BUFFER = 2;
 export const LIMIT_MAX_BINDING = 3;
@@ -53,6 +58,8 @@ export type Command =
   | { op: 'read'; id: number; bytes: number; reply: SharedArrayBuffer }
   /** Marks `reply` done once the GPU has finished everything queued before. */
   | { op: 'fence'; reply: SharedArrayBuffer }
+  /** After CLOSING: marks `reply` done once the worker has stopped and has no Dawn promise pending. */
+  | { op: 'quiet'; reply: SharedArrayBuffer }
   /** Test hooks: destroy the device (as a lost device), or stop answering (a stuck worker). */
   | { op: 'debug'; what: 'destroy-device' | 'hang' | 'exit' };
 

@@ -2,6 +2,8 @@
 // client chose (the buffer itself lives in the GPU worker); storages a reshape makes share one
 // handle, and the buffer is freed when the last of them is disposed or garbage collected (a
 // FinalizationRegistry queues the free). A float64 storage wraps a reference-backend storage.
+// Under precision 'f16' a buffer read as a matrix kernel's weights also carries its f16 copy,
+// made on first use and dropped whenever the values change in place (write, axpy, an SGD step).
 import type { DType, Storage, Workspace } from '../backend.js';
 
 export const WEBGPU = 'webgpu';
@@ -9,6 +11,9 @@ export const WEBGPU = 'webgpu';
 /** One GPU buffer, how many storages hold it, and how to free it. */
 export class Handle {
   private refs = 1;
+  /** The f16 copy of the buffer's values (precision 'f16'), or null until a kernel asks for it. */
+  f16: Handle | null = null;
+
   constructor(
     readonly id: number,
     private readonly free: (id: number) => void,
@@ -19,8 +24,16 @@ export class Handle {
     return this;
   }
 
+  /** The values are about to change in place: the f16 copy, now stale, is freed. */
+  changed(): void {
+    this.f16?.drop();
+    this.f16 = null;
+  }
+
   drop(): void {
-    if (--this.refs === 0) this.free(this.id);
+    if (--this.refs > 0) return;
+    this.changed();
+    this.free(this.id);
   }
 }
 
@@ -72,9 +85,14 @@ export class GpuStorage extends Held implements Storage {
 
   /** The buffer's id; throws when disposed. */
   id(what: string): number {
+    return this.handle(what).id;
+  }
+
+  /** The buffer's handle (shared with reshapes); throws when disposed. */
+  handle(what: string): Handle {
     const h = this.held();
     if (!h) throw new Error(`webgpu backend: ${what} was disposed and cannot be used`);
-    return h.id;
+    return h;
   }
 
   /** Another storage on the same buffer (a reshape). */

@@ -3,8 +3,12 @@
 // are chosen here, and the commands are queued without a round trip; tensors stay on the GPU.
 // Only toArray and the cross-entropy loss wait for the GPU (toArrayAsync and runAsync do not
 // block). float64 storages run on the reference backend's kernels (reference_detour.ts).
+// Precision 'f16' stores the weights of convolutions and linear layers as f16 for their forward
+// passes (half the bytes each reads; arithmetic, activations and the f32 master weights unchanged):
+// each weight's f16 copy is made on the GPU on first use and remade after the weight changes.
 import type {
   AdaptivePoolGeometry,
+  Precision,
   Backend,
   BinaryOp,
   ConvGeometry,
@@ -28,25 +32,37 @@ import { checkAdaptive, checkConv, checkLinear, checkLrn, checkPool, checkRows }
 import type { Channel } from './channel.js';
 import { opCode } from './kernels/elementwise.js';
 import type { KernelName } from './kernels/index.js';
-import { LIMIT_MAX_BINDING, LIMIT_MAX_BUFFER } from './protocol.js';
+import { f16Bytes } from './kernels/f16.js';
+import { FEATURES, FEATURE_SHADER_F16, LIMIT_MAX_BINDING, LIMIT_MAX_BUFFER } from './protocol.js';
 import { GpuStorage, GpuWorkspace, Handle, WEBGPU } from './storage.js';
 
 type Id = number | null;
 
+/** What the webgpu backend computes in: f32, or f32 with the matrix kernels' weights stored as f16. */
+export type WebGpuPrecision = Extract<Precision, 'f32' | 'f16'>;
+export const WEBGPU_PRECISIONS: readonly WebGpuPrecision[] = ['f32', 'f16'];
+
 export class WebGpuBackend implements Backend {
   readonly name = WEBGPU;
-  readonly precision = 'f32' as const;
   /** The largest buffer a kernel may bind (bytes): the device's limits, known at start. */
   readonly maxBufferBytes: number;
+  /**
+   * How f16 weights are read: 'native' (array<f16>: the device has `shader-f16`) or 'packed' (two
+   * halves per u32 word through unpack2x16float: core WGSL, every adapter); null under f32.
+   */
+  readonly f16Weights: 'native' | 'packed' | null;
   private nextId = 1;
   private live = 0;
 
   constructor(
     private readonly channel: Channel,
     private readonly reference: ReferenceBackend,
+    readonly precision: WebGpuPrecision = 'f32',
   ) {
     const limits = new Float64Array(channel.status);
     this.maxBufferBytes = Math.min(limits[LIMIT_MAX_BUFFER]!, limits[LIMIT_MAX_BINDING]!);
+    const native = (Atomics.load(new Int32Array(channel.status), FEATURES) & FEATURE_SHADER_F16) !== 0;
+    this.f16Weights = precision === 'f16' ? (native ? 'native' : 'packed') : null;
   }
 
   /** True once the device, or the worker, failed: every later call throws. */
@@ -100,8 +116,11 @@ export class WebGpuBackend implements Backend {
 
   /** A new buffer of `elements` 4-byte values (zeros, or `data`); `what` names it in errors. */
   private newBuffer(elements: number, what: string, data?: ArrayBuffer): Handle {
+    return this.newBytes(elements * 4, what, data);
+  }
+
+  private newBytes(bytes: number, what: string, data?: ArrayBuffer): Handle {
     this.channel.check();
-    const bytes = elements * 4;
     if (bytes > this.maxBufferBytes)
       throw new DeviceError(
         `out of GPU memory allocating ${what}: ${bytes} bytes are more than this GPU's largest buffer (${this.maxBufferBytes} bytes: maxBufferSize / maxStorageBufferBindingSize)`,
@@ -113,6 +132,28 @@ export class WebGpuBackend implements Backend {
       this.live--;
       this.channel.send({ op: 'free', id: freed });
     });
+  }
+
+  /**
+   * The buffer id a matrix kernel reads as its weights: the storage's own (f32), or under
+   * precision 'f16' its f16 copy, made now when there is none (the copy lives as long as the
+   * buffer, and is dropped when the values change in place).
+   */
+  private weightId(s: Storage, what: string, size: number): number {
+    const handle = this.cast(s, what, size).handle(what);
+    if (this.precision !== 'f16') return handle.id;
+    if (!handle.f16) {
+      handle.f16 = this.newBytes(f16Bytes(size), `${what} (f16 copy)`);
+      this.run('packF16', [handle.id, handle.f16.id], { n: size });
+    }
+    return handle.f16.id;
+  }
+
+  /** The buffer id of a storage about to be changed in place (its f16 copy, if any, is dropped). */
+  private changedId(s: Storage, what: string, size: number): number {
+    const handle = this.cast(s, what, size).handle(what);
+    handle.changed();
+    return handle.id;
   }
 
   private alloc(size: number, what: string): GpuStorage {
@@ -198,7 +239,7 @@ export class WebGpuBackend implements Backend {
     const size = numel(shape);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + values.length > size)
       throw new ShapeError(`write: ${values.length} values at offset ${offset} do not fit in ${text(shape)} (${size} elements)`);
-    const id = this.id(s, `write target ${text(shape)}`, size);
+    const id = this.changedId(s, `write target ${text(shape)}`, size);
     this.channel.check();
     this.channel.send({ op: 'write', id, offset: offset * 4, data: values.slice().buffer as ArrayBuffer }, undefined);
   }
@@ -253,7 +294,7 @@ export class WebGpuBackend implements Backend {
   axpyInPlace(dst: Storage, src: Storage, alpha: number, shape: Shape): void {
     if (this.isF64(dst, src)) return this.onReference('axpyInPlace', dst, src, alpha, shape);
     const n = numel(shape);
-    const d = this.id(dst, `axpy destination ${text(shape)}`, n);
+    const d = this.changedId(dst, `axpy destination ${text(shape)}`, n);
     const s = this.id(src, `axpy source ${text(shape)}`, n);
     this.run('axpy', [d, s], { n, alpha });
   }
@@ -325,10 +366,10 @@ export class WebGpuBackend implements Backend {
     const s = this.convSizes(g);
     const t = WebGpuBackend.shapes(g);
     const xi = this.id(x, `conv2d input ${t.x}`, s.x);
-    const wi = this.id(w, `conv2d weight ${t.w}`, s.w);
+    const wi = this.weightId(w, `conv2d weight ${t.w}`, s.w);
     const bi = b ? this.id(b, `conv2d bias [${g.oc}]`, g.oc) : null;
     const y = this.alloc(s.y, `conv2d output ${t.y}`);
-    this.run('conv2d', [xi, wi, bi, y.id('conv2d')], { ...g, relu: relu ? 1 : 0 });
+    this.run('conv2d', [xi, wi, bi, y.id('conv2d')], { ...g, relu: relu ? 1 : 0, f16: this.precision === 'f16' ? 1 : 0 });
     return y;
   }
 
@@ -472,10 +513,10 @@ export class WebGpuBackend implements Backend {
     checkLinear(g);
     const { m, k, n } = g;
     const xi = this.id(x, `linear input [${m}, ${k}]`, m * k);
-    const wi = this.id(w, `linear weight [${n}, ${k}]`, n * k);
+    const wi = this.weightId(w, `linear weight [${n}, ${k}]`, n * k);
     const bi = b ? this.id(b, `linear bias [${n}]`, n) : null;
     const y = this.alloc(m * n, `linear output [${m}, ${n}]`);
-    this.run('linear', [xi, wi, bi, y.id('linear')], { m, k, n, relu: relu ? 1 : 0 });
+    this.run('linear', [xi, wi, bi, y.id('linear')], { m, k, n, relu: relu ? 1 : 0, f16: this.precision === 'f16' ? 1 : 0 });
     return y;
   }
 
@@ -580,9 +621,9 @@ export class WebGpuBackend implements Backend {
   sgdStep(param: Storage, grad: Storage, momentumBuffer: Storage | null, size: number, p: SgdParams, firstStep: boolean): void {
     if (this.isF64(param, grad, momentumBuffer)) return this.onReference('sgdStep', param, grad, momentumBuffer, size, p, firstStep);
     if (p.momentum !== 0 && !momentumBuffer) throw new Error('sgdStep: momentum is set but no momentum buffer was given');
-    const pi = this.id(param, 'sgd parameter', size);
+    const pi = this.changedId(param, 'sgd parameter', size);
     const gi = this.id(grad, 'sgd gradient', size);
-    const bi = p.momentum !== 0 && momentumBuffer ? this.id(momentumBuffer, 'sgd momentum buffer', size) : null;
+    const bi = p.momentum !== 0 && momentumBuffer ? this.changedId(momentumBuffer, 'sgd momentum buffer', size) : null;
     this.run('sgdStep', [pi, gi, bi], {
       n: size,
       negLr: -p.lr,

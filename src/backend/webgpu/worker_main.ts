@@ -1,10 +1,13 @@
 // Entry of the webgpu backend's GPU worker (Node worker_threads or a browser module Worker): it
 // gets the platform's GPU (the `webgpu` package's Dawn under Node, navigator.gpu in a browser),
-// asks for an adapter and a device with the adapter's largest buffers, writes the limits into the
+// asks for an adapter and a device with the adapter's largest buffers (and `shader-f16` where the
+// adapter offers it: f16 weights are then read natively), writes the limits and features into the
 // status block and says it is ready (or writes why not), bumps the heartbeat while alive, and runs
 // the command batches the client posts.
 import { Executor } from './executor.js';
 import {
+  FEATURES,
+  FEATURE_SHADER_F16,
   HEARTBEAT,
   HEARTBEAT_MS,
   LIMIT_MAX_BINDING,
@@ -84,7 +87,9 @@ async function start(l: Link): Promise<Executor> {
   }
   held.push(adapter);
   const largest = l.init.largeBuffers;
+  const f16: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
   const device = await adapter.requestDevice({
+    requiredFeatures: f16,
     requiredLimits: largest
       ? { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }
       : {},
@@ -92,6 +97,7 @@ async function start(l: Link): Promise<Executor> {
   const limits = new Float64Array(l.init.status);
   limits[LIMIT_MAX_BUFFER] = device.limits.maxBufferSize;
   limits[LIMIT_MAX_BINDING] = device.limits.maxStorageBufferBindingSize;
+  Atomics.store(new Int32Array(l.init.status), FEATURES, device.features.has('shader-f16') ? FEATURE_SHADER_F16 : 0);
   return new Executor(device, l.init.status, l.exit);
 }
 

@@ -1,9 +1,11 @@
-// `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16|int8 [--threads T] [--json]`:
-// median images/s of AlexNet inference or training steps after warm-up on the native backend;
+// `alexnet bench --arch NAME --batch N --mode infer|train --precision f32|bf16|f16|int8 [--threads T] [--json]`:
+// median images/s of AlexNet inference or training steps after warm-up on the native backend (or
+// the one ALEXNET_BACKEND names: f16 is the webgpu backend's);
 // int8 (inference only) times a quantized model (--weights M, or a random one: src/quant/bench_int8.ts).
 // `--preset d2l` times the textbook's Fashion-MNIST model instead (see `alexnet train --preset d2l`).
 import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
+import { defaultBackendName } from '../../backend/registry.js';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
@@ -37,7 +39,7 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'infer | train', parseChoice(['infer', 'train'] as const), 'infer')
     .option(
       '--precision <p>',
-      'f32 | bf16 | int8 (int8: inference of a quantized model)',
+      'f32 | bf16 (native) | f16 (webgpu: f16 weights) | int8 (int8: inference of a quantized model)',
       parseChoice([...PRECISIONS, 'int8'] as const),
       'f32',
     )
@@ -71,6 +73,7 @@ export function register(program: Command): void {
               batch: flags.batch,
               mode: flags.mode,
               precision,
+              backend: defaultBackendName(),
               threads: flags.threads,
               iters: flags.iters,
               warmup: flags.warmup,

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
 import { DataError, UsageError } from '../../errors.js';
@@ -31,6 +32,7 @@ interface EvalFlags {
   workers?: number;
   out: string;
   backend?: BackendName;
+  precision: Precision;
   strict?: boolean;
 }
 
@@ -62,12 +64,13 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass (default 64)', parsePositiveInt)
     .option('--workers <n>', 'data-loading worker threads (default 2)', parseWorkers)
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
+    .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
-      setBackend(flags.backend ?? defaultBackendName());
+      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
       const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);

@@ -1,5 +1,5 @@
 // `alexnet forward --arch NAME --weights FILE|torchvision --input X.npy --output Y.npy
-// [--precision f32|bf16]`: eval-mode logits (dropout off) for a batch stored as .npy
+// [--precision f32|bf16|f16]`: eval-mode logits (dropout off) for a batch stored as .npy
 // ([N, C, H, W] or one [C, H, W] image; float32/float64/uint8 values are used as they are). The
 // class count and input channels come from the weights; the output is float32 [N, classes]. The
 // output path is checked before any work and written atomically.
@@ -33,7 +33,12 @@ export function register(program: Command): void {
     .requiredOption('--weights <file>', `.pth/.pt or .safetensors state dict (or checkpoint), or ${WEIGHTS_NAME_LIST.join(' | ')}`)
     .requiredOption('--input <x.npy>', 'input batch [N, C, H, W] (or [C, H, W])')
     .requiredOption('--output <y.npy>', 'where to write the logits [N, classes] (float32)')
-    .option('--precision <p>', 'f32 | bf16 (bf16 needs the native backend)', parseChoice(PRECISIONS), 'f32')
+    .option(
+      '--precision <p>',
+      'f32 | bf16 (bf16 needs the native backend) | f16 (webgpu backend: f16 weights)',
+      parseChoice(PRECISIONS),
+      'f32',
+    )
     .option('--batch-size <n>', 'images per forward pass', parsePositiveInt, 32)
     .action(async (flags: ForwardFlags) => {
       checkOutputFile(flags.output);
@@ -41,6 +46,8 @@ export function register(program: Command): void {
         if (defaultBackendName() === 'reference')
           throw new UsageError('--precision bf16 needs the native backend (ALEXNET_BACKEND=reference is set)');
         setBackend('native', { precision: 'bf16' });
+      } else if (flags.precision === 'f16') {
+        setBackend(defaultBackendName(), { precision: 'f16' });
       } else {
         getBackend();
       }

@@ -3,6 +3,7 @@
 // models, the checkpoint's (or model.json's) names otherwise. A .npy input is taken as already
 // preprocessed.
 import type { Command } from 'commander';
+import { PRECISIONS, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
@@ -16,6 +17,7 @@ interface PredictFlags {
   topk: number;
   json?: boolean;
   backend?: BackendName;
+  precision: Precision;
 }
 
 export function register(program: Command): void {
@@ -31,8 +33,9 @@ export function register(program: Command): void {
     .option('--topk <k>', 'how many classes to show', parsePositiveInt, 5)
     .option('--json', 'print JSON')
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
+    .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
     .action(async (images: string[], flags: PredictFlags) => {
-      setBackend(flags.backend ?? defaultBackendName());
+      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
       const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {

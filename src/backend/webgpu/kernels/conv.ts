@@ -8,7 +8,8 @@
 // iy + padH − ky = oy·strideH (likewise x) lands inside the output; other taps contribute zero.
 import type { ConvGeometry } from '../../backend.js';
 import type { KernelContext } from '../kernel_context.js';
-import { RELU_WGSL, dispatchGemm, epilogue, splitK, type GemmSpec, type Params } from './gemm.js';
+import { WEIGHT_LOADS, type WeightFormat } from './f16.js';
+import { RELU_WGSL, dispatchGemm, epilogue, gemmSource, splitK, tileShape, type GemmSpec, type Params } from './gemm.js';
 import { channelSums, sumSplits } from './gemm_reduce.js';
 
 const READ = 'var<storage, read>';
@@ -79,25 +80,35 @@ const COLUMN_QUAD = `
       let at = select(vec4<i32>(0), cb + vec4<i32>(e.x), ok);
       quad = select(vec4<f32>(), vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]), ok);`;
 
-function forwardSpec(bias: boolean, relu: boolean): GemmSpec {
+function forwardSpec(bias: boolean, relu: boolean, format: WeightFormat): GemmSpec {
   const out = epilogue('v', bias ? 'b[o]' : null, relu);
+  const weights = WEIGHT_LOADS[format];
   return {
+    directives: weights.directives,
     bindings: [
       `@group(0) @binding(0) ${READ} x: array<f32>;`,
-      `@group(0) @binding(1) ${READ} w: array<f32>;`,
+      weights.binding(1, 'w', 'scalar'),
       `@group(0) @binding(2) ${WRITE} y: array<f32>;`,
       `@group(0) @binding(3) ${READ} taps: array<vec4<i32>>;`,
       bias ? `@group(0) @binding(4) ${READ} b: array<f32>;` : '',
     ].join('\n'),
     bindingCount: bias ? 5 : 4,
-    helpers: `${RELU_WGSL}\n${IM2COL}`,
-    loadA: '  return w[(z * u.ocg + row) * u.K + k];',
+    helpers: `${RELU_WGSL}\n${IM2COL}\n${weights.functions('w', 'scalar')}`,
+    loadA: '  return wload((z * u.ocg + row) * u.K + k);',
     loadB: '  return im2col(z, k, col);',
     bQuad: { setup: `  var cy = vec4<i32>();\n  var cx = vec4<i32>();\n  var cb = vec4<i32>();\n${COLUMN_SETUP}`, body: COLUMN_QUAD },
     store: `  let o = z * u.ocg + row;\n  y[((col / u.P) * u.oc + o) * u.P + col % u.P] = ${out};`,
     aAlongK: true,
     bAlongK: false,
   };
+}
+
+/** The WGSL of the forward convolution reading its weights in `format` (for tests of the variants' sources). */
+export function conv2dSource(g: ConvGeometry, bias: boolean, relu: boolean, format: WeightFormat): string {
+  return gemmSource(
+    forwardSpec(bias, relu, format),
+    tileShape(g.oc / g.groups, g.n * g.oh * g.ow, (g.c / g.groups) * g.kh * g.kw, g.groups),
+  );
 }
 
 /** Tap tables by context and geometry: entry k = (ci·h·w + ky·w + kx, ky, kx, 0) for k = (ci, ky, kx). */
@@ -122,7 +133,10 @@ function tapTable(ctx: KernelContext, g: ConvGeometry): GPUBuffer {
   return table;
 }
 
-/** y [n, oc, oh, ow] = conv(x, w) (+ b), ReLU'd (NaN kept) when `relu`. */
+/**
+ * y [n, oc, oh, ow] = conv(x, w) (+ b), ReLU'd (NaN kept) when `relu`; `w` holds f32 weights, or
+ * their f16 copy (packF16) for the formats 'f16' and 'f16-packed'.
+ */
 export function conv2d(
   ctx: KernelContext,
   x: GPUBuffer,
@@ -131,14 +145,15 @@ export function conv2d(
   y: GPUBuffer,
   g: ConvGeometry,
   relu: boolean,
+  format: WeightFormat = 'f32',
 ): void {
   const p = convParams(g);
   const bias = b !== null;
   const taps = tapTable(ctx, g);
   dispatchGemm(
     ctx,
-    `conv.forward.${bias}.${relu}`,
-    () => forwardSpec(bias, relu),
+    `conv.forward.${bias}.${relu}.${format}`,
+    () => forwardSpec(bias, relu, format),
     bias ? [x, w, y, taps, b] : [x, w, y, taps],
     { ...p, M: p.ocg!, N: g.n * p.P!, K: p.icg! * p.khw! },
     g.groups,

@@ -57,6 +57,8 @@ export function packParams(p: Params): ArrayBuffer {
 
 /** What one GEMM-based kernel supplies. */
 export interface GemmSpec {
+  /** Directives that open the module (`enable f16;`), if any. */
+  readonly directives?: string;
   /** WGSL declarations of the storage buffers at @binding(0…count-1). */
   readonly bindings: string;
   /** How many storage buffers `bindings` declares (the Params uniform follows them). */
@@ -156,7 +158,7 @@ ${bQuad ? bQuad.setup : ''}
     acc2 += a.z * b;
     acc3 += a.w * b;
   }`;
-  return `
+  return `${spec.directives ?? ''}
 ${PARAMS_WGSL}
 ${spec.bindings}
 @group(0) @binding(${spec.bindingCount}) var<uniform> u: Params;

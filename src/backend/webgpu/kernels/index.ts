@@ -5,6 +5,7 @@ import type { ConvGeometry, LinearGeometry } from '../../backend.js';
 import type { KernelContext } from '../kernel_context.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardWeights } from './conv.js';
 import { dropout } from './dropout.js';
+import { packF16 } from './f16.js';
 import { addBias, axpy, binary, fill, reluBackward, scalar, unary } from './elementwise.js';
 import { linear, linearBackwardData, linearBackwardWeights } from './linear.js';
 import { logSoftmax, logSoftmaxBackward, softmaxXent, softmaxXentBackward } from './loss.js';
@@ -47,14 +48,15 @@ export const KERNELS = {
   softmaxXent: k(softmaxXent), // logits, labels, probs, rowLoss
   softmaxXentBackward: k(softmaxXentBackward), // probs, labels, gx
   sgdStep: k(sgdStep), // param, grad, buf (a placeholder without momentum)
-  // x, w, b | null, y
-  conv2d: ((ctx, [x, w, b, y], p) => conv2d(ctx, x!, w!, b ?? null, y!, conv(p), p.relu === 1)) as KernelFn,
+  packF16: k(packF16), // x, y (the f16 copy of x)
+  // x, w (f32, or its f16 copy when p.f16 is 1), b | null, y
+  conv2d: ((ctx, [x, w, b, y], p) => conv2d(ctx, x!, w!, b ?? null, y!, conv(p), p.relu === 1, ctx.weightFormat(p.f16 === 1))) as KernelFn,
   // gy, w, gx
   conv2dBackwardData: ((ctx, [gy, w, gx], p) => conv2dBackwardData(ctx, gy!, w!, gx!, conv(p))) as KernelFn,
   // gy, x, gw, gb | null
   conv2dBackwardWeights: ((ctx, [gy, x, gw, gb], p) => conv2dBackwardWeights(ctx, gy!, x!, gw!, gb ?? null, conv(p))) as KernelFn,
-  // x, w, b | null, y
-  linear: ((ctx, [x, w, b, y], p) => linear(ctx, x!, w!, b ?? null, y!, lin(p), p.relu === 1)) as KernelFn,
+  // x, w (f32, or its f16 copy when p.f16 is 1), b | null, y
+  linear: ((ctx, [x, w, b, y], p) => linear(ctx, x!, w!, b ?? null, y!, lin(p), p.relu === 1, ctx.weightFormat(p.f16 === 1))) as KernelFn,
   // gy, w, gx
   linearBackwardData: ((ctx, [gy, w, gx], p) => linearBackwardData(ctx, gy!, w!, gx!, lin(p))) as KernelFn,
   // gy, x, gw, gb | null
