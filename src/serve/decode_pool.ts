@@ -1,11 +1,17 @@
 // A small pool of worker threads that decode and preprocess images (./decode_worker.ts), so the
-// event loop only moves bytes. Each worker takes one image at a time; images wait in a bounded
-// queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it, and a
-// worker that dies fails only its own image and is replaced (one that cannot even start fails
-// every image with the reason instead).
+// event loop only moves bytes. Each worker takes one image at a time and writes it into a shared
+// slot (./input_slots.ts), which the caller releases once the image is in a batch; images wait in
+// a bounded queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it,
+// and a worker that dies fails only its own image and is replaced (one that cannot even start
+// fails every image with the reason instead).
 import { Worker } from 'node:worker_threads';
 import { QueueFullError } from './batcher.js';
-import type { DecodeInit, DecodeReply, DecodeTask } from './decode_worker.js';
+import type { DecodeInit, DecodeReply, DecodeTask, SlotMessage } from './decode_worker.js';
+import { InputSlots, type InputSlot } from './input_slots.js';
+import { inputFloats } from './preprocess.js';
+
+/** Shared slots are capped at this many bytes (past it, images travel in buffers of their own). */
+const SLOT_BYTES = 64 << 20;
 
 /** The image itself is at fault (not an image, broken, too many pixels): `kind` says which. */
 export class ImageRejected extends Error {
@@ -19,14 +25,17 @@ export class ImageRejected extends Error {
 }
 
 export interface DecodedInput {
-  /** The preprocessed image: [C, H, W] (or [crops, C, H, W]) values. */
+  /** The preprocessed image: [C, H, W] (or [crops, C, H, W]) values, valid until release(). */
   x: Float32Array;
   /** Its shape without the leading batch dimension of 1. */
   shape: number[];
+  /** Gives its memory back to the pool (call once the values are copied or no longer wanted). */
+  release(): void;
 }
 
 interface Job {
   task: DecodeTask;
+  slot: InputSlot | null;
   resolve: (d: DecodedInput) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
@@ -47,13 +56,34 @@ export class DecodePool {
   private closed = false;
   /** Why the workers cannot start (then every decode fails with it, rather than respawning forever). */
   private broken: string | null = null;
+  private readonly memory: InputSlots;
 
+  /**
+   * `size` workers, at most `maxQueue` images waiting for one, at most `maxSlots` images held in
+   * shared memory (default: as many as fit in 64 MiB, at least one per worker).
+   */
   constructor(
     private readonly init: DecodeInit,
     size: number,
     private readonly maxQueue: number,
+    maxSlots?: number,
   ) {
+    let floats = 0;
+    try {
+      floats = inputFloats(init);
+    } catch {
+      // A spec the workers cannot use either: they fail at start and say why (no slots needed).
+    }
+    const cap = floats === 0 ? 0 : (maxSlots ?? Math.max(size, Math.floor(SLOT_BYTES / (floats * 4))));
+    this.memory = new InputSlots(floats, cap, (id, buffer) => {
+      for (const s of this.slots) this.share(s.worker, id, buffer);
+    });
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Decoded images whose shared memory is not yet released. */
+  get held(): number {
+    return this.memory.inUse;
   }
 
   /** Images waiting for a worker. */
@@ -71,7 +101,7 @@ export class DecodePool {
     return new Promise((resolve, reject) => {
       // The bytes move to the worker: a view into a shared buffer (Node's small-Buffer pool) is copied first.
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      const job: Job = { task: { id: this.nextId++, bytes: own, name }, resolve, reject, signal };
+      const job: Job = { task: { type: 'task', id: this.nextId++, bytes: own, name, slot: null }, slot: null, resolve, reject, signal };
       if (signal) {
         job.onAbort = () => {
           const at = this.waiting.indexOf(job);
@@ -93,8 +123,33 @@ export class DecodePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
+  private share(worker: Worker, id: number, buffer: SharedArrayBuffer): void {
+    const msg: SlotMessage = { type: 'slot', id, buffer };
+    worker.postMessage(msg);
+  }
+
+  /** Settles `job` with the worker's reply, and gives its slot back unless the image is in it. */
+  private settle(job: Job, reply: DecodeReply): void {
+    const slot = job.slot;
+    job.slot = null;
+    if (reply.ok && reply.inSlot && slot) {
+      let held = true;
+      const release = (): void => {
+        if (held) this.memory.release(slot);
+        held = false;
+      };
+      job.resolve({ x: slot.view, shape: reply.shape.slice(1), release });
+      return;
+    }
+    if (slot) this.memory.release(slot);
+    if (reply.ok && !reply.inSlot) job.resolve({ x: reply.x, shape: reply.shape.slice(1), release: () => {} });
+    else if (reply.ok) job.reject(new Error(`decode worker: image ${reply.id} written to a slot it was not given`));
+    else job.reject(reply.userError ? new ImageRejected(reply.kind, reply.message) : new Error(reply.message));
+  }
+
   private spawn(): Slot {
     const worker = new Worker(new URL('./decode_worker.js', import.meta.url), { workerData: this.init });
+    for (const made of this.memory.made) this.share(worker, made.id, made.view.buffer as SharedArrayBuffer);
     const slot: Slot = { worker, job: null, ready: false };
     worker.on('message', (reply: DecodeReply | 'ready') => {
       if (reply === 'ready') {
@@ -104,8 +159,7 @@ export class DecodePool {
       const job = slot.job;
       if (!job || job.task.id !== reply.id) return;
       slot.job = null;
-      if (reply.ok) job.resolve({ x: reply.x, shape: reply.shape.slice(1) });
-      else job.reject(reply.userError ? new ImageRejected(reply.kind, reply.message) : new Error(reply.message));
+      this.settle(job, reply);
       this.dispatch();
     });
     let failure = '';
@@ -115,6 +169,7 @@ export class DecodePool {
     worker.on('exit', (code) => {
       const job = slot.job;
       slot.job = null;
+      if (job?.slot) this.memory.release(job.slot);
       job?.reject(new Error(`decode worker exited with code ${code}${failure} while decoding ${job.task.name}`));
       if (this.closed) return;
       if (!slot.ready) {
@@ -136,6 +191,8 @@ export class DecodePool {
       if (!job) return;
       if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
       slot.job = job;
+      job.slot = this.memory.acquire();
+      job.task.slot = job.slot?.id ?? null;
       slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
     }
   }

@@ -220,7 +220,12 @@ async function classifyOne(s: Serving, img: RequestImage, signal: AbortSignal): 
     ticket.withdraw();
     throw err;
   }
-  return s.batcher.submit(decoded, signal, ticket);
+  try {
+    return await s.batcher.submit(decoded, signal, ticket);
+  } finally {
+    // Answered, refused or aborted: the batch that needed the image has run, or none will.
+    decoded.release();
+  }
 }
 
 /** ?topk=K: an integer from 1 to the number of classes (default 5, fewer for smaller models). */
