@@ -1,11 +1,13 @@
 // The server's decode pool (src/serve/decode_pool.ts): worker threads give the same input tensor
-// as preprocessing in this thread; an image the decoder refuses is an ImageRejected naming why;
+// as preprocessing in this thread, in shared slots that are reused once released (and in buffers
+// of their own past the slot limit); an image the decoder refuses is an ImageRejected naming why;
 // the waiting queue is bounded and an aborted image leaves it; workers that cannot start fail each
 // image with the reason instead of being respawned forever.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { QueueFullError } from '../src/serve/batcher.js';
 import { DecodePool, ImageRejected } from '../src/serve/decode_pool.js';
+import { InputSlots } from '../src/serve/input_slots.js';
 import { preprocessor, type PreprocessSpec } from '../src/serve/preprocess.js';
 import { materialize } from '../src/train/data.js';
 import { evalTransformsFor } from '../src/train/predict.js';
@@ -37,6 +39,47 @@ test('workers give the same tensor as preprocessing here; refused images say why
       pool.decode(sample(1).subarray(0, 5000), 'cut.jpg'),
       (e: unknown) => e instanceof ImageRejected && e.kind === 'corrupt',
     );
+  } finally {
+    await pool.close();
+  }
+});
+
+test('slots: at most maxSlots, each shared once when made, reused after release, never released twice', () => {
+  const shared: number[] = [];
+  const slots = new InputSlots(6, 2, (id, buffer) => {
+    assert.equal(buffer.byteLength, 24);
+    shared.push(id);
+  });
+  const a = slots.acquire()!;
+  const b = slots.acquire()!;
+  assert.equal(slots.acquire(), null);
+  assert.deepEqual(shared, [0, 1]);
+  assert.equal(slots.inUse, 2);
+  slots.release(a);
+  assert.throws(() => slots.release(a), /released twice/);
+  assert.equal(slots.acquire(), a);
+  slots.release(b);
+  assert.equal(slots.inUse, 1);
+  assert.deepEqual(shared, [0, 1], 'no new slot was made');
+});
+
+test('decoded images stay in their slots until released; past the slot limit they travel on their own', async () => {
+  const pool = new DecodePool(spec, 2, 8, 1);
+  try {
+    const local = preprocessor(spec);
+    const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
+    assert.equal(pool.held, 1, 'one image in the one slot, the other in a buffer of its own');
+    assert.equal([a, b].filter((d) => d.x.buffer instanceof SharedArrayBuffer).length, 1);
+    assert.deepEqual(a.x, (await local(sample(0), 'cat.jpg')).x);
+    assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
+    a.release();
+    b.release();
+    a.release(); // a second release changes nothing
+    assert.equal(pool.held, 0);
+    const c = await pool.decode(sample(1), 'coffee.jpg');
+    assert.ok(c.x.buffer instanceof SharedArrayBuffer, 'the slot is used again');
+    assert.deepEqual(c.x, (await local(sample(1), 'coffee.jpg')).x);
+    c.release();
   } finally {
     await pool.close();
   }
