@@ -101,7 +101,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   if (width * height > maxPixels) {
     throw new BadImageError(name, 'too-large', `${width}x${height} exceeds the ${maxPixels}-pixel limit`);
   }
-  const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? imageAddon().addon : null;
+  const jpeg = plainJpeg(format, bytes, channels, options) ? imageAddon().addon : null;
   if (jpeg) {
     const r: ReturnType<RegionPicker> = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
     checkTarget(name, width, height, r, maxPixels);
@@ -171,6 +171,19 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
+}
+
+/** A JPEG that libjpeg-turbo's region decoder takes (RGB output, no EXIF rotation, complete). */
+function plainJpeg(format: string, bytes: Uint8Array, channels: number, options: DecodeOptions): boolean {
+  return format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes);
+}
+
+/**
+ * Whether decodeImage decodes `bytes` in the image addon (a plain JPEG, RGB): all the work then
+ * happens on the libuv pool, the calling thread only sniffs the header and fills the output.
+ */
+export function decodesNatively(bytes: Uint8Array, options: DecodeOptions = {}): boolean {
+  return plainJpeg(sniffFormat(bytes).format, bytes, options.channels ?? 3, options) && imageAddon().addon !== null;
 }
 
 /** Refuses a resize whose output would exceed the pixel limit (a 1×65500 strip resized to 256 wide). */

@@ -3,12 +3,14 @@
 // slot (./input_slots.ts), which the caller releases once the image is in a batch; images wait in
 // a bounded queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it,
 // and a worker that dies fails only its own image and is replaced (one that cannot even start
-// fails every image with the reason instead).
+// fails every image with the reason instead). A plain JPEG arriving while the pool is idle is
+// decoded from this thread instead (`inline`): its work runs on the libuv pool all the same, and
+// the two hops to a worker and back (a quarter of a millisecond or more) leave a lone request's path.
 import { Worker } from 'node:worker_threads';
 import { QueueFullError } from './batcher.js';
 import type { DecodeInit, DecodeReply, DecodeTask, SlotMessage } from './decode_worker.js';
 import { InputSlots, type InputSlot } from './input_slots.js';
-import { inputFloats } from './preprocess.js';
+import { decodesOffThread, inputFloats, preprocessFailure, preprocessor, type Preprocess } from './preprocess.js';
 
 /** Shared slots are capped at this many bytes (past it, images travel in buffers of their own). */
 const SLOT_BYTES = 64 << 20;
@@ -42,6 +44,17 @@ interface Job {
   onAbort?: () => void;
 }
 
+export interface DecodePoolOptions {
+  /** Worker threads. */
+  workers: number;
+  /** Most images waiting for a worker (QueueFullError past it). */
+  maxQueue: number;
+  /** Most images held in shared memory (default: as many as fit in 64 MiB, at least one per worker). */
+  maxSlots?: number;
+  /** Decode plain JPEGs from this thread when the pool is idle (default true). */
+  inline?: boolean;
+}
+
 interface Slot {
   worker: Worker;
   job: Job | null;
@@ -57,33 +70,39 @@ export class DecodePool {
   /** Why the workers cannot start (then every decode fails with it, rather than respawning forever). */
   private broken: string | null = null;
   private readonly memory: InputSlots;
+  private readonly maxQueue: number;
+  /** This thread's own preprocessing (for the inline decodes), and whether one is under way. */
+  private readonly inline: Preprocess | null = null;
+  private inlineBusy = false;
+  private inlined = 0;
 
-  /**
-   * `size` workers, at most `maxQueue` images waiting for one, at most `maxSlots` images held in
-   * shared memory (default: as many as fit in 64 MiB, at least one per worker).
-   */
   constructor(
     private readonly init: DecodeInit,
-    size: number,
-    private readonly maxQueue: number,
-    maxSlots?: number,
+    opts: DecodePoolOptions,
   ) {
+    this.maxQueue = opts.maxQueue;
     let floats = 0;
     try {
       floats = inputFloats(init);
+      if (opts.inline ?? true) this.inline = preprocessor(init);
     } catch {
       // A spec the workers cannot use either: they fail at start and say why (no slots needed).
     }
-    const cap = floats === 0 ? 0 : (maxSlots ?? Math.max(size, Math.floor(SLOT_BYTES / (floats * 4))));
+    const cap = floats === 0 ? 0 : (opts.maxSlots ?? Math.max(opts.workers, Math.floor(SLOT_BYTES / (floats * 4))));
     this.memory = new InputSlots(floats, cap, (id, buffer) => {
       for (const s of this.slots) this.share(s.worker, id, buffer);
     });
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < opts.workers; i++) this.slots.push(this.spawn());
   }
 
   /** Decoded images whose shared memory is not yet released. */
   get held(): number {
     return this.memory.inUse;
+  }
+
+  /** Images decoded from this thread so far (the inline path). */
+  get decodedInline(): number {
+    return this.inlined;
   }
 
   /** Images waiting for a worker. */
@@ -96,6 +115,8 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('decode pool: closed'));
     if (this.broken !== null) return Promise.reject(new Error(this.broken));
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.inline && !this.inlineBusy && this.idle() && decodesOffThread(this.init, bytes))
+      return this.decodeInline(this.inline, bytes, name);
     if (this.waiting.length >= this.maxQueue)
       return Promise.reject(new QueueFullError(`the decode queue is full (${this.maxQueue} images)`));
     return new Promise((resolve, reject) => {
@@ -123,6 +144,40 @@ export class DecodePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
+  /** No image waiting and none being decoded. */
+  private idle(): boolean {
+    return this.waiting.length === 0 && this.slots.every((s) => s.job === null);
+  }
+
+  /** Decodes a plain JPEG from this thread (the decoding itself runs on the libuv pool) into a slot. */
+  private async decodeInline(preprocess: Preprocess, bytes: Uint8Array, name: string): Promise<DecodedInput> {
+    this.inlineBusy = true;
+    this.inlined++;
+    const slot = this.memory.acquire();
+    try {
+      const { x, shape } = await preprocess(bytes, name, slot?.view);
+      if (slot && x === slot.view) return this.inSlot(slot, shape);
+      if (slot) this.memory.release(slot);
+      return { x, shape: shape.slice(1), release: () => {} };
+    } catch (err) {
+      if (slot) this.memory.release(slot);
+      const f = preprocessFailure(err);
+      throw f.userError ? new ImageRejected(f.kind, f.message) : err;
+    } finally {
+      this.inlineBusy = false;
+    }
+  }
+
+  /** The image in `slot`, released (once) by the caller. */
+  private inSlot(slot: InputSlot, shape: number[]): DecodedInput {
+    let held = true;
+    const release = (): void => {
+      if (held) this.memory.release(slot);
+      held = false;
+    };
+    return { x: slot.view, shape: shape.slice(1), release };
+  }
+
   private share(worker: Worker, id: number, buffer: SharedArrayBuffer): void {
     const msg: SlotMessage = { type: 'slot', id, buffer };
     worker.postMessage(msg);
@@ -133,12 +188,7 @@ export class DecodePool {
     const slot = job.slot;
     job.slot = null;
     if (reply.ok && reply.inSlot && slot) {
-      let held = true;
-      const release = (): void => {
-        if (held) this.memory.release(slot);
-        held = false;
-      };
-      job.resolve({ x: slot.view, shape: reply.shape.slice(1), release });
+      job.resolve(this.inSlot(slot, reply.shape));
       return;
     }
     if (slot) this.memory.release(slot);

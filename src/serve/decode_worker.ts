@@ -3,9 +3,7 @@
 // (./input_slots.ts) when it has one and the input fits, else into a new buffer transferred back.
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { BadImageError } from '../data/decode.js';
-import { DataError } from '../errors.js';
-import { preprocessor, type PreprocessSpec } from './preprocess.js';
+import { preprocessFailure, preprocessor, type PreprocessSpec } from './preprocess.js';
 
 export type DecodeInit = PreprocessSpec;
 
@@ -57,10 +55,8 @@ port.on('message', (msg: DecodeTask | SlotMessage) => {
         port.postMessage(reply, [x.buffer as ArrayBuffer]);
       }
     } catch (err) {
-      const kind = err instanceof BadImageError ? err.kind : 'unusable';
-      const message = err instanceof Error ? err.message : String(err);
       // A DataError is the image's fault (the client's: 415/422); anything else is a bug (500).
-      const reply: DecodeReply = { id: task.id, ok: false, kind, message, userError: err instanceof DataError };
+      const reply: DecodeReply = { id: task.id, ok: false, ...preprocessFailure(err) };
       port.postMessage(reply);
     }
   })();

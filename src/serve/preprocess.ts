@@ -6,7 +6,8 @@
 // crop's pixels, from only the source rows and columns they read (the same values; 40% less work
 // for a 500×375 JPEG). The header is checked against the pixel limit before anything is decoded.
 import { centerBox } from '../data/crop_boxes.js';
-import { decodeImage, type RegionPicker } from '../data/decode.js';
+import { BadImageError, decodeImage, decodesNatively, type RegionPicker } from '../data/decode.js';
+import { DataError } from '../errors.js';
 import { hw, resizeTarget, type TransformSpec } from '../data/index.js';
 import { inputFromPixels } from '../train/predict.js';
 import type { ModelInfo } from '../train/weights.js';
@@ -50,5 +51,19 @@ export function preprocessor(spec: PreprocessSpec): Preprocess {
   return async (bytes, name, out) => {
     const img = await decodeImage(bytes, name, { channels, maxPixels: spec.maxPixels }, firstResize);
     return inputFromPixels(img, name, spec.info, after, out);
+  };
+}
+
+/** Whether `bytes` decode without work on the calling thread (a plain JPEG through the image addon). */
+export function decodesOffThread(spec: PreprocessSpec, bytes: Uint8Array): boolean {
+  return decodesNatively(bytes, { channels: spec.info.inChannels === 1 ? 1 : 3 });
+}
+
+/** Why preprocessing failed: `userError` for the image's own fault (a DataError: 415/422), else a bug. */
+export function preprocessFailure(err: unknown): { kind: string; message: string; userError: boolean } {
+  return {
+    kind: err instanceof BadImageError ? err.kind : 'unusable',
+    message: err instanceof Error ? err.message : String(err),
+    userError: err instanceof DataError,
   };
 }

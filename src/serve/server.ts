@@ -110,8 +110,7 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
       if (state.closing) return; // stopped while loading: start no workers
       const pool = new DecodePool(
         { info: served.info, transforms: served.transforms, maxPixels: opts.maxPixels },
-        opts.decodeWorkers,
-        opts.maxQueue,
+        { workers: opts.decodeWorkers, maxQueue: opts.maxQueue },
       );
       const batcher = new DynamicBatcher<DecodedInput, BatchOutput>({
         maxBatch: opts.maxBatch,
