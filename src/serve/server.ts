@@ -116,9 +116,11 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
         maxBatch: opts.maxBatch,
         maxDelayMs: opts.maxDelayMs,
         maxQueue: opts.maxQueue,
+        // A full batch may start while another runs: its input is assembled during that pass.
+        maxInFlight: 2,
         run: async (inputs) => {
-          const startedAt = performance.now();
-          const out = await predictBatch(served, inputs);
+          let startedAt = performance.now();
+          const out = await predictBatch(served, inputs, () => (startedAt = performance.now()));
           const endedAt = performance.now();
           metrics.answered(inputs.length);
           return out.map((probs) => ({ probs, startedAt, endedAt }));
