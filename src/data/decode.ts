@@ -108,14 +108,12 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
     try {
       const box = r.box;
       const w = r.window;
-      const out = await jpeg.decodeJpeg(
-        bytes,
-        [box.left, box.top, box.width, box.height],
-        r.width,
-        r.height,
-        dctShrink(box, r.width, r.height),
-        w && [w.left, w.top, w.width, w.height],
-      );
+      const at: [number, number, number, number] = [box.left, box.top, box.width, box.height];
+      const shrink = dctShrink(box, r.width, r.height);
+      // Five arguments without a window: an addon built before windows existed still takes them.
+      const out = w
+        ? await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink, [w.left, w.top, w.width, w.height])
+        : await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink);
       return u8Image(out.data, out.width, out.height, 3);
     } catch (err) {
       throw new BadImageError(name, 'corrupt', describe(err));
