@@ -1,6 +1,6 @@
 // The dynamic batcher (src/serve/batcher.ts) with a fake model and a hand-driven clock: a batch
 // starts at max batch, at max delay, or at once when the model is idle and nobody else is coming;
-// one batch runs at a time; the queue is bounded; aborted requests leave the queue; a failing
+// one batch runs at a time (with maxInFlight 2, a second only when full); the queue is bounded; aborted requests leave the queue; a failing
 // batch fails only its own requests; close() finishes what is queued and refuses new work.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -119,6 +119,41 @@ test('a full batch runs at once; one batch at a time; the rest waits for the nex
   m.release();
   assert.equal(await r6, 60);
   assert.equal(clock.pending, 0, 'no timer left behind');
+});
+
+test('maxInFlight 2: a full batch starts while one runs, a partial one waits; never more than two; close() waits for both', async () => {
+  const clock = new ManualClock();
+  const m = fakeModel();
+  const b = new DynamicBatcher<number, number>({ maxBatch: 2, maxDelayMs: 5, maxQueue: 10, run: m.run, clock, maxInFlight: 2 });
+  const tickets = Array.from({ length: 7 }, () => b.announce());
+  const rs = [1, 2, 3].map((x, i) => b.submit(x, undefined, tickets[i]));
+  assert.deepEqual(m.batches, [[1, 2]]);
+  clock.advance(10);
+  assert.equal(m.batches.length, 1, 'a partial batch does not start while one runs, however long it waited');
+  rs.push(b.submit(4, undefined, tickets[3]));
+  assert.deepEqual(
+    m.batches,
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    'a full one does',
+  );
+  rs.push(...[5, 6, 7].map((x, i) => b.submit(x, undefined, tickets[4 + i])));
+  assert.equal(m.batches.length, 2, 'never a third');
+  m.release();
+  await settle();
+  assert.deepEqual(m.batches[2], [5, 6], 'the next full batch starts when one ends');
+  const closed = b.close();
+  m.release();
+  await settle();
+  assert.equal(m.batches.length, 3, 'a partial batch waits for the one still running, even when closing');
+  m.release();
+  await settle();
+  assert.deepEqual(m.batches[3], [7], 'closing runs the rest once no batch runs');
+  m.release();
+  await closed;
+  assert.deepEqual(await Promise.all(rs), [10, 20, 30, 40, 50, 60, 70]);
 });
 
 test('the queue is bounded: past maxQueue waiting requests, QueueFullError', async () => {

@@ -1,11 +1,15 @@
 // The server's decode pool (src/serve/decode_pool.ts): worker threads give the same input tensor
-// as preprocessing in this thread; an image the decoder refuses is an ImageRejected naming why;
+// as preprocessing in this thread, in shared slots that are reused once released (and in buffers
+// of their own past the slot limit); a plain JPEG reaching an idle pool is decoded from this
+// thread, to the same tensor; an image the decoder refuses is an ImageRejected naming why;
 // the waiting queue is bounded and an aborted image leaves it; workers that cannot start fail each
 // image with the reason instead of being respawned forever.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import sharp from 'sharp';
 import { QueueFullError } from '../src/serve/batcher.js';
 import { DecodePool, ImageRejected } from '../src/serve/decode_pool.js';
+import { InputSlots } from '../src/serve/input_slots.js';
 import { preprocessor, type PreprocessSpec } from '../src/serve/preprocess.js';
 import { materialize } from '../src/train/data.js';
 import { evalTransformsFor } from '../src/train/predict.js';
@@ -16,10 +20,11 @@ const info: ModelInfo = { arch: 'alexnet', numClasses: 1000, inChannels: 3, inpu
 const spec: PreprocessSpec = { info, transforms: materialize(evalTransformsFor(info), () => ''), maxPixels: 4096 * 4096 };
 
 test('workers give the same tensor as preprocessing here; refused images say why', async () => {
-  const pool = new DecodePool(spec, 2, 8);
+  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, inline: false });
   try {
     const local = preprocessor(spec);
     const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
+    assert.equal(pool.decodedInline, 0);
     assert.deepEqual(a.shape, [3, 224, 224]);
     assert.deepEqual(a.x, (await local(sample(0), 'cat.jpg')).x);
     assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
@@ -42,8 +47,82 @@ test('workers give the same tensor as preprocessing here; refused images say why
   }
 });
 
+test('slots: at most maxSlots, each shared once when made, reused after release, never released twice', () => {
+  const shared: number[] = [];
+  const slots = new InputSlots(6, 2, (id, buffer) => {
+    assert.equal(buffer.byteLength, 24);
+    shared.push(id);
+  });
+  const a = slots.acquire()!;
+  const b = slots.acquire()!;
+  assert.equal(slots.acquire(), null);
+  assert.deepEqual(shared, [0, 1]);
+  assert.equal(slots.inUse, 2);
+  slots.release(a);
+  assert.throws(() => slots.release(a), /released twice/);
+  assert.equal(slots.acquire(), a);
+  slots.release(b);
+  assert.equal(slots.inUse, 1);
+  assert.deepEqual(shared, [0, 1], 'no new slot was made');
+});
+
+test('decoded images stay in their slots until released; past the slot limit they travel on their own', async () => {
+  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, maxSlots: 1, inline: false });
+  try {
+    const local = preprocessor(spec);
+    const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
+    assert.equal(pool.held, 1, 'one image in the one slot, the other in a buffer of its own');
+    assert.equal([a, b].filter((d) => d.x.buffer instanceof SharedArrayBuffer).length, 1);
+    assert.deepEqual(a.x, (await local(sample(0), 'cat.jpg')).x);
+    assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
+    a.release();
+    b.release();
+    a.release(); // a second release changes nothing
+    assert.equal(pool.held, 0);
+    const c = await pool.decode(sample(1), 'coffee.jpg');
+    assert.ok(c.x.buffer instanceof SharedArrayBuffer, 'the slot is used again');
+    assert.deepEqual(c.x, (await local(sample(1), 'coffee.jpg')).x);
+    c.release();
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a plain JPEG reaching an idle pool is decoded from this thread, to the same tensor; others go to the workers', async () => {
+  const pool = new DecodePool(spec, { workers: 1, maxQueue: 8 });
+  try {
+    const local = preprocessor(spec);
+    const alone = await pool.decode(sample(0), 'cat.jpg');
+    assert.equal(pool.decodedInline, 1);
+    assert.deepEqual(alone.x, (await local(sample(0), 'cat.jpg')).x);
+    alone.release();
+    // Two at once: the first inline, the second (the pool busy) on the worker.
+    const [a, b] = await Promise.all([pool.decode(sample(1), 'coffee.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
+    assert.equal(pool.decodedInline, 2);
+    assert.deepEqual(a.x, (await local(sample(1), 'coffee.jpg')).x);
+    assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
+    a.release();
+    b.release();
+    // A PNG takes sharp and TypeScript: never on this thread.
+    await pool.decode(await sharp(sample(3)).png().toBuffer(), 'astronaut.png').then((d) => d.release());
+    assert.equal(pool.decodedInline, 2);
+    assert.equal(pool.held, 0);
+  } finally {
+    await pool.close();
+  }
+  // The image's own faults are ImageRejected inline too (here: more pixels than allowed).
+  const strict = new DecodePool({ ...spec, maxPixels: 1000 }, { workers: 1, maxQueue: 8 });
+  try {
+    await assert.rejects(strict.decode(sample(0), 'cat.jpg'), (e: unknown) => e instanceof ImageRejected && e.kind === 'too-large');
+    assert.equal(strict.decodedInline, 1);
+    assert.equal(strict.held, 0);
+  } finally {
+    await strict.close();
+  }
+});
+
 test('the waiting queue is bounded and an aborted image leaves it', async () => {
-  const pool = new DecodePool(spec, 1, 2);
+  const pool = new DecodePool(spec, { workers: 1, maxQueue: 2, inline: false });
   try {
     const first = pool.decode(sample(0), 'a'); // taken by the worker at once
     const controller = new AbortController();
@@ -62,7 +141,7 @@ test('the waiting queue is bounded and an aborted image leaves it', async () => 
 });
 
 test('workers that cannot start fail every image with the reason, and are not respawned', async () => {
-  const pool = new DecodePool({ ...spec, transforms: null } as unknown as PreprocessSpec, 2, 8);
+  const pool = new DecodePool({ ...spec, transforms: null } as unknown as PreprocessSpec, { workers: 2, maxQueue: 8 });
   try {
     await assert.rejects(pool.decode(sample(0), 'a'), /decode worker/);
     await assert.rejects(pool.decode(sample(0), 'b'), /decode workers cannot start/);

@@ -1,5 +1,5 @@
 // The server's routes in-process (fastify's inject, no sockets): answers equal `alexnet predict`'s
-// for the same files and weights (raw body, multipart, batch); /healthz, /readyz before and after
+// for the same files and weights (raw body, multipart, batch), with a Server-Timing header; /healthz, /readyz before and after
 // the model is ready, /metrics; every limit as a JSON error with the right status: 413 body too
 // large, 415 not an image or empty, 422 broken image and a 30000×30000 PNG bomb refused from its
 // header, 400 bad topk, 404 (no path outside the routes), 503 queue full with Retry-After, 504.
@@ -60,6 +60,10 @@ test("POST /v1/predict answers predict's classes and probabilities, raw body or 
       want.predictions.map((p) => [p.index, p.class]),
     );
     raw.body.predictions?.forEach((p, k) => assert.ok(Math.abs(p.probability - want.predictions[k]!.probability) < 1e-6));
+    // Server-Timing: each stage's milliseconds (the decode and the forward pass take some time).
+    const timing = /^decode;dur=(\d+\.\d\d), queue;dur=(\d+\.\d\d), infer;dur=(\d+\.\d\d)$/.exec(String(raw.headers['server-timing']));
+    assert.ok(timing, String(raw.headers['server-timing']));
+    assert.ok(Number(timing[1]) > 0 && Number(timing[3]) > 0, timing[0]);
   }
   const one = multipart([{ name: 'cat.jpg', bytes: sample(0) }]);
   const single = await post('/v1/predict', one.body, one.contentType);

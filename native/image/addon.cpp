@@ -1,9 +1,11 @@
 // Entry point of the alexnet_image addon: JPEG decoding of the region a crop needs, resized as
 // PIL would, on the libuv thread pool.
-//   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom = 1)
+//   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom = 1,
+//              window?: [left, top, width, height])
 //     -> Promise<{ data: Uint8Array (outHeight × outWidth × 3, RGB), width, height }>
 // rejects with libjpeg's message for a file it cannot decode; scaleDenom 2, 4 or 8 shrinks the
-// image while decoding (DCT scaling) before the resize.
+// image while decoding (DCT scaling) before the resize. With `window`, only that part of the
+// resized image is made (a centre crop after a resize), decoding only the source it reads.
 //   jpegHeader(bytes) -> { width, height, components } (synchronous, for tests and tools).
 //   toTensorU8(src, srcW, srcH, channels, [top, left, height, width], flip, table, out)
 //     (synchronous): crop + flip + ToTensor/Normalize through a per-channel table, see to_tensor.hpp.
@@ -19,17 +21,32 @@ using aximg::Pixels;
 
 class DecodeWorker : public Napi::AsyncWorker {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH, int scaleDenom)
+  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH, int scaleDenom, const aximg::Box* window)
       : Napi::AsyncWorker(env),
         bytes_(bytes.Data(), bytes.Data() + bytes.ByteLength()),
         left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH), scaleDenom_(scaleDenom),
+        hasWindow_(window != nullptr), window_(window ? *window : aximg::Box{}),
         deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
+      if (hasWindow_ && scaleDenom_ == 1) {
+        // Only the source rectangle the window reads (relative to the box), then only the window.
+        const aximg::Box need = aximg::resizeSource(width_, height_, outW_, outH_, window_);
+        const int x0 = left_ + need.left;
+        const int y0 = top_ + need.top;
+        Pixels region = aximg::decodeJpegRegion(bytes_.data(), bytes_.size(), x0, y0, x0 + need.width, y0 + need.height, 1);
+        result_ = aximg::greyToRgb(aximg::resizeBilinearWindow(region, need, width_, height_, outW_, outH_, window_));
+        return;
+      }
       Pixels region = aximg::decodeJpegRegion(bytes_.data(), bytes_.size(), left_, top_, left_ + width_, top_ + height_, scaleDenom_);
+      if (hasWindow_) {
+        aximg::Box all{0, 0, region.width, region.height};
+        result_ = aximg::greyToRgb(aximg::resizeBilinearWindow(region, all, region.width, region.height, outW_, outH_, window_));
+        return;
+      }
       result_ = aximg::greyToRgb(aximg::resizeBilinear(region, outW_, outH_));
     } catch (const std::exception& e) {
       SetError(e.what());
@@ -65,6 +82,8 @@ class DecodeWorker : public Napi::AsyncWorker {
   // pool thread decodes.
   std::vector<uint8_t> bytes_;
   int left_, top_, width_, height_, outW_, outH_, scaleDenom_;
+  bool hasWindow_;
+  aximg::Box window_;
   Pixels result_;
   Napi::Promise::Deferred deferred_;
 };
@@ -78,8 +97,8 @@ int intArg(const Napi::Value& v, const char* what) {
 
 Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || info.Length() > 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
-    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom?)");
+  if (info.Length() < 4 || info.Length() > 6 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
+    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom?, window?)");
   }
   auto boxArr = info[1].As<Napi::Array>();
   if (boxArr.Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: box is [left, top, width, height]");
@@ -89,9 +108,20 @@ Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   const int outW = intArg(info[2], "outWidth");
   const int outH = intArg(info[3], "outHeight");
   if (box[2] < 1 || box[3] < 1 || outW < 1 || outH < 1) throw Napi::RangeError::New(env, "decodeJpeg: empty box or output");
-  const int scaleDenom = info.Length() == 5 ? intArg(info[4], "scaleDenom") : 1;
+  const int scaleDenom = info.Length() >= 5 && !info[4].IsUndefined() ? intArg(info[4], "scaleDenom") : 1;
   if (scaleDenom != 1 && scaleDenom != 2 && scaleDenom != 4 && scaleDenom != 8) throw Napi::RangeError::New(env, "decodeJpeg: scaleDenom is 1, 2, 4 or 8");
-  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH, scaleDenom);
+  aximg::Box window;
+  const bool hasWindow = info.Length() == 6 && !info[5].IsUndefined();
+  if (hasWindow) {
+    if (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: window is [left, top, width, height]");
+    auto winArr = info[5].As<Napi::Array>();
+    window = {intArg(winArr.Get(0u), "window left"), intArg(winArr.Get(1u), "window top"), intArg(winArr.Get(2u), "window width"),
+              intArg(winArr.Get(3u), "window height")};
+    if (window.width < 1 || window.height < 1 || window.left + window.width > outW || window.top + window.height > outH) {
+      throw Napi::RangeError::New(env, "decodeJpeg: the window must lie inside the output");
+    }
+  }
+  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH, scaleDenom, hasWindow ? &window : nullptr);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -19,7 +19,7 @@ export function cropBox(spec: Extract<TransformSpec, { type: 'centerCrop' | 'ran
 }
 
 /** torchvision's CenterCrop: offsets round((H − h)/2) with Python's rounding; zero padding if larger. */
-export function centerBox(img: Pixels, th: number, tw: number): Box {
+export function centerBox(img: Pick<Pixels, 'height' | 'width'>, th: number, tw: number): Box {
   const top = th > img.height ? -Math.floor((th - img.height) / 2) : roundHalfEven((img.height - th) / 2);
   const left = tw > img.width ? -Math.floor((tw - img.width) / 2) : roundHalfEven((img.width - tw) / 2);
   return { top, left, height: th, width: tw };

@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { DataError } from '../errors.js';
-import { DEFAULT_MAX_PIXELS, grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
+import { crop, DEFAULT_MAX_PIXELS, grayToChannels, rgbToGray, u8Image, type Box, type U8Image } from './image.js';
 import { imageAddon } from './native_image.js';
 import { resizeBilinear } from './resample.js';
 
@@ -55,9 +55,14 @@ export class BadImageError extends DataError {
  * decodes only that region, and PIL's resize: PIL's pixels exactly. Other files are decoded by
  * sharp; then resampler 'pillow' (default) resizes with Pillow's arithmetic, 'libvips' lets
  * libvips shrink (bilinear with antialiasing, within a fraction of a grey level of Pillow;
- * enlargements still use Pillow's arithmetic). Used by Resize and RandomResizedCrop.
+ * enlargements still use Pillow's arithmetic). Used by Resize and RandomResizedCrop. `window`
+ * (inside width × height) keeps only that part of the resized image, as a crop after the resize
+ * would (the server's Resize + CenterCrop): plain JPEGs then decode and resize only what it needs.
  */
-export type RegionPicker = (width: number, height: number) => { box: Box; width: number; height: number; resampler?: 'pillow' | 'libvips' };
+export type RegionPicker = (
+  width: number,
+  height: number,
+) => { box: Box; width: number; height: number; resampler?: 'pillow' | 'libvips'; window?: Box };
 
 /** Reads and decodes one image file. Throws BadImageError for anything unusable. */
 export async function decodeImageFile(path: string, options: DecodeOptions = {}, region?: RegionPicker): Promise<U8Image> {
@@ -96,19 +101,19 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   if (width * height > maxPixels) {
     throw new BadImageError(name, 'too-large', `${width}x${height} exceeds the ${maxPixels}-pixel limit`);
   }
-  const jpeg = format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes) ? imageAddon().addon : null;
+  const jpeg = plainJpeg(format, bytes, channels, options) ? imageAddon().addon : null;
   if (jpeg) {
-    const r = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
+    const r: ReturnType<RegionPicker> = region ? region(width, height) : { box: { left: 0, top: 0, width, height }, width, height };
     checkTarget(name, width, height, r, maxPixels);
     try {
       const box = r.box;
-      const out = await jpeg.decodeJpeg(
-        bytes,
-        [box.left, box.top, box.width, box.height],
-        r.width,
-        r.height,
-        dctShrink(box, r.width, r.height),
-      );
+      const w = r.window;
+      const at: [number, number, number, number] = [box.left, box.top, box.width, box.height];
+      const shrink = dctShrink(box, r.width, r.height);
+      // Five arguments without a window: an addon built before windows existed still takes them.
+      const out = w
+        ? await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink, [w.left, w.top, w.width, w.height])
+        : await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink);
       return u8Image(out.data, out.width, out.height, 3);
     } catch (err) {
       throw new BadImageError(name, 'corrupt', describe(err));
@@ -120,14 +125,17 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
     // What is left to do in TypeScript after decoding: a region under autoOrient (the stored size
     // is not the displayed one), Pillow's resize, or an enlargement (libvips enlarges differently).
     let post: ((img: U8Image) => U8Image) | null = null;
+    let keep: Box | undefined;
     if (region && options.autoOrient) {
       post = (img) => {
         const r = region(img.width, img.height);
+        keep = r.window;
         return resizeBilinear(img, r.width, r.height, r.box);
       };
     } else if (region) {
       // The picker may draw random numbers: it is called exactly once per image.
       const r = region(width, height);
+      keep = r.window;
       checkTarget(name, width, height, r, maxPixels);
       const whole = r.box.left === 0 && r.box.top === 0 && r.box.width === width && r.box.height === height;
       if (r.resampler !== 'libvips') post = (img) => resizeBilinear(img, r.width, r.height, r.box);
@@ -139,7 +147,10 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
           pipeline = pipeline.resize(r.width, r.height, { kernel: 'linear', fit: 'fill' });
       }
     }
-    const finish = (img: U8Image): U8Image => (post ? post(img) : img);
+    const finish = (img: U8Image): U8Image => {
+      const resized = post ? post(img) : img;
+      return keep ? crop(resized, keep) : resized;
+    };
     if (cmyk) {
       const { data, info } = await pipeline
         .pipelineColourspace('cmyk')
@@ -158,6 +169,19 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   } catch (err) {
     throw classify(name, err, maxPixels);
   }
+}
+
+/** A JPEG that libjpeg-turbo's region decoder takes (RGB output, no EXIF rotation, complete). */
+function plainJpeg(format: string, bytes: Uint8Array, channels: number, options: DecodeOptions): boolean {
+  return format === 'jpeg' && channels === 3 && !options.autoOrient && endsWithEoi(bytes);
+}
+
+/**
+ * Whether decodeImage decodes `bytes` in the image addon (a plain JPEG, RGB): all the work then
+ * happens on the libuv pool, the calling thread only sniffs the header and fills the output.
+ */
+export function decodesNatively(bytes: Uint8Array, options: DecodeOptions = {}): boolean {
+  return plainJpeg(sniffFormat(bytes).format, bytes, options.channels ?? 3, options) && imageAddon().addon !== null;
 }
 
 /** Refuses a resize whose output would exceed the pixel limit (a 1×65500 strip resized to 256 wide). */

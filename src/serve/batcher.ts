@@ -2,7 +2,9 @@
 // model when it reaches `maxBatch`, or when its oldest request has waited `maxDelayMs`, or at once
 // when the model is idle and no other request is on its way (announced but still decoding):
 // waiting then could only add latency, since nobody is coming to fill the batch. One batch runs at
-// a time (the backend runs one forward at a time anyway). The queue is bounded (QueueFullError),
+// a time (the backend runs one forward at a time anyway), except that with `maxInFlight` 2 a full
+// batch may start while another runs, so that `run` can assemble its input during that forward
+// pass (run must then hold its own pass until the other's is over). The queue is bounded (QueueFullError),
 // a queued request whose signal aborts (its timeout, its client gone) leaves the queue, and
 // close() refuses new work and finishes everything queued. Clock and timers are injected so the
 // tests drive time by hand.
@@ -40,6 +42,8 @@ export interface BatcherOptions<I, O> {
   run: (inputs: I[]) => Promise<O[]>;
   /** Told the size of each batch as it starts (metrics). */
   onBatch?: (size: number) => void;
+  /** Batches started and not finished, at most (default 1; with 2 a full batch may start while one runs). */
+  maxInFlight?: 1 | 2;
   clock?: Clock;
 }
 
@@ -62,7 +66,7 @@ interface Entry<I, O> {
 export class DynamicBatcher<I, O> {
   private readonly queue: Entry<I, O>[] = [];
   private readonly clock: Clock;
-  private running = false;
+  private inFlight = 0;
   private closing = false;
   private timer: unknown = null;
   private announced = 0;
@@ -80,7 +84,7 @@ export class DynamicBatcher<I, O> {
 
   /** Whether a batch is running now. */
   get busy(): boolean {
-    return this.running;
+    return this.inFlight > 0;
   }
 
   /**
@@ -141,7 +145,7 @@ export class DynamicBatcher<I, O> {
   close(): Promise<void> {
     this.closing = true;
     this.schedule();
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -151,7 +155,11 @@ export class DynamicBatcher<I, O> {
       this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.running) return;
+    if (this.inFlight > 0) {
+      // While one runs, another batch may start only when it is full (and maxInFlight allows).
+      if (this.inFlight < (this.opts.maxInFlight ?? 1) && this.queue.length >= this.opts.maxBatch) void this.runBatch();
+      return;
+    }
     const oldest = this.queue[0];
     if (!oldest) {
       for (const w of this.idleWaiters.splice(0)) w();
@@ -172,7 +180,7 @@ export class DynamicBatcher<I, O> {
   private async runBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     for (const e of batch) if (e.onAbort) e.signal?.removeEventListener('abort', e.onAbort);
-    this.running = true;
+    this.inFlight++;
     this.opts.onBatch?.(batch.length);
     try {
       const outputs = await this.opts.run(batch.map((e) => e.input));
@@ -181,7 +189,7 @@ export class DynamicBatcher<I, O> {
     } catch (err) {
       for (const e of batch) e.reject(err);
     } finally {
-      this.running = false;
+      this.inFlight--;
       this.schedule();
     }
   }

@@ -1,11 +1,19 @@
 // A small pool of worker threads that decode and preprocess images (./decode_worker.ts), so the
-// event loop only moves bytes. Each worker takes one image at a time; images wait in a bounded
-// queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it, and a
-// worker that dies fails only its own image and is replaced (one that cannot even start fails
-// every image with the reason instead).
+// event loop only moves bytes. Each worker takes one image at a time and writes it into a shared
+// slot (./input_slots.ts), which the caller releases once the image is in a batch; images wait in
+// a bounded queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it,
+// and a worker that dies fails only its own image and is replaced (one that cannot even start
+// fails every image with the reason instead). A plain JPEG arriving while the pool is idle is
+// decoded from this thread instead (`inline`): its work runs on the libuv pool all the same, and
+// the two hops to a worker and back (a quarter of a millisecond or more) leave a lone request's path.
 import { Worker } from 'node:worker_threads';
 import { QueueFullError } from './batcher.js';
-import type { DecodeInit, DecodeReply, DecodeTask } from './decode_worker.js';
+import type { DecodeInit, DecodeReply, DecodeTask, SlotMessage } from './decode_worker.js';
+import { InputSlots, type InputSlot } from './input_slots.js';
+import { decodesOffThread, inputFloats, preprocessFailure, preprocessor, type Preprocess } from './preprocess.js';
+
+/** Shared slots are capped at this many bytes (past it, images travel in buffers of their own). */
+const SLOT_BYTES = 64 << 20;
 
 /** The image itself is at fault (not an image, broken, too many pixels): `kind` says which. */
 export class ImageRejected extends Error {
@@ -19,18 +27,32 @@ export class ImageRejected extends Error {
 }
 
 export interface DecodedInput {
-  /** The preprocessed image: [C, H, W] (or [crops, C, H, W]) values. */
+  /** The preprocessed image: [C, H, W] (or [crops, C, H, W]) values, valid until release(). */
   x: Float32Array;
   /** Its shape without the leading batch dimension of 1. */
   shape: number[];
+  /** Gives its memory back to the pool (call once the values are copied or no longer wanted). */
+  release(): void;
 }
 
 interface Job {
   task: DecodeTask;
+  slot: InputSlot | null;
   resolve: (d: DecodedInput) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+}
+
+export interface DecodePoolOptions {
+  /** Worker threads. */
+  workers: number;
+  /** Most images waiting for a worker (QueueFullError past it). */
+  maxQueue: number;
+  /** Most images held in shared memory (default: as many as fit in 64 MiB, at least one per worker). */
+  maxSlots?: number;
+  /** Decode plain JPEGs from this thread when the pool is idle (default true). */
+  inline?: boolean;
 }
 
 interface Slot {
@@ -47,13 +69,40 @@ export class DecodePool {
   private closed = false;
   /** Why the workers cannot start (then every decode fails with it, rather than respawning forever). */
   private broken: string | null = null;
+  private readonly memory: InputSlots;
+  private readonly maxQueue: number;
+  /** This thread's own preprocessing (for the inline decodes), and whether one is under way. */
+  private readonly inline: Preprocess | null = null;
+  private inlineBusy = false;
+  private inlined = 0;
 
   constructor(
     private readonly init: DecodeInit,
-    size: number,
-    private readonly maxQueue: number,
+    opts: DecodePoolOptions,
   ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.maxQueue = opts.maxQueue;
+    let floats = 0;
+    try {
+      floats = inputFloats(init);
+      if (opts.inline ?? true) this.inline = preprocessor(init);
+    } catch {
+      // A spec the workers cannot use either: they fail at start and say why (no slots needed).
+    }
+    const cap = floats === 0 ? 0 : (opts.maxSlots ?? Math.max(opts.workers, Math.floor(SLOT_BYTES / (floats * 4))));
+    this.memory = new InputSlots(floats, cap, (id, buffer) => {
+      for (const s of this.slots) this.share(s.worker, id, buffer);
+    });
+    for (let i = 0; i < opts.workers; i++) this.slots.push(this.spawn());
+  }
+
+  /** Decoded images whose shared memory is not yet released. */
+  get held(): number {
+    return this.memory.inUse;
+  }
+
+  /** Images decoded from this thread so far (the inline path). */
+  get decodedInline(): number {
+    return this.inlined;
   }
 
   /** Images waiting for a worker. */
@@ -66,12 +115,14 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('decode pool: closed'));
     if (this.broken !== null) return Promise.reject(new Error(this.broken));
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.inline && !this.inlineBusy && this.idle() && decodesOffThread(this.init, bytes))
+      return this.decodeInline(this.inline, bytes, name);
     if (this.waiting.length >= this.maxQueue)
       return Promise.reject(new QueueFullError(`the decode queue is full (${this.maxQueue} images)`));
     return new Promise((resolve, reject) => {
       // The bytes move to the worker: a view into a shared buffer (Node's small-Buffer pool) is copied first.
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      const job: Job = { task: { id: this.nextId++, bytes: own, name }, resolve, reject, signal };
+      const job: Job = { task: { type: 'task', id: this.nextId++, bytes: own, name, slot: null }, slot: null, resolve, reject, signal };
       if (signal) {
         job.onAbort = () => {
           const at = this.waiting.indexOf(job);
@@ -93,8 +144,62 @@ export class DecodePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
+  /** No image waiting and none being decoded. */
+  private idle(): boolean {
+    return this.waiting.length === 0 && this.slots.every((s) => s.job === null);
+  }
+
+  /** Decodes a plain JPEG from this thread (the decoding itself runs on the libuv pool) into a slot. */
+  private async decodeInline(preprocess: Preprocess, bytes: Uint8Array, name: string): Promise<DecodedInput> {
+    this.inlineBusy = true;
+    this.inlined++;
+    const slot = this.memory.acquire();
+    try {
+      const { x, shape } = await preprocess(bytes, name, slot?.view);
+      if (slot && x === slot.view) return this.inSlot(slot, shape);
+      if (slot) this.memory.release(slot);
+      return { x, shape: shape.slice(1), release: () => {} };
+    } catch (err) {
+      if (slot) this.memory.release(slot);
+      const f = preprocessFailure(err);
+      throw f.userError ? new ImageRejected(f.kind, f.message) : err;
+    } finally {
+      this.inlineBusy = false;
+    }
+  }
+
+  /** The image in `slot`, released (once) by the caller. */
+  private inSlot(slot: InputSlot, shape: number[]): DecodedInput {
+    let held = true;
+    const release = (): void => {
+      if (held) this.memory.release(slot);
+      held = false;
+    };
+    return { x: slot.view, shape: shape.slice(1), release };
+  }
+
+  private share(worker: Worker, id: number, buffer: SharedArrayBuffer): void {
+    const msg: SlotMessage = { type: 'slot', id, buffer };
+    worker.postMessage(msg);
+  }
+
+  /** Settles `job` with the worker's reply, and gives its slot back unless the image is in it. */
+  private settle(job: Job, reply: DecodeReply): void {
+    const slot = job.slot;
+    job.slot = null;
+    if (reply.ok && reply.inSlot && slot) {
+      job.resolve(this.inSlot(slot, reply.shape));
+      return;
+    }
+    if (slot) this.memory.release(slot);
+    if (reply.ok && !reply.inSlot) job.resolve({ x: reply.x, shape: reply.shape.slice(1), release: () => {} });
+    else if (reply.ok) job.reject(new Error(`decode worker: image ${reply.id} written to a slot it was not given`));
+    else job.reject(reply.userError ? new ImageRejected(reply.kind, reply.message) : new Error(reply.message));
+  }
+
   private spawn(): Slot {
     const worker = new Worker(new URL('./decode_worker.js', import.meta.url), { workerData: this.init });
+    for (const made of this.memory.made) this.share(worker, made.id, made.view.buffer as SharedArrayBuffer);
     const slot: Slot = { worker, job: null, ready: false };
     worker.on('message', (reply: DecodeReply | 'ready') => {
       if (reply === 'ready') {
@@ -104,8 +209,7 @@ export class DecodePool {
       const job = slot.job;
       if (!job || job.task.id !== reply.id) return;
       slot.job = null;
-      if (reply.ok) job.resolve({ x: reply.x, shape: reply.shape.slice(1) });
-      else job.reject(reply.userError ? new ImageRejected(reply.kind, reply.message) : new Error(reply.message));
+      this.settle(job, reply);
       this.dispatch();
     });
     let failure = '';
@@ -115,6 +219,7 @@ export class DecodePool {
     worker.on('exit', (code) => {
       const job = slot.job;
       slot.job = null;
+      if (job?.slot) this.memory.release(job.slot);
       job?.reject(new Error(`decode worker exited with code ${code}${failure} while decoding ${job.task.name}`));
       if (this.closed) return;
       if (!slot.ready) {
@@ -136,6 +241,8 @@ export class DecodePool {
       if (!job) return;
       if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
       slot.job = job;
+      job.slot = this.memory.acquire();
+      job.task.slot = job.slot?.id ?? null;
       slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
     }
   }

@@ -38,13 +38,43 @@ export function loadServedModel(weights: string, arch?: ArchName): ServedModel {
   return { model, info, classes: classNamesFor(info), transforms, source: weights };
 }
 
-/** One probability row per input (crops averaged), computed by one forward pass of the whole batch. */
-export async function predictBatch(served: ServedModel, inputs: readonly DecodedInput[]): Promise<Float64Array[]> {
+/**
+ * The array a model's batches are assembled in, kept from batch to batch: a fresh one each time
+ * (up to 19 MB at batch 32) cost page faults and, with the decoded images, frequent garbage
+ * collections. The backend copies it (Tensor.fromArray), so the next batch may overwrite it.
+ */
+const staging = new WeakMap<ServedModel, Float32Array>();
+
+function stagingFor(served: ServedModel, floats: number): Float32Array {
+  let buf = staging.get(served);
+  if (!buf || buf.length < floats) {
+    buf = new Float32Array(floats);
+    staging.set(served, buf);
+  }
+  return buf.subarray(0, floats);
+}
+
+/**
+ * Each model's forward passes, one after another: a batch may assemble its input while the one
+ * before it computes, but its pass (and the native read-back, which waits for any pass under way)
+ * starts only when that one's results are read.
+ */
+const turns = new WeakMap<ServedModel, Promise<void>>();
+
+/**
+ * One probability row per input (crops averaged), computed by one forward pass of the whole batch.
+ * The input is assembled at once (before the first await); `onForward` is told when the pass starts.
+ */
+export async function predictBatch(
+  served: ServedModel,
+  inputs: readonly Pick<DecodedInput, 'x' | 'shape'>[],
+  onForward?: () => void,
+): Promise<Float64Array[]> {
   const [first] = inputs;
   if (!first) return [];
   const n = inputs.length;
   const per = first.x.length;
-  const x = new Float32Array(n * per);
+  const x = stagingFor(served, n * per);
   inputs.forEach((d, i) => {
     if (d.x.length !== per) throw new Error(`predictBatch: input ${i} holds ${d.x.length} values, the first ${per}`);
     x.set(d.x, i * per);
@@ -53,7 +83,13 @@ export async function predictBatch(served: ServedModel, inputs: readonly Decoded
   const crops = first.shape.length === 4 ? (first.shape[0] ?? 1) : 1;
   const imageShape = first.shape.slice(-3);
   const input = Tensor.fromArray(x, [n * crops, ...imageShape]);
+  const previous = turns.get(served);
+  let done!: () => void;
+  turns.set(served, new Promise<void>((resolve) => (done = resolve)));
+  let logits: ArrayLike<number>;
   try {
+    await previous;
+    onForward?.();
     // Module.forwardAsync with a tidy inside: the intermediate activations are freed at once
     // rather than when the garbage collector finds them.
     // An int8 model runs its own network on the libuv pool (Int8AlexNet.forwardAsync).
@@ -61,25 +97,25 @@ export async function predictBatch(served: ServedModel, inputs: readonly Decoded
       served.model instanceof Int8AlexNet
         ? await served.model.forwardAsync(input)
         : await input.backend.runAsync(() => noGrad(() => tidy(() => served.model.forward(input))));
-    let logits: ArrayLike<number>;
     try {
       logits = y.toArray();
     } finally {
       y.dispose();
     }
-    const c = served.info.numClasses;
-    const { probs } = probabilitiesFromLogits(logits, n, crops, c);
-    return Array.from({ length: n }, (_, i) => probs.subarray(i * c, (i + 1) * c));
   } finally {
     input.dispose();
+    done(); // the next batch's pass may start; the softmax below runs meanwhile
   }
+  const c = served.info.numClasses;
+  const { probs } = probabilitiesFromLogits(logits, n, crops, c);
+  return Array.from({ length: n }, (_, i) => probs.subarray(i * c, (i + 1) * c));
 }
 
 /** Runs a zero batch of each size in `sizes` once, so the first requests find the primitives made. */
 export async function warmUp(served: ServedModel, sizes: readonly number[]): Promise<void> {
   const { inChannels, inputSize } = served.info;
   const shape = [inChannels, inputSize, inputSize];
-  const one: DecodedInput = { x: new Float32Array(inChannels * inputSize * inputSize), shape };
+  const one = { x: new Float32Array(inChannels * inputSize * inputSize), shape };
   for (const size of sizes)
     await predictBatch(
       served,

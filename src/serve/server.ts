@@ -41,10 +41,25 @@ export interface ServeOptions {
   logStream?: Writable;
 }
 
+/** One image's probabilities, and when its batch ran (performance.now() ms). */
+interface BatchOutput {
+  probs: Float64Array;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** One image's answer, with the time it spent in each stage (ms): the Server-Timing header's. */
+interface Classified {
+  probs: Float64Array;
+  timing: StageTimes;
+}
+
+type StageTimes = Record<'decode' | 'queue' | 'infer', number>;
+
 interface Serving {
   served: ServedModel;
   pool: DecodePool;
-  batcher: DynamicBatcher<DecodedInput, Float64Array>;
+  batcher: DynamicBatcher<DecodedInput, BatchOutput>;
 }
 
 interface State {
@@ -95,17 +110,20 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
       if (state.closing) return; // stopped while loading: start no workers
       const pool = new DecodePool(
         { info: served.info, transforms: served.transforms, maxPixels: opts.maxPixels },
-        opts.decodeWorkers,
-        opts.maxQueue,
+        { workers: opts.decodeWorkers, maxQueue: opts.maxQueue },
       );
-      const batcher = new DynamicBatcher<DecodedInput, Float64Array>({
+      const batcher = new DynamicBatcher<DecodedInput, BatchOutput>({
         maxBatch: opts.maxBatch,
         maxDelayMs: opts.maxDelayMs,
         maxQueue: opts.maxQueue,
+        // A full batch may start while another runs: its input is assembled during that pass.
+        maxInFlight: 2,
         run: async (inputs) => {
-          const out = await predictBatch(served, inputs);
+          let startedAt = performance.now();
+          const out = await predictBatch(served, inputs, () => (startedAt = performance.now()));
+          const endedAt = performance.now();
           metrics.answered(inputs.length);
-          return out;
+          return out.map((probs) => ({ probs, startedAt, endedAt }));
         },
         onBatch: (n) => metrics.batchSize.observe(n),
       });
@@ -164,7 +182,10 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  /** Classifies `images` with one deadline; the answer per image, in order. */
+  /**
+   * Classifies `images` with one deadline; the answer per image, in order. The reply's
+   * Server-Timing header tells each stage's time (the longest of the images' for several).
+   */
   const classify = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -187,9 +208,13 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
     try {
       const work = Promise.all(images.map((img) => classifyOne(s, img, controller.signal)));
       work.catch(() => {});
-      const probs = await Promise.race([work, aborted]);
+      const answers = await Promise.race([work, aborted]);
+      void reply.header('Server-Timing', serverTiming(answers.map((a) => a.timing)));
       const c = s.served.classes.length;
-      return probs.map((p, i) => ({ image: images[i]?.name ?? '', predictions: topPredictions(p, 0, c, topk, s.served.classes) }));
+      return answers.map((a, i) => ({
+        image: images[i]?.name ?? '',
+        predictions: topPredictions(a.probs, 0, c, topk, s.served.classes),
+      }));
     } finally {
       clearTimeout(timer);
       reply.raw.off('close', gone);
@@ -211,8 +236,9 @@ export function buildServer(opts: ServeOptions): FastifyInstance {
 }
 
 /** One image: decoded on a worker, then batched; the announcement lets an idle model wait for it. */
-async function classifyOne(s: Serving, img: RequestImage, signal: AbortSignal): Promise<Float64Array> {
+async function classifyOne(s: Serving, img: RequestImage, signal: AbortSignal): Promise<Classified> {
   const ticket: Ticket = s.batcher.announce();
+  const t0 = performance.now();
   let decoded: DecodedInput;
   try {
     decoded = await s.pool.decode(img.bytes, img.name, signal);
@@ -220,7 +246,20 @@ async function classifyOne(s: Serving, img: RequestImage, signal: AbortSignal): 
     ticket.withdraw();
     throw err;
   }
-  return s.batcher.submit(decoded, signal, ticket);
+  const t1 = performance.now();
+  try {
+    const out = await s.batcher.submit(decoded, signal, ticket);
+    return { probs: out.probs, timing: { decode: t1 - t0, queue: out.startedAt - t1, infer: out.endedAt - out.startedAt } };
+  } finally {
+    // Answered, refused or aborted: the batch that needed the image has run, or none will.
+    decoded.release();
+  }
+}
+
+/** The Server-Timing header: each stage's longest time over the images, in ms. */
+function serverTiming(times: StageTimes[]): string {
+  const stages = ['decode', 'queue', 'infer'] as const;
+  return stages.map((k) => `${k};dur=${Math.max(0, ...times.map((t) => t[k])).toFixed(2)}`).join(', ');
 }
 
 /** ?topk=K: an integer from 1 to the number of classes (default 5, fewer for smaller models). */

@@ -73,22 +73,30 @@ export async function loadInput(path: string, info: ModelInfo, transforms: Trans
   return inputFromPixels(img, path, info, transforms);
 }
 
-/** A model input [1, C, H, W] (or [1, crops, C, H, W]) from decoded pixels; `name` is for errors (the server's decoder uses it too). */
+/**
+ * A model input [1, C, H, W] (or [1, crops, C, H, W]) from decoded pixels; `name` is for errors
+ * (the server's decoder uses it too). `into`, when it has exactly the input's size, receives the
+ * values and is returned as `x` (the server's shared memory); otherwise `x` is a new array.
+ */
 export function inputFromPixels(
   img: U8Image,
   name: string,
   info: ModelInfo,
   transforms: TransformSpec[],
+  into?: Float32Array,
 ): { x: Float32Array; shape: number[] } {
   const s = info.inputSize;
-  const out = atPath(name, () => applyTransforms(transforms, img, new Generator(0)));
+  const out = atPath(name, () => applyTransforms(transforms, img, new Generator(0), into));
   const list: Pixels[] = Array.isArray(out) ? out : [out];
   const [first] = list;
   if (!first || first.kind !== 'f32') throw new DataError(`${name}: the preprocessing does not end in a tensor`);
   if (first.height !== s || first.width !== s)
     throw new DataError(`${name}: preprocessed to ${first.height}×${first.width}, the model takes ${s}×${s}`);
-  const x = new Float32Array(list.length * first.data.length);
-  list.forEach((p, i) => x.set(p.data, i * first.data.length));
+  const size = list.length * first.data.length;
+  const x = into && into.length === size ? into : new Float32Array(size);
+  list.forEach((p, i) => {
+    if (p.data !== x) x.set(p.data, i * first.data.length);
+  });
   return { x, shape: list.length > 1 ? [1, list.length, first.channels, s, s] : [1, first.channels, s, s] };
 }
 
