@@ -10,13 +10,15 @@ import { before, test } from 'node:test';
 import sharp from 'sharp';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { setBackend } from '../src/backend/registry.js';
-import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
+import { DataLoader, FASHION_MNIST_CLASSES, IdxDataset } from '../src/data/index.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { writeNpy } from '../src/io/npy.js';
 import { createModel } from '../src/models/index.js';
 import { Int8AlexNet, int8Model, loadModelFile, readQuantizedFile } from '../src/index.js';
 import { Generator } from '../src/random.js';
 import { noGrad, Tensor } from '../src/tensor.js';
+import { materialize } from '../src/train/data.js';
+import { evalTransformsFor } from '../src/train/predict.js';
 import { saveFinalWeights, type ModelInfo } from '../src/train/weights.js';
 import { http, startServer, top1 } from './serve_helpers.js';
 import { runCli, tempDir, tinyFashionMnist } from './train_helpers.js';
@@ -141,6 +143,51 @@ test('the int8 model: native and reference engines agree, and its logits follow 
   assert.ok(diff(a, want) <= 0.1 * peak, `int8 vs f32 logits: ${diff(a, want)} (peak ${peak})`);
 });
 
+test('quantize --calibrator entropy: ranges clipped inside min-max, logits that follow the f32 model', { skip }, async () => {
+  const path = join(dir, 'model_entropy.safetensors');
+  const args = ['quantize', '--weights', f32Path, '--calibrate', `fashion-mnist=${data}`, '--calibration-images', '48'];
+  const r = runCli([...args, '--calibrator', 'entropy', '--batch-size', '48', '--out', path], NATIVE);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /quantized alexnet-v1 to int8 \(entropy, 48 images/);
+  const entropy = readQuantizedFile(path);
+  const minmax = readQuantizedFile(int8Path);
+  assert.equal(entropy.calibrator, 'entropy');
+  let clipped = 0;
+  for (const [name, l] of entropy.layers) {
+    const m = minmax.layers.get(name)!;
+    if (l.outputScale === null) continue;
+    assert.ok(l.outputScale <= m.outputScale! * (1 + 1e-6), `${name}: entropy range ${l.outputScale} above min-max ${m.outputScale}`);
+    if (l.outputScale < m.outputScale! * 0.95) clipped++;
+  }
+  assert.ok(clipped > 0, 'entropy clips at least one activation');
+  // On the first 8 calibration images, preprocessed as quantize preprocessed them.
+  setBackend('native');
+  const transforms = materialize(evalTransformsFor(INFO), () => {
+    throw new Error('no mean image');
+  });
+  const loader = new DataLoader(IdxDataset.fashionMnist('train', data), { batchSize: 8, transforms, workers: 0 });
+  let batch: { x: Float32Array; shape: readonly number[] } | undefined;
+  try {
+    for await (const b of loader.iterate(0)) {
+      batch = b;
+      break;
+    }
+  } finally {
+    await loader.close();
+  }
+  const n = batch!.shape[0]!;
+  const f32 = createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, rng: new Generator(7) });
+  f32.eval();
+  const want = noGrad(() => f32.forward(Tensor.fromArray(batch!.x, [n, 1, 65, 65])).toArray());
+  const error = (q: typeof entropy): number => {
+    const got = int8Model(q, 'native').engine.run(batch!.x, n);
+    return Math.max(...Array.from(got, (t, i) => Math.abs(t - want[i]!)));
+  };
+  const peak = Math.max(...want.map(Math.abs));
+  const [e, m] = [error(entropy), error(minmax)];
+  assert.ok(e <= 0.1 * peak, `int8 (entropy) vs f32 logits: ${e} (min-max ${m}, peak ${peak})`);
+});
+
 test('bench --precision int8 times a quantized file', { skip }, () => {
   const r = runCli(
     ['bench', '--precision', 'int8', '--weights', int8Path, '--batch', '2', '--iters', '1', '--warmup', '1', '--json'],
@@ -166,7 +213,7 @@ test('quantize and int8 errors are one line with the right exit code', { skip },
     2,
     /a quantized model is a \.safetensors file/,
   );
-  assertOneLine(runCli([...base, '--calibrate', 'x', '--calibrator', 'entropy']), 2, /calibrator/);
+  assertOneLine(runCli([...base, '--calibrate', 'x', '--calibrator', 'kl']), 2, /calibrator/);
   // alexnet-2012's LRN has no int8 form.
   const lrn = join(dir, 'a2012.pth');
   saveFinalWeights(lrn, createModel('alexnet-2012', { numClasses: 10, inChannels: 1, inputSize: 67, rng: new Generator(1) }), {

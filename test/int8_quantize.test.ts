@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
 import { UsageError } from '../src/errors.js';
 import { createModel } from '../src/models/index.js';
-import { MinMaxObserver, PercentileObserver } from '../src/quant/observers.js';
+import { clippingDivergence, entropyThresholdBins } from '../src/quant/entropy.js';
+import { EntropyObserver, MinMaxObserver, PercentileObserver } from '../src/quant/observers.js';
+import { Generator } from '../src/random.js';
 import { planOf } from '../src/quant/plan.js';
 import { quantizePerChannel } from '../src/quant/quantize.js';
 import { roundHalfEven } from '../src/quant/int8_reference.js';
@@ -38,6 +40,44 @@ test('percentile observer: the 99th percentile of |x|, within one bin, however t
   m.observe(values);
   assert.equal(m.range(), 1000);
   assert.ok(p.range() < 2, `percentile ignores the outlier: ${p.range()}`);
+});
+
+test('entropy observer: a Gaussian with rare outliers is clipped well inside its maximum; a uniform one near it', () => {
+  const gen = new Generator(5);
+  const gauss = new EntropyObserver(128);
+  const max = new MinMaxObserver();
+  // 200,000 N(0, 1) values in batches; 20 outliers at ±40..60 arrive in a later batch (the range doubles).
+  for (let b = 0; b < 4; b++) {
+    const v = Float32Array.from({ length: 50000 }, () => gen.normal());
+    if (b === 2) for (let i = 0; i < 20; i++) v[i * 7] = (i % 2 ? -1 : 1) * (40 + i);
+    gauss.observe(v);
+    max.observe(v);
+  }
+  assert.equal(max.range(), 59);
+  const g = gauss.range();
+  assert.ok(g > 2.5 && g < 8, `the Gaussian's threshold ${g} lies a few σ out, far inside the maximum 59`);
+  // Uniform [0, 1) stored as u8 (256 levels): nothing to clip, the threshold is the maximum or just below.
+  const uniform = new EntropyObserver(256);
+  uniform.observe(Float32Array.from({ length: 200000 }, () => gen.uniform()));
+  const u = uniform.range();
+  assert.ok(u > 0.97 && u <= 1, `uniform threshold ${u}`);
+  assert.equal(new EntropyObserver().range(), 1, 'nothing seen: a neutral range');
+});
+
+test('entropy: the divergence is zero where nothing is clipped or merged, and grows as clipping cuts into the mass', () => {
+  // 8 equal bins with 8 levels: i = 8 keeps everything, one bin per level: P = Q.
+  const flat = new Float64Array(8).fill(10);
+  assert.ok(Math.abs(clippingDivergence(flat, 8, 8)) < 1e-12);
+  // A flat histogram: keeping fewer bins piles the clipped mass into the last one, which Q spreads out.
+  const wide = new Float64Array(64).fill(10);
+  assert.ok(clippingDivergence(wide, 16, 8) > clippingDivergence(wide, 32, 8));
+  assert.ok(clippingDivergence(wide, 32, 8) > clippingDivergence(wide, 64, 8));
+  assert.equal(entropyThresholdBins(wide, 8), 64, 'flat: no clipping');
+  // Half the mass in bin 0 and a long thin tail: clipping the tail wins.
+  const spike = new Float64Array(512).fill(1);
+  spike[0] = 1e6;
+  for (let j = 1; j < 16; j++) spike[j] = 1e5;
+  assert.ok(entropyThresholdBins(spike, 8) < 256, `spike threshold ${entropyThresholdBins(spike, 8)}`);
 });
 
 test('per-channel symmetric weights: scale = max |w| / 127 per row, error at most half a step', () => {

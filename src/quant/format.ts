@@ -83,7 +83,7 @@ export function readQuantized(contents: SafetensorsContents, where: string, dir:
   const inputSize = int('input_size', 8192);
   const calibrationImages = int('calibration_images', Number.MAX_SAFE_INTEGER);
   const calibrator = m.calibrator as Calibrator;
-  if (!CALIBRATORS.includes(calibrator)) fail(`metadata calibrator '${m.calibrator}' is not ${CALIBRATORS.join(' or ')}`);
+  if (!CALIBRATORS.includes(calibrator)) fail(`metadata calibrator '${m.calibrator}' is not one of ${CALIBRATORS.join(', ')}`);
   let infoJson: unknown;
   try {
     infoJson = JSON.parse(m.model_info ?? '');

@@ -63,7 +63,7 @@ export async function calibrate(
   const plan = planOf(model);
   const weights = plan.filter((s): s is Extract<PlanStep, { kind: 'weight' }> => s.kind === 'weight');
   const observed = new Map<number, { name: string; obs: RangeObserver }>();
-  for (const s of weights.slice(0, -1)) observed.set(s.endsAt, { name: s.name, obs: makeObserver(opts.calibrator) });
+  for (const s of weights.slice(0, -1)) observed.set(s.endsAt, { name: s.name, obs: makeObserver(opts.calibrator, s.relu ? 'u8' : 's8') });
   const input = makeObserver(opts.calibrator);
   const stages = model.stages();
   const wasTraining = model.training;
