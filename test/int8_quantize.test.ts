@@ -1,11 +1,11 @@
 // The quantization arithmetic on its own: the range observers (min-max; percentile from a histogram
-// whose range doubles as larger values arrive), symmetric per-channel weight quantization, and the
-// plan's refusals. No addon needed.
+// whose range doubles as larger values arrive; entropy from KL divergence), symmetric per-channel
+// weight quantization, and the plan. No addon needed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
-import { UsageError } from '../src/errors.js';
 import { createModel } from '../src/models/index.js';
+import { Conv2d } from '../src/nn/conv.js';
 import { clippingDivergence, entropyThresholdBins } from '../src/quant/entropy.js';
 import { EntropyObserver, MinMaxObserver, PercentileObserver } from '../src/quant/observers.js';
 import { Generator } from '../src/random.js';
@@ -99,15 +99,26 @@ test('round half to even, as the CPU rounds', () => {
   assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(roundHalfEven), [0, 2, 2, -0, -2, -2, 2, -3]);
 });
 
-test('the plan refuses what int8 cannot run exactly, naming the layer; it fuses each ReLU', () => {
+test("the plan: each ReLU fused, alexnet-2012's LRNs as islands after conv1/conv2, a resizing adaptive pool kept", () => {
   setBackend('reference');
-  assert.throws(
-    () => planOf(createModel('alexnet-2012', { numClasses: 10, init: 'none' })),
-    (e: unknown) => e instanceof UsageError && /features\.2 \(LocalResponseNorm\) has no int8 form/.test(e.message),
-  );
-  assert.throws(
-    () => planOf(createModel('alexnet', { numClasses: 10, inputSize: 63, init: 'none' })),
-    (e: unknown) => e instanceof UsageError && /avgpool .* resizes \[256, 1, 1\] to \[256, 6, 6\]/.test(e.message),
+  const a2012 = planOf(createModel('alexnet-2012', { numClasses: 10, init: 'none' }));
+  const lrns = a2012.flatMap((s) => (s.kind === 'weight' && s.lrn ? [[s.name, s.lrn.size, s.endsAt]] : []));
+  assert.deepEqual(lrns, [
+    ['features.0', 5, 2],
+    ['features.4', 5, 6],
+  ]);
+  const groups = a2012.flatMap((s) => (s.kind === 'weight' && s.layer instanceof Conv2d ? [s.layer.groups] : []));
+  assert.deepEqual(groups, [1, 2, 1, 2, 2]);
+  const small = planOf(createModel('alexnet', { numClasses: 10, inputSize: 63, init: 'none' }));
+  const pool = small.find((s) => s.kind === 'avgpool');
+  assert.ok(pool?.kind === 'avgpool' && pool.oh === 6 && pool.ow === 6, 'the pool that resizes 1×1 to 6×6 is a step');
+  const wideFc6 = small.find((s) => s.kind === 'weight' && s.name === 'classifier.1');
+  assert.ok(wideFc6?.kind === 'weight');
+  assert.deepEqual(wideFc6.flattened, [256, 6, 6]);
+  assert.equal(
+    planOf(createModel('alexnet', { numClasses: 10, init: 'none' })).some((s) => s.kind === 'avgpool'),
+    false,
+    'at 224 the pool is an identity, left out',
   );
   const plan = planOf(createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, init: 'none' }));
   const weights = plan.filter((s) => s.kind === 'weight');
