@@ -5,6 +5,10 @@
 // output scales: dst = scale[oc] · (acc + bias), bias pre-divided by the input and weight scales
 // by the caller), ReLU fused as a post-op (exact here: integer inputs hold no NaN), output
 // requantized to u8/s8 for the next layer or left f32 (the logits). Max pooling runs on u8 (exact).
+// alexnet-2012's LRN is an f32 island: the convolution before it writes f32 NHWC, oneDNN's f32 LRN
+// runs on it, and a reorder quantizes the result. A resizing adaptive average pool (PyTorch's
+// uneven windows, which no oneDNN primitive has) is a loop on the integers: the exact sum, its
+// mean rounded half to even, the scale unchanged.
 // Activations stay NHWC, so a flattened conv output is NHWC-ordered: the caller permutes FC1's
 // weight columns to match. Plans (primitives and buffers) are built per batch size; weights are
 // reordered once per layout and shared by every plan.
@@ -15,6 +19,7 @@
 #include <omp.h>
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_set>
@@ -26,7 +31,7 @@ namespace ax {
 
 namespace {
 
-enum class Kind { Conv, Linear, MaxPool };
+enum class Kind { Conv, Linear, MaxPool, Lrn, AvgPool };
 enum class Out { U8, S8, F32 };
 
 dt dtOf(Out o) { return o == Out::U8 ? dt::u8 : o == Out::S8 ? dt::s8 : dt::f32; }
@@ -39,6 +44,9 @@ struct Layer {
   std::vector<float> scales, bias;
   bool relu = false;
   Out out = Out::U8;
+  // LRN: window, PyTorch's alpha (oneDNN divides it by the window too), beta, k; its output's scale.
+  int64_t lrnSize = 0;
+  float alpha = 0, beta = 0, k = 0, outputScale = 1;
   // Input and output shapes per image (c, h, w; a linear layer's are [k, 1, 1] and [oc, 1, 1]).
   int64_t c = 0, h = 0, w = 0, oh = 0, ow = 0;
   dt in = dt::s8;
@@ -49,6 +57,8 @@ struct Layer {
 struct Step {
   dnnl::primitive prim;
   std::unordered_map<int, dnnl::memory> args;
+  /** Set for a step that is not a oneDNN primitive (the adaptive average pool). */
+  std::function<void()> loop = nullptr;
 };
 
 struct Plan {
@@ -64,10 +74,8 @@ struct Net {
   std::map<int64_t, Plan> plans;
   std::mutex mu; // one run at a time per network (plans hold the intermediate buffers)
   dnnl::stream stream{cpuEngine()}; // its own: runs may come from a pool thread while the backend computes
-  int64_t outCount() const {
-    const Layer &l = layers.back();
-    return l.kind == Kind::MaxPool ? l.c * l.oh * l.ow : l.oc * l.oh * l.ow;
-  }
+  int64_t outCount() const { return channelsOut(layers.back()) * layers.back().oh * layers.back().ow; }
+  static int64_t channelsOut(const Layer &l) { return l.kind == Kind::Conv || l.kind == Kind::Linear ? l.oc : l.c; }
 };
 
 using NetPtr = std::shared_ptr<Net>;
@@ -84,6 +92,36 @@ dnnl::memory packedWeights(dnnl::stream &stream, Layer &l, const md_t &to, const
   dnnl::reorder(src, dst).execute(stream, src, dst);
   stream.wait();
   return l.packed.emplace(key, dst).first->second;
+}
+
+/** round(sum / count) half to even, exactly (count ≥ 1): the reference's roundedMean. */
+int64_t roundedMean(int64_t sum, int64_t count) {
+  int64_t q = sum / count;
+  if (sum % count != 0 && sum < 0) q--; // floor
+  int64_t twice = 2 * (sum - q * count);
+  return twice > count || (twice == count && q % 2 != 0) ? q + 1 : q;
+}
+
+/** Adaptive average pooling on NHWC integers with PyTorch's windows [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉). */
+template <class T> void adaptiveAvgPool(const T *x, T *y, int64_t n, int64_t c, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+#pragma omp parallel
+  {
+    std::vector<int64_t> sum(static_cast<size_t>(c));
+#pragma omp for
+    for (int64_t p = 0; p < n * oh * ow; p++) {
+      int64_t b = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+      int64_t y0 = oy * h / oh, y1 = ((oy + 1) * h + oh - 1) / oh;
+      int64_t x0 = ox * w / ow, x1 = ((ox + 1) * w + ow - 1) / ow;
+      std::fill(sum.begin(), sum.end(), 0);
+      for (int64_t iy = y0; iy < y1; iy++)
+        for (int64_t ix = x0; ix < x1; ix++) {
+          const T *px = x + ((b * h + iy) * w + ix) * c;
+          for (int64_t ch = 0; ch < c; ch++) sum[static_cast<size_t>(ch)] += px[ch];
+        }
+      int64_t count = (y1 - y0) * (x1 - x0);
+      for (int64_t ch = 0; ch < c; ch++) y[p * c + ch] = static_cast<T>(roundedMean(sum[static_cast<size_t>(ch)], count));
+    }
+  }
 }
 
 dnnl::primitive_attr weightAttr(const Layer &l) {
@@ -110,7 +148,32 @@ Plan buildPlan(Net &net, int64_t n) {
   }
   for (Layer &l : net.layers) {
     dnnl::memory next;
-    if (l.kind == Kind::MaxPool) {
+    bool last = &l == &net.layers.back();
+    if (l.kind == Kind::Lrn) {
+      // f32 NHWC in (the convolution's real values), f32 LRN, then quantized with 1 / output scale.
+      LrnShape s{cur.get_desc(), l.lrnSize, l.alpha, l.beta, l.k};
+      auto pd = lrnFwdPd(s, false, dnnl::primitive_attr());
+      dnnl::memory normalised(pd.dst_desc(), cpuEngine());
+      p.steps.push_back({dnnl::lrn_forward(pd), {{DNNL_ARG_SRC, cur}, {DNNL_ARG_DST, normalised}}});
+      next = dnnl::memory(nhwc(n, l.c, l.oh, l.ow, dtOf(l.out)), cpuEngine());
+      dnnl::primitive_attr attr;
+      attr.set_output_scales(0, {1.f / l.outputScale});
+      auto rpd = reorderPd(normalised.get_desc(), next.get_desc(), attr);
+      p.steps.push_back({dnnl::reorder(rpd), {{DNNL_ARG_FROM, normalised}, {DNNL_ARG_TO, next}}});
+    } else if (l.kind == Kind::AvgPool) {
+      next = dnnl::memory(nhwc(n, l.c, l.oh, l.ow, l.in), cpuEngine());
+      dnnl::memory from = cur, to = next;
+      int64_t c = l.c, h = l.h, w = l.w, oh = l.oh, ow = l.ow;
+      bool u8 = l.in == dt::u8;
+      Step step;
+      step.loop = [from, to, n, c, h, w, oh, ow, u8] {
+        if (u8)
+          adaptiveAvgPool(static_cast<const uint8_t *>(from.get_data_handle()), static_cast<uint8_t *>(to.get_data_handle()), n, c, h, w, oh, ow);
+        else
+          adaptiveAvgPool(static_cast<const int8_t *>(from.get_data_handle()), static_cast<int8_t *>(to.get_data_handle()), n, c, h, w, oh, ow);
+      };
+      p.steps.push_back(std::move(step));
+    } else if (l.kind == Kind::MaxPool) {
       PoolShape s{cur.get_desc(), nhwc(n, l.c, l.oh, l.ow, l.in), {l.sh, l.sw}, {l.kh, l.kw}, {0, 0}, {0, 0}};
       auto pd = poolFwdPd(s, false, dnnl::primitive_attr());
       next = dnnl::memory(pd.dst_desc(), cpuEngine());
@@ -121,7 +184,8 @@ Plan buildPlan(Net &net, int64_t n) {
       dims_t wDims = l.groups > 1 ? dims_t{l.groups, l.oc / l.groups, l.c / l.groups, l.kh, l.kw} : dims_t{l.oc, l.c, l.kh, l.kw};
       s.weights = anyDesc(wDims, dt::s8);
       s.bias = plainDesc({l.oc}, dt::f32);
-      s.dst = l.out == Out::F32 ? md_t({n, l.oc, l.oh, l.ow}, dt::f32, tag::nchw) : nhwc(n, l.oc, l.oh, l.ow, dtOf(l.out));
+      // f32 logits NCHW (the network's output); f32 before an LRN and every integer output NHWC.
+      s.dst = l.out == Out::F32 && last ? md_t({n, l.oc, l.oh, l.ow}, dt::f32, tag::nchw) : nhwc(n, l.oc, l.oh, l.ow, dtOf(l.out));
       s.strides = {l.sh, l.sw};
       s.padL = {l.ph, l.pw};
       s.padR = {l.ph, l.pw};
@@ -154,9 +218,9 @@ Plan buildPlan(Net &net, int64_t n) {
   }
   p.output = cur;
   const Layer &last = net.layers.back();
-  if (last.kind == Kind::MaxPool || last.out != Out::F32) {
+  if (last.out != Out::F32) {
     // Integer outputs go back as their values in f32 NCHW (tests compare them with the reference).
-    int64_t oc = last.kind == Kind::MaxPool ? last.c : last.oc;
+    int64_t oc = Net::channelsOut(last);
     md_t from = cur.get_desc();
     md_t to = last.kind == Kind::Linear ? plainDesc({n, oc}, dt::f32) : md_t({n, oc, last.oh, last.ow}, dt::f32, tag::nchw);
     p.outputPlain = dnnl::memory(to, cpuEngine());
@@ -176,7 +240,14 @@ void runNet(Net &net, const float *x, int64_t n, float *y) {
   }
   Plan &p = it->second;
   p.input.set_data_handle(const_cast<float *>(x));
-  for (Step &s : p.steps) s.prim.execute(net.stream, s.args);
+  for (Step &s : p.steps) {
+    if (s.loop) {
+      net.stream.wait(); // the loop reads what the primitives before it wrote
+      s.loop();
+    } else {
+      s.prim.execute(net.stream, s.args);
+    }
+  }
   net.stream.wait();
   p.input.set_data_handle(DNNL_MEMORY_NONE);
   const dnnl::memory &out = p.outputPlain ? p.outputPlain : p.output;
@@ -216,7 +287,30 @@ Layer readLayer(const Napi::Value &v, int64_t c, int64_t h, int64_t w, dt in, co
   std::string kind = o.Get("kind").IsString() ? o.Get("kind").As<Napi::String>().Utf8Value() : "";
   Layer l;
   l.c = c, l.h = h, l.w = w, l.in = in;
-  if (in == dt::f32) rangeError(env, what + ": follows a layer with f32 output (only the last layer may have one)");
+  if (kind == "lrn") {
+    if (in != dt::f32) rangeError(env, what + ": an lrn must follow a layer with f32 output");
+    l.kind = Kind::Lrn;
+    l.lrnSize = f.dim("size");
+    if (l.lrnSize % 2 == 0) rangeError(env, what + ".size must be odd");
+    l.alpha = static_cast<float>(f.number("alpha")), l.beta = static_cast<float>(f.number("beta"));
+    l.k = static_cast<float>(f.number("k"));
+    l.outputScale = static_cast<float>(f.number("outputScale"));
+    if (!(std::isfinite(l.alpha) && l.alpha >= 0 && std::isfinite(l.beta) && std::isfinite(l.k) && l.k > 0))
+      rangeError(env, what + ": alpha must be finite and non-negative, beta finite, k finite and positive");
+    if (!(std::isfinite(l.outputScale) && l.outputScale > 0)) rangeError(env, what + ".outputScale must be finite and positive");
+    l.out = outOf(o.Get("out"), what + ".out");
+    if (l.out == Out::F32) rangeError(env, what + ".out must be 'u8' or 's8'");
+    l.oh = h, l.ow = w;
+    return l;
+  }
+  if (in == dt::f32) rangeError(env, what + ": follows a layer with f32 output (only the last layer, or one before an lrn, may have one)");
+  if (kind == "avgpool") {
+    l.kind = Kind::AvgPool;
+    l.oh = f.dim("oh"), l.ow = f.dim("ow");
+    checkedCount(env, {h + 1, l.oh + 1, w + 1, l.ow + 1}, "int8 adaptive pool windows");
+    l.out = in == dt::u8 ? Out::U8 : Out::S8;
+    return l;
+  }
   if (kind == "maxpool") {
     l.kind = Kind::MaxPool;
     l.kh = f.dim("kh"), l.kw = f.dim("kw"), l.sh = f.dim("strideH"), l.sw = f.dim("strideW");
@@ -225,7 +319,8 @@ Layer readLayer(const Napi::Value &v, int64_t c, int64_t h, int64_t w, dt in, co
     l.out = in == dt::u8 ? Out::U8 : Out::S8;
     return l;
   }
-  if (kind != "conv" && kind != "linear") throw Napi::TypeError::New(env, "native: " + what + ".kind must be 'conv', 'linear' or 'maxpool'");
+  if (kind != "conv" && kind != "linear")
+    throw Napi::TypeError::New(env, "native: " + what + ".kind must be 'conv', 'linear', 'maxpool', 'avgpool' or 'lrn'");
   l.oc = f.dim("oc");
   l.relu = f.flag("relu");
   l.out = outOf(o.Get("out"), what + ".out");
@@ -284,7 +379,9 @@ Napi::Value int8NetCreate(const Napi::CallbackInfo &info) {
   dt in = dt::s8;
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Layer l = readLayer(arr.Get(i), c, h, w, in, "int8 layer " + std::to_string(i));
-    c = l.kind == Kind::MaxPool ? l.c : l.oc, h = l.oh, w = l.ow, in = dtOf(l.out);
+    if (l.kind == Kind::Lrn && net->layers.back().kind != Kind::Conv)
+      rangeError(env, "int8 layer " + std::to_string(i) + ": an lrn must follow a convolution");
+    c = Net::channelsOut(l), h = l.oh, w = l.ow, in = dtOf(l.out);
     net->layers.push_back(std::move(l));
   }
   auto *handle = new NetPtr(net);

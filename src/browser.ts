@@ -26,6 +26,7 @@ export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { summary, summaryRows, type SummaryOptions } from './summary/summary.js';
 export { isGradEnabled, keep, liveTensorCount, noGrad, Tensor, tidy, type BackwardOptions, type TensorOptions } from './tensor.js';
 export * as io from './io/neutral.js';
+export * as quant from './quant/neutral.js';
 export {
   encodeNpy,
   encodePth,

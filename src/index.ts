@@ -42,3 +42,4 @@ export {
   type LoadedModel,
 } from './quant/load.js';
 export { calibrate, quantizeModel, type QuantizedModel } from './quant/quantize.js';
+export * as quant from './quant/neutral.js';

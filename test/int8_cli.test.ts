@@ -10,13 +10,16 @@ import { before, test } from 'node:test';
 import sharp from 'sharp';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { setBackend } from '../src/backend/registry.js';
-import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
+import { DataLoader, FASHION_MNIST_CLASSES, IdxDataset } from '../src/data/index.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { writeNpy } from '../src/io/npy.js';
 import { createModel } from '../src/models/index.js';
-import { Int8AlexNet, int8Model, loadModelFile, readQuantizedFile } from '../src/index.js';
+import { calibrate, Int8AlexNet, int8Model, loadModelFile, quantizeModel, readQuantizedFile, writeQdqOnnxFile } from '../src/index.js';
+import type { Batch } from '../src/quant/quantize.js';
 import { Generator } from '../src/random.js';
 import { noGrad, Tensor } from '../src/tensor.js';
+import { materialize } from '../src/train/data.js';
+import { evalTransformsFor } from '../src/train/predict.js';
 import { saveFinalWeights, type ModelInfo } from '../src/train/weights.js';
 import { http, startServer, top1 } from './serve_helpers.js';
 import { runCli, tempDir, tinyFashionMnist } from './train_helpers.js';
@@ -41,6 +44,45 @@ let dir = '';
 let data = '';
 let f32Path = '';
 let int8Path = '';
+
+/** The model description of `arch` at `size` (Fashion-MNIST, one channel). */
+function infoFor(arch: ModelInfo['arch'], size: number): ModelInfo {
+  return {
+    ...INFO,
+    arch,
+    inputSize: size,
+    evalTransforms: [{ type: 'resize', size: [size, size], resampler: 'pillow' }, ...INFO.evalTransforms.slice(1)],
+  };
+}
+
+/** The first `count` training images of the tiny dataset, preprocessed for `info`, in batches of 8. */
+async function trainingBatches(info: ModelInfo, count: number): Promise<Batch[]> {
+  const transforms = materialize(evalTransformsFor(info), () => {
+    throw new Error('no mean image');
+  });
+  const loader = new DataLoader(IdxDataset.fashionMnist('train', data), { batchSize: 8, transforms, workers: 0 });
+  const out: Batch[] = [];
+  try {
+    for await (const b of loader.iterate(0)) {
+      out.push({ x: b.x, shape: b.shape });
+      if (out.length * 8 >= count) break;
+    }
+  } finally {
+    await loader.close();
+  }
+  return out;
+}
+
+/** Largest |a − b| and largest |b|. */
+function worstAndPeak(a: ArrayLike<number>, b: ArrayLike<number>): { worst: number; peak: number } {
+  let worst = 0;
+  let peak = 0;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    peak = Math.max(peak, Math.abs(b[i]!));
+  }
+  return { worst, peak };
+}
 
 /** One line on stderr, `alexnet: ...` matching `re`, and the exit code. */
 function assertOneLine(r: { status: number | null; stderr: string }, code: number, re: RegExp): void {
@@ -141,6 +183,109 @@ test('the int8 model: native and reference engines agree, and its logits follow 
   assert.ok(diff(a, want) <= 0.1 * peak, `int8 vs f32 logits: ${diff(a, want)} (peak ${peak})`);
 });
 
+test('quantize --calibrator entropy: ranges clipped inside min-max, logits that follow the f32 model', { skip }, async () => {
+  const path = join(dir, 'model_entropy.safetensors');
+  const args = ['quantize', '--weights', f32Path, '--calibrate', `fashion-mnist=${data}`, '--calibration-images', '48'];
+  const r = runCli([...args, '--calibrator', 'entropy', '--batch-size', '48', '--out', path], NATIVE);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /quantized alexnet-v1 to int8 \(entropy, 48 images/);
+  const entropy = readQuantizedFile(path);
+  const minmax = readQuantizedFile(int8Path);
+  assert.equal(entropy.calibrator, 'entropy');
+  let clipped = 0;
+  for (const [name, l] of entropy.layers) {
+    const m = minmax.layers.get(name)!;
+    if (l.outputScale === null) continue;
+    assert.ok(l.outputScale <= m.outputScale! * (1 + 1e-6), `${name}: entropy range ${l.outputScale} above min-max ${m.outputScale}`);
+    if (l.outputScale < m.outputScale! * 0.95) clipped++;
+  }
+  assert.ok(clipped > 0, 'entropy clips at least one activation');
+  // On the first 8 calibration images, preprocessed as quantize preprocessed them.
+  setBackend('native');
+  const transforms = materialize(evalTransformsFor(INFO), () => {
+    throw new Error('no mean image');
+  });
+  const loader = new DataLoader(IdxDataset.fashionMnist('train', data), { batchSize: 8, transforms, workers: 0 });
+  let batch: { x: Float32Array; shape: readonly number[] } | undefined;
+  try {
+    for await (const b of loader.iterate(0)) {
+      batch = b;
+      break;
+    }
+  } finally {
+    await loader.close();
+  }
+  const n = batch!.shape[0]!;
+  const f32 = createModel('alexnet-v1', { numClasses: 10, inChannels: 1, inputSize: 65, rng: new Generator(7) });
+  f32.eval();
+  const want = noGrad(() => f32.forward(Tensor.fromArray(batch!.x, [n, 1, 65, 65])).toArray());
+  const error = (q: typeof entropy): number => {
+    const got = int8Model(q, 'native').engine.run(batch!.x, n);
+    return Math.max(...Array.from(got, (t, i) => Math.abs(t - want[i]!)));
+  };
+  const peak = Math.max(...want.map(Math.abs));
+  const [e, m] = [error(entropy), error(minmax)];
+  assert.ok(e <= 0.1 * peak, `int8 (entropy) vs f32 logits: ${e} (min-max ${m}, peak ${peak})`);
+});
+
+test('alexnet-2012 (LRN as f32 islands, two towers as groups) quantizes and runs: native ≈ reference ≈ f32', { skip }, async () => {
+  setBackend('native');
+  const info = infoFor('alexnet-2012', 67);
+  const f32 = createModel('alexnet-2012', { numClasses: 10, inChannels: 1, inputSize: 67, rng: new Generator(1) });
+  const path = join(dir, 'a2012.pth');
+  saveFinalWeights(path, f32, info);
+  const out = join(dir, 'a2012_int8.safetensors');
+  const r = runCli(
+    ['quantize', '--weights', path, '--calibrate', `fashion-mnist=${data}`, '--calibration-images', '48', '--out', out],
+    NATIVE,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /quantized alexnet-2012 to int8/);
+  const q = readQuantizedFile(out);
+  assert.deepEqual(q.layers.get('features.4')?.shape, [256, 48, 5, 5], 'conv2 is grouped');
+  const [batch] = await trainingBatches(info, 8);
+  const n = 2;
+  const x = batch!.x.subarray(0, n * 67 * 67);
+  const native = int8Model(q, 'native').engine.run(x, n);
+  const reference = int8Model(q, 'reference').engine.run(x, n);
+  f32.eval();
+  const want = noGrad(() => f32.forward(Tensor.fromArray(x, [n, 1, 67, 67])).toArray());
+  const engines = worstAndPeak(native, reference);
+  assert.ok(engines.peak > 0 && engines.worst <= 0.02 * engines.peak, `native vs reference: ${engines.worst} (peak ${engines.peak})`);
+  const vsF32 = worstAndPeak(native, want);
+  assert.ok(vsF32.worst <= 0.1 * vsF32.peak, `int8 vs f32: ${vsF32.worst} (peak ${vsF32.peak})`);
+  // Its QDQ export (LRN between the ReLU and the output's QDQ) in ONNX Runtime.
+  const onnx = join(dir, 'a2012_int8.onnx');
+  writeQdqOnnxFile(out, onnx);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(onnx);
+  const theirs = (await session.run({ input: new ort.Tensor('float32', x, [n, 1, 67, 67]) })).output!.data as Float32Array;
+  const vsOrt = worstAndPeak(theirs, native);
+  assert.ok(vsOrt.worst <= 0.03 * vsOrt.peak, `ONNX Runtime vs ours: ${vsOrt.worst} (peak ${vsOrt.peak})`);
+});
+
+test('alexnet at 63×63, where the adaptive pool resizes 1×1 to 6×6: native ≈ reference ≈ f32', { skip }, async () => {
+  setBackend('native');
+  const info = infoFor('alexnet', 63);
+  const f32 = createModel('alexnet', { numClasses: 10, inChannels: 1, inputSize: 63, rng: new Generator(2) });
+  const batches = await trainingBatches(info, 24);
+  async function* each(): AsyncGenerator<Batch> {
+    yield* batches;
+  }
+  const ranges = await calibrate(f32, each(), { calibrator: 'percentile', images: 24 });
+  const q = quantizeModel(f32, ranges, { info, calibrator: 'percentile', calibrationData: 'tiny' });
+  const n = 2;
+  const x = batches[0]!.x.subarray(0, n * 63 * 63);
+  const native = int8Model(q, 'native').engine.run(x, n);
+  const reference = int8Model(q, 'reference').engine.run(x, n);
+  f32.eval();
+  const want = noGrad(() => f32.forward(Tensor.fromArray(x, [n, 1, 63, 63])).toArray());
+  const engines = worstAndPeak(native, reference);
+  assert.ok(engines.peak > 0 && engines.worst <= 0.02 * engines.peak, `native vs reference: ${engines.worst} (peak ${engines.peak})`);
+  const vsF32 = worstAndPeak(native, want);
+  assert.ok(vsF32.worst <= 0.1 * vsF32.peak, `int8 vs f32: ${vsF32.worst} (peak ${vsF32.peak})`);
+});
+
 test('bench --precision int8 times a quantized file', { skip }, () => {
   const r = runCli(
     ['bench', '--precision', 'int8', '--weights', int8Path, '--batch', '2', '--iters', '1', '--warmup', '1', '--json'],
@@ -166,19 +311,7 @@ test('quantize and int8 errors are one line with the right exit code', { skip },
     2,
     /a quantized model is a \.safetensors file/,
   );
-  assertOneLine(runCli([...base, '--calibrate', 'x', '--calibrator', 'entropy']), 2, /calibrator/);
-  // alexnet-2012's LRN has no int8 form.
-  const lrn = join(dir, 'a2012.pth');
-  saveFinalWeights(lrn, createModel('alexnet-2012', { numClasses: 10, inChannels: 1, inputSize: 67, rng: new Generator(1) }), {
-    ...INFO,
-    arch: 'alexnet-2012',
-    inputSize: 67,
-  });
-  assertOneLine(
-    runCli(['quantize', '--weights', lrn, '--calibrate', `fashion-mnist=${data}`, '--out', join(dir, 'y.safetensors')], NATIVE),
-    2,
-    /int8: alexnet-2012's features\.2 \(LocalResponseNorm\) has no int8 form/,
-  );
+  assertOneLine(runCli([...base, '--calibrate', 'x', '--calibrator', 'kl']), 2, /calibrator/);
   // An f32 file where int8 is expected.
   assertOneLine(runCli(['bench', '--precision', 'int8', '--weights', f32Path], NATIVE), 1, /not a quantized model/);
   // A corrupt file: truncated, and one with a tensor missing.

@@ -1,14 +1,22 @@
 // The oneDNN int8 network (native/int8.cpp) against the TypeScript integer reference
 // (src/quant/int8_reference.ts): convolutions with s8 input (the first layer) and u8 input (after a
 // ReLU), groups, strides, padding, max pooling on u8, inner products reading an NHWC-flattened
-// activation, u8/s8/f32 outputs, batch 1 and larger. Activations must agree to ±1 LSB; f32
-// outputs to a stated tolerance. Hostile specs throw a JS error.
+// activation, u8/s8/f32 outputs, batch 1 and larger; the f32 LRN island (alexnet-2012) and the
+// adaptive average pool on integers (uneven windows, up- and downsampling). Activations must agree
+// to ±1 LSB; f32 outputs to a stated tolerance. Hostile specs throw a JS error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { createInt8Engine } from '../src/quant/int8_engine.js';
 import { runInt8Reference } from '../src/quant/int8_reference.js';
-import { layerShapes, type Int8ConvSpec, type Int8LinearSpec, type Int8NetSpec, type Int8Output } from '../src/quant/int8_spec.js';
+import {
+  layerShapes,
+  type Int8ConvSpec,
+  type Int8LinearSpec,
+  type Int8LrnSpec,
+  type Int8NetSpec,
+  type Int8Output,
+} from '../src/quant/int8_spec.js';
 import { Generator } from '../src/random.js';
 
 const addon = loadAddon().addon;
@@ -173,6 +181,75 @@ test('int8 hidden inner product alone: the exact u8 values (±1 LSB)', { skip },
   assertWithinLsb(got, want, 'linear');
 });
 
+/** alexnet-2012's LRN after a convolution whose f32 output has about `range` as its largest values. */
+function lrnAfter(range: number): Int8LrnSpec {
+  return { kind: 'lrn', size: 5, alpha: 5e-4 * 2000, beta: 0.75, k: 2, outputScale: range / 255 / 4, out: 'u8' };
+}
+
+test('int8 LRN island: f32 conv output, f32 LRN, requantized to u8; then a grouped conv and pooling', { skip }, () => {
+  const gen = new Generator(16);
+  // conv1 writes f32 (scales map the accumulator to values up to about 20); the LRN's alpha is
+  // large enough that the normalisation really bends the values (20² · alpha/5 · 5 ≈ k).
+  const conv1 = conv(gen, 3, 24, { k: 5, stride: 2, inMax: 127, out: 'f32' });
+  conv1.scales = conv1.scales.map((v) => v * 20);
+  const spec: Int8NetSpec = {
+    c: 3,
+    h: 21,
+    w: 21,
+    inputScale: 1 / 127,
+    layers: [
+      conv1,
+      { ...lrnAfter(20), alpha: 0.025 },
+      { kind: 'maxpool', kh: 3, kw: 3, strideH: 2, strideW: 2 },
+      conv(gen, 24, 32, { k: 3, pad: 1, groups: 2, inMax: 255 }),
+    ],
+  };
+  for (const n of [1, 3]) {
+    const { got, want } = both({ ...spec, layers: spec.layers.slice(0, 2) }, n, 50 + n);
+    assertSpread(want, 'lrn');
+    assertWithinLsb(got, want, `conv + lrn batch ${n}`);
+    const whole = both(spec, n, 60 + n);
+    assertSpread(whole.want, 'after lrn');
+    assertWithinLsb(whole.got, whole.want, `conv + lrn + pool + grouped conv batch ${n}`);
+  }
+});
+
+test('int8 adaptive average pool: uneven windows, up and down, u8 and s8, the rounded mean', { skip }, () => {
+  const gen = new Generator(17);
+  for (const [h, oh, out] of [
+    [7, 3, 'u8'],
+    [5, 6, 's8'],
+    [9, 6, 'u8'],
+  ] as const) {
+    const first = conv(gen, 2, 16, { k: 3, pad: 1, inMax: 127, out, relu: out === 'u8' });
+    // The conv alone and the pool after it: the pool's rounding must be the reference's exactly.
+    const convOnly: Int8NetSpec = { c: 2, h, w: h, inputScale: 1 / 127, layers: [first] };
+    const pooled: Int8NetSpec = { ...convOnly, layers: [first, { kind: 'avgpool', oh, ow: oh + 1 }] };
+    assert.deepEqual(layerShapes(pooled).at(-1), [16, oh, oh + 1]);
+    const a = both(convOnly, 2, 70 + h);
+    const b = both(pooled, 2, 70 + h);
+    if (a.got.every((v, i) => v === a.want[i])) assert.deepEqual([...b.got], [...b.want], `${h}→${oh}: exact when the conv agrees`);
+    assertSpread(b.want, `avgpool ${h}→${oh}`);
+    assertWithinLsb(b.got, b.want, `avgpool ${h}→${oh} ${out}`);
+  }
+  // Then a classifier reads the pooled NHWC activation.
+  const spec: Int8NetSpec = {
+    c: 2,
+    h: 5,
+    w: 5,
+    inputScale: 1 / 127,
+    layers: [
+      conv(gen, 2, 8, { k: 3, pad: 1, inMax: 127 }),
+      { kind: 'avgpool', oh: 6, ow: 6 },
+      linear(gen, 8 * 36, 10, { relu: false, out: 'f32', inMax: 255 }),
+    ],
+  };
+  const { got, want } = both(spec, 3, 80);
+  const peak = Math.max(...want.map(Math.abs));
+  const worst = Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)));
+  assert.ok(peak > 0.1 && worst <= 0.02 * peak, `logits after the pool differ by ${worst} (peak ${peak})`);
+});
+
 test('int8 network: a bad spec or input throws a JS error, never crashes', { skip }, () => {
   const gen = new Generator(15);
   const ok: Int8NetSpec = { c: 1, h: 8, w: 8, inputScale: 0.1, layers: [conv(gen, 1, 4, { k: 3, inMax: 127 })] };
@@ -185,6 +262,16 @@ test('int8 network: a bad spec or input throws a JS error, never crashes', { ski
   assert.throws(() => a.int8NetCreate({ ...ok, layers: [big] }), /kernel is larger/);
   const afterF32 = [conv(gen, 1, 4, { k: 3, inMax: 127, out: 'f32' }), conv(gen, 4, 4, { k: 3, inMax: 127 })];
   assert.throws(() => a.int8NetCreate({ ...ok, layers: afterF32 }), /only the last layer/);
+  assert.throws(() => a.int8NetCreate({ ...ok, layers: [ok.layers[0]!, lrnAfter(1)] }), /an lrn must follow a layer with f32 output/);
+  const f32Linear = linear(gen, 64, 4, { inMax: 127, out: 'f32' });
+  assert.throws(() => a.int8NetCreate({ ...ok, layers: [f32Linear, lrnAfter(1)] }), /an lrn must follow a convolution/);
+  const f32Conv = conv(gen, 1, 4, { k: 3, inMax: 127, out: 'f32' });
+  assert.throws(() => a.int8NetCreate({ ...ok, layers: [f32Conv, { ...lrnAfter(1), size: 4 }] }), /size must be odd/);
+  assert.throws(
+    () => a.int8NetCreate({ ...ok, layers: [f32Conv, { ...lrnAfter(1), outputScale: 0 }] }),
+    /outputScale must be finite and positive/,
+  );
+  assert.throws(() => a.int8NetCreate({ ...ok, layers: [ok.layers[0]!, { kind: 'avgpool', oh: 0, ow: 2 }] }), /oh/);
   const buffer = a.fromArray(new Float32Array(4), [4]) as unknown as Parameters<typeof a.int8NetRun>[0];
   assert.throws(() => a.int8NetRun(buffer, new Float32Array(64), 1), /not an int8 network handle/);
   a.dispose(buffer as unknown as Parameters<typeof a.dispose>[0]);

@@ -6,6 +6,7 @@
 import { DataError, UsageError } from '../errors.js';
 import { AlexNet, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import { isQuantizedHeader } from '../quant/format.js';
 import { LITTLE_ENDIAN_HOST, lazyBytesTensor } from './lazy_bytes.js';
 import { checkArch, modelFromWeights } from './model_from_weights.js';
 import { readPth } from './pth/reader.js';
@@ -76,6 +77,10 @@ export function readWeightsBytes(bytes: Uint8Array, name = '<buffer>'): TensorMa
  * and go into the parameters chunk by chunk (lazy_bytes.ts), never copied whole in between.
  */
 export function tensorsToLoad(bytes: Uint8Array, name: string): TensorMap {
+  if (isQuantizedHeader(bytes))
+    throw new UsageError(
+      `${name} is a quantized (int8) model: its int8 kernels run only on the native backend (Node: loadModelFile); quant.loadDequantizedModel gives its f32 model with the dequantized weights`,
+    );
   if (!LITTLE_ENDIAN_HOST) return readWeightsBytes(bytes, name);
   const lazy = (shape: number[], span: Parameters<typeof lazyBytesTensor>[2]) => lazyBytesTensor(shape, bytes, span);
   return weightsFormatOf(bytes.subarray(0, 16), name) === 'pth'

@@ -4,12 +4,12 @@
 // 'alexnet-int8', format_version, arch, num_classes, in_channels, input_size, calibrator,
 // calibration_images, calibration_data, and model_info (class names and preprocessing, as
 // model.json holds them). Reading checks every key, dtype, shape and value against the
-// architecture, each failure a DataError naming the file and the key.
+// architecture, each failure a DataError naming the file and the key. Platform-neutral: the
+// caller parses model_info (Node: model.json's full parser; the browser: quant/neutral.ts).
 import { DataError } from '../errors.js';
 import type { SafetensorsContents } from '../io/safetensors_format.js';
 import type { NamedTensor } from '../io/tensor_map.js';
 import { createModel, isArchName, type AlexNet } from '../models/index.js';
-import { parseModelInfo } from '../train/model_json.js';
 import type { ModelInfo } from '../train/weights.js';
 import { CALIBRATORS, type Calibrator } from './observers.js';
 import { planOf } from './plan.js';
@@ -59,11 +59,38 @@ export function isQuantizedMetadata(metadata: Record<string, string>): boolean {
   return metadata.format === INT8_FORMAT;
 }
 
+/** A safetensors header larger than this is not a quantized model's (its header is a few KiB). */
+export const MAX_QUANTIZED_HEADER = 1 << 20;
+
+/**
+ * Whether `start` (a file's first bytes: the 8-byte length and at least that much JSON header)
+ * is a safetensors header whose metadata says quantized model. Never throws: anything else is false.
+ */
+export function isQuantizedHeader(start: Uint8Array): boolean {
+  if (start.length < 8) return false;
+  const len = new DataView(start.buffer, start.byteOffset, 8).getBigUint64(0, true);
+  if (len < 2n || len > BigInt(MAX_QUANTIZED_HEADER) || BigInt(start.length) < 8n + len) return false;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(start.subarray(8, 8 + Number(len))));
+    const meta = (parsed as { __metadata__?: unknown } | null)?.__metadata__;
+    return typeof meta === 'object' && meta !== null && isQuantizedMetadata(meta as Record<string, string>);
+  } catch {
+    return false;
+  }
+}
+
+/** Parses the metadata's model_info JSON into a model description (`where` names it in messages). */
+export type ModelInfoParser = (json: unknown, where: string) => Partial<ModelInfo>;
+
 /**
  * The quantized model in a safetensors file's contents, checked, and an AlexNet of its
  * architecture and sizes (parameters zero: its structure builds the int8 network).
  */
-export function readQuantized(contents: SafetensorsContents, where: string, dir: string): { q: QuantizedModel; model: AlexNet } {
+export function readQuantized(
+  contents: SafetensorsContents,
+  where: string,
+  parseInfo: ModelInfoParser,
+): { q: QuantizedModel; model: AlexNet } {
   const { metadata: m, tensors } = contents;
   const fail = (msg: string): never => {
     throw new DataError(`${where}: ${msg}`);
@@ -83,14 +110,14 @@ export function readQuantized(contents: SafetensorsContents, where: string, dir:
   const inputSize = int('input_size', 8192);
   const calibrationImages = int('calibration_images', Number.MAX_SAFE_INTEGER);
   const calibrator = m.calibrator as Calibrator;
-  if (!CALIBRATORS.includes(calibrator)) fail(`metadata calibrator '${m.calibrator}' is not ${CALIBRATORS.join(' or ')}`);
+  if (!CALIBRATORS.includes(calibrator)) fail(`metadata calibrator '${m.calibrator}' is not one of ${CALIBRATORS.join(', ')}`);
   let infoJson: unknown;
   try {
     infoJson = JSON.parse(m.model_info ?? '');
   } catch {
     fail('metadata model_info is not JSON');
   }
-  const info = parseModelInfo(infoJson, `${where} (metadata model_info)`, dir);
+  const info = parseInfo(infoJson, `${where} (metadata model_info)`);
   let model: AlexNet;
   try {
     model = createModel(arch as AlexNet['arch'], { numClasses, inChannels, inputSize, init: 'none' });

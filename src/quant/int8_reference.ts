@@ -3,9 +3,12 @@
 // but may order the f32 operations differently). Input s8 = sat(rne(fl(x · fl(1 / scale)))); a
 // weight layer's int32 accumulator acc gives fl(fl(acc + bias) · scale[oc]), ReLU, then sat(rne(·))
 // into u8/s8 or the f32 value itself. Activations are kept NCHW here; a linear layer reads a
-// spatial activation in NHWC order, as the native engine stores it. Slow (naive loops): for tests
-// and for machines without the addon.
-import type { Int8ConvSpec, Int8LinearSpec, Int8MaxPoolSpec, Int8NetSpec, Int8Output } from './int8_spec.js';
+// spatial activation in NHWC order, as the native engine stores it. LRN computes in f64 and
+// rounds to f32 (oneDNN computes in f32: its output can differ by 1 LSB after requantization); the
+// adaptive average pool's rounded integer mean is exact in both. Slow (naive loops): for tests and
+// for machines without the addon.
+import { adaptiveWindow } from '../backend/conv_util.js';
+import type { Int8AvgPoolSpec, Int8ConvSpec, Int8LinearSpec, Int8LrnSpec, Int8MaxPoolSpec, Int8NetSpec, Int8Output } from './int8_spec.js';
 
 /** An activation: values (integers, or f32 for the last layer) of [n, c, h, w], NCHW. */
 interface Activation {
@@ -86,6 +89,47 @@ function maxPool(x: Activation, l: Int8MaxPoolSpec): Activation {
   return { data: y, n, c, h: oh, w: ow };
 }
 
+function lrn(x: Activation, l: Int8LrnSpec): Activation {
+  const { n, c, h, w } = x;
+  const inner = h * w;
+  const half = Math.floor(l.size / 2);
+  const inv = Math.fround(1 / l.outputScale);
+  const y = new Float32Array(x.data.length);
+  for (let b = 0; b < n; b++)
+    for (let ch = 0; ch < c; ch++)
+      for (let p = 0; p < inner; p++) {
+        let sum = 0;
+        for (let q = Math.max(0, ch - half); q < Math.min(c, ch + half + 1); q++) sum += x.data[(b * c + q) * inner + p]! ** 2;
+        const i = (b * c + ch) * inner + p;
+        const v = Math.fround(x.data[i]! / (l.k + (l.alpha / l.size) * sum) ** l.beta);
+        y[i] = store(Math.fround(v * inv), l.out);
+      }
+  return { data: y, n, c, h, w };
+}
+
+/** round(sum / count), half to even, in exact integer arithmetic (sum an integer, count ≥ 1). */
+function roundedMean(sum: number, count: number): number {
+  const q = Math.floor(sum / count);
+  const twice = 2 * (sum - q * count); // 2 · remainder, in [0, 2·count)
+  return twice > count || (twice === count && q % 2 !== 0) ? q + 1 : q;
+}
+
+function avgPool(x: Activation, l: Int8AvgPoolSpec): Activation {
+  const { n, c, h, w } = x;
+  const y = new Float32Array(n * c * l.oh * l.ow);
+  for (let p = 0; p < n * c; p++)
+    for (let oy = 0; oy < l.oh; oy++) {
+      const [y0, y1] = adaptiveWindow(oy, h, l.oh);
+      for (let ox = 0; ox < l.ow; ox++) {
+        const [x0, x1] = adaptiveWindow(ox, w, l.ow);
+        let sum = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += x.data[(p * h + iy) * w + ix]!;
+        y[(p * l.oh + oy) * l.ow + ox] = roundedMean(sum, (y1 - y0) * (x1 - x0));
+      }
+    }
+  return { data: y, n, c, h: l.oh, w: l.ow };
+}
+
 function linear(x: Activation, l: Int8LinearSpec): Activation {
   const { n, c, h, w } = x;
   const k = c * h * w;
@@ -106,6 +150,12 @@ function linear(x: Activation, l: Int8LinearSpec): Activation {
 /** Runs `spec` on n images (f32 NCHW): the last layer's output, NCHW (integers as their values). */
 export function runInt8Reference(spec: Int8NetSpec, x: Float32Array, n: number): Float32Array {
   let a: Activation = { data: quantizeInput(x, spec.inputScale), n, c: spec.c, h: spec.h, w: spec.w };
-  for (const l of spec.layers) a = l.kind === 'conv' ? conv(a, l) : l.kind === 'maxpool' ? maxPool(a, l) : linear(a, l);
+  for (const l of spec.layers) {
+    if (l.kind === 'conv') a = conv(a, l);
+    else if (l.kind === 'maxpool') a = maxPool(a, l);
+    else if (l.kind === 'avgpool') a = avgPool(a, l);
+    else if (l.kind === 'lrn') a = lrn(a, l);
+    else a = linear(a, l);
+  }
   return a.data;
 }

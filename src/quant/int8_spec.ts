@@ -4,7 +4,10 @@
 // output channel (input scale · weight scale / output scale, or without the output scale when its
 // output stays f32), a bias already divided by input scale · weight scale (oneDNN adds the bias
 // to the int32 accumulator before scaling) and a fused ReLU. Activations are NHWC between layers;
-// a linear layer after a convolution reads them flattened in that order.
+// a linear layer after a convolution reads them flattened in that order. Two steps are not pure
+// integer arithmetic: LRN (alexnet-2012) is an f32 island, reading the f32 output of the
+// convolution before it and quantizing its own output; the adaptive average pool averages integers
+// and rounds the mean (half to even) to the same scale, at most half a step from the exact mean.
 
 /** How a layer stores its output: u8 (after a ReLU), s8, or f32 (the logits). */
 export type Int8Output = 'u8' | 's8' | 'f32';
@@ -49,7 +52,29 @@ export interface Int8MaxPoolSpec {
   strideW: number;
 }
 
-export type Int8LayerSpec = Int8ConvSpec | Int8LinearSpec | Int8MaxPoolSpec;
+/**
+ * Local response normalisation across channels in f32 (PyTorch's: x / (k + alpha/size · Σ x²)^beta
+ * over `size` channels): it reads the f32 output of the convolution before it (the real values)
+ * and stores round(y / outputScale), saturated, as `out`.
+ */
+export interface Int8LrnSpec {
+  kind: 'lrn';
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+  outputScale: number;
+  out: 'u8' | 's8';
+}
+
+/** Adaptive average pooling to [oh, ow] (PyTorch's windows) on integers: the mean rounded half to even, the scale unchanged. */
+export interface Int8AvgPoolSpec {
+  kind: 'avgpool';
+  oh: number;
+  ow: number;
+}
+
+export type Int8LayerSpec = Int8ConvSpec | Int8LinearSpec | Int8MaxPoolSpec | Int8LrnSpec | Int8AvgPoolSpec;
 
 export interface Int8NetSpec {
   c: number;
@@ -65,9 +90,10 @@ export function layerShapes(spec: Int8NetSpec): [number, number, number][] {
   let [c, h, w] = [spec.c, spec.h, spec.w];
   return spec.layers.map((l) => {
     if (l.kind === 'maxpool') [h, w] = [Math.floor((h - l.kh) / l.strideH) + 1, Math.floor((w - l.kw) / l.strideW) + 1];
+    else if (l.kind === 'avgpool') [h, w] = [l.oh, l.ow];
     else if (l.kind === 'conv')
       [c, h, w] = [l.oc, Math.floor((h + 2 * l.padH - l.kh) / l.strideH) + 1, Math.floor((w + 2 * l.padW - l.kw) / l.strideW) + 1];
-    else [c, h, w] = [l.oc, 1, 1];
+    else if (l.kind === 'linear') [c, h, w] = [l.oc, 1, 1];
     return [c, h, w];
   });
 }

@@ -12,14 +12,12 @@ import { createModel, type AlexNet, type ArchName } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { modelFromWeights, type ModelInfo } from '../train/weights.js';
 import type { MeanImage } from '../data/index.js';
-import { isQuantizedMetadata, quantizedTensors, readQuantized } from './format.js';
+import { parseModelInfo } from '../train/model_json.js';
+import { isQuantizedHeader, MAX_QUANTIZED_HEADER, quantizedTensors, readQuantized, type ModelInfoParser } from './format.js';
 import { createInt8Engine } from './int8_engine.js';
 import { Int8AlexNet } from './int8_model.js';
 import { exportQdqOnnx } from './onnx_qdq.js';
 import { toSpec, type QuantizedModel } from './quantize.js';
-
-/** A safetensors header larger than this is not a quantized model's (its header is a few KiB). */
-const MAX_HEADER = 1 << 20;
 
 /** Whether `path` is a safetensors file whose metadata says it holds a quantized model (reads the header only). */
 export function isQuantizedFile(path: string): boolean {
@@ -29,17 +27,19 @@ export function isQuantizedFile(path: string): boolean {
     const prefix = Buffer.alloc(8);
     if (readSync(fd, prefix, 0, 8, 0) !== 8) return false;
     const len = prefix.readBigUInt64LE(0);
-    if (len < 2n || len > BigInt(MAX_HEADER)) return false;
-    const header = Buffer.alloc(Number(len));
-    if (readSync(fd, header, 0, header.length, 8) !== header.length) return false;
-    const parsed: unknown = JSON.parse(header.toString('utf8'));
-    const meta = (parsed as { __metadata__?: unknown } | null)?.__metadata__;
-    return typeof meta === 'object' && meta !== null && isQuantizedMetadata(meta as Record<string, string>);
+    if (len > BigInt(MAX_QUANTIZED_HEADER)) return false;
+    const start = Buffer.alloc(8 + Number(len));
+    return readSync(fd, start, 0, start.length, 0) === start.length && isQuantizedHeader(start);
   } catch {
     return false; // not readable as a quantized model: the f32 readers say what is wrong with it
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/** model.json's parser, relative paths (a mean image) resolved beside `path`. */
+function infoParser(path: string): ModelInfoParser {
+  return (json, where) => parseModelInfo(json, where, dirname(path));
 }
 
 function disposeParameters(model: AlexNet): void {
@@ -48,7 +48,7 @@ function disposeParameters(model: AlexNet): void {
 
 /** Reads a quantized model file, checked (a DataError names the file and what is wrong). */
 export function readQuantizedFile(path: string): QuantizedModel {
-  const { q, model } = readQuantized(readSafetensors(path), path, dirname(path));
+  const { q, model } = readQuantized(readSafetensors(path), path, infoParser(path));
   disposeParameters(model);
   return q;
 }
@@ -91,7 +91,7 @@ export interface LoadedModel {
  */
 export function loadModelFile(path: string, arch?: ArchName): LoadedModel {
   if (!isQuantizedFile(path)) return modelFromWeights(path, arch);
-  const { q, model: structure } = readQuantized(readSafetensors(path), path, dirname(path));
+  const { q, model: structure } = readQuantized(readSafetensors(path), path, infoParser(path));
   if (arch && arch !== q.arch) {
     disposeParameters(structure);
     throw new UsageError(`--arch ${arch} does not match ${path}, which holds a quantized ${q.arch}`);
@@ -106,13 +106,13 @@ export function loadInt8File(path: string): { model: Int8AlexNet; quantized: Qua
     throw new DataError(
       `${path}: not a quantized model (f32 weights or another file): make one with alexnet quantize --weights ${path} --calibrate DATA --out M`,
     );
-  const { q, model: structure } = readQuantized(readSafetensors(path), path, dirname(path));
+  const { q, model: structure } = readQuantized(readSafetensors(path), path, infoParser(path));
   return { model: int8Model(q, undefined, structure), quantized: q };
 }
 
 /** Writes a quantized model file as a QDQ ONNX model, atomically. */
 export function writeQdqOnnxFile(input: string, output: string): void {
-  const { q, model: structure } = readQuantized(readSafetensors(input), input, dirname(input));
+  const { q, model: structure } = readQuantized(readSafetensors(input), input, infoParser(input));
   try {
     writeFileAtomic(output, exportQdqOnnx(q, structure));
   } finally {

@@ -1,11 +1,14 @@
 // Range observers for calibration: they see every value of one activation over the calibration
-// images and choose the magnitude that maps to the largest integer. Both are symmetric (zero point
+// images and choose the magnitude that maps to the largest integer. All are symmetric (zero point
 // 0): `minmax` takes the largest |x| seen; `percentile` the |x| below which a given fraction of the
-// values lie (99.99 % by default), read from a histogram of |x| whose range doubles (adjacent bins
-// merged) whenever a larger value arrives, so no value is kept and one pass suffices.
+// values lie (99.99 % by default); `entropy` the threshold of TensorRT's KL-divergence calibration
+// (entropy.ts) for the activation's number of levels (128 for s8 magnitudes as in TensorRT, 256 for
+// u8 after a ReLU). The last two read a histogram of |x| (histogram.ts) filled in one pass.
 import { UsageError } from '../errors.js';
+import { entropyThresholdBins } from './entropy.js';
+import { AbsHistogram } from './histogram.js';
 
-export const CALIBRATORS = ['minmax', 'percentile'] as const;
+export const CALIBRATORS = ['minmax', 'percentile', 'entropy'] as const;
 export type Calibrator = (typeof CALIBRATORS)[number];
 
 export interface RangeObserver {
@@ -29,61 +32,58 @@ export class MinMaxObserver implements RangeObserver {
   }
 }
 
-const BINS = 4096;
-
 export class PercentileObserver implements RangeObserver {
-  private readonly counts = new Float64Array(BINS);
-  /** Upper edge of the last bin (0 until a non-zero value is seen). */
-  private top = 0;
-  private total = 0;
-  private max = 0;
+  private readonly hist = new AbsHistogram(4096);
 
   constructor(readonly percentile = 99.99) {
     if (!(percentile > 0 && percentile <= 100)) throw new UsageError(`percentile must be in (0, 100], got ${percentile}`);
   }
 
-  /** Doubles the range until it holds `a`, merging adjacent bins. */
-  private grow(a: number): void {
-    if (this.top === 0) {
-      this.top = a;
-      return;
-    }
-    while (this.top < a) {
-      for (let i = 0; i < BINS / 2; i++) this.counts[i] = this.counts[2 * i]! + this.counts[2 * i + 1]!;
-      this.counts.fill(0, BINS / 2);
-      this.top *= 2;
-    }
-  }
-
   observe(values: ArrayLike<number>): void {
-    let m = 0;
-    for (let i = 0; i < values.length; i++) {
-      const a = Math.abs(values[i]!);
-      if (a > m && Number.isFinite(a)) m = a;
-    }
-    if (m > this.top) this.grow(m);
-    if (m > this.max) this.max = m;
-    const perBin = this.top > 0 ? BINS / this.top : 0;
-    for (let i = 0; i < values.length; i++) {
-      const a = Math.abs(values[i]!);
-      if (!Number.isFinite(a)) continue;
-      this.counts[Math.min(BINS - 1, Math.floor(a * perBin))]! += 1;
-      this.total++;
-    }
+    this.hist.add(values);
   }
 
   range(): number {
-    if (this.top === 0) return 1;
-    const want = (this.percentile / 100) * this.total;
+    const { counts, top, total, max, bins, binWidth } = this.hist;
+    if (top === 0) return 1;
+    const want = (this.percentile / 100) * total;
     let seen = 0;
-    for (let i = 0; i < BINS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= want) return Math.min(this.max, ((i + 1) * this.top) / BINS);
+    for (let i = 0; i < bins; i++) {
+      seen += counts[i]!;
+      if (seen >= want) return Math.min(max, (i + 1) * binWidth);
     }
-    return this.max;
+    return max;
   }
 }
 
-export function makeObserver(calibrator: Calibrator): RangeObserver {
-  return calibrator === 'minmax' ? new MinMaxObserver() : new PercentileObserver();
+/**
+ * TensorRT's entropy calibration: the clipping that minimises KL(P ‖ Q) over `levels` levels, on a
+ * histogram of |x| with 16 bins per level (TensorRT's 2048 bins for 128 levels).
+ */
+export class EntropyObserver implements RangeObserver {
+  private readonly hist: AbsHistogram;
+
+  constructor(readonly levels = 128) {
+    if (!(Number.isInteger(levels) && levels >= 2 && levels <= 1024))
+      throw new UsageError(`entropy levels must be an integer in [2, 1024], got ${levels}`);
+    this.hist = new AbsHistogram(16 * levels);
+  }
+
+  observe(values: ArrayLike<number>): void {
+    this.hist.add(values);
+  }
+
+  range(): number {
+    const { counts, top, max, binWidth } = this.hist;
+    if (top === 0) return 1;
+    const i = entropyThresholdBins(counts, this.levels);
+    return Math.min(max, (i + 0.5) * binWidth);
+  }
+}
+
+/** An observer of `calibrator` for an activation stored as s8 (signed) or u8 (after a ReLU). */
+export function makeObserver(calibrator: Calibrator, stored: 's8' | 'u8' = 's8'): RangeObserver {
+  if (calibrator === 'minmax') return new MinMaxObserver();
+  if (calibrator === 'percentile') return new PercentileObserver();
+  return new EntropyObserver(stored === 'u8' ? 256 : 128);
 }

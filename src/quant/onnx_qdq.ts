@@ -3,12 +3,17 @@
 // each weight layer's s8 weights are an INT8 initializer dequantized per output channel (axis 0),
 // its f32 bias kept, ReLU after it, and its output re-quantized (u8 after a ReLU, else s8; zero
 // point 0) with the file's output scale; max pools and Flatten act on the dequantized values
-// (exact: they commute with the monotone quantization). The arithmetic is the int8 network's
+// (exact: they commute with the monotone quantization). alexnet-2012's LRN follows the ReLU in
+// f32 before the output's QDQ, as in the int8 engines; a resizing adaptive average pool is an
+// AveragePool (when the sizes divide) followed by a QDQ at the same scale (the engines round the
+// mean). The arithmetic is the int8 network's
 // (int8_spec.ts), up to the rounding of x / scale against x · (1 / scale): ±1 LSB.
 import { floatTensor, graph, model as modelProto, node, valueInfo, type AttrValue } from '../io/onnx/onnx_proto.js';
 import { Message } from '../io/onnx/protobuf.js';
 import type { AlexNet } from '../models/index.js';
+import { UsageError } from '../errors.js';
 import { Linear } from '../nn/linear.js';
+import type { AdaptiveAvgPool2d } from '../nn/pool.js';
 import { planOf } from './plan.js';
 import type { QuantizedModel } from './quantize.js';
 
@@ -23,6 +28,26 @@ function intTensor(name: string, dims: readonly number[], type: number, data: In
     .int(2, type)
     .string(8, name)
     .bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/**
+ * ONNX for an adaptive average pool that resizes: AveragePool where the sizes divide (as the f32
+ * export), else a UsageError (ONNX has no adaptive pooling with uneven windows).
+ */
+function adaptivePool(
+  pool: AdaptiveAvgPool2d,
+  shape: readonly number[],
+  x: string,
+  add: (op: string, inputs: string[], label: string, attrs?: Record<string, AttrValue>) => string,
+): string {
+  const [, , ih = 0, iw = 0] = shape;
+  const [oh, ow] = pool.outputSize;
+  if (ih % oh !== 0 || iw % ow !== 0)
+    throw new UsageError(
+      `QDQ ONNX export: the adaptive average pool from ${ih}×${iw} to ${oh}×${ow} has uneven windows; export a model whose feature map is a multiple of ${oh}×${ow}`,
+    );
+  const k = [ih / oh, iw / ow];
+  return add('AveragePool', [x], 'avgpool', { kernel_shape: { ints: k }, strides: { ints: k } });
 }
 
 /** The QDQ ONNX model of `q`, its layer structure from `structure` (an AlexNet of its architecture and sizes). */
@@ -43,8 +68,20 @@ export function exportQdqOnnx(q: QuantizedModel, structure: AlexNet): Uint8Array
     return add('DequantizeLinear', [quantized, `${name}.scale`, `${name}.zero_point`], `${name}.dequantize`);
   };
   let current = qdq('input', 'input', q.inputScale, false);
+  // The scale and signedness of the current (quantized) activation.
+  let scale = q.inputScale;
+  let unsigned = false;
   let flattened = false;
+  let shape: readonly number[] = [1, ...structure.inputShape];
   for (const s of planOf(structure)) {
+    if (s.kind === 'avgpool') {
+      current = adaptivePool(s.layer, shape, current, add);
+      shape = s.layer.outputShape(shape);
+      // The int8 engines round the mean to the same scale: one more QDQ models that.
+      current = qdq(current, `avgpool_${count}`, scale, unsigned);
+      continue;
+    }
+    shape = s.kind === 'weight' && s.layer instanceof Linear ? [1, s.layer.outFeatures] : s.layer.outputShape(shape);
     if (s.kind === 'maxpool') {
       const l = s.layer;
       current = add('MaxPool', [current], 'maxpool', {
@@ -84,7 +121,17 @@ export function exportQdqOnnx(q: QuantizedModel, structure: AlexNet): Uint8Array
       });
     }
     if (s.relu) current = add('Relu', [current], `${s.name}.relu`);
+    if (s.lrn) {
+      const { size, alpha, beta, k } = s.lrn;
+      current = add('LRN', [current], `${s.name}.lrn`, {
+        size: { int: size },
+        alpha: { float: alpha },
+        beta: { float: beta },
+        bias: { float: k },
+      });
+    }
     if (ql.outputScale !== null) current = qdq(current, `${s.name}.output`, ql.outputScale, s.relu);
+    [scale, unsigned] = [ql.outputScale ?? 1, s.relu];
   }
   // The last node writes the graph output.
   const out = 'output';

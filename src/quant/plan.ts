@@ -1,15 +1,17 @@
 // An AlexNet's layers as the int8 network sees them: weight layers (a convolution or linear layer
-// with the ReLU that follows it fused), max pools, flattening, and what int8 leaves out (dropout at
-// inference, an adaptive average pool that is an identity at this input size). Calibration
-// observes each weight layer's output where this plan says it ends; the spec is built from the
-// same plan. What int8 cannot run exactly (LRN, padded or ceil-mode pooling, a resizing adaptive
-// pool, a ReLU not after a weight layer) is a UsageError naming the layer.
+// with the ReLU that follows it fused, and the LRN after that ReLU as an f32 island), max pools,
+// adaptive average pools that resize, flattening, and what int8 leaves out (dropout at inference,
+// an adaptive average pool that is an identity at this input size). Calibration observes each
+// weight layer's output where this plan says it ends (after its LRN, if any); the spec is built
+// from the same plan. What int8 does not run (padded or ceil-mode pooling, a ReLU or LRN
+// elsewhere) is a UsageError naming the layer.
 import { UsageError } from '../errors.js';
 import type { AlexNet } from '../models/index.js';
 import { ReLU } from '../nn/activation.js';
 import { Conv2d } from '../nn/conv.js';
 import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
+import { LocalResponseNorm } from '../nn/lrn.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pool.js';
 
 export type PlanStep =
@@ -19,12 +21,16 @@ export type PlanStep =
       name: string;
       layer: Conv2d | Linear;
       relu: boolean;
-      /** Index in model.stages() after which the (ReLU'd) output is observed. */
+      /** The LRN after the ReLU (alexnet-2012), run in f32. */
+      lrn?: LocalResponseNorm;
+      /** Index in model.stages() after which the (ReLU'd, normalised) output is observed. */
       endsAt: number;
       /** For a linear layer after flattening: the [c, h, w] it flattens (its columns are NCHW-ordered). */
       flattened?: [number, number, number];
     }
-  | { kind: 'maxpool'; layer: MaxPool2d };
+  | { kind: 'maxpool'; layer: MaxPool2d }
+  /** An adaptive average pool that resizes its input (an identity one is left out). */
+  | { kind: 'avgpool'; layer: AdaptiveAvgPool2d; oh: number; ow: number };
 
 export function planOf(model: AlexNet): PlanStep[] {
   const names = new Map(model.namedModules().map(([name, m]) => [m, name]));
@@ -58,18 +64,20 @@ export function planOf(model: AlexNet): PlanStep[] {
         throw new UsageError(`int8: ${model.arch}'s ${what} does not follow a convolution or linear layer, which int8 fuses it into`);
       last.relu = true;
       last.endsAt = i;
+    } else if (m instanceof LocalResponseNorm) {
+      const last = steps.at(-1);
+      if (!last || last.kind !== 'weight' || !last.relu || last.lrn || last.endsAt !== i - 1 || last.layer instanceof Linear)
+        throw new UsageError(`int8: ${model.arch}'s ${what} does not follow a convolution's ReLU, the only place int8 runs an LRN`);
+      if (m.size % 2 === 0) throw new UsageError(`int8: ${what} has an even size, which int8 does not run`);
+      last.lrn = m;
+      last.endsAt = i;
     } else if (m instanceof MaxPool2d) {
       if (m.padding[0] || m.padding[1] || m.ceilMode) throw new UsageError(`int8: ${what} pads or uses ceil mode, which int8 does not run`);
       steps.push({ kind: 'maxpool', layer: m });
     } else if (m instanceof AdaptiveAvgPool2d) {
-      if (before.join() !== shape.join())
-        throw new UsageError(
-          `int8: ${model.arch}'s ${what} resizes [${before.slice(1).join(', ')}] to [${shape.slice(1).join(', ')}] at input size ${model.inputShape[1]}; int8 runs it only where it is an identity (input 224)`,
-        );
+      if (before.join() !== shape.join()) steps.push({ kind: 'avgpool', layer: m, oh: shape[2] ?? 1, ow: shape[3] ?? 1 });
     } else if (!(m instanceof Dropout)) {
-      throw new UsageError(
-        `int8: ${model.arch}'s ${what} has no int8 form (int8 runs alexnet and alexnet-v1; alexnet-2012's LRN is not supported)`,
-      );
+      throw new UsageError(`int8: ${model.arch}'s ${what} has no int8 form`);
     }
   });
   const last = steps.at(-1);

@@ -2,8 +2,9 @@
 // observes the range of its input and of each weight layer's (ReLU'd) output (observers.ts);
 // weights are quantized per output channel, symmetric, to [-127, 127]; activations per tensor,
 // symmetric: the input to s8 (range / 127), a ReLU'd output to u8 (range / 255), any other hidden
-// output to s8. The result (QuantizedModel) is what the file stores (format.ts); toSpec turns it
-// into the network both int8 engines run.
+// output to s8 (a layer's output is taken after its ReLU and, in alexnet-2012, its LRN). The result
+// (QuantizedModel) is what the file stores (format.ts); toSpec turns it into the network both int8
+// engines run.
 import { ShapeError } from '../errors.js';
 import type { AlexNet, ArchName } from '../models/index.js';
 import { Conv2d } from '../nn/conv.js';
@@ -63,7 +64,7 @@ export async function calibrate(
   const plan = planOf(model);
   const weights = plan.filter((s): s is Extract<PlanStep, { kind: 'weight' }> => s.kind === 'weight');
   const observed = new Map<number, { name: string; obs: RangeObserver }>();
-  for (const s of weights.slice(0, -1)) observed.set(s.endsAt, { name: s.name, obs: makeObserver(opts.calibrator) });
+  for (const s of weights.slice(0, -1)) observed.set(s.endsAt, { name: s.name, obs: makeObserver(opts.calibrator, s.relu ? 'u8' : 's8') });
   const input = makeObserver(opts.calibrator);
   const stages = model.stages();
   const wasTraining = model.training;
@@ -171,15 +172,21 @@ export function toSpec(q: QuantizedModel, model: AlexNet): Int8NetSpec {
       layers.push({ kind: 'maxpool', kh: l.kernelSize[0], kw: l.kernelSize[1], strideH: l.stride[0], strideW: l.stride[1] });
       continue;
     }
+    if (s.kind === 'avgpool') {
+      layers.push({ kind: 'avgpool', oh: s.oh, ow: s.ow });
+      continue;
+    }
     const ql = q.layers.get(s.name);
     if (!ql) throw new Error(`toSpec: no quantized layer '${s.name}'`);
     const oc = ql.shape[0] ?? 1;
-    const out = ql.outputScale === null ? 'f32' : s.relu ? 'u8' : 's8';
+    const stored = s.relu ? 'u8' : 's8';
+    // Before an LRN the layer writes f32 (the real values): the LRN quantizes with the output scale.
+    const out = ql.outputScale === null || s.lrn ? 'f32' : stored;
     const scales = new Float32Array(oc);
     const bias = new Float32Array(oc);
     for (let o = 0; o < oc; o++) {
       const acc = scale * ql.weightScales[o]!;
-      scales[o] = acc / (ql.outputScale ?? 1);
+      scales[o] = out === 'f32' ? acc : acc / ql.outputScale!;
       bias[o] = ql.bias[o]! / acc;
     }
     const common = { oc, scales, bias, relu: s.relu, out } as const;
@@ -199,6 +206,11 @@ export function toSpec(q: QuantizedModel, model: AlexNet): Int8NetSpec {
       });
     } else {
       layers.push({ kind: 'linear', ...common, weight: s.flattened ? nhwcColumns(ql.weight, oc, s.flattened) : ql.weight });
+    }
+    if (s.lrn) {
+      if (ql.outputScale === null) throw new Error(`toSpec: '${s.name}' ends the network with an LRN`);
+      const { size, alpha, beta, k } = s.lrn;
+      layers.push({ kind: 'lrn', size, alpha, beta, k, outputScale: ql.outputScale, out: stored });
     }
     scale = ql.outputScale ?? 1;
   }

@@ -1,5 +1,5 @@
 // `alexnet quantize --weights W --calibrate DATA [--calibration-images 1000] [--calibrator
-// minmax|percentile] --out M.safetensors`: post-training static quantization. The f32 model runs
+// minmax|percentile|entropy] --out M.safetensors`: post-training static quantization. The f32 model runs
 // on the first N images of DATA (Fashion-MNIST's training split, an image folder — DIR/train when
 // there is one — or a prepared file), preprocessed as for evaluation; the int8 model file is
 // written atomically, and predict, eval, bench and serve load it.
@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--calibration-images <n>', 'how many images (the first N) calibrate the activation ranges', parsePositiveInt, 1000)
     .option(
       '--calibrator <name>',
-      `${CALIBRATORS.join(' | ')}: activation range from the largest value, or the 99.99th percentile`,
+      `${CALIBRATORS.join(' | ')}: activation range from the largest value, the 99.99th percentile, or TensorRT's KL-divergence threshold`,
       parseChoice(CALIBRATORS),
       'minmax',
     )
