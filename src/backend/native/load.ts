@@ -1,8 +1,9 @@
 // Loads the native oneDNN addon and wraps it as a Backend. Options: `threads` (OpenMP threads;
-// default the machine's cores, or ALEXNET_NUM_THREADS) and `precision` ('bf16' computes
+// default the machine's cores, or ALEXNET_NUM_THREADS), `precision` ('bf16' computes
 // convolutions and inner products in bf16 where this CPU supports it natively; otherwise the
-// library says so once and stays f32).
-import { PRECISIONS, type Backend, type Precision } from '../backend.js';
+// library says so once and stays f32) and `classifierPrecision` (inference reads the linear
+// layers' weights as bf16 or int8; oneDNN emulates bf16 where the CPU lacks it, slower).
+import { CLASSIFIER_PRECISIONS, PRECISIONS, type Backend, type ClassifierPrecision, type Precision } from '../backend.js';
 import { UsageError } from '../../errors.js';
 import { ReferenceBackend } from '../reference/index.js';
 import { loadAddon } from './addon.js';
@@ -11,6 +12,8 @@ import { NativeBackend } from './native_backend.js';
 export interface NativeOptions {
   threads?: number;
   precision?: Precision;
+  /** Linear layers' weights in inference: f32, or a bf16 / int8 copy (native/linear_lowp.cpp). */
+  classifierPrecision?: ClassifierPrecision;
 }
 
 let warnedBf16 = false;
@@ -36,7 +39,12 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
     }
     precision = 'f32';
   }
-  return { backend: new NativeBackend(addon, new ReferenceBackend(), precision), reason: '' };
+  const classifier: ClassifierPrecision = opts.classifierPrecision ?? 'f32';
+  if (!CLASSIFIER_PRECISIONS.includes(classifier))
+    throw new UsageError(
+      `native backend: classifier precision must be one of ${CLASSIFIER_PRECISIONS.join(', ')}, got '${String(classifier)}'`,
+    );
+  return { backend: new NativeBackend(addon, new ReferenceBackend(), precision, classifier), reason: '' };
 }
 
 /** Whether the native backend can compute in bf16 on this CPU (false where its addon does not load). */
