@@ -2,6 +2,7 @@
 // per-class accuracy and the confusion matrix (CSV and PNG) of a model on a labelled image folder,
 // a prepared file, or Fashion-MNIST's test split. The output folder is checked before any work;
 // the files are written atomically with rounded numbers.
+import { CLASSIFIER_PRECISIONS, type ClassifierPrecision } from '../../backend/backend.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -18,7 +19,7 @@ import { roundFraction, roundSignificant } from '../../train/metrics.js';
 import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
-import { parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface EvalFlags {
   weights: string;
@@ -31,6 +32,7 @@ interface EvalFlags {
   workers?: number;
   out: string;
   backend?: BackendName;
+  classifierPrecision?: ClassifierPrecision;
   strict?: boolean;
 }
 
@@ -62,12 +64,13 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass (default 64)', parsePositiveInt)
     .option('--workers <n>', 'data-loading worker threads (default 2)', parseWorkers)
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
-      setBackend(flags.backend ?? defaultBackendName());
+      setBackend(flags.backend ?? defaultBackendName(), { classifierPrecision: flags.classifierPrecision });
       const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);

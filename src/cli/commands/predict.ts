@@ -3,12 +3,13 @@
 // models, the checkpoint's (or model.json's) names otherwise. A .npy input is taken as already
 // preprocessed.
 import type { Command } from 'commander';
+import { CLASSIFIER_PRECISIONS, type ClassifierPrecision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
 import { loadModelFile } from '../../quant/load.js';
 import { predictFiles } from '../../train/predict.js';
-import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface PredictFlags {
   weights: string;
@@ -16,6 +17,7 @@ interface PredictFlags {
   topk: number;
   json?: boolean;
   backend?: BackendName;
+  classifierPrecision?: ClassifierPrecision;
 }
 
 export function register(program: Command): void {
@@ -31,8 +33,9 @@ export function register(program: Command): void {
     .option('--topk <k>', 'how many classes to show', parsePositiveInt, 5)
     .option('--json', 'print JSON')
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .action(async (images: string[], flags: PredictFlags) => {
-      setBackend(flags.backend ?? defaultBackendName());
+      setBackend(flags.backend ?? defaultBackendName(), { classifierPrecision: flags.classifierPrecision });
       const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {
