@@ -7,8 +7,9 @@
 // second), ORT, and ours with the classifier's weights in bf16 / int8 (`--classifier`), whose
 // logits are compared with ours in f32 on the same seeded weights and input. Each layer's time
 // is set against the relevant machine limit: a convolution's flops against the f32 peak, a linear
-// layer's weight bytes against the read bandwidth (at batch 1 it reads each weight once).
-// `--verbose` adds oneDNN's per-primitive log of our last forward (ONEDNN_VERBOSE=1).
+// layer's weight bytes against the read bandwidth (at batch 1 it reads each weight once). Then
+// how each layer's CPU time splits among our OpenMP threads (per-thread CPU ticks, which a loaded
+// machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive log of our last forward (ONEDNN_VERBOSE=1).
 //   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50]
 //     [--classifier bf16,int8 | none] [--quick] [--verbose]
 import * as ortNode from 'onnxruntime-node';
@@ -140,6 +141,51 @@ function oursStepper(classifierPrecision: ClassifierPrecision): { step(): void; 
   return { step, profile };
 }
 
+/**
+ * How our layers share the CPU among the OpenMP threads: each stage run `reps` times in a row on
+ * its own input, and every thread's CPU time (/proc/self/task/T/stat, utime + stime) read before
+ * and after. Unlike wall times this does not depend on what else the machine runs: a layer that
+ * uses both cores shows its CPU time split between the main thread and the OpenMP worker.
+ */
+function threadSplit(reps: number): Record<string, number[]> {
+  setBackend('native', { precision: 'f32', threads });
+  const model = createModel(arch, { rng: new Generator(1) });
+  model.eval();
+  const ticks = (): Map<string, number> =>
+    new Map(
+      readdirSync('/proc/self/task').map((t) => {
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [t, Number(f[11]) + Number(f[12])];
+      }),
+    );
+  const out: Record<string, number[]> = {};
+  const label = labeller();
+  noGrad(() =>
+    tidy(() => {
+      let h = Tensor.uniform([1, ...model.inputShape], -1, 1, { rng: new Generator(2) });
+      for (const s of model.stages()) {
+        if (s === 'flatten') {
+          h = flatten(h, 1);
+          continue;
+        }
+        if (s instanceof Conv2d || s instanceof Linear) {
+          const name = label(s instanceof Conv2d ? 'conv' : 'fc');
+          const before = ticks();
+          for (let i = 0; i < reps; i++) tidy(() => void s.forwardFused(h, true).toArray().length);
+          const after = ticks();
+          out[name] = [...after.entries()]
+            .map(([t, v]) => v - (before.get(t) ?? 0))
+            .filter((d) => d > 0)
+            .sort((a, b) => b - a);
+        }
+        h = s.forward(h);
+      }
+    }),
+  );
+  return out;
+}
+
 interface OrtEvent {
   cat: string;
   name: string;
@@ -226,6 +272,10 @@ function oneDnnLog(): string[] {
 
 /** A child peer: `ours`, `ours-bf16`, `ours-int8` or `ort`; one forward per `run` line, its Profile after `done`. */
 async function child(which: string): Promise<void> {
+  if (which === 'split') {
+    process.stdout.write(`${JSON.stringify(threadSplit(Number(arg('reps') ?? 200)))}\n`);
+    return;
+  }
   let stepper: { step(): void | Promise<void>; profile(): Profile | Promise<Profile> };
   let dir = '';
   if (which === 'ort') {
@@ -382,6 +432,32 @@ async function main(): Promise<void> {
         const ratio = (p.totalMs / theirs.totalMs).toFixed(2);
         const logits = name === 'ours' ? '—' : agreement(p.logits!, mine.logits!);
         console.log(`| ${name} | ${fc('fc6')} | ${fc('fc7')} | ${fc('fc8')} | ${whole(p)} | ${ratio}× | ${logits} |`);
+      }
+    }
+    if (threads > 1 && process.platform === 'linux') {
+      const reps = quick ? 50 : 300;
+      const r = spawnSync(
+        process.execPath,
+        [self, '--child', 'split', '--arch', arch, '--threads', String(threads), '--reps', String(reps)],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+        },
+      );
+      const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+      if (r.status !== 0 || !line) throw new Error(`thread split failed: ${(r.stderr || `exit ${r.status}`).trim()}`);
+      const split = JSON.parse(line) as Record<string, number[]>;
+      console.log('');
+      console.log(
+        `CPU time per thread, each layer run ${reps} times alone (clock ticks, busiest first; a layer on both cores splits it about evenly, whatever the load):`,
+      );
+      console.log('');
+      for (const [layer, perThread] of Object.entries(split)) {
+        const total = perThread.reduce((a, b) => a + b, 0);
+        console.log(
+          `- ${layer}: ${perThread.join(' + ')} ticks (${perThread.map((v) => `${((100 * v) / total).toFixed(0)}%`).join(' / ')})`,
+        );
       }
     }
     if (process.argv.includes('--verbose')) {
