@@ -5,13 +5,15 @@
 // tells each in turn to run one forward), so that on a shared machine every peer meets the same
 // load. Peers: ours on `threads` and on 1 thread (a layer no faster on both cores does not use the
 // second), ORT, and ours with the classifier's weights in bf16 / int8 (`--classifier`), whose
-// logits are compared with ours in f32 on the same seeded weights and input. Each layer's time
+// logits are compared with ours in f32 on the same seeded weights and input, and ours with
+// OpenMP's idle threads spinning a while before they sleep (`--spin`). Each layer's time
 // is set against the relevant machine limit: a convolution's flops against the f32 peak, a linear
 // layer's weight bytes against the read bandwidth (at batch 1 it reads each weight once). Then
 // how each layer's CPU time splits among our OpenMP threads (per-thread CPU ticks, which a loaded
-// machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive log of our last forward (ONEDNN_VERBOSE=1).
+// machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive
+// log of our last forward (ONEDNN_VERBOSE=1).
 //   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50]
-//     [--classifier bf16,int8 | none] [--quick] [--verbose]
+//     [--classifier bf16,int8 | none] [--spin 100000 | none] [--quick] [--verbose]
 import * as ortNode from 'onnxruntime-node';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -53,6 +55,18 @@ const classifiers = (arg('classifier') ?? 'bf16,int8')
     if (!(CLASSIFIER_PRECISIONS as readonly string[]).includes(c) || c === 'f32')
       throw new Error(`--classifier takes bf16, int8 (comma-separated) or none, got '${c}'`);
     return c as ClassifierPrecision;
+  });
+/**
+ * GOMP_SPINCOUNT values for extra peers of ours: the library sets OMP_WAIT_POLICY=passive (idle
+ * OpenMP threads sleep at once), so every parallel region wakes its workers through the kernel;
+ * with a spin count they busy-wait that many spins (about 100 000 per ms, libgomp's estimate) first.
+ */
+const spins = (arg('spin') ?? '100000')
+  .split(',')
+  .filter((c) => c !== 'none' && c !== '')
+  .map((c) => {
+    if (!/^[0-9]+$/.test(c)) throw new Error(`--spin takes spin counts (comma-separated) or none, got '${c}'`);
+    return c;
   });
 
 /** One timed layer: a label shared by both frameworks (conv1, pool1, fc6, ...) and its median ms. */
@@ -302,7 +316,13 @@ async function child(which: string): Promise<void> {
 }
 
 /** Starts a peer process and waits until it is ready (its model built, its session created). */
-async function startPeer(name: string, which: string, extra: string[] = [], childThreads = threads): Promise<Peer> {
+async function startPeer(
+  name: string,
+  which: string,
+  extra: string[] = [],
+  childThreads = threads,
+  env: Record<string, string> = {},
+): Promise<Peer> {
   const proc: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
     [
@@ -318,7 +338,7 @@ async function startPeer(name: string, which: string, extra: string[] = [], chil
       ...(quick ? ['--quick'] : []),
       ...extra,
     ],
-    { cwd: root, env: { ...process.env, OMP_WAIT_POLICY: 'passive' } },
+    { cwd: root, env: { ...process.env, OMP_WAIT_POLICY: 'passive', ...env } },
   );
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -381,6 +401,7 @@ async function main(): Promise<void> {
     if (threads > 1) peers.push(await startPeer('ours on 1 thread', 'ours', [], 1));
     peers.push(await startPeer('ONNX Runtime', 'ort', ['--onnx', onnx]));
     for (const c of classifiers) peers.push(await startPeer(`ours, classifier ${c}`, `ours-${c}`));
+    for (const n of spins) peers.push(await startPeer(`ours, GOMP_SPINCOUNT=${n}`, 'ours', [], threads, { GOMP_SPINCOUNT: n }));
     for (let round = 0; round < warmup + iters; round++) for (const p of peers) await p.run();
     const profiles = new Map<string, Profile>();
     for (const p of peers) profiles.set(p.name, await p.finish());
@@ -432,6 +453,20 @@ async function main(): Promise<void> {
         const ratio = (p.totalMs / theirs.totalMs).toFixed(2);
         const logits = name === 'ours' ? '—' : agreement(p.logits!, mine.logits!);
         console.log(`| ${name} | ${fc('fc6')} | ${fc('fc7')} | ${fc('fc8')} | ${whole(p)} | ${ratio}× | ${logits} |`);
+      }
+    }
+    if (spins.length) {
+      console.log('');
+      console.log("Ours (f32) with OpenMP's idle threads spinning before they sleep (per layer: median (fastest) ms):");
+      console.log('');
+      const names = ['ours', ...spins.map((n) => `ours, GOMP_SPINCOUNT=${n}`)];
+      const shown = mine.layers.filter((l) => /^(conv|fc|pool)/.test(l.label)).map((l) => l.label);
+      console.log(`| peer | ${shown.join(' | ')} | whole forward | of ORT f32 (medians) |`);
+      console.log(`| --- | ${shown.map(() => '---:').join(' | ')} | ---: | ---: |`);
+      for (const name of names) {
+        const p = profiles.get(name)!;
+        const cells = shown.map((l) => t(p.layers.find((x) => x.label === l)));
+        console.log(`| ${name} | ${cells.join(' | ')} | ${whole(p)} | ${(p.totalMs / theirs.totalMs).toFixed(2)}× |`);
       }
     }
     if (threads > 1 && process.platform === 'linux') {
