@@ -8,6 +8,9 @@
 // Training (gradients recorded) always reads the f32 weights, bit for bit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ClassifierPrecision, LinearGeometry } from '../src/backend/backend.js';
 import { tryLoadNative } from '../src/backend/native/load.js';
@@ -124,4 +127,18 @@ test('classifier precision: refusals (another backend, an unknown value, trainin
   const bad = cli('predict', 'x.jpg', '--weights', 'w.pth', '--classifier-precision', 'fp8');
   assert.equal(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /classifier-precision.*fp8/);
+  // A quantized int8 model (a safetensors header saying so is what the check reads): its classifier is int8 already.
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-classifier-'));
+  try {
+    const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'alexnet-int8' } }));
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(header.length));
+    const q = join(dir, 'q.safetensors');
+    writeFileSync(q, Buffer.concat([size, header]));
+    const quantized = cli('predict', 'x.jpg', '--weights', q, '--classifier-precision', 'bf16');
+    assert.equal(quantized.status, 2, quantized.stderr);
+    assert.match(quantized.stderr, /--classifier-precision bf16 is for f32 weights: .*q\.safetensors is a quantized int8 model/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

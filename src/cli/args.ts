@@ -5,10 +5,6 @@ import { workersProblem } from '../data/worker_limit.js';
 import { isArchName, type ArchName } from '../models/index.js';
 import { ARCHS } from '../models/alexnet.js';
 
-/** The help of `--classifier-precision` (predict, eval, bench, serve). */
-export const CLASSIFIER_PRECISION_HELP =
-  "f32 | bf16 | int8: the linear layers' weights in inference (a copy of the f32 weights; native backend; convolutions stay f32)";
-
 export function parseArch(value: string): ArchName {
   if (!isArchName(value)) throw new InvalidArgumentError(`unknown architecture '${value}' (choose from ${ARCHS.join(', ')})`);
   return value;

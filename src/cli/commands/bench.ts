@@ -8,7 +8,8 @@ import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
 import { runInt8Bench } from '../../quant/bench_int8.js';
-import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parsePositiveInt } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP } from '../classifier_precision.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface BenchFlags {
   arch?: ArchName;

@@ -19,7 +19,8 @@ import { roundFraction, roundSignificant } from '../../train/metrics.js';
 import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
-import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
+import { parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface EvalFlags {
   weights: string;
@@ -71,7 +72,9 @@ export function register(program: Command): void {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
       setBackend(flags.backend ?? defaultBackendName(), { classifierPrecision: flags.classifierPrecision });
-      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
+      const { model, info, meanImage } = loadModelFile(weights, flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);
       const modelClasses = classNamesFor(info);

@@ -9,7 +9,8 @@ import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
 import { loadModelFile } from '../../quant/load.js';
 import { predictFiles } from '../../train/predict.js';
-import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parsePositiveInt } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
+import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface PredictFlags {
   weights: string;
@@ -36,7 +37,9 @@ export function register(program: Command): void {
     .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .action(async (images: string[], flags: PredictFlags) => {
       setBackend(flags.backend ?? defaultBackendName(), { classifierPrecision: flags.classifierPrecision });
-      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
+      const { model, info, meanImage } = loadModelFile(weights, flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');

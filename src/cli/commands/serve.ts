@@ -14,7 +14,8 @@ import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import { loadServedModel } from '../../serve/served_model.js';
 import { buildServer, serverReady } from '../../serve/server.js';
 import { registerWebSite } from '../../server/web_site.js';
-import { CLASSIFIER_PRECISION_HELP, parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt, parseWorkers } from '../args.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
+import { parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface ServeFlags {
   weights: string;
@@ -102,6 +103,7 @@ export function register(program: Command): void {
       });
       // A name (torchvision) is resolved, and downloaded if need be, before the server's own signal handlers.
       const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
       const app = buildServer({
         load: () => loadServedModel(weights, flags.arch),
         maxBatch: flags.maxBatch,
