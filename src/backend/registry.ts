@@ -71,7 +71,7 @@ export function setBackend(choice: BackendName | Backend, opts: BackendOptions =
   }
   const { backend, reason } = loadBackend(choice, opts);
   const classifier = opts.classifierPrecision ?? 'f32';
-  if (classifier !== 'f32' && backend?.classifierPrecision !== classifier) {
+  if (classifier !== 'f32' && backend?.classifierPrecision === undefined) {
     throw new UsageError(
       `classifier precision ${classifier} needs the native backend` +
         (backend ? ` (the ${backend.name} backend is chosen)` : ` (${reason})`),

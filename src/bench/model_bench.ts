@@ -127,6 +127,6 @@ export function runModelBench(opts: BenchOptions): BenchResult {
     img_per_s: (opts.batch * 1000) / ms,
     ms_per_iter: ms,
     ...(d2l ? { preset: 'd2l' as const } : {}),
-    ...(opts.classifierPrecision && opts.classifierPrecision !== 'f32' ? { classifier_precision: opts.classifierPrecision } : {}),
+    ...(backend.classifierPrecision && backend.classifierPrecision !== 'f32' ? { classifier_precision: backend.classifierPrecision } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // default the machine's cores, or ALEXNET_NUM_THREADS), `precision` ('bf16' computes
 // convolutions and inner products in bf16 where this CPU supports it natively; otherwise the
 // library says so once and stays f32) and `classifierPrecision` (inference reads the linear
-// layers' weights as bf16 or int8; oneDNN emulates bf16 where the CPU lacks it, slower).
+// layers' weights as bf16 or int8; bf16 likewise only where the CPU computes it natively).
 import { CLASSIFIER_PRECISIONS, PRECISIONS, type Backend, type ClassifierPrecision, type Precision } from '../backend.js';
 import { UsageError } from '../../errors.js';
 import { ReferenceBackend } from '../reference/index.js';
@@ -17,6 +17,7 @@ export interface NativeOptions {
 }
 
 let warnedBf16 = false;
+let warnedBf16Classifier = false;
 
 export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | null; reason: string } {
   const { addon, reason } = loadAddon();
@@ -39,11 +40,20 @@ export function tryLoadNative(opts: NativeOptions = {}): { backend: Backend | nu
     }
     precision = 'f32';
   }
-  const classifier: ClassifierPrecision = opts.classifierPrecision ?? 'f32';
+  let classifier: ClassifierPrecision = opts.classifierPrecision ?? 'f32';
   if (!CLASSIFIER_PRECISIONS.includes(classifier))
     throw new UsageError(
       `native backend: classifier precision must be one of ${CLASSIFIER_PRECISIONS.join(', ')}, got '${String(classifier)}'`,
     );
+  if (classifier === 'bf16' && !addon.info().bf16) {
+    if (!warnedBf16Classifier) {
+      process.stderr.write(
+        `alexnet: this CPU has no native bf16 support (oneDNN ISA ${addon.info().isa}); the classifier reads f32 weights\n`,
+      );
+      warnedBf16Classifier = true;
+    }
+    classifier = 'f32';
+  }
   return { backend: new NativeBackend(addon, new ReferenceBackend(), precision, classifier), reason: '' };
 }
 
