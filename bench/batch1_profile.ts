@@ -1,17 +1,27 @@
 // f32 batch-1 latency, layer by layer: our native backend (each stage of the model timed as the
 // model runs it, conv/linear + ReLU fused) against ONNX Runtime's own profiler (per-node kernel
-// times of the same exported model, all graph optimisations, threads pinned to ours), each in its
-// own process, with the fraction of the relevant machine limit every layer reaches: a
-// convolution's flops against the f32 peak, a linear layer's weight bytes against the read
-// bandwidth (at batch 1 it reads each weight once). `--verbose` adds oneDNN's per-primitive log
-// of our last forward (ONEDNN_VERBOSE=1: the kernel each layer ran and its time).
-//   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50] [--quick] [--verbose]
+// times of the same exported model, all graph optimisations, threads pinned to ours). Each peer
+// runs in its own process, and the peers take turns forward by forward in ONE run (the parent
+// tells each in turn to run one forward), so that on a shared machine every peer meets the same
+// load. Peers: ours on `threads` and on 1 thread (a layer no faster on both cores does not use the
+// second), ORT, and ours with the classifier's weights in bf16 / int8 (`--classifier`), whose
+// logits are compared with ours in f32 on the same seeded weights and input, and ours with
+// OpenMP's idle threads spinning a while before they sleep (`--spin`). Each layer's time
+// is set against the relevant machine limit: a convolution's flops against the f32 peak, a linear
+// layer's weight bytes against the read bandwidth (at batch 1 it reads each weight once). Then
+// how each layer's CPU time splits among our OpenMP threads (per-thread CPU ticks, which a loaded
+// machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive
+// log of our last forward (ONEDNN_VERBOSE=1).
+//   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50]
+//     [--classifier bf16,int8 | none] [--spin 100000 | none] [--quick] [--verbose]
 import * as ortNode from 'onnxruntime-node';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CLASSIFIER_PRECISIONS, type ClassifierPrecision } from '../src/backend/backend.js';
 import { setBackend } from '../src/backend/registry.js';
 import { median } from '../src/bench/model_bench.js';
 import { writeOnnx } from '../src/io/onnx/export.js';
@@ -22,6 +32,7 @@ import { Dropout } from '../src/nn/dropout.js';
 import { Linear } from '../src/nn/linear.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../src/nn/pool.js';
 import { flatten } from '../src/ops/shape.js';
+import { Generator } from '../src/random.js';
 import { Tensor, noGrad, tidy } from '../src/tensor.js';
 import { measureLimits, peakOf } from './limits/limits.js';
 import { modelCost } from './model_cost.js';
@@ -37,6 +48,26 @@ const arch = (arg('arch') ?? 'alexnet') as ArchName;
 const threads = Number(arg('threads') ?? availableParallelism());
 const iters = Number(arg('iters') ?? (quick ? 3 : 50));
 const warmup = quick ? 1 : 5;
+const classifiers = (arg('classifier') ?? 'bf16,int8')
+  .split(',')
+  .filter((c) => c !== 'none' && c !== '')
+  .map((c) => {
+    if (!(CLASSIFIER_PRECISIONS as readonly string[]).includes(c) || c === 'f32')
+      throw new Error(`--classifier takes bf16, int8 (comma-separated) or none, got '${c}'`);
+    return c as ClassifierPrecision;
+  });
+/**
+ * GOMP_SPINCOUNT values for extra peers of ours: the library sets OMP_WAIT_POLICY=passive (idle
+ * OpenMP threads sleep at once), so every parallel region wakes its workers through the kernel;
+ * with a spin count they busy-wait that many spins (about 100 000 per ms, libgomp's estimate) first.
+ */
+const spins = (arg('spin') ?? '100000')
+  .split(',')
+  .filter((c) => c !== 'none' && c !== '')
+  .map((c) => {
+    if (!/^[0-9]+$/.test(c)) throw new Error(`--spin takes spin counts (comma-separated) or none, got '${c}'`);
+    return c;
+  });
 
 /** One timed layer: a label shared by both frameworks (conv1, pool1, fc6, ...) and its median ms. */
 interface LayerTime {
@@ -50,6 +81,15 @@ interface Profile {
   layers: LayerTime[];
   totalMs: number;
   totalMinMs: number;
+  /** Ours: the logits of the seeded input (the classifier precisions are compared with f32's). */
+  logits?: number[];
+}
+
+/** A peer's process: it runs one forward per `run` line on stdin and answers `ok`; `done` ends it with its Profile. */
+interface Peer {
+  name: string;
+  run(): Promise<void>;
+  finish(): Promise<Profile>;
 }
 
 /** Numbers the nth occurrence of each kind: conv1, conv2, pool1, fc6 (AlexNet's FC layers start at 6). */
@@ -62,12 +102,12 @@ function labeller(): (kind: string) => string {
   };
 }
 
-/** Ours: each stage of the model timed separately over `iters` forwards, plus whole forwards. */
-function profileOurs(): Profile {
-  setBackend('native', { precision: 'f32', threads });
-  const model = createModel(arch);
+/** Ours: one step times each stage of the model separately, then a whole forward. */
+function oursStepper(classifierPrecision: ClassifierPrecision): { step(): void; profile(): Profile } {
+  setBackend('native', { precision: 'f32', threads, classifierPrecision });
+  const model = createModel(arch, { rng: new Generator(1) });
   model.eval();
-  const x = Tensor.uniform([1, ...model.inputShape], -1, 1);
+  const x = Tensor.uniform([1, ...model.inputShape], -1, 1, { rng: new Generator(2) });
   const stages = model.stages();
   const label = labeller();
   const names = stages.map((s, i) => {
@@ -82,8 +122,9 @@ function profileOurs(): Profile {
   });
   const times: number[][] = stages.map(() => []);
   const totals: number[] = [];
-  noGrad(() => {
-    for (let it = 0; it < warmup + iters; it++) {
+  let it = 0;
+  const step = (): void =>
+    noGrad(() => {
       tidy(() => {
         let h = x;
         stages.forEach((s, i) => {
@@ -100,14 +141,63 @@ function profileOurs(): Profile {
         model.forward(x);
       });
       if (it >= warmup) totals.push(performance.now() - t0);
-    }
-  });
-  const layers = stages.flatMap((s, i) =>
-    names[i]
-      ? [{ label: names[i]!, what: s === 'flatten' ? 'flatten' : s.typeName, ms: median(times[i]!), minMs: Math.min(...times[i]!) }]
-      : [],
+      it++;
+    });
+  const profile = (): Profile => {
+    const layers = stages.flatMap((s, i) =>
+      names[i]
+        ? [{ label: names[i]!, what: s === 'flatten' ? 'flatten' : s.typeName, ms: median(times[i]!), minMs: Math.min(...times[i]!) }]
+        : [],
+    );
+    const logits = Array.from(noGrad(() => tidy(() => model.forward(x).toArray())));
+    return { layers, totalMs: median(totals), totalMinMs: Math.min(...totals), logits };
+  };
+  return { step, profile };
+}
+
+/**
+ * How our layers share the CPU among the OpenMP threads: each stage run `reps` times in a row on
+ * its own input, and every thread's CPU time (/proc/self/task/T/stat, utime + stime) read before
+ * and after. Unlike wall times this does not depend on what else the machine runs: a layer that
+ * uses both cores shows its CPU time split between the main thread and the OpenMP worker.
+ */
+function threadSplit(reps: number): Record<string, number[]> {
+  setBackend('native', { precision: 'f32', threads });
+  const model = createModel(arch, { rng: new Generator(1) });
+  model.eval();
+  const ticks = (): Map<string, number> =>
+    new Map(
+      readdirSync('/proc/self/task').map((t) => {
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [t, Number(f[11]) + Number(f[12])];
+      }),
+    );
+  const out: Record<string, number[]> = {};
+  const label = labeller();
+  noGrad(() =>
+    tidy(() => {
+      let h = Tensor.uniform([1, ...model.inputShape], -1, 1, { rng: new Generator(2) });
+      for (const s of model.stages()) {
+        if (s === 'flatten') {
+          h = flatten(h, 1);
+          continue;
+        }
+        if (s instanceof Conv2d || s instanceof Linear) {
+          const name = label(s instanceof Conv2d ? 'conv' : 'fc');
+          const before = ticks();
+          for (let i = 0; i < reps; i++) tidy(() => void s.forwardFused(h, true).toArray().length);
+          const after = ticks();
+          out[name] = [...after.entries()]
+            .map(([t, v]) => v - (before.get(t) ?? 0))
+            .filter((d) => d > 0)
+            .sort((a, b) => b - a);
+        }
+        h = s.forward(h);
+      }
+    }),
   );
-  return { layers, totalMs: median(totals), totalMinMs: Math.min(...totals) };
+  return out;
 }
 
 interface OrtEvent {
@@ -118,7 +208,7 @@ interface OrtEvent {
 }
 
 /** ONNX Runtime: its profiler's per-node kernel times (median over the timed runs) and whole runs. */
-async function profileOrt(file: string, dir: string): Promise<Profile> {
+async function ortStepper(file: string, dir: string): Promise<{ step(): Promise<void>; profile(): Promise<Profile> }> {
   const session = await ortNode.InferenceSession.create(file, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -130,9 +220,18 @@ async function profileOrt(file: string, dir: string): Promise<Profile> {
   const size = arch === 'alexnet' ? 224 : 227;
   const data = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.001));
   const feeds = { [session.inputNames[0]!]: new ortNode.Tensor('float32', data, [1, 3, size, size]) };
-  for (let i = 0; i < warmup + iters; i++) await session.run(feeds);
-  session.endProfiling();
-  await session.release();
+  const step = async (): Promise<void> => {
+    await session.run(feeds);
+  };
+  const profile = async (): Promise<Profile> => {
+    session.endProfiling();
+    await session.release();
+    return readOrtProfile(dir);
+  };
+  return { step, profile };
+}
+
+function readOrtProfile(dir: string): Profile {
   const log = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'));
   if (!log) throw new Error(`ONNX Runtime wrote no profile in ${dir}`);
   const events = JSON.parse(readFileSync(path.join(dir, log), 'utf8')) as OrtEvent[];
@@ -170,6 +269,7 @@ function oneDnnLog(): string[] {
   const r = spawnSync(process.execPath, [self, '--child', 'ours', '--arch', arch, '--threads', String(threads), '--iters', '2'], {
     cwd: root,
     encoding: 'utf8',
+    input: 'run\n'.repeat(warmup + 2) + 'done\n',
     env: { ...process.env, ONEDNN_VERBOSE: '1', OMP_WAIT_POLICY: 'passive' },
     maxBuffer: 1 << 26,
   });
@@ -184,14 +284,46 @@ function oneDnnLog(): string[] {
   });
 }
 
-function child(which: string): Promise<Profile> | Profile {
-  if (which === 'ours') return profileOurs();
-  const dir = mkdtempSync(path.join(tmpdir(), 'alexnet-ortprof-'));
-  return profileOrt(arg('onnx')!, dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+/** A child peer: `ours`, `ours-bf16`, `ours-int8` or `ort`; one forward per `run` line, its Profile after `done`. */
+async function child(which: string): Promise<void> {
+  if (which === 'split') {
+    process.stdout.write(`${JSON.stringify(threadSplit(Number(arg('reps') ?? 200)))}\n`);
+    return;
+  }
+  let stepper: { step(): void | Promise<void>; profile(): Profile | Promise<Profile> };
+  let dir = '';
+  if (which === 'ort') {
+    dir = mkdtempSync(path.join(tmpdir(), 'alexnet-ortprof-'));
+    stepper = await ortStepper(arg('onnx')!, dir);
+  } else {
+    const low = which.split('-')[1] as ClassifierPrecision | undefined;
+    stepper = oursStepper(low ?? 'f32');
+  }
+  process.stdout.write('ready\n');
+  try {
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (line === 'run') {
+        await stepper.step();
+        process.stdout.write('ok\n');
+      } else if (line === 'done') {
+        process.stdout.write(`${JSON.stringify(await stepper.profile())}\n`);
+        break;
+      }
+    }
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-function runChild(which: string, extra: string[] = [], childThreads = threads): Profile {
-  const r = spawnSync(
+/** Starts a peer process and waits until it is ready (its model built, its session created). */
+async function startPeer(
+  name: string,
+  which: string,
+  extra: string[] = [],
+  childThreads = threads,
+  env: Record<string, string> = {},
+): Promise<Peer> {
+  const proc: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
     [
       self,
@@ -206,25 +338,52 @@ function runChild(which: string, extra: string[] = [], childThreads = threads): 
       ...(quick ? ['--quick'] : []),
       ...extra,
     ],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
-      maxBuffer: 1 << 26,
-    },
+    { cwd: root, env: { ...process.env, OMP_WAIT_POLICY: 'passive', ...env } },
   );
-  const line = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (r.status !== 0 || !line) throw new Error(`${which} profile failed: ${(r.stderr || `exit ${r.status}`).trim()}`);
-  return JSON.parse(line) as Profile;
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`${name} peer exited: ${stderr.trim() || `exit ${proc.exitCode}`}`);
+    return r.value;
+  };
+  const expect = async (want: string): Promise<void> => {
+    const got = await next();
+    if (got !== want) throw new Error(`${name} peer said '${got.slice(0, 200)}', expected '${want}'`);
+  };
+  await expect('ready');
+  return {
+    name,
+    run: async () => {
+      proc.stdin.write('run\n');
+      await expect('ok');
+    },
+    finish: async () => {
+      proc.stdin.write('done\n');
+      const line = await next();
+      proc.stdin.end();
+      return JSON.parse(line) as Profile;
+    },
+  };
+}
+
+/** Largest |a − b| over max|b|, and whether both pick the same class. */
+function agreement(a: number[], b: number[]): string {
+  let diff = 0;
+  let max = 0;
+  a.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs(v - b[i]!));
+    max = Math.max(max, Math.abs(b[i]!));
+  });
+  const top = (v: number[]): number => v.indexOf(Math.max(...v));
+  return `max|Δlogit| / max|logit| ${(diff / max).toExponential(1)}, top-1 ${top(a) === top(b) ? 'same' : 'differs'}`;
 }
 
 async function main(): Promise<void> {
   const role = arg('child');
   if (role) {
-    process.stdout.write(`${JSON.stringify(await child(role))}\n`);
+    await child(role);
     return;
   }
   const limits = measureLimits(threads, quick);
@@ -236,10 +395,19 @@ async function main(): Promise<void> {
     const cost = modelCost(model);
     const onnx = path.join(dir, `${arch}.onnx`);
     writeOnnx(onnx, model);
-    const mine = runChild('ours');
-    // The same on one thread: a layer no faster on `threads` than on one does not use the other cores.
-    const single = threads > 1 ? runChild('ours', [], 1) : null;
-    const theirs = runChild('ort', ['--onnx', onnx]);
+    // One process per peer, started one after the other (model building stays out of the timing),
+    // then one forward each in turn, `warmup + iters` rounds.
+    const peers: Peer[] = [await startPeer('ours', 'ours')];
+    if (threads > 1) peers.push(await startPeer('ours on 1 thread', 'ours', [], 1));
+    peers.push(await startPeer('ONNX Runtime', 'ort', ['--onnx', onnx]));
+    for (const c of classifiers) peers.push(await startPeer(`ours, classifier ${c}`, `ours-${c}`));
+    for (const n of spins) peers.push(await startPeer(`ours, GOMP_SPINCOUNT=${n}`, 'ours', [], threads, { GOMP_SPINCOUNT: n }));
+    for (let round = 0; round < warmup + iters; round++) for (const p of peers) await p.run();
+    const profiles = new Map<string, Profile>();
+    for (const p of peers) profiles.set(p.name, await p.finish());
+    const mine = profiles.get('ours')!;
+    const single = profiles.get('ours on 1 thread') ?? null;
+    const theirs = profiles.get('ONNX Runtime')!;
     const share = (label: string, ms: number): string => {
       const l = cost.layers.find((c) => c.name === label);
       if (!l || !(ms > 0)) return '';
@@ -248,7 +416,8 @@ async function main(): Promise<void> {
         : `${((100 * l.weightBytes) / (ms * 1e6) / limits.read_gbps).toFixed(0)}% of bandwidth`;
     };
     console.log(
-      `${arch}, f32, batch 1, ${threads} threads, median of ${iters} after ${warmup} warm-up; f32 peak ${peak.toFixed(0)} GFLOP/s, read bandwidth ${limits.read_gbps.toFixed(1)} GB/s` +
+      `${arch}, f32, batch 1, ${threads} threads, median of ${iters} after ${warmup} warm-up, the peers taking turns forward by forward; ` +
+        `f32 peak ${peak.toFixed(0)} GFLOP/s, read bandwidth ${limits.read_gbps.toFixed(1)} GB/s` +
         (quick ? ' (quick run)' : ''),
     );
     console.log('');
@@ -270,6 +439,62 @@ async function main(): Promise<void> {
     const whole = (p: Profile | null): string => (p ? t({ ms: p.totalMs, minMs: p.totalMinMs }) : '—');
     console.log(`| sum of layers | ${t(sum(mine))} | | ${single ? t(sum(single)) : '—'} | | ${t(sum(theirs))} | |`);
     console.log(`| whole forward | ${whole(mine)} | | ${whole(single)} | | ${whole(theirs)} | |`);
+    if (classifiers.length) {
+      console.log('');
+      console.log(
+        "The classifier's weights in low precision (convolutions f32; logits against ours in f32 on the same seeded random weights and input):",
+      );
+      console.log('');
+      console.log('| peer | fc6 ms | fc7 ms | fc8 ms | whole forward ms | of ORT f32 (medians) | logits against f32 |');
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+      for (const name of ['ours', ...classifiers.map((c) => `ours, classifier ${c}`)]) {
+        const p = profiles.get(name)!;
+        const fc = (l: string): string => t(p.layers.find((x) => x.label === l));
+        const ratio = (p.totalMs / theirs.totalMs).toFixed(2);
+        const logits = name === 'ours' ? '—' : agreement(p.logits!, mine.logits!);
+        console.log(`| ${name} | ${fc('fc6')} | ${fc('fc7')} | ${fc('fc8')} | ${whole(p)} | ${ratio}× | ${logits} |`);
+      }
+    }
+    if (spins.length) {
+      console.log('');
+      console.log("Ours (f32) with OpenMP's idle threads spinning before they sleep (per layer: median (fastest) ms):");
+      console.log('');
+      const names = ['ours', ...spins.map((n) => `ours, GOMP_SPINCOUNT=${n}`)];
+      const shown = mine.layers.filter((l) => /^(conv|fc|pool)/.test(l.label)).map((l) => l.label);
+      console.log(`| peer | ${shown.join(' | ')} | whole forward | of ORT f32 (medians) |`);
+      console.log(`| --- | ${shown.map(() => '---:').join(' | ')} | ---: | ---: |`);
+      for (const name of names) {
+        const p = profiles.get(name)!;
+        const cells = shown.map((l) => t(p.layers.find((x) => x.label === l)));
+        console.log(`| ${name} | ${cells.join(' | ')} | ${whole(p)} | ${(p.totalMs / theirs.totalMs).toFixed(2)}× |`);
+      }
+    }
+    if (threads > 1 && process.platform === 'linux') {
+      const reps = quick ? 50 : 300;
+      const r = spawnSync(
+        process.execPath,
+        [self, '--child', 'split', '--arch', arch, '--threads', String(threads), '--reps', String(reps)],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+        },
+      );
+      const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+      if (r.status !== 0 || !line) throw new Error(`thread split failed: ${(r.stderr || `exit ${r.status}`).trim()}`);
+      const split = JSON.parse(line) as Record<string, number[]>;
+      console.log('');
+      console.log(
+        `CPU time per thread, each layer run ${reps} times alone (clock ticks, busiest first; a layer on both cores splits it about evenly, whatever the load):`,
+      );
+      console.log('');
+      for (const [layer, perThread] of Object.entries(split)) {
+        const total = perThread.reduce((a, b) => a + b, 0);
+        console.log(
+          `- ${layer}: ${perThread.join(' + ')} ticks (${perThread.map((v) => `${((100 * v) / total).toFixed(0)}%`).join(' / ')})`,
+        );
+      }
+    }
     if (process.argv.includes('--verbose')) {
       console.log(
         "\noneDNN primitives of our last forward (ONEDNN_VERBOSE=1: kind, kernel, propagation, source, problem, ms; the linear layers' sgemm calls are not logged):",

@@ -154,10 +154,13 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
 
 } // namespace
 
+void registerLinearLowPrecision(Napi::Env env, Napi::Object exports); // linear_lowp.cpp
+
 void registerLinear(Napi::Env env, Napi::Object exports) {
   exports.Set("linear", Napi::Function::New(env, linear));
   exports.Set("linearBackwardData", Napi::Function::New(env, linearBackwardData));
   exports.Set("linearBackwardWeights", Napi::Function::New(env, linearBackwardWeights));
+  registerLinearLowPrecision(env, exports);
 }
 
 } // namespace ax

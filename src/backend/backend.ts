@@ -11,6 +11,12 @@ export type DType = 'float32' | 'float64';
  */
 export const PRECISIONS = ['f32', 'bf16', 'f16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
+/**
+ * What the weights of linear layers (AlexNet's classifier) are read as in inference: f32, or a
+ * bf16 / int8 copy of the f32 weights (convolutions stay in `Precision`; training stays f32).
+ */
+export const CLASSIFIER_PRECISIONS = ['f32', 'bf16', 'int8'] as const;
+export type ClassifierPrecision = (typeof CLASSIFIER_PRECISIONS)[number];
 export type FloatArray = Float32Array | Float64Array;
 export type { Shape } from '../shape.js';
 import type { Shape } from '../shape.js';
@@ -110,6 +116,8 @@ export interface Backend {
   readonly name: string;
   /** The precision this backend really computes in (a bf16 request falls back to f32 where the CPU lacks it). */
   readonly precision: Precision;
+  /** Backends that can read linear weights in low precision in inference say in which (else f32). */
+  readonly classifierPrecision?: ClassifierPrecision;
 
   /**
    * Runs `fn` (ordinary synchronous tensor work, e.g. an inference forward pass) and resolves
@@ -187,8 +195,11 @@ export interface Backend {
   lrnBackward(gy: Storage, x: Storage, y: Storage, workspace: Workspace | null, shape: Shape, p: LrnParams): Storage;
 
   // ---- fully connected -------------------------------------------------------------------
-  /** y [m, n] = x [m, k] · wᵀ (w [n, k]) + b [n], then ReLU when `relu` is set. */
-  linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean): Storage;
+  /**
+   * y [m, n] = x [m, k] · wᵀ (w [n, k]) + b [n], then ReLU when `relu` is set. `training` false
+   * (no backward follows) lets a backend read low-precision weights (`classifierPrecision`).
+   */
+  linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean, training?: boolean): Storage;
   linearBackwardData(gy: Storage, w: Storage, g: LinearGeometry): Storage;
   linearBackwardWeights(gy: Storage, x: Storage, g: LinearGeometry, withBias: boolean): { gw: Storage; gb: Storage | null };
 

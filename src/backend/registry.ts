@@ -7,7 +7,7 @@
 // ALEXNET_BACKEND=reference|native|wasm|webgpu forces a choice where there is an environment (Node).
 import { platformBackends } from '#platform-backends';
 import { UsageError } from '../errors.js';
-import type { Backend, Precision } from './backend.js';
+import type { Backend, ClassifierPrecision, Precision } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 
 export const BACKEND_NAMES = ['native', 'reference', 'wasm', 'webgpu'] as const;
@@ -17,6 +17,8 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export interface BackendOptions {
   threads?: number;
   precision?: Precision;
+  /** Linear layers' weights in inference (the native backend only; others refuse anything but f32). */
+  classifierPrecision?: ClassifierPrecision;
 }
 
 /** Makes a backend, or says why it cannot here (the addon is missing, say). */
@@ -68,6 +70,13 @@ export function setBackend(choice: BackendName | Backend, opts: BackendOptions =
     return current;
   }
   const { backend, reason } = loadBackend(choice, opts);
+  const classifier = opts.classifierPrecision ?? 'f32';
+  if (classifier !== 'f32' && backend?.classifierPrecision === undefined) {
+    throw new UsageError(
+      `classifier precision ${classifier} needs the native backend` +
+        (backend ? ` (the ${backend.name} backend is chosen)` : ` (${reason})`),
+    );
+  }
   if (backend) {
     current = backend;
   } else {

@@ -3,7 +3,7 @@
 // plain SGD with `preset: 'd2l'`) after warm-up, on the
 // native backend (or the reference backend where the addon is unavailable). Used by
 // `alexnet bench` and bench/compare.ts.
-import type { Precision } from '../backend/backend.js';
+import type { ClassifierPrecision, Precision } from '../backend/backend.js';
 import type { Backend } from '../backend/backend.js';
 import { setBackend, type BackendName } from '../backend/registry.js';
 import { loadedAddon } from '../backend/native/addon.js';
@@ -27,6 +27,8 @@ export interface BenchOptions {
   batch: number;
   mode: BenchMode;
   precision: Precision;
+  /** Linear layers' weights in inference (the native backend's bf16 / int8 copies). */
+  classifierPrecision?: ClassifierPrecision;
   threads?: number;
   /** Untimed iterations first (default 2). */
   warmup?: number;
@@ -45,6 +47,8 @@ export interface BenchResult {
   img_per_s: number;
   ms_per_iter: number;
   preset?: 'd2l';
+  /** Present when the classifier's weights were read in bf16 or int8. */
+  classifier_precision?: ClassifierPrecision;
 }
 
 export function median(xs: readonly number[]): number {
@@ -55,11 +59,15 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Sets up the backend for a benchmark; returns it and the effective precision. */
-export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend'>): {
+export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 'backend' | 'classifierPrecision'>): {
   backend: Backend;
   precision: Precision;
 } {
-  const backend = setBackend(opts.backend ?? 'native', { precision: opts.precision, threads: opts.threads });
+  const backend = setBackend(opts.backend ?? 'native', {
+    precision: opts.precision,
+    threads: opts.threads,
+    classifierPrecision: opts.classifierPrecision,
+  });
   const precision = backend.precision;
   return { backend, precision };
 }
@@ -120,5 +128,6 @@ export function runModelBench(opts: BenchOptions): BenchResult {
     img_per_s: (opts.batch * 1000) / ms,
     ms_per_iter: ms,
     ...(d2l ? { preset: 'd2l' as const } : {}),
+    ...(backend.classifierPrecision && backend.classifierPrecision !== 'f32' ? { classifier_precision: backend.classifierPrecision } : {}),
   };
 }

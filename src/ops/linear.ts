@@ -1,7 +1,7 @@
 // linear: x [M, K] · weightᵀ (weight [N, K]) + bias [N] → y [M, N], optional fused ReLU.
 import type { LinearGeometry } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { shapeText, type Tensor } from '../tensor.js';
+import { isGradEnabled, shapeText, type Tensor } from '../tensor.js';
 import { backendOf, weightLayerResult } from './util.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
@@ -18,7 +18,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: { r
     throw new ShapeError(`linear: bias ${shapeText(bias.shape)} does not match ${g.n} outputs`);
   }
   const relu = opts.relu ?? false;
-  const y = backend.linear(x.storage, weight.storage, bias ? bias.storage : null, g, relu);
+  const training = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
+  const y = backend.linear(x.storage, weight.storage, bias ? bias.storage : null, g, relu, training);
   return weightLayerResult('linear', y, [g.m, g.n], relu, [x, weight, bias], {
     data: (gy) => backend.linearBackwardData(gy, weight.storage, g),
     weights: (gy) => backend.linearBackwardWeights(gy, x.storage, g, bias !== null),

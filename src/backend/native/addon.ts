@@ -65,6 +65,8 @@ export interface NativeAddon {
   lrn(x: Handle, p: LrnParams, o: { training?: boolean }): [Handle, Handle | null];
   lrnBackward(gy: Handle, x: Handle, ws: Handle | null, p: LrnParams): Handle;
   linear(x: Handle, w: Handle, b: Handle | null, g: LinearGeometry, o: { relu?: boolean; bf16?: boolean }): Handle;
+  /** Inference with a bf16 (or, with `int8`, an int8) copy of the f32 weights (native/linear_lowp.cpp). */
+  linearLowPrecision(x: Handle, w: Handle, b: Handle | null, g: LinearGeometry, o: { relu?: boolean; int8?: boolean }): Handle;
   linearBackwardData(gy: Handle, w: Handle, g: LinearGeometry, o: { bf16?: boolean }): Handle;
   linearBackwardWeights(gy: Handle, x: Handle, g: LinearGeometry, o: { withBias?: boolean; bf16?: boolean }): [Handle, Handle | null];
 

@@ -6,6 +6,7 @@
 // float64, where speed does not matter.
 import type {
   AdaptivePoolGeometry,
+  ClassifierPrecision,
   Precision,
   Backend,
   BinaryOp,
@@ -40,6 +41,8 @@ export class NativeBackend implements Backend {
     private readonly reference: ReferenceBackend,
     /** 'bf16' computes convolutions and inner products in bf16 (storage and weights stay f32). */
     readonly precision: Precision = 'f32',
+    /** What linear layers read their weights as in inference (a cached copy of the f32 weights). */
+    readonly classifierPrecision: ClassifierPrecision = 'f32',
   ) {}
 
   /** Inference off the event loop: native work is queued, then run on the libuv thread pool. */
@@ -330,16 +333,15 @@ export class NativeBackend implements Backend {
 
   // ---- fully connected --------------------------------------------------------------------------------------
 
-  linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean): Storage {
-    if (this.isF64(x, w, b)) return this.onReference('linear', x, w, b, g, relu);
+  linear(x: Storage, w: Storage, b: Storage | null, g: LinearGeometry, relu: boolean, training = true): Storage {
+    if (this.isF64(x, w, b)) return this.onReference('linear', x, w, b, g, relu, training);
     const bh = b ? this.h(b, `linear bias [${g.n}]`, g.n) : null;
-    const y = this.addon.linear(
-      this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k),
-      this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k),
-      bh,
-      g,
-      { relu, bf16: this.bf16 },
-    );
+    const xh = this.h(x, `linear input [${g.m}, ${g.k}]`, g.m * g.k);
+    const wh = this.h(w, `linear weight [${g.n}, ${g.k}]`, g.n * g.k);
+    const y =
+      training || this.classifierPrecision === 'f32'
+        ? this.addon.linear(xh, wh, bh, g, { relu, bf16: this.bf16 })
+        : this.addon.linearLowPrecision(xh, wh, bh, g, { relu, int8: this.classifierPrecision === 'int8' });
     return this.wrap(y, g.m * g.n);
   }
 

@@ -3,13 +3,14 @@
 // the one ALEXNET_BACKEND names: f16 is the webgpu backend's);
 // int8 (inference only) times a quantized model (--weights M, or a random one: src/quant/bench_int8.ts).
 // `--preset d2l` times the textbook's Fashion-MNIST model instead (see `alexnet train --preset d2l`).
-import { PRECISIONS, type Precision } from '../../backend/backend.js';
+import { CLASSIFIER_PRECISIONS, PRECISIONS, type ClassifierPrecision, type Precision } from '../../backend/backend.js';
 import type { Command } from 'commander';
 import { defaultBackendName } from '../../backend/registry.js';
 import { UsageError } from '../../errors.js';
 import type { ArchName } from '../../models/index.js';
 import { runModelBench, type BenchMode } from '../../bench/model_bench.js';
 import { runInt8Bench } from '../../quant/bench_int8.js';
+import { CLASSIFIER_PRECISION_HELP } from '../classifier_precision.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface BenchFlags {
@@ -18,6 +19,7 @@ interface BenchFlags {
   batch: number;
   mode: BenchMode;
   precision: Precision | 'int8';
+  classifierPrecision?: ClassifierPrecision;
   weights?: string;
   threads?: number;
   iters: number;
@@ -44,6 +46,7 @@ export function register(program: Command): void {
       'f32',
     )
     .option('--weights <file>', 'int8 only: the quantized model to time (default: a random model quantized on random images)')
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .option('--threads <n>', "OpenMP threads (default: the machine's cores)", parsePositiveInt)
     .option('--iters <n>', 'timed iterations (the median is reported)', parsePositiveInt, 5)
     .option('--warmup <n>', 'untimed iterations first', parsePositiveInt, 2)
@@ -55,6 +58,8 @@ export function register(program: Command): void {
       if (flags.arch && flags.preset) throw new UsageError('--preset d2l fixes the model: leave --arch out');
       if (flags.precision === 'int8' && flags.mode !== 'infer')
         throw new UsageError('--precision int8 runs inference only: use --mode infer');
+      if (flags.classifierPrecision && flags.classifierPrecision !== 'f32' && (flags.mode !== 'infer' || flags.precision === 'int8'))
+        throw new UsageError('--classifier-precision is for f32 or bf16 inference: use --mode infer and --precision f32 or bf16');
       const precision = flags.precision;
       const r =
         precision === 'int8'
@@ -74,6 +79,7 @@ export function register(program: Command): void {
               mode: flags.mode,
               precision,
               backend: defaultBackendName(),
+              classifierPrecision: flags.classifierPrecision,
               threads: flags.threads,
               iters: flags.iters,
               warmup: flags.warmup,
@@ -83,7 +89,8 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${r.preset ? `${r.preset} (${r.arch})` : r.arch} ${r.mode} batch ${r.batch} ${r.precision} on ${r.backend} (${r.threads} threads): ` +
+        `${r.preset ? `${r.preset} (${r.arch})` : r.arch} ${r.mode} batch ${r.batch} ${r.precision}` +
+          `${'classifier_precision' in r && r.classifier_precision ? ` (classifier ${r.classifier_precision})` : ''} on ${r.backend} (${r.threads} threads): ` +
           `${r.img_per_s.toFixed(1)} img/s, ${r.ms_per_iter.toFixed(1)} ms per iteration\n`,
       );
     });

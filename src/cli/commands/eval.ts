@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { PRECISIONS, type Precision } from '../../backend/backend.js';
+import { CLASSIFIER_PRECISIONS, PRECISIONS, type ClassifierPrecision, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { BrokenInputLog, DataLoader, IdxDataset, ImageFolder, PreparedDataset, type Dataset } from '../../data/index.js';
 import { DataError, UsageError } from '../../errors.js';
@@ -19,6 +19,7 @@ import { roundFraction, roundSignificant } from '../../train/metrics.js';
 import { printable } from '../../train/model_json.js';
 import { confusionPlot } from '../../train/plots.js';
 import { classNamesFor, evalTransformsFor } from '../../train/predict.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
 import { parseArch, parseChoice, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface EvalFlags {
@@ -33,6 +34,7 @@ interface EvalFlags {
   out: string;
   backend?: BackendName;
   precision: Precision;
+  classifierPrecision?: ClassifierPrecision;
   strict?: boolean;
 }
 
@@ -65,13 +67,16 @@ export function register(program: Command): void {
     .option('--workers <n>', 'data-loading worker threads (default 2)', parseWorkers)
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .option('--strict', 'stop at the first broken image instead of skipping it')
     .option('--out <dir>', 'where to write eval.json, per_class.csv, confusion_matrix.csv/.png', 'alexnet-eval')
     .action(async (flags: EvalFlags) => {
       if (!flags.data === !flags.dataset) throw new UsageError('give exactly one of --data DIR and --dataset fashion-mnist');
       ensureOutputDir(flags.out);
-      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
-      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision, classifierPrecision: flags.classifierPrecision });
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
+      const { model, info, meanImage } = loadModelFile(weights, flags.arch);
       const broken = new BrokenInputLog({ strict: flags.strict });
       const { dataset, name } = openEvalData(flags, info.inChannels === 1 ? 1 : 3, broken);
       const modelClasses = classNamesFor(info);

@@ -3,12 +3,13 @@
 // models, the checkpoint's (or model.json's) names otherwise. A .npy input is taken as already
 // preprocessed.
 import type { Command } from 'commander';
-import { PRECISIONS, type Precision } from '../../backend/backend.js';
+import { CLASSIFIER_PRECISIONS, PRECISIONS, type ClassifierPrecision, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import type { ArchName } from '../../models/index.js';
 import { loadModelFile } from '../../quant/load.js';
 import { predictFiles } from '../../train/predict.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
 import { parseArch, parseChoice, parsePositiveInt } from '../args.js';
 
 interface PredictFlags {
@@ -18,6 +19,7 @@ interface PredictFlags {
   json?: boolean;
   backend?: BackendName;
   precision: Precision;
+  classifierPrecision?: ClassifierPrecision;
 }
 
 export function register(program: Command): void {
@@ -34,9 +36,12 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .action(async (images: string[], flags: PredictFlags) => {
-      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
-      const { model, info, meanImage } = loadModelFile(await resolveWeightsArg(flags.weights, flags.arch), flags.arch);
+      setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision, classifierPrecision: flags.classifierPrecision });
+      const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
+      const { model, info, meanImage } = loadModelFile(weights, flags.arch);
       const results = await predictFiles(model, info, images, flags.topk, { meanImage });
       if (flags.json) {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');

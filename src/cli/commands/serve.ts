@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { PRECISIONS, type Precision } from '../../backend/backend.js';
+import { CLASSIFIER_PRECISIONS, PRECISIONS, type ClassifierPrecision, type Precision } from '../../backend/backend.js';
 import { BACKEND_NAMES, defaultBackendName, setBackend, type BackendName } from '../../backend/registry.js';
 import { DEFAULT_MAX_PIXELS } from '../../data/image.js';
 import { UsageError } from '../../errors.js';
@@ -14,6 +14,7 @@ import { resolveWeightsArg, WEIGHTS_NAME_LIST } from '../../io/pretrained.js';
 import { loadServedModel } from '../../serve/served_model.js';
 import { buildServer, serverReady } from '../../serve/server.js';
 import { registerWebSite } from '../../server/web_site.js';
+import { CLASSIFIER_PRECISION_HELP, checkClassifierPrecision } from '../classifier_precision.js';
 import { parseArch, parseChoice, parseNonNegativeNumber, parsePositiveInt, parseWorkers } from '../args.js';
 
 interface ServeFlags {
@@ -30,6 +31,7 @@ interface ServeFlags {
   decodeWorkers: number;
   backend?: BackendName;
   precision: Precision;
+  classifierPrecision?: ClassifierPrecision;
   jsonLog?: boolean;
 }
 
@@ -92,11 +94,16 @@ export function register(program: Command): void {
     .option('--decode-workers <n>', 'threads that decode images', parseDecodeWorkers, Math.min(4, availableParallelism()))
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--precision <p>', 'f32 | bf16', parseChoice(PRECISIONS), 'f32')
+    .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .option('--json-log', 'one JSON line per request (and per event) on stdout')
     .action(async (flags: ServeFlags) => {
-      const backend = setBackend(flags.backend ?? defaultBackendName(), { precision: flags.precision });
+      const backend = setBackend(flags.backend ?? defaultBackendName(), {
+        precision: flags.precision,
+        classifierPrecision: flags.classifierPrecision,
+      });
       // A name (torchvision) is resolved, and downloaded if need be, before the server's own signal handlers.
       const weights = await resolveWeightsArg(flags.weights, flags.arch);
+      checkClassifierPrecision(weights, flags.classifierPrecision);
       const app = buildServer({
         load: () => loadServedModel(weights, flags.arch),
         maxBatch: flags.maxBatch,
