@@ -176,13 +176,20 @@ function outSize(g: ConvGeometry): number {
   return g.n * g.oc * g.oh * g.ow;
 }
 
-function wasmConvForward(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number): Float32Array {
+/** The forward on `threads` threads; `packed`: with the weights packed ahead (conv2d_pack_weights, same threads). */
+function wasmConvForward(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number, packed = false): Float32Array {
   h.reset();
   const geom = h.geometry(d.g);
   const [px, pw, pb] = [h.put(d.x), h.put(d.w), bias ? h.put(d.b) : 0];
+  let ppw = 0;
+  if (packed) {
+    ppw = h.poisoned(h.fn('conv2d_packed_weights_bytes')(geom) / 4);
+    h.runSequential('conv2d_pack_weights', [pw, ppw, geom], threads);
+    new Float32Array(h.memory.buffer, pw, d.w.length).fill(NaN); // the forward must read the packed copy only
+  }
   const py = h.poisoned(outSize(d.g));
   const s = h.allocScratch(h.fn('conv2d_forward_scratch_bytes')(geom, threads));
-  h.runSequential('conv2d_forward', [px, pw, pb, py, geom, relu ? 1 : 0, s], threads);
+  h.runSequential('conv2d_forward', [px, pw, ppw, pb, py, geom, relu ? 1 : 0, s], threads);
   return h.read(py, outSize(d.g));
 }
 
@@ -239,9 +246,11 @@ function checkConvCase(h: KernelHarness, c: ConvCase, seed: number): void {
   assertWithin(gw1.gw, wRef.gw, wBound.gw, `${c.name}: backward weights`);
   assertWithin(gw1.gb, wRef.gb!, wBound.gb!, `${c.name}: bias gradient`);
 
+  assertSameBits(wasmConvForward(h, d, true, true, 1, true), yr1, `${c.name}: forward, weights packed ahead`);
   for (const threads of [2, 3]) {
     const tag = `${c.name}, ${threads} threads`;
     assertSameBits(wasmConvForward(h, d, true, true, threads), yr1, `${tag}: forward`);
+    assertSameBits(wasmConvForward(h, d, true, true, threads, true), yr1, `${tag}: forward, weights packed ahead`);
     assertSameBits(wasmConvBackwardData(h, d, threads), gx1, `${tag}: backward data`);
     const gwT = wasmConvBackwardWeights(h, d, threads);
     assertSameBits(gwT.gw, gw1.gw, `${tag}: backward weights`);
@@ -350,10 +359,14 @@ test('two worker threads on the shared-memory build compute the same bits as one
   const [py, pgx] = [h.poisoned(outSize(d.g)), h.poisoned(d.x.length)];
   const s1 = h.allocScratch(h.fn('conv2d_forward_scratch_bytes')(geom, 2));
   const s2 = h.allocScratch(h.fn('conv2d_backward_data_scratch_bytes')(geom, 2));
-  await h.runThreads('conv2d_forward', [px, pw, pb, py, geom, 0, s1], 2);
+  await h.runThreads('conv2d_forward', [px, pw, 0, pb, py, geom, 0, s1], 2);
   await h.runThreads('conv2d_backward_data', [pgy, pw, pgx, geom, s2], 2);
   assertSameBits(h.read(py, outSize(d.g)), single, 'forward on two worker threads');
   assertSameBits(h.read(pgx, d.x.length), gxSingle, 'backward data on two worker threads');
+  const ppw = h.poisoned(h.fn('conv2d_packed_weights_bytes')(geom) / 4);
+  await h.runThreads('conv2d_pack_weights', [pw, ppw, geom], 2);
+  await h.runThreads('conv2d_forward', [px, pw, ppw, pb, py, geom, 0, s1], 2);
+  assertSameBits(h.read(py, outSize(d.g)), single, 'forward with the weights packed ahead on two worker threads');
   assert.deepEqual(conv1Outputs('alexnet_mt.wasm'), conv1Outputs('alexnet.wasm'), 'threaded and plain builds agree');
 });
 
