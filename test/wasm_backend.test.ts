@@ -221,7 +221,7 @@ test('dropout draws the native backend mask for the same seed', { skip: native ?
   }
 });
 
-describe('convolution weights packed once (kept until a write)', () => {
+describe('convolution weights packed once, or Winograd-transformed once (kept until a write)', () => {
   const ref = referenceBackend();
   const xShape = [1, 4, 9, 9];
   const wShape = [6, 4, 3, 3];
@@ -231,6 +231,7 @@ describe('convolution weights packed once (kept until a write)', () => {
     return be.toArray(be.conv2d(be.fromArray(x, xShape), w, null, g, false, false), [g.n, g.oc, g.oh, g.ow]);
   };
   for (const be of [one, two]) {
+    // 3×3 stride 1 for inference is Winograd's; stride 2 the direct path's packed panels.
     test(`every write path repacks: write, axpyInPlace, sgdStep, a reshape's write (${be.threads} thread(s))`, () => {
       const x = random(4 * 81, 50);
       const w = be.fromArray(random(n, 51), wShape);
@@ -256,6 +257,13 @@ describe('convolution weights packed once (kept until a write)', () => {
       be.write(flat, 0, part, [n]);
       ref.write(wr, 0, part, wShape);
       check("a write into a reshape's view");
+      const inf = x.map((v, i) => (i === 40 ? Infinity : i === 41 ? -Infinity : v));
+      const got = conv(be, inf, w, 1);
+      const want = conv(ref, inf, wr, 1);
+      assert.ok(want.some((v) => v === Infinity) && want.some(Number.isNaN), 'the case has infinities and NaN');
+      want.forEach((v, i) => {
+        if (!Number.isFinite(v)) assert.ok(Object.is(got[i], v), `non-finite output ${i}: ${got[i]}, expected ${v}`);
+      });
       const live = be.heap.liveBytes;
       be.dispose(flat);
       be.dispose(w);
@@ -263,7 +271,7 @@ describe('convolution weights packed once (kept until a write)', () => {
     });
   }
 
-  test('inference, a training step, inference again give the reference backend results (the packed copy follows SGD)', () => {
+  test('inference, a training step, inference again give the reference backend results (the packed copies follow SGD)', () => {
     const x = random(2 * 3 * 67 * 67, 54);
     const run = (be: Backend, initial?: Map<string, Tensor>) => {
       setBackend(be);

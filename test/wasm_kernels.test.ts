@@ -275,6 +275,58 @@ test('convolution forward of an image too large for a padded copy packs from the
   assertSameBits(wasmConvForward(h, d, true, true, 2), y1, 'large image, 2 threads: forward');
 });
 
+/** The Winograd F(2×2, 3×3) forward on `threads` threads (weights transformed on as many). */
+function wasmWinograd(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number): Float32Array {
+  h.reset();
+  const geom = h.geometry(d.g);
+  assert.equal(h.fn('conv2d_winograd_eligible')(geom), 1);
+  const [px, pw, pb] = [h.put(d.x), h.put(d.w), bias ? h.put(d.b) : 0];
+  const packed = h.poisoned(h.fn('conv2d_winograd_weights_bytes')(geom) / 4);
+  const ps = h.allocScratch(h.fn('conv2d_winograd_pack_scratch_bytes')(geom, threads));
+  h.runSequential('conv2d_winograd_pack_weights', [pw, packed, ps, geom], threads);
+  const py = h.poisoned(outSize(d.g));
+  const s = h.allocScratch(h.fn('conv2d_winograd_scratch_bytes')(geom, threads));
+  h.runSequential('conv2d_winograd_forward', [px, packed, pb, py, geom, relu ? 1 : 0, s], threads);
+  return h.read(py, outSize(d.g));
+}
+
+test('Winograd F(2×2, 3×3) matches the reference convolution; 1/2/3 threads bitwise equal', () => {
+  const h = new KernelHarness();
+  const cases: ConvCase[] = [
+    { name: 'AlexNet conv4-like 13x13 pad 1', x: [1, 24, 13, 13], w: [20, 24, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+    { name: 'even 8x10, unpadded, batch 3', x: [3, 5, 8, 10], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
+    { name: 'pad 2, 7x9, odd channels', x: [2, 3, 7, 9], w: [7, 3, 3, 3], stride: [1, 1], pad: [2, 2], groups: 1 },
+    { name: 'more tiles than a chunk (300 channels deep)', x: [1, 300, 20, 21], w: [9, 300, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+  ];
+  cases.forEach((c, i) => {
+    const d = convData(c, 900 + i);
+    const yRef = conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), Float64Array.from(d.b), d.g, false);
+    const bound = conv2dForward(Float64Array.from(abs(d.x)), Float64Array.from(abs(d.w)), Float64Array.from(abs(d.b)), d.g, false);
+    const y1 = wasmWinograd(h, d, true, false, 1);
+    assertWithin(y1, yRef, bound, `${c.name}: forward`);
+    const yr1 = wasmWinograd(h, d, true, true, 1);
+    assertWithin(yr1, reluRef(yRef), bound, `${c.name}: forward + ReLU`);
+    assertWithin(
+      wasmWinograd(h, d, false, false, 1),
+      conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), null, d.g, false),
+      bound,
+      `${c.name}: no bias`,
+    );
+    for (const threads of [2, 3]) assertSameBits(wasmWinograd(h, d, true, true, threads), yr1, `${c.name}, ${threads} threads`);
+  });
+  h.reset();
+  const bad = h.geometry(convGeometry([1, 4, 9, 9], [4, 4, 3, 3], [2, 2], [1, 1], 1));
+  assert.equal(h.fn('conv2d_winograd_eligible')(bad), 0, 'stride 2 is not eligible');
+  const finite = h.put([1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(h.fn('all_finite_f32')(finite, 7), 1);
+  for (const v of [Infinity, -Infinity, NaN]) {
+    for (const at of [1, 6]) {
+      const p = h.put([1, 2, 3, 4, 5, 6, 7].map((x, i) => (i === at ? v : x)));
+      assert.equal(h.fn('all_finite_f32')(p, 7), 0, `${v} at ${at}`);
+    }
+  }
+});
+
 test('convolution keeps NaN and infinities where the reference does, and ReLU passes NaN', () => {
   const h = new KernelHarness();
   const c = CONV_CASES[2]!;

@@ -165,6 +165,20 @@ EXPORT size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_data_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_weights_scratch_bytes(const ConvGeom *g, int nthreads);
 
+// ---- 3×3 stride-1 convolution by Winograd F(2×2, 3×3), inference (conv_winograd.c) ------------------
+/** 1 when the geometry takes this path: 3×3, stride 1, groups 1, padding ≤ 2, a padded image ≤ 2^22 floats. */
+EXPORT int conv2d_winograd_eligible(const ConvGeom *g);
+/** The 16 transformed weight matrices U_ξν = (G·w·Gᵀ)_ξν, each packed as gemm_range's A. */
+EXPORT void conv2d_winograd_pack_weights(const float *w, float *packed, float *scratch, const ConvGeom *g, int tid,
+                                         int nthreads);
+EXPORT size_t conv2d_winograd_weights_bytes(const ConvGeom *g);
+EXPORT size_t conv2d_winograd_pack_scratch_bytes(const ConvGeom *g, int nthreads);
+EXPORT void conv2d_winograd_forward(const float *x, const float *packed, const float *b, float *y, const ConvGeom *g,
+                                    int relu, float *scratch, int tid, int nthreads);
+EXPORT size_t conv2d_winograd_scratch_bytes(const ConvGeom *g, int nthreads);
+/** 1 when none of the n floats is ±∞ or NaN. */
+EXPORT int all_finite_f32(const float *x, int n);
+
 // ---- linear (x [m, k], w [n, k], b [n], y [m, n]) ------------------------------------------------
 EXPORT void linear_forward(const float *x, const float *w, const float *b, float *y, int m, int k, int n, int relu,
                            float *scratch, int tid, int nthreads);

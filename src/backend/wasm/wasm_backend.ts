@@ -304,10 +304,40 @@ export class WasmBackend implements Backend {
     const bp = b ? this.p(b, `conv2d bias [${g.oc}]`, g.oc) : 0;
     const y = this.alloc(s.y);
     const gp = this.setGeom(geom);
-    const packed = this.packedWeights(this.cast(w, 'conv2d weight'), wp, gp, g);
+    const block = this.cast(w, 'conv2d weight').block('conv2d weight');
+    const winograd = training ? 0 : this.winogradWeights(block, xp, s.x, wp, s.w, gp, g);
+    if (winograd !== 0) {
+      const scratch = this.kernels.conv2d_winograd_scratch_bytes(gp, this.threads);
+      this.withTemp(scratch, (sp) => this.run('conv2d_winograd_forward', [xp, winograd, bp, y.ptr('conv2d'), gp, relu ? 1 : 0, sp]));
+      return y;
+    }
+    const packed = this.packedWeights(block, wp, gp, g);
     const scratch = this.kernels.conv2d_forward_scratch_bytes(gp, this.threads);
     this.withTemp(scratch, (sp) => this.run('conv2d_forward', [xp, wp, packed, bp, y.ptr('conv2d'), gp, relu ? 1 : 0, sp]));
     return y;
+  }
+
+  /**
+   * For inference, 3×3 stride-1 convolutions run Winograd F(2×2, 3×3) on the weights transformed
+   * once (kept as packedWeights keeps its panels): the weights' transform, or 0 for the direct
+   * path — other geometries, and tensors holding ±∞ or NaN (the transforms would turn an
+   * infinity the direct sum keeps into NaN).
+   */
+  private winogradWeights(block: Block, xp: number, xSize: number, wp: number, wSize: number, gp: number, g: ConvGeometry): number {
+    if (this.kernels.conv2d_winograd_eligible(gp) === 0 || this.kernels.all_finite_f32(xp, xSize) === 0) return 0;
+    const key = `winograd ${g.oc} ${g.c}`;
+    const cached = block.derived(key);
+    if (cached) return cached.ptr;
+    if (this.kernels.all_finite_f32(wp, wSize) === 0) return 0;
+    try {
+      const bytes = this.kernels.conv2d_winograd_weights_bytes(gp) >>> 0;
+      const scratch = this.kernels.conv2d_winograd_pack_scratch_bytes(gp, this.threads) >>> 0;
+      const fill = (ptr: number) => this.withTemp(scratch, (sp) => this.run('conv2d_winograd_pack_weights', [wp, ptr, sp, gp]));
+      return block.derive(key, bytes, fill).ptr;
+    } catch (err) {
+      if (err instanceof DataError) return 0;
+      throw err;
+    }
   }
 
   /**
@@ -315,8 +345,7 @@ export class WasmBackend implements Backend {
    * them (write, axpyInPlace, sgdStep bump its version): inference packs each weight once, not once
    * per call and thread. 0 (pack per call) when the memory has no room for the copy.
    */
-  private packedWeights(w: WasmStorage, wp: number, gp: number, g: ConvGeometry): number {
-    const block = w.block('conv2d weight');
+  private packedWeights(block: Block, wp: number, gp: number, g: ConvGeometry): number {
     const key = `conv2d ${g.oc} ${g.c} ${g.kh} ${g.kw} ${g.groups}`; // what the layout depends on
     const cached = block.derived(key);
     if (cached) return cached.ptr;
