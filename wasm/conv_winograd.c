@@ -97,16 +97,50 @@ static void pad_planes(const float *x, const ConvGeom *g, float *dst) {
   }
 }
 
-/** V_ξν[ci, j] for tiles t0 … t0 + count − 1 of one image (Bᵀ·d·B of each 4×4 input block). */
-static void input_transform(const float *padded, const ConvGeom *g, int t0, int count, float *v) {
-  const int hp = wg_plane_h(g), wp = wg_plane_w(g), tx = tiles_x(g);
-  const size_t mat = (size_t)g->c * WG_CHUNK;
+/** Bᵀ·x·B's column step on four values (Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]), on lanes. */
+#define BT_STEP(x0, x1, x2, x3, o0, o1, o2, o3) \
+  do {                                          \
+    o0 = wasm_f32x4_sub(x0, x2);                \
+    o1 = wasm_f32x4_add(x1, x2);                \
+    o2 = wasm_f32x4_sub(x2, x1);                \
+    o3 = wasm_f32x4_sub(x1, x3);                \
+  } while (0)
+
+/**
+ * V_ξν[ci, j] for the tiles j of one tile row, tiles tx0 … tx0 + count − 1 (columns j0 …), of one
+ * image: four tiles at a time on the lanes (window columns 2·tx + q gathered by even/odd
+ * shuffles), the rest one at a time with the same operations in the same order (the same bits).
+ */
+static void input_transform_row(const float *padded, const ConvGeom *g, int ty, int tx0, int count, int j0,
+                                float *v, int ld) {
+  const int hp = wg_plane_h(g), wp = wg_plane_w(g);
+  const size_t mat = (size_t)g->c * ld;
   for (int ci = 0; ci < g->c; ci++) {
-    const float *plane = padded + (size_t)ci * hp * wp;
-    for (int j = 0; j < count; j++) {
-      const int t = t0 + j;
-      const float *d = plane + (size_t)(t / tx) * 2 * wp + (t % tx) * 2;
-      float r[4][4];  // Bᵀ·d: Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+    const float *window = padded + (size_t)ci * hp * wp + (size_t)ty * 2 * wp;
+    float *out = v + (size_t)ci * ld + j0;
+    int j = 0;
+    for (; j + 4 <= count; j += 4) {
+      v128_t d[4][4];  // d[k][q]: window row k, column q, of four tiles
+      for (int k = 0; k < 4; k++) {
+        const float *row = window + (size_t)k * wp + 2 * (tx0 + j);
+        const v128_t a0 = wasm_v128_load(row), a1 = wasm_v128_load(row + 4);
+        const v128_t b0 = wasm_v128_load(row + 2), b1 = wasm_v128_load(row + 6);
+        d[k][0] = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6);
+        d[k][1] = wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7);
+        d[k][2] = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6);
+        d[k][3] = wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7);
+      }
+      v128_t r[4][4];
+      for (int q = 0; q < 4; q++) BT_STEP(d[0][q], d[1][q], d[2][q], d[3][q], r[0][q], r[1][q], r[2][q], r[3][q]);
+      for (int p = 0; p < 4; p++) {
+        v128_t o[4];
+        BT_STEP(r[p][0], r[p][1], r[p][2], r[p][3], o[0], o[1], o[2], o[3]);
+        for (int q = 0; q < 4; q++) wasm_v128_store(out + (p * 4 + q) * mat + j, o[q]);
+      }
+    }
+    for (; j < count; j++) {
+      const float *d = window + 2 * (tx0 + j);
+      float r[4][4];
       for (int q = 0; q < 4; q++) {
         const float d0 = d[q], d1 = d[wp + q], d2 = d[2 * wp + q], d3 = d[3 * wp + q];
         r[0][q] = d0 - d2;
@@ -114,40 +148,69 @@ static void input_transform(const float *padded, const ConvGeom *g, int t0, int 
         r[2][q] = d2 - d1;
         r[3][q] = d1 - d3;
       }
-      float *out = v + (size_t)ci * WG_CHUNK + j;
-      for (int p = 0; p < 4; p++) {  // (Bᵀ·d)·B
-        out[(p * 4 + 0) * mat] = r[p][0] - r[p][2];
-        out[(p * 4 + 1) * mat] = r[p][1] + r[p][2];
-        out[(p * 4 + 2) * mat] = r[p][2] - r[p][1];
-        out[(p * 4 + 3) * mat] = r[p][1] - r[p][3];
+      for (int p = 0; p < 4; p++) {
+        out[(p * 4 + 0) * mat + j] = r[p][0] - r[p][2];
+        out[(p * 4 + 1) * mat + j] = r[p][1] + r[p][2];
+        out[(p * 4 + 2) * mat + j] = r[p][2] - r[p][1];
+        out[(p * 4 + 3) * mat + j] = r[p][1] - r[p][3];
       }
     }
   }
 }
 
-/** y of tiles t0 … t0 + count − 1 of one image from M_ξν[o, j] (Aᵀ·M·A, Aᵀ = [1 1 1 0; 0 1 −1 −1]). */
-static void output_transform(const float *m, const float *bias, int relu, const ConvGeom *g, int t0, int count,
-                             float *y) {
-  const int tx = tiles_x(g), oh = g->oh, ow = g->ow;
-  const size_t mat = (size_t)g->oc * WG_CHUNK;
+/** + bias, then ReLU (v < 0 → 0; NaN and −0 kept), on lanes. */
+static inline v128_t bias_relu4(v128_t v, const float *bias, v128_t b, int relu) {
+  if (bias) v = wasm_f32x4_add(v, b);
+  if (relu) v = wasm_v128_bitselect(wasm_f32x4_splat(0.0f), v, wasm_f32x4_lt(v, wasm_f32x4_splat(0.0f)));
+  return v;
+}
+
+/**
+ * y of the tiles of one tile row (tiles tx0 …, columns j0 … of M_ξν) of one image: Aᵀ·M·A with
+ * Aᵀ = [1 1 1 0; 0 1 −1 −1], + bias, ReLU; four tiles at a time on the lanes where their eight
+ * output columns are all inside the plane, the rest one at a time (the same operations).
+ */
+static void output_transform_row(const float *m, int ld, const float *bias, int relu, const ConvGeom *g, int ty,
+                                 int tx0, int count, int j0, float *y) {
+  const int oh = g->oh, ow = g->ow, oy = 2 * ty;
+  const size_t mat = (size_t)g->oc * ld;
   for (int o = 0; o < g->oc; o++) {
-    const float b = bias ? bias[o] : 0.0f;
+    const float bo = bias ? bias[o] : 0.0f;
+    const v128_t b4 = wasm_f32x4_splat(bo);
     float *plane = y + (size_t)o * oh * ow;
-    for (int j = 0; j < count; j++) {
-      const float *s = m + (size_t)o * WG_CHUNK + j;
-      float r[2][4];  // Aᵀ·M
+    const float *s = m + (size_t)o * ld + j0;
+    int j = 0;
+    for (; j + 4 <= count && 2 * (tx0 + j) + 8 <= ow; j += 4) {
+      v128_t r[2][4];
       for (int q = 0; q < 4; q++) {
-        const float m0 = s[q * mat], m1 = s[(4 + q) * mat], m2 = s[(8 + q) * mat], m3 = s[(12 + q) * mat];
+        const v128_t m0 = wasm_v128_load(s + q * mat + j), m1 = wasm_v128_load(s + (4 + q) * mat + j);
+        const v128_t m2 = wasm_v128_load(s + (8 + q) * mat + j), m3 = wasm_v128_load(s + (12 + q) * mat + j);
+        r[0][q] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+        r[1][q] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
+      }
+      for (int p = 0; p < 2 && oy + p < oh; p++) {
+        const v128_t y0 = bias_relu4(wasm_f32x4_add(wasm_f32x4_add(r[p][0], r[p][1]), r[p][2]), bias, b4, relu);
+        const v128_t y1 = bias_relu4(wasm_f32x4_sub(wasm_f32x4_sub(r[p][1], r[p][2]), r[p][3]), bias, b4, relu);
+        float *row = plane + (size_t)(oy + p) * ow + 2 * (tx0 + j);
+        wasm_v128_store(row, wasm_i32x4_shuffle(y0, y1, 0, 4, 1, 5));
+        wasm_v128_store(row + 4, wasm_i32x4_shuffle(y0, y1, 2, 6, 3, 7));
+      }
+    }
+    for (; j < count; j++) {
+      float r[2][4];
+      for (int q = 0; q < 4; q++) {
+        const float m0 = s[q * mat + j], m1 = s[(4 + q) * mat + j], m2 = s[(8 + q) * mat + j];
+        const float m3 = s[(12 + q) * mat + j];
         r[0][q] = m0 + m1 + m2;
         r[1][q] = m1 - m2 - m3;
       }
-      const int t = t0 + j, oy = (t / tx) * 2, ox = (t % tx) * 2;
+      const int ox = 2 * (tx0 + j);
       for (int p = 0; p < 2 && oy + p < oh; p++) {
-        float out[2] = {r[p][0] + r[p][1] + r[p][2], r[p][1] - r[p][2] - r[p][3]};
+        const float out[2] = {r[p][0] + r[p][1] + r[p][2], r[p][1] - r[p][2] - r[p][3]};
         for (int q = 0; q < 2 && ox + q < ow; q++) {
-          float v = bias ? out[q] + b : out[q];
-          if (relu && v < 0.0f) v = 0.0f;
-          plane[(size_t)(oy + p) * ow + ox + q] = v;
+          float val = bias ? out[q] + bo : out[q];
+          if (relu && val < 0.0f) val = 0.0f;
+          plane[(size_t)(oy + p) * ow + ox + q] = val;
         }
       }
     }
@@ -167,15 +230,26 @@ void conv2d_winograd_forward(const float *x, const float *packed, const float *b
   for (int t = t0; t < t1;) {
     const int img = t / per_image, first = t % per_image;
     const int count = min_int(min_int(WG_CHUNK, per_image - first), t1 - t);
+    const int ld = (count + 3) & ~3;  // V and M as narrow as the chunk: less to keep in cache
     if (img != padded_img) pad_planes(x + (size_t)img * ic * g->h * g->w, g, padded);
     padded_img = img;
-    input_transform(padded, g, first, count, v);
+    for (int j = 0; j < count;) {  // the chunk's tiles, a tile row at a time
+      const int t_img = first + j, ty = t_img / tiles_x(g), tx0 = t_img % tiles_x(g);
+      const int run = min_int(count - j, tiles_x(g) - tx0);
+      input_transform_row(padded, g, ty, tx0, run, j, v, ld);
+      j += run;
+    }
     for (int e = 0; e < 16; e++) {
       const Operand a = {OPD_PACKED, packed + (size_t)e * wg_rows(g) * ic, wg_rows(g), 0};
-      const Operand bv = {OPD_MATRIX, v + (size_t)e * ic * WG_CHUNK, WG_CHUNK, 0};
-      gemm_range(&a, &bv, ic, 0, oc, 0, count, m + (size_t)e * oc * WG_CHUNK, WG_CHUNK, 0, s);
+      const Operand bv = {OPD_MATRIX, v + (size_t)e * ic * ld, ld, 0};
+      gemm_range(&a, &bv, ic, 0, oc, 0, count, m + (size_t)e * oc * ld, ld, 0, s);
     }
-    output_transform(m, b, relu, g, first, count, y + (size_t)img * oc * g->oh * g->ow);
+    for (int j = 0; j < count;) {
+      const int t_img = first + j, ty = t_img / tiles_x(g), tx0 = t_img % tiles_x(g);
+      const int run = min_int(count - j, tiles_x(g) - tx0);
+      output_transform_row(m, ld, b, relu, g, ty, tx0, run, j, y + (size_t)img * oc * g->oh * g->ow);
+      j += run;
+    }
     t += count;
   }
 }
