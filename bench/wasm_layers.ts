@@ -1,9 +1,8 @@
 // Per-layer speed of the WebAssembly kernels alone (no backend, no thread pool), one thread in Node:
 // torchvision AlexNet's convolutions (fused bias + ReLU, weights packed ahead as the backend keeps
-// them; conv3–5 also as inference runs them, Winograd F(2×2, 3×3), whose GFLOP/s count the direct
-// method's flops, and which "all layers" then counts instead of the direct rows), max pools and
-// linear layers, forward, at
-// batch 1 and 16, on the plain and the relaxed-SIMD (FMA) builds. Reports GFLOP/s from the process's
+// them; conv2–5 also as inference runs them, Winograd F(2×2, 5×5) and F(2×2, 3×3), whose GFLOP/s
+// count the direct method's flops, and which "all layers" counts instead of the direct rows), max
+// pools and linear layers, forward, at batch 1 and 16, on the plain and the relaxed-SIMD (FMA) builds. Reports GFLOP/s from the process's
 // CPU time (steadier than wall time on a busy machine) and from wall time; the median of the timed
 // runs. Then each layer's two-thread split: thread 0's and thread 1's parts run one after the other
 // on this thread, so the columns show how evenly the work is cut and how much the cut adds (packing
@@ -51,17 +50,17 @@ function conv(name: string, c: number, size: number, oc: number, k: number, stri
   };
 }
 
-/** A 3×3 stride-1 convolution as inference runs it: Winograd F(2×2, 3×3), weights transformed ahead. */
-function winograd(name: string, c: number, size: number, oc: number): Layer {
-  const geometry = (n: number) => convGeometry([n, c, size, size], [oc, c, 3, 3], [1, 1], [1, 1], 1);
+/** A k×k stride-1 convolution as inference runs it: Winograd F(2×2, k×k), weights transformed ahead. */
+function winograd(name: string, c: number, size: number, oc: number, k: number, pad: number): Layer {
+  const geometry = (n: number) => convGeometry([n, c, size, size], [oc, c, k, k], [1, 1], [pad, pad], 1);
   return {
     name,
-    flops: (n) => 2 * n * oc * size * size * c * 9, // the direct method's, so that GFLOP/s compare
+    flops: (n) => 2 * n * oc * size * size * c * k * k, // the direct method's, so that GFLOP/s compare
     prepare: (h, n, threads) => {
       const g = geometry(n);
       const geom = h.geometry(g);
       const x = h.put(new Float32Array(n * c * size * size).map((_, i) => Math.sin(i)));
-      const w = h.put(new Float32Array(oc * c * 9).map((_, i) => Math.cos(i) * 0.01));
+      const w = h.put(new Float32Array(oc * c * k * k).map((_, i) => Math.cos(i) * 0.01));
       const b = h.put(new Float32Array(oc));
       const y = h.alloc(n * oc * g.oh * g.ow * 4);
       const u = h.alloc(h.fn('conv2d_winograd_weights_bytes')(geom));
@@ -110,14 +109,15 @@ function maxPool(name: string, c: number, size: number): Layer {
 const LAYERS: Layer[] = [
   conv('conv1 11×11/4', 3, 224, 64, 11, 4, 2),
   maxPool('pool1 3×3/2', 64, 55),
-  conv('conv2 5×5', 64, 27, 192, 5, 1, 2),
+  { ...conv('conv2 5×5', 64, 27, 192, 5, 1, 2), replaced: true },
+  winograd('conv2 Winograd', 64, 27, 192, 5, 2),
   maxPool('pool2 3×3/2', 192, 27),
   { ...conv('conv3 3×3', 192, 13, 384, 3, 1, 1), replaced: true },
   { ...conv('conv4 3×3', 384, 13, 256, 3, 1, 1), replaced: true },
   { ...conv('conv5 3×3', 256, 13, 256, 3, 1, 1), replaced: true },
-  winograd('conv3 Winograd', 192, 13, 384),
-  winograd('conv4 Winograd', 384, 13, 256),
-  winograd('conv5 Winograd', 256, 13, 256),
+  winograd('conv3 Winograd', 192, 13, 384, 3, 1),
+  winograd('conv4 Winograd', 384, 13, 256, 3, 1),
+  winograd('conv5 Winograd', 256, 13, 256, 3, 1),
   maxPool('pool5 3×3/2', 256, 13),
   linear('fc6', 9216, 4096),
   linear('fc7', 4096, 4096),

@@ -275,7 +275,7 @@ test('convolution forward of an image too large for a padded copy packs from the
   assertSameBits(wasmConvForward(h, d, true, true, 2), y1, 'large image, 2 threads: forward');
 });
 
-/** The Winograd F(2×2, 3×3) forward on `threads` threads (weights transformed on as many). */
+/** The Winograd forward (F(2×2, 3×3) or F(2×2, 5×5)) on `threads` threads (weights transformed on as many). */
 function wasmWinograd(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number): Float32Array {
   h.reset();
   const geom = h.geometry(d.g);
@@ -290,13 +290,16 @@ function wasmWinograd(h: KernelHarness, d: ConvData, bias: boolean, relu: boolea
   return h.read(py, outSize(d.g));
 }
 
-test('Winograd F(2×2, 3×3) matches the reference convolution; 1/2/3 threads bitwise equal', () => {
+test('Winograd F(2×2, 3×3) and F(2×2, 5×5) match the reference convolution; 1/2/3 threads bitwise equal', () => {
   const h = new KernelHarness();
   const cases: ConvCase[] = [
     { name: 'AlexNet conv4-like 13x13 pad 1', x: [1, 24, 13, 13], w: [20, 24, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
     { name: 'even 8x10, unpadded, batch 3', x: [3, 5, 8, 10], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
     { name: 'pad 2, 7x9, odd channels', x: [2, 3, 7, 9], w: [7, 3, 3, 3], stride: [1, 1], pad: [2, 2], groups: 1 },
     { name: 'more tiles than a chunk (300 channels deep)', x: [1, 300, 20, 21], w: [9, 300, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+    { name: '5x5: AlexNet conv2-like 27x27 pad 2', x: [1, 16, 27, 27], w: [12, 16, 5, 5], stride: [1, 1], pad: [2, 2], groups: 1 },
+    { name: '5x5: unpadded 11x12, batch 2', x: [2, 3, 11, 12], w: [5, 3, 5, 5], stride: [1, 1], pad: [0, 0], groups: 1 },
+    { name: '5x5: pad 1, 9x16, 70 channels', x: [1, 70, 9, 16], w: [6, 70, 5, 5], stride: [1, 1], pad: [1, 1], groups: 1 },
   ];
   cases.forEach((c, i) => {
     const d = convData(c, 900 + i);

@@ -165,10 +165,10 @@ EXPORT size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_data_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_weights_scratch_bytes(const ConvGeom *g, int nthreads);
 
-// ---- 3×3 stride-1 convolution by Winograd F(2×2, 3×3), inference (conv_winograd.c) ------------------
-/** 1 when the geometry takes this path: 3×3, stride 1, groups 1, padding ≤ 2, a padded image ≤ 2^22 floats. */
+// ---- 3×3 and 5×5 stride-1 convolution by Winograd F(2×2, 3×3) / F(2×2, 5×5), inference ---------------
+/** 1 when the geometry takes this path: 3×3 or 5×5, stride 1, groups 1, padding < kernel, a padded image ≤ 2^22 floats. */
 EXPORT int conv2d_winograd_eligible(const ConvGeom *g);
-/** The 16 transformed weight matrices U_ξν = (G·w·Gᵀ)_ξν, each packed as gemm_range's A. */
+/** The α² (16 or 36) transformed weight matrices U_ξν = (G·w·Gᵀ)_ξν, each packed as gemm_range's A. */
 EXPORT void conv2d_winograd_pack_weights(const float *w, float *packed, float *scratch, const ConvGeom *g, int tid,
                                          int nthreads);
 EXPORT size_t conv2d_winograd_weights_bytes(const ConvGeom *g);

@@ -318,14 +318,14 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * For inference, 3×3 stride-1 convolutions run Winograd F(2×2, 3×3) on the weights transformed
+   * For inference, 3×3 and 5×5 stride-1 convolutions run Winograd F(2×2, 3×3) or F(2×2, 5×5) on the weights transformed
    * once (kept as packedWeights keeps its panels): the weights' transform, or 0 for the direct
    * path — other geometries, and tensors holding ±∞ or NaN (the transforms would turn an
    * infinity the direct sum keeps into NaN).
    */
   private winogradWeights(block: Block, xp: number, xSize: number, wp: number, wSize: number, gp: number, g: ConvGeometry): number {
     if (this.kernels.conv2d_winograd_eligible(gp) === 0 || this.kernels.all_finite_f32(xp, xSize) === 0) return 0;
-    const key = `winograd ${g.oc} ${g.c}`;
+    const key = `winograd ${g.oc} ${g.c} ${g.kh}`;
     const cached = block.derived(key);
     if (cached) return cached.ptr;
     if (this.kernels.all_finite_f32(wp, wSize) === 0) return 0;
