@@ -34,9 +34,14 @@ static int tiles_x(const ConvGeom *g) { return (g->ow + 1) / 2; }
 static int wg_plane_h(const ConvGeom *g) { return 2 * tiles_y(g) + wg_alpha(g) - 2; }
 static int wg_plane_w(const ConvGeom *g) { return 2 * tiles_x(g) + wg_alpha(g) - 2; }
 
+// Bounded scratch: the padded image and a chunk's V and M each within 2^22 floats (16 MiB) per
+// thread; beyond (thousands of channels) the direct method runs.
 int conv2d_winograd_eligible(const ConvGeom *g) {
-  return (g->kh == 3 || g->kh == 5) && g->kw == g->kh && g->sh == 1 && g->sw == 1 && g->groups == 1 &&
-         g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && (uint64_t)g->c * wg_plane_h(g) * wg_plane_w(g) <= (1u << 22);
+  if (!((g->kh == 3 || g->kh == 5) && g->kw == g->kh && g->sh == 1 && g->sw == 1 && g->groups == 1 &&
+        g->ph <= g->kh - 1 && g->pw <= g->kw - 1))
+    return 0;
+  const uint64_t chunk = (uint64_t)wg_count(g) * (wg_chunk(g) + 4) * ((uint64_t)g->c + g->oc);
+  return (uint64_t)g->c * wg_plane_h(g) * wg_plane_w(g) <= (1u << 22) && chunk <= (1u << 22);
 }
 
 size_t conv2d_winograd_weights_bytes(const ConvGeom *g) {
