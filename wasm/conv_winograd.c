@@ -5,10 +5,12 @@
 //   M_ξν [oc, tiles] = U_ξν [oc, ic] · V_ξν [ic, tiles]
 // with U = G·g·Gᵀ the weights transformed once (conv2d_winograd_pack_weights: the backend keeps them
 // with the weights, as the direct forward's packed panels) and V = Bᵀ·d·B the input tiles, then
-// y = Aᵀ·M·A per tile (+ bias, ReLU); the transforms are in winograd_transforms.c. Threads split the tiles (of all images, in order): each
-// transforms its own tiles, runs the 16 GEMMs on them and writes their outputs, so no barrier is
-// needed and no thread packs what another packs. Every output is a fixed sequence of operations
-// on its own tile's values, so results do not depend on the thread count. The transforms mix
+// y = Aᵀ·M·A per tile (+ bias, ReLU); the transforms are in winograd_transforms.c. Threads split
+// the tiles (of all images, in order): each transforms its own tiles, runs the α² GEMMs on them and
+// writes their outputs, so no barrier is needed and no thread packs what another packs; one image
+// of few tiles (13×13 outputs) is split by output channels instead (split_channels). Every output
+// is a fixed sequence of operations on its own tile's values, so results do not depend on the
+// thread count. The transforms mix
 // values that the direct sum keeps apart, so a non-finite input or weight would turn an infinity
 // into NaN: the backend takes this path only for finite tensors (all_finite_f32).
 #include "kernels.h"
@@ -113,16 +115,37 @@ static void pad_planes(const float *x, const ConvGeom *g, float *dst) {
   }
 }
 
+/**
+ * One image whose tiles, split between the threads, would leave the slowest thread 10% more panels
+ * of NR tiles than an even share (13×13 outputs: 49 tiles, 7 panels, 4 on one of two threads):
+ * the threads split the output channels instead, each transforming every tile.
+ */
+static int split_channels(const ConvGeom *g, int nthreads) {
+  if (g->n != 1 || nthreads < 2 || g->oc < nthreads * MR) return 0;
+  const int tiles = tiles_y(g) * tiles_x(g), chunk = wg_chunk(g);
+  const int share = (tiles + nthreads - 1) / nthreads;
+  const int slowest = share / chunk * (chunk / NR) + (share % chunk + NR - 1) / NR;
+  return 10 * slowest * nthreads >= 11 * ((tiles + NR - 1) / NR);
+}
+
 void conv2d_winograd_forward(const float *x, const float *packed, const float *b, float *y, const ConvGeom *g,
                              int relu, float *scratch, int tid, int nthreads) {
   const int per_image = tiles_y(g) * tiles_x(g), ic = g->c, oc = g->oc, count_e = wg_count(g);
-  const WinogradPlane plane = {g->c, g->oc, wg_plane_h(g), wg_plane_w(g), g->oh, g->ow};
+  WinogradPlane plane = {g->c, g->oc, wg_plane_h(g), wg_plane_w(g), g->oh, g->ow, 0, g->oc};
   float *padded = scratch_slice(scratch, wg_scratch_floats(g), tid);
   float *v = padded + (size_t)ic * plane.hp * plane.wp + PAD_SLACK;  // slack: the last vector reads
   float *m = v + (size_t)count_e * (wg_chunk(g) + 4) * ic;
   float *s = m + (size_t)count_e * (wg_chunk(g) + 4) * oc;
-  int t0, t1;
-  split_range(g->n * per_image, tid, nthreads, &t0, &t1);
+  int t0 = 0, t1 = g->n * per_image;
+  if (split_channels(g, nthreads)) {
+    int b0, b1;  // blocks of MR channels: windows of the packed U start on MR rows
+    split_range((oc + MR - 1) / MR, tid, nthreads, &b0, &b1);
+    plane.o0 = b0 * MR;
+    plane.o1 = min_int(oc, b1 * MR);
+    if (plane.o0 >= plane.o1) return;
+  } else {
+    split_range(g->n * per_image, tid, nthreads, &t0, &t1);
+  }
   int padded_img = -1;
   for (int t = t0; t < t1;) {
     const int img = t / per_image, first = t % per_image;
@@ -140,7 +163,7 @@ void conv2d_winograd_forward(const float *x, const float *packed, const float *b
     for (int e = 0; e < count_e; e++) {
       const Operand a = {OPD_PACKED, packed + (size_t)e * wg_rows(g) * ic, wg_rows(g), 0};
       const Operand bv = {OPD_MATRIX, v + (size_t)e * ic * ld, ld, 0};
-      gemm_range(&a, &bv, ic, 0, oc, 0, count, m + (size_t)e * oc * ld, ld, 0, s);
+      gemm_range(&a, &bv, ic, plane.o0, plane.o1, 0, count, m + ((size_t)e * oc + plane.o0) * ld, ld, 0, s);
     }
     float *yi = y + (size_t)img * oc * g->oh * g->ow;
     for (int j = 0; j < count;) {

@@ -5,9 +5,10 @@
 
 #include "kernels.h"
 
-/** What the transforms need of the geometry: channels, the padded plane, the output plane. */
+/** What the transforms need of the geometry: channels, the padded plane, the output plane, and
+ *  the output channels [o0, o1) this thread writes. */
 typedef struct {
-  int c, oc, hp, wp, oh, ow;
+  int c, oc, hp, wp, oh, ow, o0, o1;
 } WinogradPlane;
 
 /**
@@ -18,7 +19,7 @@ void winograd_input_f2x3(const float *padded, const WinogradPlane *p, int ty, in
                          int ld);
 void winograd_input_f2x5(const float *padded, const WinogradPlane *p, int ty, int tx0, int count, int j0, float *v,
                          int ld);
-/** y (oc × oh × ow) of the same tiles from M_ξν[o, j0 + j] (at m + ξν·oc·ld), + bias, ReLU. */
+/** y (channels [o0, o1) of oc × oh × ow) of the same tiles from M_ξν[o, j0 + j] (at m + ξν·oc·ld), + bias, ReLU. */
 void winograd_output_f2x3(const float *m, int ld, const float *bias, int relu, const WinogradPlane *p, int ty, int tx0,
                           int count, int j0, float *y);
 void winograd_output_f2x5(const float *m, int ld, const float *bias, int relu, const WinogradPlane *p, int ty, int tx0,

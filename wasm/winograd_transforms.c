@@ -86,7 +86,7 @@ void winograd_output_f2x3(const float *m, int ld, const float *bias, int relu, c
                           int count, int j0, float *y) {
   const int oh = g->oh, ow = g->ow, oy = 2 * ty;
   const size_t mat = (size_t)g->oc * ld;
-  for (int o = 0; o < g->oc; o++) {
+  for (int o = g->o0; o < g->o1; o++) {
     const float bo = bias ? bias[o] : 0.0f;
     const v128_t b4 = wasm_f32x4_splat(bo);
     float *plane = y + (size_t)o * oh * ow;
@@ -204,7 +204,7 @@ void winograd_output_f2x5(const float *m, int ld, const float *bias, int relu, c
                           int count, int j0, float *y) {
   const int oh = g->oh, ow = g->ow, oy = 2 * ty;
   const size_t mat = (size_t)g->oc * ld;
-  for (int o = 0; o < g->oc; o++) {
+  for (int o = g->o0; o < g->o1; o++) {
     const float bo = bias ? bias[o] : 0.0f;
     const v128_t b4 = wasm_f32x4_splat(bo);
     float *plane = y + (size_t)o * oh * ow;
