@@ -296,6 +296,9 @@ describe('convolution weights packed once, or Winograd-transformed once (kept un
       assert.ok(relError(r.after, r.before) > 1e-3, 'the step changed the logits');
       assert.ok(relError(w.before, r.before) <= 1e-5, 'before the step');
       assert.ok(relError(w.after, r.after) <= 1e-5, `after the step: ${relError(w.after, r.after)}`);
+      const w1 = run(one, r.start);
+      assert.deepEqual(w1.before, w.before, 'inference: one thread and two give the same bits');
+      assert.deepEqual(w1.after, w.after, 'after the step: one thread and two give the same bits');
     } finally {
       setBackend(referenceBackend());
     }
