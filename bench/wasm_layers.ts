@@ -1,6 +1,8 @@
 // Per-layer speed of the WebAssembly kernels alone (no backend, no thread pool), one thread in Node:
-// torchvision AlexNet's convolutions (fused bias + ReLU), max pools and linear layers, forward, at
-// batch 1 and 16, on the plain and the relaxed-SIMD (FMA) builds. Reports GFLOP/s from the process's
+// torchvision AlexNet's convolutions (fused bias + ReLU, weights packed ahead as the backend keeps
+// them; conv2–5 also as inference runs them, Winograd F(2×2, 5×5) and F(2×2, 3×3), whose GFLOP/s
+// count the direct method's flops, and which "all layers" counts instead of the direct rows), max
+// pools and linear layers, forward, at batch 1 and 16, on the plain and the relaxed-SIMD (FMA) builds. Reports GFLOP/s from the process's
 // CPU time (steadier than wall time on a busy machine) and from wall time; the median of the timed
 // runs. Then each layer's two-thread split: thread 0's and thread 1's parts run one after the other
 // on this thread, so the columns show how evenly the work is cut and how much the cut adds (packing
@@ -15,6 +17,8 @@ type Call = (tid: number, nthreads: number) => void;
 
 interface Layer {
   name: string;
+  /** Timed for comparison but left out of "all layers" (inference runs another path for it). */
+  replaced?: boolean;
   flops: (n: number) => number;
   /** Scratch for up to this many threads. */
   prepare: (h: KernelHarness, n: number, threads: number) => Call;
@@ -37,8 +41,34 @@ function conv(name: string, c: number, size: number, oc: number, k: number, stri
       const b = h.put(new Float32Array(oc));
       const y = h.alloc(n * oc * g.oh * g.ow * 4);
       const s = h.allocScratch(h.fn('conv2d_forward_scratch_bytes')(geom, threads));
+      // The weights packed ahead, as the backend keeps them (packing is not timed).
+      const pw = h.alloc(h.fn('conv2d_packed_weights_bytes')(geom));
+      h.fn('conv2d_pack_weights')(w, pw, geom, 0, 1);
       const f = h.fn('conv2d_forward');
-      return (tid, nthreads) => f(x, w, b, y, geom, 1, s, tid, nthreads);
+      return (tid, nthreads) => f(x, w, pw, b, y, geom, 1, s, tid, nthreads);
+    },
+  };
+}
+
+/** A k×k stride-1 convolution as inference runs it: Winograd F(2×2, k×k), weights transformed ahead. */
+function winograd(name: string, c: number, size: number, oc: number, k: number, pad: number): Layer {
+  const geometry = (n: number) => convGeometry([n, c, size, size], [oc, c, k, k], [1, 1], [pad, pad], 1);
+  return {
+    name,
+    flops: (n) => 2 * n * oc * size * size * c * k * k, // the direct method's, so that GFLOP/s compare
+    prepare: (h, n, threads) => {
+      const g = geometry(n);
+      const geom = h.geometry(g);
+      const x = h.put(new Float32Array(n * c * size * size).map((_, i) => Math.sin(i)));
+      const w = h.put(new Float32Array(oc * c * k * k).map((_, i) => Math.cos(i) * 0.01));
+      const b = h.put(new Float32Array(oc));
+      const y = h.alloc(n * oc * g.oh * g.ow * 4);
+      const u = h.alloc(h.fn('conv2d_winograd_weights_bytes')(geom));
+      const us = h.allocScratch(h.fn('conv2d_winograd_pack_scratch_bytes')(geom, 1));
+      h.fn('conv2d_winograd_pack_weights')(w, u, us, geom, 0, 1);
+      const s = h.allocScratch(h.fn('conv2d_winograd_scratch_bytes')(geom, threads));
+      const f = h.fn('conv2d_winograd_forward');
+      return (tid, nthreads) => f(x, u, b, y, geom, 1, s, tid, nthreads);
     },
   };
 }
@@ -79,11 +109,15 @@ function maxPool(name: string, c: number, size: number): Layer {
 const LAYERS: Layer[] = [
   conv('conv1 11×11/4', 3, 224, 64, 11, 4, 2),
   maxPool('pool1 3×3/2', 64, 55),
-  conv('conv2 5×5', 64, 27, 192, 5, 1, 2),
+  { ...conv('conv2 5×5', 64, 27, 192, 5, 1, 2), replaced: true },
+  winograd('conv2 Winograd', 64, 27, 192, 5, 2),
   maxPool('pool2 3×3/2', 192, 27),
-  conv('conv3 3×3', 192, 13, 384, 3, 1, 1),
-  conv('conv4 3×3', 384, 13, 256, 3, 1, 1),
-  conv('conv5 3×3', 256, 13, 256, 3, 1, 1),
+  { ...conv('conv3 3×3', 192, 13, 384, 3, 1, 1), replaced: true },
+  { ...conv('conv4 3×3', 384, 13, 256, 3, 1, 1), replaced: true },
+  { ...conv('conv5 3×3', 256, 13, 256, 3, 1, 1), replaced: true },
+  winograd('conv3 Winograd', 192, 13, 384, 3, 1),
+  winograd('conv4 Winograd', 384, 13, 256, 3, 1),
+  winograd('conv5 Winograd', 256, 13, 256, 3, 1),
   maxPool('pool5 3×3/2', 256, 13),
   linear('fc6', 9216, 4096),
   linear('fc7', 4096, 4096),
@@ -136,9 +170,11 @@ function main(): void {
         const t = measure(() => call(0, 1), iters);
         const parts = Array.from({ length: SPLIT }, (_, tid) => measure(() => call(tid, SPLIT), iters).cpu);
         const f = layer.flops(n);
-        total += t.cpu;
-        slowest += Math.max(...parts);
-        flops += f;
+        if (!layer.replaced) {
+          total += t.cpu;
+          slowest += Math.max(...parts);
+          flops += f;
+        }
         const sum = parts.reduce((a, b) => a + b, 0);
         lines.push(
           `| ${file} | ${n} | ${layer.name} | ${t.cpu.toFixed(2)} | ${gflops(f, t.cpu)} | ${gflops(f, t.wall)} | ${parts.map((p) => p.toFixed(2)).join(' + ')} | ${(sum / t.cpu).toFixed(2)} |`,

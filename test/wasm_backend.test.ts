@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
+import type { Backend, ConvGeometry, PoolGeometry, Storage } from '../src/backend/backend.js';
 import { convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { referenceBackend, setBackend } from '../src/backend/registry.js';
 import { WasmHeap, sizeClass } from '../src/backend/wasm/heap.js';
@@ -20,9 +20,10 @@ import { createModel } from '../src/models/index.js';
 import * as ops from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
 import { Generator } from '../src/random.js';
-import { Tensor } from '../src/tensor.js';
+import { noGrad, Tensor } from '../src/tensor.js';
 import { native } from './native_helpers.js';
 import { relError } from './helpers.js';
+import { miniAlexNet } from './mini_alexnet.js';
 
 const one = loadWasmBackendSync({ threads: 1 });
 const two = loadWasmBackendSync({ threads: 2 });
@@ -218,6 +219,90 @@ test('dropout draws the native backend mask for the same seed', { skip: native ?
     const theirs = native!.dropout(native!.fromArray(x, [50_000]), [50_000], 0.4, 123456789012).mask;
     assert.deepEqual(be.toArray(mask, [50_000]), native!.toArray(theirs, [50_000]));
   }
+});
+
+describe('convolution weights packed once, or Winograd-transformed once (kept until a write)', () => {
+  const ref = referenceBackend();
+  const xShape = [1, 4, 9, 9];
+  const wShape = [6, 4, 3, 3];
+  const n = 6 * 4 * 3 * 3;
+  const conv = (be: Backend, x: Float32Array, w: Storage, stride: number) => {
+    const g = convGeometry(xShape, wShape, [stride, stride], [1, 1], 1);
+    return be.toArray(be.conv2d(be.fromArray(x, xShape), w, null, g, false, false), [g.n, g.oc, g.oh, g.ow]);
+  };
+  for (const be of [one, two]) {
+    // 3×3 stride 1 for inference is Winograd's; stride 2 the direct path's packed panels.
+    test(`every write path repacks: write, axpyInPlace, sgdStep, a reshape's write (${be.threads} thread(s))`, () => {
+      const x = random(4 * 81, 50);
+      const w = be.fromArray(random(n, 51), wShape);
+      const wr = ref.fromArray(random(n, 51), wShape);
+      const check = (what: string, stride = 1) =>
+        assert.ok(relError(conv(be, x, w, stride), conv(ref, x, wr, stride)) <= 1e-6, `after ${what}`);
+      check('the first forward');
+      check('a second forward (the kept copy)');
+      check('a forward at another stride (the same layout)', 2);
+      const part = random(10, 52);
+      be.write(w, 7, part, wShape);
+      ref.write(wr, 7, part, wShape);
+      check('write');
+      const d = random(n, 53);
+      be.axpyInPlace(w, be.fromArray(d, wShape), 0.5, wShape);
+      ref.axpyInPlace(wr, ref.fromArray(d, wShape), 0.5, wShape);
+      check('axpyInPlace');
+      const sgd = { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false };
+      be.sgdStep(w, be.fromArray(d, wShape), null, n, sgd, true);
+      ref.sgdStep(wr, ref.fromArray(d, wShape), null, n, sgd, true);
+      check('sgdStep');
+      const flat = be.reshape(w, wShape, [n]);
+      be.write(flat, 0, part, [n]);
+      ref.write(wr, 0, part, wShape);
+      check("a write into a reshape's view");
+      const inf = x.map((v, i) => (i === 40 ? Infinity : i === 41 ? -Infinity : v));
+      const got = conv(be, inf, w, 1);
+      const want = conv(ref, inf, wr, 1);
+      assert.ok(want.some((v) => v === Infinity) && want.some(Number.isNaN), 'the case has infinities and NaN');
+      want.forEach((v, i) => {
+        if (!Number.isFinite(v)) assert.ok(Object.is(got[i], v), `non-finite output ${i}: ${got[i]}, expected ${v}`);
+      });
+      const live = be.heap.liveBytes;
+      be.dispose(flat);
+      be.dispose(w);
+      assert.ok(live - be.heap.liveBytes > sizeClass(n * 4), 'the packed copy is freed with its weights');
+    });
+  }
+
+  test('inference, a training step, inference again give the reference backend results (the packed copies follow SGD)', () => {
+    const x = random(2 * 3 * 67 * 67, 54);
+    const run = (be: Backend, initial?: Map<string, Tensor>) => {
+      setBackend(be);
+      const model = miniAlexNet();
+      if (initial) model.loadStateDict(new Map([...initial].map(([k, v]) => [k, Tensor.fromArray(v.toArray(), v.shape, { backend: be })])));
+      const start = new Map([...model.stateDict()].map(([k, v]) => [k, Tensor.fromArray(v.toArray(), v.shape, { backend: ref })]));
+      const input = Tensor.fromArray(x, [2, 3, 67, 67], { backend: be });
+      const infer = () => {
+        model.eval();
+        return noGrad(() => model.forward(input).toArray());
+      };
+      const before = infer();
+      model.train();
+      const opt = new SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
+      ops.crossEntropy(model.forward(input), [1, 4]).backward();
+      opt.step();
+      return { start, before, after: infer() };
+    };
+    try {
+      const r = run(ref);
+      const w = run(two, r.start);
+      assert.ok(relError(r.after, r.before) > 1e-3, 'the step changed the logits');
+      assert.ok(relError(w.before, r.before) <= 1e-5, 'before the step');
+      assert.ok(relError(w.after, r.after) <= 1e-5, `after the step: ${relError(w.after, r.after)}`);
+      const w1 = run(one, r.start);
+      assert.deepEqual(w1.before, w.before, 'inference: one thread and two give the same bits');
+      assert.deepEqual(w1.after, w.after, 'after the step: one thread and two give the same bits');
+    } finally {
+      setBackend(referenceBackend());
+    }
+  });
 });
 
 test('a training step of alexnet-v1 matches the reference backend', () => {

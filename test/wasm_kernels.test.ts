@@ -176,13 +176,20 @@ function outSize(g: ConvGeometry): number {
   return g.n * g.oc * g.oh * g.ow;
 }
 
-function wasmConvForward(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number): Float32Array {
+/** The forward on `threads` threads; `packed`: with the weights packed ahead (conv2d_pack_weights, same threads). */
+function wasmConvForward(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number, packed = false): Float32Array {
   h.reset();
   const geom = h.geometry(d.g);
   const [px, pw, pb] = [h.put(d.x), h.put(d.w), bias ? h.put(d.b) : 0];
+  let ppw = 0;
+  if (packed) {
+    ppw = h.poisoned(h.fn('conv2d_packed_weights_bytes')(geom) / 4);
+    h.runSequential('conv2d_pack_weights', [pw, ppw, geom], threads);
+    new Float32Array(h.memory.buffer, pw, d.w.length).fill(NaN); // the forward must read the packed copy only
+  }
   const py = h.poisoned(outSize(d.g));
   const s = h.allocScratch(h.fn('conv2d_forward_scratch_bytes')(geom, threads));
-  h.runSequential('conv2d_forward', [px, pw, pb, py, geom, relu ? 1 : 0, s], threads);
+  h.runSequential('conv2d_forward', [px, pw, ppw, pb, py, geom, relu ? 1 : 0, s], threads);
   return h.read(py, outSize(d.g));
 }
 
@@ -239,9 +246,11 @@ function checkConvCase(h: KernelHarness, c: ConvCase, seed: number): void {
   assertWithin(gw1.gw, wRef.gw, wBound.gw, `${c.name}: backward weights`);
   assertWithin(gw1.gb, wRef.gb!, wBound.gb!, `${c.name}: bias gradient`);
 
+  assertSameBits(wasmConvForward(h, d, true, true, 1, true), yr1, `${c.name}: forward, weights packed ahead`);
   for (const threads of [2, 3]) {
     const tag = `${c.name}, ${threads} threads`;
     assertSameBits(wasmConvForward(h, d, true, true, threads), yr1, `${tag}: forward`);
+    assertSameBits(wasmConvForward(h, d, true, true, threads, true), yr1, `${tag}: forward, weights packed ahead`);
     assertSameBits(wasmConvBackwardData(h, d, threads), gx1, `${tag}: backward data`);
     const gwT = wasmConvBackwardWeights(h, d, threads);
     assertSameBits(gwT.gw, gw1.gw, `${tag}: backward weights`);
@@ -264,6 +273,61 @@ test('convolution forward of an image too large for a padded copy packs from the
   const bound = conv2dForward(Float64Array.from(abs(d.x)), Float64Array.from(abs(d.w)), Float64Array.from(abs(d.b)), d.g, false);
   assertWithin(y1, reluRef(yRef), bound, 'large image: forward + ReLU');
   assertSameBits(wasmConvForward(h, d, true, true, 2), y1, 'large image, 2 threads: forward');
+});
+
+/** The Winograd forward (F(2×2, 3×3) or F(2×2, 5×5)) on `threads` threads (weights transformed on as many). */
+function wasmWinograd(h: KernelHarness, d: ConvData, bias: boolean, relu: boolean, threads: number): Float32Array {
+  h.reset();
+  const geom = h.geometry(d.g);
+  assert.equal(h.fn('conv2d_winograd_eligible')(geom), 1);
+  const [px, pw, pb] = [h.put(d.x), h.put(d.w), bias ? h.put(d.b) : 0];
+  const packed = h.poisoned(h.fn('conv2d_winograd_weights_bytes')(geom) / 4);
+  const ps = h.allocScratch(h.fn('conv2d_winograd_pack_scratch_bytes')(geom, threads));
+  h.runSequential('conv2d_winograd_pack_weights', [pw, packed, ps, geom], threads);
+  const py = h.poisoned(outSize(d.g));
+  const s = h.allocScratch(h.fn('conv2d_winograd_scratch_bytes')(geom, threads));
+  h.runSequential('conv2d_winograd_forward', [px, packed, pb, py, geom, relu ? 1 : 0, s], threads);
+  return h.read(py, outSize(d.g));
+}
+
+test('Winograd F(2×2, 3×3) and F(2×2, 5×5) match the reference convolution; 1/2/3 threads bitwise equal', () => {
+  const h = new KernelHarness();
+  const cases: ConvCase[] = [
+    { name: 'AlexNet conv4-like 13x13 pad 1', x: [1, 24, 13, 13], w: [20, 24, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+    { name: 'even 8x10, unpadded, batch 3', x: [3, 5, 8, 10], w: [6, 5, 3, 3], stride: [1, 1], pad: [0, 0], groups: 1 },
+    { name: 'pad 2, 7x9, odd channels', x: [2, 3, 7, 9], w: [7, 3, 3, 3], stride: [1, 1], pad: [2, 2], groups: 1 },
+    { name: 'more tiles than a chunk (300 channels deep)', x: [1, 300, 20, 21], w: [9, 300, 3, 3], stride: [1, 1], pad: [1, 1], groups: 1 },
+    { name: '5x5: AlexNet conv2-like 27x27 pad 2', x: [1, 16, 27, 27], w: [12, 16, 5, 5], stride: [1, 1], pad: [2, 2], groups: 1 },
+    { name: '5x5: unpadded 11x12, batch 2', x: [2, 3, 11, 12], w: [5, 3, 5, 5], stride: [1, 1], pad: [0, 0], groups: 1 },
+    { name: '5x5: pad 1, 9x16, 70 channels', x: [1, 70, 9, 16], w: [6, 70, 5, 5], stride: [1, 1], pad: [1, 1], groups: 1 },
+  ];
+  cases.forEach((c, i) => {
+    const d = convData(c, 900 + i);
+    const yRef = conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), Float64Array.from(d.b), d.g, false);
+    const bound = conv2dForward(Float64Array.from(abs(d.x)), Float64Array.from(abs(d.w)), Float64Array.from(abs(d.b)), d.g, false);
+    const y1 = wasmWinograd(h, d, true, false, 1);
+    assertWithin(y1, yRef, bound, `${c.name}: forward`);
+    const yr1 = wasmWinograd(h, d, true, true, 1);
+    assertWithin(yr1, reluRef(yRef), bound, `${c.name}: forward + ReLU`);
+    assertWithin(
+      wasmWinograd(h, d, false, false, 1),
+      conv2dForward(Float64Array.from(d.x), Float64Array.from(d.w), null, d.g, false),
+      bound,
+      `${c.name}: no bias`,
+    );
+    for (const threads of [2, 3]) assertSameBits(wasmWinograd(h, d, true, true, threads), yr1, `${c.name}, ${threads} threads`);
+  });
+  h.reset();
+  const bad = h.geometry(convGeometry([1, 4, 9, 9], [4, 4, 3, 3], [2, 2], [1, 1], 1));
+  assert.equal(h.fn('conv2d_winograd_eligible')(bad), 0, 'stride 2 is not eligible');
+  const finite = h.put([1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(h.fn('all_finite_f32')(finite, 7), 1);
+  for (const v of [Infinity, -Infinity, NaN]) {
+    for (const at of [1, 6]) {
+      const p = h.put([1, 2, 3, 4, 5, 6, 7].map((x, i) => (i === at ? v : x)));
+      assert.equal(h.fn('all_finite_f32')(p, 7), 0, `${v} at ${at}`);
+    }
+  }
 });
 
 test('convolution keeps NaN and infinities where the reference does, and ReLU passes NaN', () => {
@@ -350,10 +414,14 @@ test('two worker threads on the shared-memory build compute the same bits as one
   const [py, pgx] = [h.poisoned(outSize(d.g)), h.poisoned(d.x.length)];
   const s1 = h.allocScratch(h.fn('conv2d_forward_scratch_bytes')(geom, 2));
   const s2 = h.allocScratch(h.fn('conv2d_backward_data_scratch_bytes')(geom, 2));
-  await h.runThreads('conv2d_forward', [px, pw, pb, py, geom, 0, s1], 2);
+  await h.runThreads('conv2d_forward', [px, pw, 0, pb, py, geom, 0, s1], 2);
   await h.runThreads('conv2d_backward_data', [pgy, pw, pgx, geom, s2], 2);
   assertSameBits(h.read(py, outSize(d.g)), single, 'forward on two worker threads');
   assertSameBits(h.read(pgx, d.x.length), gxSingle, 'backward data on two worker threads');
+  const ppw = h.poisoned(h.fn('conv2d_packed_weights_bytes')(geom) / 4);
+  await h.runThreads('conv2d_pack_weights', [pw, ppw, geom], 2);
+  await h.runThreads('conv2d_forward', [px, pw, ppw, pb, py, geom, 0, s1], 2);
+  assertSameBits(h.read(py, outSize(d.g)), single, 'forward with the weights packed ahead on two worker threads');
   assert.deepEqual(conv1Outputs('alexnet_mt.wasm'), conv1Outputs('alexnet.wasm'), 'threaded and plain builds agree');
 });
 

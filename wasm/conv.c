@@ -1,7 +1,8 @@
 // 2-D convolution with groups on the blocked GEMM, one GEMM per (image, group), K = (c/groups)·kh·kw,
 // P = oh·ow. The image side is an implicit im2col operand (packed straight from x, see gemm_pack.c);
 // a 1×1, stride-1, unpadded kernel reads x as a plain matrix.
-//   forward          y_g [oc/g, P] = w_g [oc/g, K] · im2col(x_g) [K, P], bias + ReLU on each finished tile
+//   forward          y_g [oc/g, P] = w_g [oc/g, K] · im2col(x_g) [K, P], bias + ReLU on each finished tile;
+//                    w_g's panels packed once ahead (conv2d_pack_weights, kept by the backend) or per task
 //   backward data    col [K, P] = w_gᵀ · gy_g, computed a block of channels × columns at a time into
 //                    scratch and scattered (col2im) into those channels' planes of gx
 //   backward weights gw_g [oc/g, K] = Σ_images gy_g · im2col(x_g)ᵀ;  gb = Σ gy (double per channel)
@@ -53,8 +54,41 @@ size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads) {
   return scratch_bytes_for(forward_floats(g), nthreads);
 }
 
-static void forward_images_side_by_side(const float *x, const float *w, const float *b, float *y, const ConvGeom *g,
-                                        int relu, float *scratch, int tid, int nthreads) {
+/** Rows of one group's packed weights: its output channels rounded up to MR. */
+static int packed_rows(const ConvGeom *g) { return (g->oc / g->groups + MR - 1) / MR * MR; }
+
+size_t conv2d_packed_weights_bytes(const ConvGeom *g) {
+  const uint64_t floats = (uint64_t)g->groups * packed_rows(g) * (uint64_t)(g->c / g->groups * g->kh * g->kw);
+  return floats * 4 > 0xFFFFFFFFull ? (size_t)0xFFFFFFFFu : (size_t)(floats * 4);
+}
+
+void conv2d_pack_weights(const float *w, float *packed_w, const ConvGeom *g, int tid, int nthreads) {
+  const int ocg = g->oc / g->groups, kd = g->c / g->groups * g->kh * g->kw;
+  int g0, g1;
+  // Few groups (AlexNet has 1 or 2): the threads share each group's pieces instead.
+  if (g->groups >= nthreads) {
+    split_range(g->groups, tid, nthreads, &g0, &g1);
+    tid = 0;
+    nthreads = 1;
+  } else {
+    g0 = 0;
+    g1 = g->groups;
+  }
+  for (int gi = g0; gi < g1; gi++) {
+    const Operand a = {OPD_MATRIX, w + (size_t)gi * ocg * kd, kd, 0};
+    pack_a_whole(&a, ocg, kd, packed_w + (size_t)gi * packed_rows(g) * kd, tid, nthreads);
+  }
+}
+
+/** Group gi's weights as the forward's A operand: packed ahead when `packed_w` is given. */
+static Operand weight_operand(const float *w, const float *packed_w, const ConvGeom *g, int gi) {
+  const int kd = g->c / g->groups * g->kh * g->kw;
+  if (packed_w) return (Operand){OPD_PACKED, packed_w + (size_t)gi * packed_rows(g) * kd, packed_rows(g), 0};
+  return (Operand){OPD_MATRIX, w + (size_t)gi * (g->oc / g->groups) * kd, kd, 0};
+}
+
+static void forward_images_side_by_side(const float *x, const float *w, const float *packed_w, const float *b, float *y,
+                                        const ConvGeom *g, int relu, float *scratch, int tid, int nthreads) {
   const int icg = g->c / g->groups, ocg = g->oc / g->groups, kd = icg * g->kh * g->kw, p = g->oh * g->ow;
   Grid grid = grid_make(g->groups, ocg, g->n * p, nthreads);
   if (grid.mb > BATCHED_ROWS) {
@@ -69,7 +103,7 @@ static void forward_images_side_by_side(const float *x, const float *w, const fl
     int gi, m0, m1, n0, n1;
     grid_task(&grid, t, &gi, &m0, &m1, &n0, &n1);
     const int width = n1 - n0;
-    const Operand a = {OPD_MATRIX, w + (size_t)gi * ocg * kd, kd, 0};
+    const Operand a = weight_operand(w, packed_w, g, gi);
     const Operand bx = {OPD_IM2COL, x + (size_t)gi * icg * g->h * g->w, g->c * g->h * g->w, g};
     gemm_range(&a, &bx, kd, m0, m1, n0, n1, window, width, 0, s);
     if (b || relu) bias_relu_rows(window, width, m0, m1, n0, n1, b ? b + gi * ocg : 0, relu);
@@ -87,14 +121,16 @@ static void forward_images_side_by_side(const float *x, const float *w, const fl
   }
 }
 
-void conv2d_forward(const float *x, const float *w, const float *b, float *y, const ConvGeom *g, int relu,
-                    float *scratch, int tid, int nthreads) {
+void conv2d_forward(const float *x, const float *w, const float *packed_w, const float *b, float *y,
+                    const ConvGeom *g, int relu, float *scratch, int tid, int nthreads) {
   if (forward_batched(g)) {
-    forward_images_side_by_side(x, w, b, y, g, relu, scratch, tid, nthreads);
+    forward_images_side_by_side(x, w, packed_w, b, y, g, relu, scratch, tid, nthreads);
     return;
   }
   const int icg = g->c / g->groups, ocg = g->oc / g->groups, kd = icg * g->kh * g->kw, p = g->oh * g->ow;
-  const Grid grid = grid_make(g->n * g->groups, ocg, p, nthreads);
+  // Weights packed ahead: a piece of pixels costs no extra packing, so few images cut their pixels.
+  const Grid grid = packed_w ? grid_make_columns(g->n * g->groups, ocg, p, nthreads)
+                             : grid_make(g->n * g->groups, ocg, p, nthreads);
   float *s = scratch_slice(scratch, forward_floats(g), tid);
   const int use_padded = forward_padded(g);
   float *padded = 0;
@@ -106,7 +142,7 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, co
     grid_task(&grid, t, &q, &m0, &m1, &n0, &n1);
     const int img = q / g->groups, gi = q % g->groups;
     const float *xq = x + (size_t)(img * g->c + gi * icg) * g->h * g->w;
-    const Operand a = {OPD_MATRIX, w + (size_t)gi * ocg * kd, kd, 0};
+    const Operand a = weight_operand(w, packed_w, g, gi);
     Operand bx = image_operand(xq, g, 0);
     if (use_padded) {
       if (q != padded_q) padded = pad_image(xq, g, icg, s + GEMM_SCRATCH_FLOATS);

@@ -1,6 +1,6 @@
 // Cache-blocked SGEMM on SIMD128 (Goto/BLIS loop order): for each NC-wide column block and KC-deep
 // slice, B is packed once into NR-column panels (L1-sized: KC×NR floats) and reused by every MC×KC
-// block of packed A (L2-sized); a 4×8 micro-kernel keeps its 32 sums in 8 f32x4 registers over
+// block of packed A (L2-sized; an A packed ahead, OPD_PACKED, is read in place); a 4×8 micro-kernel keeps its 32 sums in 8 f32x4 registers over
 // the whole KC slice. Each element is summed over k in ascending order, slice by slice (the slices
 // depend on k only), whatever window of C the caller asks for: that is what makes the thread split
 // invisible in the results.
@@ -68,7 +68,7 @@ void gemm_range(const Operand *a, const Operand *b, int k, int m0, int m1, int n
   float *packed_a = scratch;
   float *packed_b = scratch + MC * KC;
   // Equal slices of at most KC (363 → 182 + 181, not 256 + 107): no short slice at the end.
-  const int slices = (k + KC - 1) / KC, step = (k + slices - 1) / slices;
+  const int step = k_slice(k);
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = min_int(NC, n1 - jc);
     for (int pc = 0; pc < k; pc += step) {
@@ -77,14 +77,16 @@ void gemm_range(const Operand *a, const Operand *b, int k, int m0, int m1, int n
       pack_b(b, pc, kc, jc, nc, packed_b);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = min_int(MC, m1 - ic);
-        pack_a(a, ic, mc, pc, kc, packed_a);
+        // Packed ahead (ic is a multiple of MR: windows start on MR rows): the block is in place.
+        const float *block_a = a->kind == OPD_PACKED ? a->p + (size_t)pc * a->ld + (size_t)ic * kc : packed_a;
+        if (a->kind != OPD_PACKED) pack_a(a, ic, mc, pc, kc, packed_a);
         for (int jr = 0; jr < nc; jr += NR) {
           const int cols = min_int(NR, nc - jr);
           const float *pb = packed_b + (size_t)jr * kc;
           for (int ir = 0; ir < mc; ir += MR) {
             const int rows = min_int(MR, mc - ir);
             float *ct = c + (size_t)(ic - m0 + ir) * ldc + (jc - n0 + jr);
-            const float *pa = packed_a + (size_t)ir * kc;
+            const float *pa = block_a + (size_t)ir * kc;
             if (rows == MR && cols == NR) {
               micro_kernel(kc, pa, pb, ct, ldc, acc);
             } else {

@@ -57,6 +57,18 @@ void pack_a(const Operand *a, int i0, int mc, int p0, int kc, float *dst) {
   }
 }
 
+void pack_a_whole(const Operand *a, int m, int k, float *dst, int tid, int nthreads) {
+  const int step = k_slice(k), slices = (k + step - 1) / step, blocks = (m + MC - 1) / MC;
+  const size_t rows_up = (size_t)(m + MR - 1) / MR * MR;
+  int t0, t1;
+  split_range(slices * blocks, tid, nthreads, &t0, &t1);
+  for (int t = t0; t < t1; t++) {
+    const int p0 = t / blocks * step, i0 = t % blocks * MC;
+    const int kc = min_int(step, k - p0);
+    pack_a(a, i0, min_int(MC, m - i0), p0, kc, dst + (size_t)p0 * rows_up + (size_t)i0 * kc);
+  }
+}
+
 /** op(B) = X [k, n]: NR consecutive floats per k. */
 static void pack_b_matrix(const float *p, int ld, int p0, int kc, int j, int cols, float *d) {
   const float *src = p + (size_t)p0 * ld + j;
@@ -302,6 +314,8 @@ void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst) {
         break;
       case OPD_IM2COL_PADDED:
         pack_b_im2col_padded(b->p, b->g, p0, kc, j0 + jr, cols, d);
+        break;
+      case OPD_PACKED:  // an A-side kind: no B operand is packed ahead
         break;
     }
   }

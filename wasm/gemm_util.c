@@ -19,13 +19,13 @@ static int gcd(int a, int b) {
 // count a multiple of the thread count (batch 1: one piece per thread), along its longer side.
 // Every piece then re-packs the other operand, so that is the cheaper one to pack twice: for
 // conv3-5 at batch 1 (384 or 256 channels × 169 pixels) the image panels, not the weights.
-Grid grid_make(int q, int m, int n, int nthreads) {
+static Grid grid_cut(int q, int m, int n, int nthreads, int along_columns) {
   const int mm = m > 0 ? m : 1, nn = n > 0 ? n : 1;
   Grid g = {q, m, n, round_up(mm, MR), nn < NC ? round_up(nn, NR) : NC, 1, ceil_div(nn, NC)};
   const int target = nthreads > 1 ? 4 * nthreads : 1;
   if ((int64_t)q * g.nchunks >= target) return g;
   const int pieces = nthreads / gcd(q > 0 ? q : nthreads, nthreads);
-  if (mm >= nn) {
+  if (!along_columns && mm >= nn) {
     g.mb = round_up(ceil_div(mm, pieces), MR);
     g.nb = round_up(nn, NR);
   } else {
@@ -35,6 +35,11 @@ Grid grid_make(int q, int m, int n, int nthreads) {
   g.nchunks = ceil_div(nn, g.nb);
   return g;
 }
+
+Grid grid_make(int q, int m, int n, int nthreads) { return grid_cut(q, m, n, nthreads, 0); }
+
+// With A packed ahead, cutting the columns packs nothing twice: each piece packs its own image panels.
+Grid grid_make_columns(int q, int m, int n, int nthreads) { return grid_cut(q, m, n, nthreads, 1); }
 
 void grid_task(const Grid *g, int t, int *q, int *m0, int *m1, int *n0, int *n1) {
   const int per_q = g->mchunks * g->nchunks;

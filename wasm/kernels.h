@@ -51,9 +51,11 @@ typedef struct {
  *                  row = channel, col = (image, oy, ox)
  *   OPD_IM2COL_PADDED  OPD_IM2COL of one image/group read from its zero-padded copy (pad_image):
  *                  no bounds tests, and stride-1 panels that span two output rows are two loads
+ *   OPD_PACKED     an A operand packed once ahead (pack_a_whole): its panels are read in place,
+ *                  never packed again; ld = its rows rounded up to MR (A side only)
  * The im2col kinds are never materialised: the packing routines read x directly.
  */
-typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T, OPD_IMAGES, OPD_IM2COL_PADDED } OperandKind;
+typedef enum { OPD_MATRIX, OPD_MATRIX_T, OPD_IM2COL, OPD_IM2COL_T, OPD_IMAGES, OPD_IM2COL_PADDED, OPD_PACKED } OperandKind;
 
 typedef struct {
   OperandKind kind;
@@ -76,6 +78,20 @@ void gemm_range(const Operand *a, const Operand *b, int k, int m0, int m1, int n
 
 /** Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels (per panel: kc steps of MR values, zero-padded). */
 void pack_a(const Operand *a, int i0, int mc, int p0, int kc, float *dst);
+
+/** The depth of gemm_range's k slices for a sum over k: equal slices of at most KC (363 → 182 + 181). */
+static inline int k_slice(int k) {
+  const int slices = (k + KC - 1) / KC;
+  return (k + slices - 1) / slices;
+}
+
+/**
+ * The whole of op(A) [m, k] packed as gemm_range packs it, once: for each k slice (k_slice), the
+ * MR-row panels of all rows (m rounded up to MR, zero-padded), so that the panels of rows [i, i + mc)
+ * of the slice starting at p are at dst + p·round_up(m, MR) + i·kc. Thread tid packs its share of
+ * the (slice, MC-row block) pieces. Read back through an OPD_PACKED operand.
+ */
+void pack_a_whole(const Operand *a, int m, int k, float *dst, int tid, int nthreads);
 /** Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels (per panel: kc steps of NR values, zero-padded). */
 void pack_b(const Operand *b, int p0, int kc, int j0, int nc, float *dst);
 
@@ -105,6 +121,8 @@ typedef struct {
 } Grid;
 
 Grid grid_make(int q, int m, int n, int nthreads);
+/** grid_make, but problems too few to share are always cut along their columns (for an A packed ahead). */
+Grid grid_make_columns(int q, int m, int n, int nthreads);
 static inline int grid_tasks(const Grid *g) { return g->q * g->mchunks * g->nchunks; }
 /** Task t → problem index and the [m0, m1) × [n0, n1) window. */
 void grid_task(const Grid *g, int t, int *q, int *m0, int *m1, int *n0, int *n1);
@@ -130,8 +148,15 @@ void bias_relu_cols(float *y, int ld, int rows, int cols, const float *bias, int
 double sum_floats(const float *p, int n);
 
 // ---- convolution (x [n, c, h, w], w [oc, c/groups, kh, kw], y [n, oc, oh, ow]) -----------------
-EXPORT void conv2d_forward(const float *x, const float *w, const float *b, float *y, const ConvGeom *g, int relu,
-                           float *scratch, int tid, int nthreads);
+/**
+ * The forward; `packed_w` is w as conv2d_pack_weights left it, or 0 to pack w's panels on the fly
+ * (the sums are the same bits either way).
+ */
+EXPORT void conv2d_forward(const float *x, const float *w, const float *packed_w, const float *b, float *y,
+                           const ConvGeom *g, int relu, float *scratch, int tid, int nthreads);
+/** Packs w for the forward (per group, pack_a_whole), into conv2d_packed_weights_bytes bytes. */
+EXPORT void conv2d_pack_weights(const float *w, float *packed_w, const ConvGeom *g, int tid, int nthreads);
+EXPORT size_t conv2d_packed_weights_bytes(const ConvGeom *g);
 EXPORT void conv2d_backward_data(const float *gy, const float *w, float *gx, const ConvGeom *g, float *scratch,
                                  int tid, int nthreads);
 EXPORT void conv2d_backward_weights(const float *gy, const float *x, float *gw, float *gb, const ConvGeom *g,
@@ -139,6 +164,20 @@ EXPORT void conv2d_backward_weights(const float *gy, const float *x, float *gw, 
 EXPORT size_t conv2d_forward_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_data_scratch_bytes(const ConvGeom *g, int nthreads);
 EXPORT size_t conv2d_backward_weights_scratch_bytes(const ConvGeom *g, int nthreads);
+
+// ---- 3×3 and 5×5 stride-1 convolution by Winograd F(2×2, 3×3) / F(2×2, 5×5), inference ---------------
+/** 1 when the geometry takes this path: 3×3 or 5×5, stride 1, groups 1, padding < kernel, a padded image ≤ 2^22 floats. */
+EXPORT int conv2d_winograd_eligible(const ConvGeom *g);
+/** The α² (16 or 36) transformed weight matrices U_ξν = (G·w·Gᵀ)_ξν, each packed as gemm_range's A. */
+EXPORT void conv2d_winograd_pack_weights(const float *w, float *packed, float *scratch, const ConvGeom *g, int tid,
+                                         int nthreads);
+EXPORT size_t conv2d_winograd_weights_bytes(const ConvGeom *g);
+EXPORT size_t conv2d_winograd_pack_scratch_bytes(const ConvGeom *g, int nthreads);
+EXPORT void conv2d_winograd_forward(const float *x, const float *packed, const float *b, float *y, const ConvGeom *g,
+                                    int relu, float *scratch, int tid, int nthreads);
+EXPORT size_t conv2d_winograd_scratch_bytes(const ConvGeom *g, int nthreads);
+/** 1 when none of the n floats is ±∞ or NaN. */
+EXPORT int all_finite_f32(const float *x, int n);
 
 // ---- linear (x [m, k], w [n, k], b [n], y [m, n]) ------------------------------------------------
 EXPORT void linear_forward(const float *x, const float *w, const float *b, float *y, int m, int k, int n, int relu,

@@ -7,7 +7,16 @@ type Par = [tid: number, nthreads: number];
 
 /** Every kernel the backend calls, by export name (names and argument order are the C interface). */
 export interface KernelExports {
-  conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, geom: Ptr, relu: number, scratch: Ptr, ...t: Par): void;
+  conv2d_forward(x: Ptr, w: Ptr, packedW: Ptr, b: Ptr, y: Ptr, geom: Ptr, relu: number, scratch: Ptr, ...t: Par): void;
+  conv2d_pack_weights(w: Ptr, packedW: Ptr, geom: Ptr, ...t: Par): void;
+  conv2d_packed_weights_bytes(geom: Ptr): number;
+  conv2d_winograd_eligible(geom: Ptr): number;
+  conv2d_winograd_pack_weights(w: Ptr, packed: Ptr, scratch: Ptr, geom: Ptr, ...t: Par): void;
+  conv2d_winograd_weights_bytes(geom: Ptr): number;
+  conv2d_winograd_pack_scratch_bytes(geom: Ptr, nthreads: number): number;
+  conv2d_winograd_forward(x: Ptr, packed: Ptr, b: Ptr, y: Ptr, geom: Ptr, relu: number, scratch: Ptr, ...t: Par): void;
+  conv2d_winograd_scratch_bytes(geom: Ptr, nthreads: number): number;
+  all_finite_f32(x: Ptr, n: number): number;
   conv2d_backward_data(gy: Ptr, w: Ptr, gx: Ptr, geom: Ptr, scratch: Ptr, ...t: Par): void;
   conv2d_backward_weights(gy: Ptr, x: Ptr, gw: Ptr, gb: Ptr, geom: Ptr, scratch: Ptr, ...t: Par): void;
   conv2d_forward_scratch_bytes(geom: Ptr, nthreads: number): number;
@@ -110,6 +119,9 @@ export const PARALLEL_KERNELS = [
   'softmax_xent_backward_f32',
   'dropout_f32',
   'sgd_step_f32',
+  'conv2d_pack_weights',
+  'conv2d_winograd_pack_weights',
+  'conv2d_winograd_forward',
 ] as const satisfies readonly (keyof KernelExports)[];
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 

@@ -179,6 +179,7 @@ export class WasmBackend implements Backend {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + values.length > size)
       throw new ShapeError(`write: ${values.length} values at offset ${offset} do not fit in ${text(shape)} (${size} elements)`);
     this.heap.f32.set(values, this.p(s, `write target ${text(shape)}`, size) / 4 + offset);
+    this.modified(s);
   }
 
   reshape(s: Storage, from: Shape, to: Shape): Storage {
@@ -234,6 +235,7 @@ export class WasmBackend implements Backend {
     const d = this.p(dst, `axpy destination ${text(shape)}`, n);
     const s = this.p(src, `axpy source ${text(shape)}`, n);
     this.run('axpy_f32', [d, s, alpha, n], n);
+    this.modified(dst);
   }
 
   sum(x: Storage, shape: Shape, axis: number | null): Storage {
@@ -302,9 +304,63 @@ export class WasmBackend implements Backend {
     const bp = b ? this.p(b, `conv2d bias [${g.oc}]`, g.oc) : 0;
     const y = this.alloc(s.y);
     const gp = this.setGeom(geom);
+    const block = this.cast(w, 'conv2d weight').block('conv2d weight');
+    const winograd = training ? 0 : this.winogradWeights(block, xp, s.x, wp, s.w, gp, g);
+    if (winograd !== 0) {
+      const scratch = this.kernels.conv2d_winograd_scratch_bytes(gp, this.threads);
+      this.withTemp(scratch, (sp) => this.run('conv2d_winograd_forward', [xp, winograd, bp, y.ptr('conv2d'), gp, relu ? 1 : 0, sp]));
+      return y;
+    }
+    const packed = this.packedWeights(block, wp, gp, g);
     const scratch = this.kernels.conv2d_forward_scratch_bytes(gp, this.threads);
-    this.withTemp(scratch, (sp) => this.run('conv2d_forward', [xp, wp, bp, y.ptr('conv2d'), gp, relu ? 1 : 0, sp]));
+    this.withTemp(scratch, (sp) => this.run('conv2d_forward', [xp, wp, packed, bp, y.ptr('conv2d'), gp, relu ? 1 : 0, sp]));
     return y;
+  }
+
+  /**
+   * For inference, 3×3 and 5×5 stride-1 convolutions run Winograd F(2×2, 3×3) or F(2×2, 5×5) on the weights transformed
+   * once (kept as packedWeights keeps its panels): the weights' transform, or 0 for the direct
+   * path — other geometries, and tensors holding ±∞ or NaN (the transforms would turn an
+   * infinity the direct sum keeps into NaN).
+   */
+  private winogradWeights(block: Block, xp: number, xSize: number, wp: number, wSize: number, gp: number, g: ConvGeometry): number {
+    if (this.kernels.conv2d_winograd_eligible(gp) === 0 || this.kernels.all_finite_f32(xp, xSize) === 0) return 0;
+    const key = `winograd ${g.oc} ${g.c} ${g.kh}`;
+    const cached = block.derived(key);
+    if (cached) return cached.ptr;
+    if (this.kernels.all_finite_f32(wp, wSize) === 0) return 0;
+    try {
+      const bytes = this.kernels.conv2d_winograd_weights_bytes(gp) >>> 0;
+      const scratch = this.kernels.conv2d_winograd_pack_scratch_bytes(gp, this.threads) >>> 0;
+      const fill = (ptr: number) => this.withTemp(scratch, (sp) => this.run('conv2d_winograd_pack_weights', [wp, ptr, sp, gp]));
+      return block.derive(key, bytes, fill).ptr;
+    } catch (err) {
+      if (err instanceof DataError) return 0;
+      throw err;
+    }
+  }
+
+  /**
+   * The weights' GEMM panels, packed once and kept with the weights' block until a write changes
+   * them (write, axpyInPlace, sgdStep bump its version): inference packs each weight once, not once
+   * per call and thread. 0 (pack per call) when the memory has no room for the copy.
+   */
+  private packedWeights(block: Block, wp: number, gp: number, g: ConvGeometry): number {
+    const key = `conv2d ${g.oc} ${g.c} ${g.kh} ${g.kw} ${g.groups}`; // what the layout depends on
+    const cached = block.derived(key);
+    if (cached) return cached.ptr;
+    try {
+      const bytes = this.kernels.conv2d_packed_weights_bytes(gp) >>> 0;
+      return block.derive(key, bytes, (ptr) => this.run('conv2d_pack_weights', [wp, ptr, gp])).ptr;
+    } catch (err) {
+      if (err instanceof DataError) return 0;
+      throw err;
+    }
+  }
+
+  /** Records an in-place write into float32 storages (their derived copies are then stale). */
+  private modified(...xs: (Storage | null)[]): void {
+    for (const x of xs) if (x instanceof WasmStorage && x.dtype === 'float32') x.block('written tensor').modified();
   }
 
   conv2dBackwardData(gy: Storage, w: Storage, g: ConvGeometry): Storage {
@@ -595,5 +651,6 @@ export class WasmBackend implements Backend {
       [pp, gp, bp, size, f(-p.lr), f(p.momentum), f(1 - p.dampening), f(p.weightDecay), p.nesterov ? 1 : 0, firstStep ? 1 : 0],
       size,
     );
+    this.modified(param, grad, momentumBuffer);
   }
 }
