@@ -77,6 +77,12 @@ export function setBackend(choice: BackendName | Backend, opts: BackendOptions =
         (backend ? ` (the ${backend.name} backend is chosen)` : ` (${reason})`),
     );
   }
+  // f16 weights are one backend's (webgpu); every other computes in f32 (or bf16), never silently instead.
+  if (opts.precision === 'f16' && backend?.precision !== 'f16') {
+    throw new UsageError(
+      `precision f16 (f16 weights) needs the webgpu backend` + (backend ? ` (the ${backend.name} backend is chosen)` : ` (${reason})`),
+    );
+  }
   if (backend) {
     current = backend;
   } else {

@@ -93,7 +93,7 @@ export function register(program: Command): void {
     )
     .option('--decode-workers <n>', 'threads that decode images', parseDecodeWorkers, Math.min(4, availableParallelism()))
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
-    .option('--precision <p>', 'f32 | bf16', parseChoice(PRECISIONS), 'f32')
+    .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
     .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
     .option('--json-log', 'one JSON line per request (and per event) on stdout')
     .action(async (flags: ServeFlags) => {
