@@ -6,14 +6,15 @@
 // load. Peers: ours on `threads` and on 1 thread (a layer no faster on both cores does not use the
 // second), ORT, and ours with the classifier's weights in bf16 / int8 (`--classifier`), whose
 // logits are compared with ours in f32 on the same seeded weights and input, and ours with
-// OpenMP's idle threads spinning a while before they sleep (`--spin`). Each layer's time
+// OpenMP's idle threads waiting otherwise than the library's default (`--wait`: passive, or a
+// spin count). Each layer's time
 // is set against the relevant machine limit: a convolution's flops against the f32 peak, a linear
 // layer's weight bytes against the read bandwidth (at batch 1 it reads each weight once). Then
 // how each layer's CPU time splits among our OpenMP threads (per-thread CPU ticks, which a loaded
 // machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive
 // log of our last forward (ONEDNN_VERBOSE=1).
 //   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50]
-//     [--classifier bf16,int8 | none] [--spin 100000 | none] [--quick] [--verbose]
+//     [--classifier bf16,int8 | none] [--wait passive,100000 | none] [--quick] [--verbose]
 import * as ortNode from 'onnxruntime-node';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -57,17 +58,22 @@ const classifiers = (arg('classifier') ?? 'bf16,int8')
     return c as ClassifierPrecision;
   });
 /**
- * GOMP_SPINCOUNT values for extra peers of ours: the library sets OMP_WAIT_POLICY=passive (idle
- * OpenMP threads sleep at once), so every parallel region wakes its workers through the kernel;
- * with a spin count they busy-wait that many spins (about 100 000 per ms, libgomp's estimate) first.
+ * Wait settings for extra peers of ours: `passive` (idle OpenMP threads sleep at once, so every
+ * parallel region wakes its workers through the kernel) or a GOMP_SPINCOUNT (they busy-wait that
+ * many pauses first; the library's default is a short spin, src/backend/native/addon.ts).
  */
-const spins = (arg('spin') ?? '100000')
+const waits = (arg('wait') ?? 'passive')
   .split(',')
   .filter((c) => c !== 'none' && c !== '')
   .map((c) => {
-    if (!/^[0-9]+$/.test(c)) throw new Error(`--spin takes spin counts (comma-separated) or none, got '${c}'`);
+    if (c !== 'passive' && !/^[0-9]+$/.test(c))
+      throw new Error(`--wait takes passive or spin counts (comma-separated) or none, got '${c}'`);
     return c;
   });
+const waitPeer = (w: string): { name: string; env: Record<string, string> } =>
+  w === 'passive'
+    ? { name: 'ours, OMP_WAIT_POLICY=passive', env: { OMP_WAIT_POLICY: 'passive' } }
+    : { name: `ours, GOMP_SPINCOUNT=${w}`, env: { GOMP_SPINCOUNT: w } };
 
 /** One timed layer: a label shared by both frameworks (conv1, pool1, fc6, ...) and its median ms. */
 interface LayerTime {
@@ -270,7 +276,7 @@ function oneDnnLog(): string[] {
     cwd: root,
     encoding: 'utf8',
     input: 'run\n'.repeat(warmup + 2) + 'done\n',
-    env: { ...process.env, ONEDNN_VERBOSE: '1', OMP_WAIT_POLICY: 'passive' },
+    env: { ...process.env, ONEDNN_VERBOSE: '1' },
     maxBuffer: 1 << 26,
   });
   const exec = r.stdout.split('\n').filter((l) => /^(onednn|dnnl)_verbose,exec,/.test(l));
@@ -338,7 +344,7 @@ async function startPeer(
       ...(quick ? ['--quick'] : []),
       ...extra,
     ],
-    { cwd: root, env: { ...process.env, OMP_WAIT_POLICY: 'passive', ...env } },
+    { cwd: root, env: { ...process.env, ...env } },
   );
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -401,7 +407,7 @@ async function main(): Promise<void> {
     if (threads > 1) peers.push(await startPeer('ours on 1 thread', 'ours', [], 1));
     peers.push(await startPeer('ONNX Runtime', 'ort', ['--onnx', onnx]));
     for (const c of classifiers) peers.push(await startPeer(`ours, classifier ${c}`, `ours-${c}`));
-    for (const n of spins) peers.push(await startPeer(`ours, GOMP_SPINCOUNT=${n}`, 'ours', [], threads, { GOMP_SPINCOUNT: n }));
+    for (const w of waits.map(waitPeer)) peers.push(await startPeer(w.name, 'ours', [], threads, w.env));
     for (let round = 0; round < warmup + iters; round++) for (const p of peers) await p.run();
     const profiles = new Map<string, Profile>();
     for (const p of peers) profiles.set(p.name, await p.finish());
@@ -455,11 +461,11 @@ async function main(): Promise<void> {
         console.log(`| ${name} | ${fc('fc6')} | ${fc('fc7')} | ${fc('fc8')} | ${whole(p)} | ${ratio}× | ${logits} |`);
       }
     }
-    if (spins.length) {
+    if (waits.length) {
       console.log('');
-      console.log("Ours (f32) with OpenMP's idle threads spinning before they sleep (per layer: median (fastest) ms):");
+      console.log("Ours (f32) with OpenMP's idle threads waiting otherwise (per layer: median (fastest) ms):");
       console.log('');
-      const names = ['ours', ...spins.map((n) => `ours, GOMP_SPINCOUNT=${n}`)];
+      const names = ['ours', ...waits.map((w) => waitPeer(w).name)];
       const shown = mine.layers.filter((l) => /^(conv|fc|pool)/.test(l.label)).map((l) => l.label);
       console.log(`| peer | ${shown.join(' | ')} | whole forward | of ORT f32 (medians) |`);
       console.log(`| --- | ${shown.map(() => '---:').join(' | ')} | ---: | ---: |`);
@@ -477,7 +483,6 @@ async function main(): Promise<void> {
         {
           cwd: root,
           encoding: 'utf8',
-          env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
         },
       );
       const line = r.stdout.split('\n').find((l) => l.startsWith('{'));

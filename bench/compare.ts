@@ -212,7 +212,6 @@ function runLosses(precision: Precision, batch: number, steps: number): number[]
   const r = spawnSync(process.execPath, ['dist/bench/loss_curve.js', firstArch, String(batch), String(steps), precision, String(threads)], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
   });
   if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
   return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { losses: number[] }).losses;

@@ -49,7 +49,7 @@ export function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}
   const r = spawnSync(cmd, args, {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, OMP_WAIT_POLICY: 'passive', ...env },
+    env: { ...process.env, ...env },
     maxBuffer: 1 << 26,
   });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed' };

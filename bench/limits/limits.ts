@@ -62,7 +62,7 @@ function build(): void {
 export function measureLimits(threads: number, quick: boolean): MachineLimits {
   build();
   const args = [String(threads), ...(quick ? ['--quick'] : [])];
-  const r = spawnSync(binary, args, { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+  const r = spawnSync(binary, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`limits: ${(r.stderr || `exit ${r.status}`).trim()}`);
   return JSON.parse(r.stdout.trim()) as MachineLimits;
 }

@@ -1,7 +1,7 @@
 // The compiled oneDNN addon (build/Release/alexnet_native.node): its typed surface and loading.
-// OpenMP reads OMP_* variables once when the addon (and libgomp) load, so they are set here
-// first: OMP_WAIT_POLICY=passive unless set (spinning threads cost 2–10× on a busy machine) and
-// OMP_NUM_THREADS from ALEXNET_NUM_THREADS when given.
+// OpenMP reads its variables once when the addon (and libgomp) load, so they are set here first:
+// the wait policy of idle OpenMP threads (openMpWaitDefaults) and OMP_NUM_THREADS from
+// ALEXNET_NUM_THREADS when given.
 import type { AdaptivePoolGeometry, ConvGeometry, LinearGeometry, LrnParams, PoolGeometry, SgdParams } from '../backend.js';
 import type { Int8NetSpec } from '../../quant/int8_spec.js';
 import { addonCandidates, addonFile, loadNativeAddon, packageRoot as rootOfPackage } from '../../native_addons.js';
@@ -104,12 +104,27 @@ export function addonPath(): string {
   return addonFile('alexnet_native') ?? addonCandidates('alexnet_native')[0];
 }
 
+/**
+ * How idle OpenMP threads wait, unless the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set):
+ * a short spin (20 000 pauses, about half a millisecond) before sleeping, so the many short
+ * parallel regions of a forward pass hand over without waking a sleeping thread through the
+ * kernel (at batch 1 that costs several milliseconds), while a thread left idle stops burning its
+ * core soon (libgomp's own default spins about 15 times longer, which on a busy machine costs
+ * 2–10×). Ranks of an MPI job sharing one machine (OMPI_COMM_WORLD_LOCAL_SIZE > 1) sleep at once:
+ * a spinning thread would take the core a sibling rank needs.
+ */
+export function openMpWaitDefaults(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env.OMP_WAIT_POLICY !== undefined || env.GOMP_SPINCOUNT !== undefined) return {};
+  if (Number(env.OMPI_COMM_WORLD_LOCAL_SIZE ?? '1') > 1) return { OMP_WAIT_POLICY: 'passive' };
+  return { GOMP_SPINCOUNT: '20000' };
+}
+
 let loaded: { addon: NativeAddon | null; reason: string } | null = null;
 
 /** Loads the addon once; returns it, or null with the reason it is unavailable. */
 export function loadAddon(): { addon: NativeAddon | null; reason: string } {
   if (loaded) return loaded;
-  process.env.OMP_WAIT_POLICY ??= 'passive';
+  Object.assign(process.env, openMpWaitDefaults(process.env));
   const threads = process.env.ALEXNET_NUM_THREADS;
   if (threads && /^[1-9][0-9]*$/.test(threads)) process.env.OMP_NUM_THREADS = threads;
   loaded = loadNativeAddon<NativeAddon>('alexnet_native');
