@@ -110,6 +110,20 @@ function verdict(value: number | null, what: string, target: number, atMost = fa
 }
 const over = (a: number | null, b: number | null): number | null => (a && b ? a / b : null);
 
+/**
+ * For a throughput target relative to a peer: the fraction of the limit the target asks for (the
+ * peer's fraction × the target). Above 100% no implementation can meet it on this machine, which
+ * the verdict then says (a target set on another CPU, or against a slower baseline).
+ */
+function needs(peer: Row, lim: Limit, goal: number): string {
+  const v = ips(peer);
+  if (!v || !lim.rate) return '';
+  const need = (100 * goal * v * lim.perImage) / 1e9 / lim.rate;
+  return need > 100
+    ? `; unreachable here: ${goal}× the peer needs ${need.toFixed(0)}% of the limit`
+    : `; needs ${need.toFixed(0)}% of the limit`;
+}
+
 interface ConvRate {
   layer: string;
   pass: string;
@@ -313,6 +327,7 @@ function main(): void {
         else {
           const goal = mode === 'train' ? (precision === 'f32' ? 3 : 2) : 2.5;
           target = verdict(over(ips(o), ips(t)), `PyTorch's best${precision === 'bf16' ? ' autocast' : ''} mode`, goal);
+          if (target.endsWith('NOT met')) target += needs(t, lim, goal);
         }
         table.push(`| ${arch} | ${what} | ${lim.name} | ${cell(o, lim)} | ${cell(t, lim)} | ${r ? cell(r, lim) : '—'} | ${target} |`);
         modeTable.push(modesRow(arch, what, t, mode === 'train' ? trainModes : inferModes));
