@@ -223,28 +223,34 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
   if (yp != y) reorderNow(yPlain, yp, yMd, y);
 }
 
+MemPtr findCached(const Buf &b, const std::string &key) {
+  for (const auto &c : b.cache)
+    if (c.key == key && c.version == b.mem->version) return c.mem;
+  return nullptr;
+}
+
+void storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem) {
+  for (auto &c : b.cache) {
+    if (c.key == key) { // replace the stale entry for this key
+      c.md = md;
+      c.mem = std::move(mem);
+      c.version = b.mem->version;
+      return;
+    }
+  }
+  b.cache.push_back({key, md, std::move(mem), b.mem->version});
+}
+
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
   const md_t &from = view ? *view : b.md;
   if (from == to) return b.mem;
   std::string key = descKey(from) + "|" + descKey(to);
   if (cache) {
-    for (auto &c : b.cache) {
-      if (c.key == key && c.version == b.mem->version) return c.mem;
-    }
+    if (MemPtr hit = findCached(b, key)) return hit;
   }
   auto out = std::make_shared<Mem>(to.get_size());
   reorderInto(from, b.mem, to, out);
-  if (cache) {
-    // One entry per target layout: replace a stale one.
-    for (auto &c : b.cache) {
-      if (c.key == key) {
-        c.mem = out;
-        c.version = b.mem->version;
-        return out;
-      }
-    }
-    b.cache.push_back({key, to, out, b.mem->version});
-  }
+  if (cache) storeCached(b, key, to, out);
   return out;
 }
 

@@ -134,6 +134,10 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
  * is written, so the same data is never reordered twice.
  */
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view = nullptr);
+/** b's copy under `key` when it is valid for b's memory as it is now, else null. */
+MemPtr findCached(const Buf &b, const std::string &key);
+/** Keeps `mem` (layout `md`) as b's copy under `key` for b's memory as it is now (one entry per key). */
+void storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem);
 /** Enqueues a reorder from (fromMd, from) to (toMd, to). */
 void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
 /** Runs a reorder now, on this thread: for use inside a task (which already holds the lock). */
