@@ -128,11 +128,21 @@ int threads() { return gThreads.load() > 0 ? gThreads.load() : omp_get_max_threa
 bool deferred() { return gDeferred; }
 void setDeferred(bool on) { gDeferred = on; }
 
+static std::atomic<uint64_t> gFailedRuns{0};
+
+uint64_t failedRuns() { return gFailedRuns.load(); }
+
 void runTasks(std::vector<std::function<void()>> &tasks) {
   std::lock_guard<std::mutex> lock(gExecLock);
   // The OpenMP thread count is per calling thread: set it on whichever thread runs the work.
   if (gThreads.load() > 0 && omp_get_max_threads() != gThreads.load()) omp_set_num_threads(gThreads.load());
-  for (auto &t : tasks) t();
+  try {
+    for (auto &t : tasks) t();
+  } catch (...) {
+    gFailedRuns++; // cached copies whose tasks were dropped here must not be trusted
+    tasks.clear();
+    throw;
+  }
   tasks.clear();
 }
 
@@ -197,9 +207,12 @@ static ReorderPrim reorderPrim(const md_t &fromMd, const md_t &toMd) {
   return it->second;
 }
 
-void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to, Written written) {
   ReorderPrim r = reorderPrim(fromMd, toMd);
-  submit([r, fromMd, from, toMd, to]() { execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch); });
+  submit([r, fromMd, from, toMd, to, written]() {
+    execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch);
+    if (written) written->store(true);
+  });
 }
 
 void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
@@ -224,21 +237,25 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
 }
 
 MemPtr findCached(const Buf &b, const std::string &key) {
-  for (const auto &c : b.cache)
-    if (c.key == key && c.version == b.mem->version) return c.mem;
+  for (const auto &c : b.cache) {
+    if (c.key != key || c.version != b.mem->version) continue;
+    // Written, or its task is still queued behind no failure (it runs before any reader queued now).
+    if (c.written->load() || c.failedRunsWhenStored == failedRuns()) return c.mem;
+  }
   return nullptr;
 }
 
-void storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem) {
+Written storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem) {
+  Written written = std::make_shared<std::atomic<bool>>(false);
+  Buf::Cached entry{key, md, std::move(mem), b.mem->version, written, failedRuns()};
   for (auto &c : b.cache) {
     if (c.key == key) { // replace the stale entry for this key
-      c.md = md;
-      c.mem = std::move(mem);
-      c.version = b.mem->version;
-      return;
+      c = std::move(entry);
+      return written;
     }
   }
-  b.cache.push_back({key, md, std::move(mem), b.mem->version});
+  b.cache.push_back(std::move(entry));
+  return written;
 }
 
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
@@ -249,8 +266,7 @@ MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
     if (MemPtr hit = findCached(b, key)) return hit;
   }
   auto out = std::make_shared<Mem>(to.get_size());
-  reorderInto(from, b.mem, to, out);
-  if (cache) storeCached(b, key, to, out);
+  reorderInto(from, b.mem, to, out, cache ? storeCached(b, key, to, out) : nullptr);
   return out;
 }
 

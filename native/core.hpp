@@ -37,16 +37,26 @@ int64_t liveAllocations();
 /** Returns the blocks kept for reuse to the system. */
 void trimPool();
 
+/** Set by a cached copy's writing task once it ran (see Buf::Cached). */
+using Written = std::shared_ptr<std::atomic<bool>>;
+
 /** A tensor's storage: an allocation and the (maybe blocked) oneDNN layout of its elements. */
 struct Buf {
   MemPtr mem;
   md_t md;
-  /** Reorders of this buffer into other layouts/types (weights, inputs), valid for one mem version. */
+  /**
+   * Reorders of this buffer into other layouts/types (weights, inputs), valid for one mem version.
+   * The task writing a copy may still be queued (deferred mode): `written` is set once it ran, and
+   * a copy not yet written is trusted only while no run of queued tasks has failed since it was
+   * stored (a failed run drops the tasks after the one that threw, maybe the one writing it).
+   */
   struct Cached {
     std::string key;
     md_t md;
     MemPtr mem;
     uint64_t version;
+    Written written;
+    uint64_t failedRunsWhenStored;
   };
   std::vector<Cached> cache;
   Buf(MemPtr m, md_t d) : mem(std::move(m)), md(std::move(d)) {}
@@ -91,8 +101,13 @@ bool deferred();
 void setDeferred(bool on);
 /** Takes the queued tasks (for an async worker). */
 std::vector<std::function<void()>> takeQueue();
-/** Runs tasks under the execution lock with this thread's OpenMP thread count set. */
+/**
+ * Runs tasks under the execution lock with this thread's OpenMP thread count set. When one throws,
+ * the rest are dropped (cleared) and the failure is counted before the exception goes on.
+ */
 void runTasks(std::vector<std::function<void()>> &tasks);
+/** Runs of tasks that failed partway so far (cached copies stored before a failure need `written`). */
+uint64_t failedRuns();
 void setThreads(int n);
 int threads();
 
@@ -136,10 +151,13 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view = nullptr);
 /** b's copy under `key` when it is valid for b's memory as it is now, else null. */
 MemPtr findCached(const Buf &b, const std::string &key);
-/** Keeps `mem` (layout `md`) as b's copy under `key` for b's memory as it is now (one entry per key). */
-void storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem);
-/** Enqueues a reorder from (fromMd, from) to (toMd, to). */
-void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
+/**
+ * Keeps `mem` (layout `md`) as b's copy under `key` for b's memory as it is now (one entry per
+ * key). The task that writes `mem` must set the returned flag when it has run.
+ */
+Written storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem);
+/** Enqueues a reorder from (fromMd, from) to (toMd, to); the task sets `written` (if any) once done. */
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to, Written written = nullptr);
 /** Runs a reorder now, on this thread: for use inside a task (which already holds the lock). */
 void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
 /** Replaces b's memory with a plain f32 copy when it is not plain f32 already (reorders once). */

@@ -56,7 +56,8 @@ MemPtr int8Weights(Buf &w, const LinearGeom &g, const md_t &wMd) {
   MemPtr wf = w.mem;
   const int64_t n = g.n, k = g.k;
   md_t from = transposedView(g, dt::s8), to = wMd;
-  submit([wf, out, n, k, wBytes, from, to] {
+  Written written = storeCached(w, key, wMd, out);
+  submit([wf, out, n, k, wBytes, from, to, written] {
     auto plain = std::make_shared<Mem>(static_cast<size_t>(n * k));
     auto *q = static_cast<int8_t *>(plain->ptr);
     auto *scales = reinterpret_cast<float *>(static_cast<char *>(out->ptr) + wBytes);
@@ -75,8 +76,8 @@ MemPtr int8Weights(Buf &w, const LinearGeom &g, const md_t &wMd) {
         q[j * k + i] = finite ? static_cast<int8_t>(std::nearbyint(std::min(127.f, std::max(-127.f, row[i] / s)))) : 0;
     }
     reorderNow(from, plain, to, out); // the matmul's layout (with its s8·s8 compensation)
+    written->store(true);
   });
-  storeCached(w, key, wMd, out);
   return out;
 }
 
