@@ -2,7 +2,8 @@
 // model file's bytes are recognised, read and checked as the Node loader reads them, and
 // dequantized to an f32 AlexNet whose logits follow the int8 network's; loadModel refuses the file
 // with a message that points there; damaged bytes are one DataError naming the key. No addon: the
-// int8 side runs on the TypeScript reference.
+// int8 side runs on the TypeScript reference. The web page's engine (src/web/engine/weights.ts)
+// loads such a file as its dequantized model, labelled so.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
@@ -15,6 +16,7 @@ import { quantizedTensors } from '../src/quant/format.js';
 import { int8Model } from '../src/quant/load.js';
 import { calibrate, quantizeModel, type Batch, type QuantizedModel } from '../src/quant/quantize.js';
 import { Generator } from '../src/random.js';
+import { modelFromBytes } from '../src/web/engine/weights.js';
 import { noGrad, Tensor } from '../src/tensor.js';
 
 const SIZE = 65;
@@ -122,5 +124,26 @@ test('int8 bytes: loadModel refuses them naming the way, damaged files are one D
   await assert.rejects(
     quant.loadDequantizedModel(concat(encodeWeights(createModel('alexnet-v1', { numClasses: 2, init: 'none' }), 'safetensors'))),
     /not a quantized model/,
+  );
+});
+
+test("int8 bytes in the web page's engine: the dequantized f32 model, labelled int8, another architecture refused", async () => {
+  const { q } = await quantized();
+  const bytes = fileBytes(q);
+  const { model, source } = modelFromBytes(bytes, 'v1-int8.safetensors', 'alexnet-v1');
+  assert.equal(source, 'v1-int8.safetensors (int8 model, dequantized to f32)');
+  const want = new Map(quant.dequantize(quant.readQuantizedBytes(bytes)).namedParameters());
+  for (const [k, p] of model.namedParameters()) {
+    const [got, expected] = [p.toArray(), want.get(k)!.toArray()];
+    assert.ok(
+      Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(
+        Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+      ),
+      k,
+    );
+  }
+  assert.throws(
+    () => modelFromBytes(bytes, 'v1-int8.safetensors', 'alexnet'),
+    (e: unknown) => e instanceof UsageError && /v1-int8.safetensors holds alexnet-v1 weights, not alexnet/.test(e.message),
   );
 });
