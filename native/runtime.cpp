@@ -33,8 +33,9 @@ Napi::Value info(const Napi::CallbackInfo &ci) {
 
 Napi::Value setDeferredJs(const Napi::CallbackInfo &info) {
   bool on = info[0].ToBoolean();
-  if (!on) flushSync();
   setDeferred(on);
+  // Leaving deferred mode runs what was queued; a task that throws there leaves the mode off all the same.
+  if (!on) flushSync();
   return info.Env().Undefined();
 }
 

@@ -92,6 +92,16 @@ test('a deferred run that fails partway leaves no cached weight copy claimed wri
       }),
       /async flush failed: injected failure/,
     );
+    // The same when fn itself throws after the failing task (leaving deferred mode runs the queue).
+    await assert.rejects(
+      nb.runAsync(() => {
+        nb.addon.submitFailingTask('injected failure');
+        nb.linear(x, w, b, g, false, false);
+        throw new Error('fn failed');
+      }),
+      /injected failure|fn failed/,
+    );
+    assert.equal(nb.addon.isDeferred(), false, 'a failed flush leaves deferred mode off');
     const err = relError(nb.toArray(nb.linear(x, w, b, g, false, false), [g.m, g.n]), want);
     assert.ok(err <= tol, `${p}: relative error ${err} after the failed run`);
   }
