@@ -128,21 +128,11 @@ int threads() { return gThreads.load() > 0 ? gThreads.load() : omp_get_max_threa
 bool deferred() { return gDeferred; }
 void setDeferred(bool on) { gDeferred = on; }
 
-static std::atomic<uint64_t> gFailedRuns{0};
-
-uint64_t failedRuns() { return gFailedRuns.load(); }
-
 void runTasks(std::vector<std::function<void()>> &tasks) {
   std::lock_guard<std::mutex> lock(gExecLock);
   // The OpenMP thread count is per calling thread: set it on whichever thread runs the work.
   if (gThreads.load() > 0 && omp_get_max_threads() != gThreads.load()) omp_set_num_threads(gThreads.load());
-  try {
-    for (auto &t : tasks) t();
-  } catch (...) {
-    gFailedRuns++; // cached copies whose tasks were dropped here must not be trusted
-    tasks.clear();
-    throw;
-  }
+  for (auto &t : tasks) t();
   tasks.clear();
 }
 
@@ -156,9 +146,14 @@ void submit(std::function<void()> task) {
   runTasks(one);
 }
 
+static std::atomic<uint64_t> gQueueTakes{0};
+
+uint64_t queueTakes() { return gQueueTakes.load(); }
+
 std::vector<std::function<void()>> takeQueue() {
   std::vector<std::function<void()>> q;
   q.swap(gQueue);
+  gQueueTakes++; // copies stored until now are trusted only once their tasks have run
   return q;
 }
 
@@ -239,15 +234,15 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
 MemPtr findCached(const Buf &b, const std::string &key) {
   for (const auto &c : b.cache) {
     if (c.key != key || c.version != b.mem->version) continue;
-    // Written, or its task is still queued behind no failure (it runs before any reader queued now).
-    if (c.written->load() || c.failedRunsWhenStored == failedRuns()) return c.mem;
+    // Written, or its task still waits in the deferred queue, where it runs before any reader queued now.
+    if (c.written->load() || (deferred() && c.queueTakesWhenStored == queueTakes())) return c.mem;
   }
   return nullptr;
 }
 
 Written storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem) {
   Written written = std::make_shared<std::atomic<bool>>(false);
-  Buf::Cached entry{key, md, std::move(mem), b.mem->version, written, failedRuns()};
+  Buf::Cached entry{key, md, std::move(mem), b.mem->version, written, queueTakes()};
   for (auto &c : b.cache) {
     if (c.key == key) { // replace the stale entry for this key
       c = std::move(entry);

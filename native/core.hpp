@@ -46,9 +46,10 @@ struct Buf {
   md_t md;
   /**
    * Reorders of this buffer into other layouts/types (weights, inputs), valid for one mem version.
-   * The task writing a copy may still be queued (deferred mode): `written` is set once it ran, and
-   * a copy not yet written is trusted only while no run of queued tasks has failed since it was
-   * stored (a failed run drops the tasks after the one that threw, maybe the one writing it).
+   * The task writing a copy may still be queued (deferred mode): `written` is set once it ran. A
+   * copy not yet written is trusted only while its task still waits in the deferred queue (a
+   * reader queued after it runs after it); once the queue is taken to run, only `written` counts,
+   * since a run that fails partway drops the tasks after the one that threw.
    */
   struct Cached {
     std::string key;
@@ -56,7 +57,7 @@ struct Buf {
     MemPtr mem;
     uint64_t version;
     Written written;
-    uint64_t failedRunsWhenStored;
+    uint64_t queueTakesWhenStored;
   };
   std::vector<Cached> cache;
   Buf(MemPtr m, md_t d) : mem(std::move(m)), md(std::move(d)) {}
@@ -101,13 +102,10 @@ bool deferred();
 void setDeferred(bool on);
 /** Takes the queued tasks (for an async worker). */
 std::vector<std::function<void()>> takeQueue();
-/**
- * Runs tasks under the execution lock with this thread's OpenMP thread count set. When one throws,
- * the rest are dropped (cleared) and the failure is counted before the exception goes on.
- */
+/** Runs tasks under the execution lock with this thread's OpenMP thread count set (one that throws ends the run). */
 void runTasks(std::vector<std::function<void()>> &tasks);
-/** Runs of tasks that failed partway so far (cached copies stored before a failure need `written`). */
-uint64_t failedRuns();
+/** How many times the deferred queue has been taken to run (see Buf::Cached). */
+uint64_t queueTakes();
 void setThreads(int n);
 int threads();
 
