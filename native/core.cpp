@@ -146,9 +146,14 @@ void submit(std::function<void()> task) {
   runTasks(one);
 }
 
+static std::atomic<uint64_t> gQueueTakes{0};
+
+uint64_t queueTakes() { return gQueueTakes.load(); }
+
 std::vector<std::function<void()>> takeQueue() {
   std::vector<std::function<void()>> q;
   q.swap(gQueue);
+  gQueueTakes++; // copies stored until now are trusted only once their tasks have run
   return q;
 }
 
@@ -197,9 +202,12 @@ static ReorderPrim reorderPrim(const md_t &fromMd, const md_t &toMd) {
   return it->second;
 }
 
-void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to, Written written) {
   ReorderPrim r = reorderPrim(fromMd, toMd);
-  submit([r, fromMd, from, toMd, to]() { execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch); });
+  submit([r, fromMd, from, toMd, to, written]() {
+    execPrimitive(r.prim, {{DNNL_ARG_FROM, fromMd, from}, {DNNL_ARG_TO, toMd, to}}, r.scratch);
+    if (written) written->store(true);
+  });
 }
 
 void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to) {
@@ -223,28 +231,37 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
   if (yp != y) reorderNow(yPlain, yp, yMd, y);
 }
 
+MemPtr findCached(const Buf &b, const std::string &key) {
+  for (const auto &c : b.cache) {
+    if (c.key != key || c.version != b.mem->version) continue;
+    // Written, or its task still waits in the deferred queue, where it runs before any reader queued now.
+    if (c.written->load() || (deferred() && c.queueTakesWhenStored == queueTakes())) return c.mem;
+  }
+  return nullptr;
+}
+
+Written storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem) {
+  Written written = std::make_shared<std::atomic<bool>>(false);
+  Buf::Cached entry{key, md, std::move(mem), b.mem->version, written, queueTakes()};
+  for (auto &c : b.cache) {
+    if (c.key == key) { // replace the stale entry for this key
+      c = std::move(entry);
+      return written;
+    }
+  }
+  b.cache.push_back(std::move(entry));
+  return written;
+}
+
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view) {
   const md_t &from = view ? *view : b.md;
   if (from == to) return b.mem;
   std::string key = descKey(from) + "|" + descKey(to);
   if (cache) {
-    for (auto &c : b.cache) {
-      if (c.key == key && c.version == b.mem->version) return c.mem;
-    }
+    if (MemPtr hit = findCached(b, key)) return hit;
   }
   auto out = std::make_shared<Mem>(to.get_size());
-  reorderInto(from, b.mem, to, out);
-  if (cache) {
-    // One entry per target layout: replace a stale one.
-    for (auto &c : b.cache) {
-      if (c.key == key) {
-        c.mem = out;
-        c.version = b.mem->version;
-        return out;
-      }
-    }
-    b.cache.push_back({key, to, out, b.mem->version});
-  }
+  reorderInto(from, b.mem, to, out, cache ? storeCached(b, key, to, out) : nullptr);
   return out;
 }
 

@@ -37,16 +37,27 @@ int64_t liveAllocations();
 /** Returns the blocks kept for reuse to the system. */
 void trimPool();
 
+/** Set by a cached copy's writing task once it ran (see Buf::Cached). */
+using Written = std::shared_ptr<std::atomic<bool>>;
+
 /** A tensor's storage: an allocation and the (maybe blocked) oneDNN layout of its elements. */
 struct Buf {
   MemPtr mem;
   md_t md;
-  /** Reorders of this buffer into other layouts/types (weights, inputs), valid for one mem version. */
+  /**
+   * Reorders of this buffer into other layouts/types (weights, inputs), valid for one mem version.
+   * The task writing a copy may still be queued (deferred mode): `written` is set once it ran. A
+   * copy not yet written is trusted only while its task still waits in the deferred queue (a
+   * reader queued after it runs after it); once the queue is taken to run, only `written` counts,
+   * since a run that fails partway drops the tasks after the one that threw.
+   */
   struct Cached {
     std::string key;
     md_t md;
     MemPtr mem;
     uint64_t version;
+    Written written;
+    uint64_t queueTakesWhenStored;
   };
   std::vector<Cached> cache;
   Buf(MemPtr m, md_t d) : mem(std::move(m)), md(std::move(d)) {}
@@ -91,8 +102,10 @@ bool deferred();
 void setDeferred(bool on);
 /** Takes the queued tasks (for an async worker). */
 std::vector<std::function<void()>> takeQueue();
-/** Runs tasks under the execution lock with this thread's OpenMP thread count set. */
+/** Runs tasks under the execution lock with this thread's OpenMP thread count set (one that throws ends the run). */
 void runTasks(std::vector<std::function<void()>> &tasks);
+/** How many times the deferred queue has been taken to run (see Buf::Cached). */
+uint64_t queueTakes();
 void setThreads(int n);
 int threads();
 
@@ -134,8 +147,15 @@ void onPlainCopies(const md_t &xMd, const MemPtr &x, const md_t &yMd, const MemP
  * is written, so the same data is never reordered twice.
  */
 MemPtr inLayout(Buf &b, const md_t &to, bool cache, const md_t *view = nullptr);
-/** Enqueues a reorder from (fromMd, from) to (toMd, to). */
-void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
+/** b's copy under `key` when it is valid for b's memory as it is now, else null. */
+MemPtr findCached(const Buf &b, const std::string &key);
+/**
+ * Keeps `mem` (layout `md`) as b's copy under `key` for b's memory as it is now (one entry per
+ * key). The task that writes `mem` must set the returned flag when it has run.
+ */
+Written storeCached(Buf &b, const std::string &key, const md_t &md, MemPtr mem);
+/** Enqueues a reorder from (fromMd, from) to (toMd, to); the task sets `written` (if any) once done. */
+void reorderInto(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to, Written written = nullptr);
 /** Runs a reorder now, on this thread: for use inside a task (which already holds the lock). */
 void reorderNow(const md_t &fromMd, MemPtr from, const md_t &toMd, MemPtr to);
 /** Replaces b's memory with a plain f32 copy when it is not plain f32 already (reorders once). */

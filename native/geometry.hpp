@@ -161,4 +161,19 @@ struct LinearGeom {
   std::string key() const { return joinInts({m, k, n}); }
 };
 
+/** A linear forward's arguments (x, w, b | null, geometry) as info[0..3], sizes checked against the geometry. */
+struct LinearArgs {
+  BufPtr x, w, b;
+  LinearGeom g;
+
+  static LinearArgs read(const Napi::CallbackInfo &info) {
+    LinearArgs a{unwrap(info[0], "linear input"), unwrap(info[1], "linear weight"), unwrapOrNull(info[2], "linear bias"),
+                 LinearGeom::read(info[3])};
+    expectSize(info.Env(), *a.x, a.g.m * a.g.k, "linear input");
+    expectSize(info.Env(), *a.w, a.g.n * a.g.k, "linear weight");
+    if (a.b) expectSize(info.Env(), *a.b, a.g.n, "linear bias");
+    return a;
+  }
+};
+
 } // namespace ax

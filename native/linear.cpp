@@ -70,15 +70,9 @@ Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const LinearG
 /** linear(x, w, b | null, geometry, {relu, bf16}). */
 Napi::Value linear(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  BufPtr x = unwrap(info[0], "linear input");
-  BufPtr w = unwrap(info[1], "linear weight");
-  BufPtr b = unwrapOrNull(info[2], "linear bias");
-  LinearGeom g = LinearGeom::read(info[3]);
+  auto [x, w, b, g] = LinearArgs::read(info);
   Fields opts(info[4], "linear options");
   bool relu = opts.flag("relu"), bf16 = opts.flag("bf16");
-  expectSize(env, *x, g.m * g.k, "linear input");
-  expectSize(env, *w, g.n * g.k, "linear weight");
-  if (b) expectSize(env, *b, g.n, "linear bias");
   if (g.m == 1 && !bf16) return linearRow(env, x, w, b, g, relu);
   auto &c = forwardPd(g, bf16, b != nullptr);
   md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc();

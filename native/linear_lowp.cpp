@@ -50,14 +50,14 @@ void biasRelu(float *y, const float *bias, int64_t m, int64_t n, bool relu) {
  */
 MemPtr int8Weights(Buf &w, const LinearGeom &g, const md_t &wMd) {
   std::string key = "int8|" + descKey(wMd);
-  for (auto &c : w.cache)
-    if (c.key == key && c.version == w.mem->version) return c.mem;
+  if (MemPtr hit = findCached(w, key)) return hit;
   const size_t wBytes = (wMd.get_size() + 63) / 64 * 64;
   auto out = std::make_shared<Mem>(wBytes + static_cast<size_t>(g.n) * sizeof(float));
   MemPtr wf = w.mem;
   const int64_t n = g.n, k = g.k;
   md_t from = transposedView(g, dt::s8), to = wMd;
-  submit([wf, out, n, k, wBytes, from, to] {
+  Written written = storeCached(w, key, wMd, out);
+  submit([wf, out, n, k, wBytes, from, to, written] {
     auto plain = std::make_shared<Mem>(static_cast<size_t>(n * k));
     auto *q = static_cast<int8_t *>(plain->ptr);
     auto *scales = reinterpret_cast<float *>(static_cast<char *>(out->ptr) + wBytes);
@@ -76,15 +76,8 @@ MemPtr int8Weights(Buf &w, const LinearGeom &g, const md_t &wMd) {
         q[j * k + i] = finite ? static_cast<int8_t>(std::nearbyint(std::min(127.f, std::max(-127.f, row[i] / s)))) : 0;
     }
     reorderNow(from, plain, to, out); // the matmul's layout (with its s8·s8 compensation)
+    written->store(true);
   });
-  for (auto &c : w.cache) {
-    if (c.key == key) {
-      c.mem = out;
-      c.version = w.mem->version;
-      return out;
-    }
-  }
-  w.cache.push_back({key, wMd, out, w.mem->version});
   return out;
 }
 
@@ -154,15 +147,9 @@ Napi::Value linearInt8(Napi::Env env, Buf &x, Buf &w, const BufPtr &b, const Lin
 /** linearLowPrecision(x, w, b | null, geometry, {relu, int8}): bf16 weights, or int8 with `int8`. */
 Napi::Value linearLowPrecision(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  BufPtr x = unwrap(info[0], "linear input");
-  BufPtr w = unwrap(info[1], "linear weight");
-  BufPtr b = unwrapOrNull(info[2], "linear bias");
-  LinearGeom g = LinearGeom::read(info[3]);
+  auto [x, w, b, g] = LinearArgs::read(info);
   Fields opts(info[4], "linear options");
   bool relu = opts.flag("relu"), int8 = opts.flag("int8");
-  expectSize(env, *x, g.m * g.k, "linear input");
-  expectSize(env, *w, g.n * g.k, "linear weight");
-  if (b) expectSize(env, *b, g.n, "linear bias");
   // A flattened conv output may still be blocked 4-D: plain first (as plain [m, k]).
   makePlainInPlace(*x);
   makePlainInPlace(*w);

@@ -3,6 +3,7 @@
 // memory read-bandwidth probe.
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "geometry.hpp"
 #include "ops.hpp"
@@ -32,14 +33,26 @@ Napi::Value info(const Napi::CallbackInfo &ci) {
 
 Napi::Value setDeferredJs(const Napi::CallbackInfo &info) {
   bool on = info[0].ToBoolean();
-  if (!on) flushSync();
   setDeferred(on);
+  // Leaving deferred mode runs what was queued; a task that throws there leaves the mode off all the same.
+  if (!on) flushSync();
   return info.Env().Undefined();
 }
 
 Napi::Value queuedJs(const Napi::CallbackInfo &info) {
   // Number of tasks waiting (for tests); peeks by taking and putting back is not needed: report via flag.
   return Napi::Boolean::New(info.Env(), deferred());
+}
+
+/**
+ * For tests: submits a task that throws `message` when it runs (queued in deferred mode, so a
+ * flush fails partway and drops the tasks queued after it, as a failing primitive would).
+ */
+Napi::Value submitFailingTask(const Napi::CallbackInfo &info) {
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "native: the failure message must be a string");
+  std::string message = info[0].As<Napi::String>().Utf8Value();
+  submit([message] { throw std::runtime_error(message); });
+  return info.Env().Undefined();
 }
 
 /** Runs the queued tasks on a libuv pool thread and resolves the promise when done. */
@@ -154,6 +167,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("setDeferred", Napi::Function::New(env, setDeferredJs));
   exports.Set("isDeferred", Napi::Function::New(env, queuedJs));
   exports.Set("flushAsync", Napi::Function::New(env, flushAsync));
+  exports.Set("submitFailingTask", Napi::Function::New(env, submitFailingTask));
   exports.Set("matmulGflops", Napi::Function::New(env, matmulGflops));
   exports.Set("readBandwidth", Napi::Function::New(env, readBandwidth));
 }

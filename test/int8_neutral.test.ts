@@ -2,7 +2,8 @@
 // model file's bytes are recognised, read and checked as the Node loader reads them, and
 // dequantized to an f32 AlexNet whose logits follow the int8 network's; loadModel refuses the file
 // with a message that points there; damaged bytes are one DataError naming the key. No addon: the
-// int8 side runs on the TypeScript reference.
+// int8 side runs on the TypeScript reference. The web page's engine (src/web/engine/weights.ts)
+// loads such a file as its dequantized model, labelled so.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setBackend } from '../src/backend/registry.js';
@@ -15,6 +16,7 @@ import { quantizedTensors } from '../src/quant/format.js';
 import { int8Model } from '../src/quant/load.js';
 import { calibrate, quantizeModel, type Batch, type QuantizedModel } from '../src/quant/quantize.js';
 import { Generator } from '../src/random.js';
+import { modelFromBytes } from '../src/web/engine/weights.js';
 import { noGrad, Tensor } from '../src/tensor.js';
 
 const SIZE = 65;
@@ -122,5 +124,25 @@ test('int8 bytes: loadModel refuses them naming the way, damaged files are one D
   await assert.rejects(
     quant.loadDequantizedModel(concat(encodeWeights(createModel('alexnet-v1', { numClasses: 2, init: 'none' }), 'safetensors'))),
     /not a quantized model/,
+  );
+});
+
+test("int8 bytes in the web page's engine: the dequantized f32 model, labelled int8, another architecture refused", async () => {
+  const { q } = await quantized();
+  const bytes = fileBytes(q);
+  const { model, source } = modelFromBytes(bytes, 'v1-int8.safetensors', 'alexnet-v1');
+  assert.equal(source, 'v1-int8.safetensors (int8 model, dequantized to f32)');
+  // Every weight layer dequantized (q · scale per output channel, sampled), biases as stored.
+  const params = new Map(model.namedParameters());
+  for (const [prefix, l] of q.layers) {
+    const w = params.get(`${prefix}.weight`)!.toArray();
+    const per = l.weight.length / l.weightScales.length;
+    for (const i of [0, Math.floor(l.weight.length / 2), l.weight.length - 1])
+      assert.equal(w[i], Math.fround(l.weight[i]! * l.weightScales[Math.floor(i / per)]!), `${prefix}.weight[${i}]`);
+    assert.deepEqual(Array.from(params.get(`${prefix}.bias`)!.toArray()), Array.from(Float32Array.from(l.bias)), `${prefix}.bias`);
+  }
+  assert.throws(
+    () => modelFromBytes(bytes, 'v1-int8.safetensors', 'alexnet'),
+    (e: unknown) => e instanceof UsageError && /v1-int8.safetensors holds alexnet-v1 weights, not alexnet/.test(e.message),
   );
 });

@@ -1,13 +1,17 @@
 // Async inference on the native backend: Backend.runAsync (behind Module.forwardAsync) queues the
 // primitive executions and runs them on the libuv thread pool, so the event loop keeps turning
-// while a forward pass computes; results equal the synchronous forward; concurrent calls queue.
+// while a forward pass computes; results equal the synchronous forward; concurrent calls queue;
+// a run that fails partway leaves no cached weight copy that was never written.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { LinearGeometry, Storage } from '../src/backend/backend.js';
+import { tryLoadNative } from '../src/backend/native/load.js';
+import { NativeBackend } from '../src/backend/native/native_backend.js';
 import { setBackend } from '../src/backend/registry.js';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/index.js';
 import { flatten } from '../src/ops/index.js';
 import { Tensor, noGrad, tidy } from '../src/tensor.js';
-import { native, randomArray, skip } from './native_helpers.js';
+import { native, randomArray, reference, relError, skip } from './native_helpers.js';
 
 function net(): (x: Tensor) => Tensor {
   const features = new Sequential(
@@ -63,3 +67,46 @@ test("forwardAsync goes through the tensor's backend: reference tensors compute 
   const y = await pending;
   assert.deepEqual(y.toArray(), noGrad(() => layer.forward(x)).toArray());
 });
+
+// A flush that fails partway drops the tasks queued after the failing one; among them the tasks
+// writing cached weight copies (the f32 inner product's reordered weights, the int8 copy). Those
+// copies must not be trusted afterwards: the next forward recomputes them and matches the reference.
+test('a deferred run that fails partway leaves no cached weight copy claimed written', { skip }, async () => {
+  const g: LinearGeometry = { m: 3, k: 70, n: 20 };
+  const xs = randomArray(g.m * g.k, 31);
+  const ws = randomArray(g.n * g.k, 32, 0.1);
+  const bs = randomArray(g.n, 33);
+  const want = reference.toArray(reference.linear(...refArgs(xs, ws, bs, g), g, false), [g.m, g.n]);
+  for (const [p, tol] of [
+    ['f32', 1e-5],
+    ['int8', 3e-2],
+  ] as const) {
+    const r = tryLoadNative({ classifierPrecision: p });
+    assert.ok(r.backend instanceof NativeBackend, r.reason);
+    const nb = r.backend;
+    const [x, w, b] = [nb.fromArray(xs, [g.m, g.k]), nb.fromArray(ws, [g.n, g.k]), nb.fromArray(bs, [g.n])];
+    await assert.rejects(
+      nb.runAsync(() => {
+        nb.addon.submitFailingTask('injected failure');
+        return nb.linear(x, w, b, g, false, false); // queued after the failure: never runs
+      }),
+      /async flush failed: injected failure/,
+    );
+    // The same when fn itself throws after the failing task (leaving deferred mode runs the queue).
+    await assert.rejects(
+      nb.runAsync(() => {
+        nb.addon.submitFailingTask('injected failure');
+        nb.linear(x, w, b, g, false, false);
+        throw new Error('fn failed');
+      }),
+      /injected failure|fn failed/,
+    );
+    assert.equal(nb.addon.isDeferred(), false, 'a failed flush leaves deferred mode off');
+    const err = relError(nb.toArray(nb.linear(x, w, b, g, false, false), [g.m, g.n]), want);
+    assert.ok(err <= tol, `${p}: relative error ${err} after the failed run`);
+  }
+});
+
+function refArgs(xs: Float32Array, ws: Float32Array, bs: Float32Array, g: LinearGeometry): [Storage, Storage, Storage] {
+  return [reference.fromArray(xs, [g.m, g.k]), reference.fromArray(ws, [g.n, g.k]), reference.fromArray(bs, [g.n])];
+}

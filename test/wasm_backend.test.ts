@@ -1,7 +1,8 @@
 // The wasm backend's own tests (conformance.test.ts proves its ops against PyTorch): the heap
 // (size classes, reuse, growth, views after growth), dispose and reshape sharing, one thread vs two
 // giving identical bits, a training step of alexnet-v1 against the reference backend, the native
-// backend's dropout mask, hostile geometry rejected before any kernel runs, a dead worker giving a
+// backend's dropout mask, hostile geometry rejected before any kernel runs (a size limit naming the
+// backend it is: wasm, or webgpu, which shares the checks), a dead worker giving a
 // clear error (not a hang), and workers that never keep a process alive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { READY } from '../src/backend/wasm/control.js';
 import { loadWasmBackend } from '../src/backend/wasm/index.js';
 import { loadWasmBackendSync } from '../src/backend/wasm/node.js';
 import type { WasmBackend } from '../src/backend/wasm/wasm_backend.js';
+import { checkLinear as checkWebGpuLinear } from '../src/backend/webgpu/checks.js';
 import { ShapeError, UsageError } from '../src/errors.js';
 import { createModel } from '../src/models/index.js';
 import * as ops from '../src/ops/index.js';
@@ -361,6 +363,20 @@ describe('hostile geometry is rejected before any kernel runs', () => {
       });
     }
   }
+  test('a size past the limit names the backend whose limit it is (wasm here, webgpu in its own checks)', () => {
+    const huge = { m: 2 ** 16, k: 2 ** 15, n: 1 };
+    const x = one.fromArray(random(4, 1), [2, 2]);
+    assert.throws(
+      () => one.linear(x, x, null, huge, false),
+      (e: unknown) =>
+        e instanceof ShapeError && e.message === "linear: input would hold 2147483648 elements, more than the wasm backend's 1073741824",
+    );
+    assert.throws(
+      () => checkWebGpuLinear(huge),
+      (e: unknown) =>
+        e instanceof ShapeError && e.message === "linear: input would hold 2147483648 elements, more than the webgpu backend's 1073741824",
+    );
+  });
   test('tensors smaller than the geometry says, and a pool window past the input', () => {
     const be = two;
     const calls = spyKernels(be);

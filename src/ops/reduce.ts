@@ -1,4 +1,5 @@
 // Reductions: sum and mean over one axis or over everything (a scalar tensor of shape []).
+import type { Storage } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { numel } from '../shape.js';
 import { makeResult, shapeText, type Tensor } from '../tensor.js';
@@ -12,6 +13,20 @@ function reducedLength(x: Tensor, axis: number | null): number {
   return len;
 }
 
+/**
+ * gy (x's shape less the reduced axis) repeated along that axis, as storage of x's shape, made by
+ * a backend op so that nothing is read back (a GPU read on webgpu, a sync point on native): an
+ * adaptive average pool from [1, outer, 1, inner] up to [1, outer, len, inner], every window of
+ * which holds exactly one element of gy, whose mean is that element (NaN and infinities included).
+ */
+function broadcastBack(x: Tensor, gy: Storage, len: number, inner: number): Storage {
+  const be = x.backend;
+  if (x.size === 0) return be.full(x.shape, 0, x.dtype);
+  const outer = x.size / (len * inner);
+  const g = be.adaptiveAvgPool2d(gy, { n: 1, c: outer, h: 1, w: inner, oh: len, ow: inner });
+  return be.reshape(g, [1, outer, len, inner], x.shape);
+}
+
 export function sum(x: Tensor, axis: number | null = null): Tensor {
   const be = x.backend;
   const len = reducedLength(x, axis);
@@ -23,14 +38,7 @@ export function sum(x: Tensor, axis: number | null = null): Tensor {
     name: 'sum',
     inputs: [x],
     backward(gy) {
-      // Broadcast gy back over the reduced axis.
-      const g = be.toArray(gy, outShape);
-      const out = x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size);
-      for (let i = 0; i < out.length; i++) {
-        const o = Math.floor(i / (inner * len));
-        out[i] = g[o * inner + (i % inner)]!;
-      }
-      return [be.fromArray(out, x.shape)];
+      return [broadcastBack(x, gy, len, inner)];
     },
     release() {},
   }));

@@ -89,6 +89,8 @@ export interface NativeAddon {
   setDeferred(on: boolean): void;
   isDeferred(): boolean;
   flushAsync(): Promise<void>;
+  /** For tests: submits a task that throws `message` when it runs (a flush failing partway). */
+  submitFailingTask(message: string): void;
   matmulGflops(m: number, k: number, n: number, reps: number): number;
   /** GB/s read from a buffer of `mib` MiB on the OpenMP threads (best of `reps`). */
   readBandwidth(mib: number, reps: number): number;

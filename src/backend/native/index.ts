@@ -1,8 +1,10 @@
-// Public surface of the native backend: the backend class, its loader and diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
+// Public surface of the native backend: the backend class, its loader, its int8 networks (for
+// src/quant) and diagnostics (live native buffers, ISA, FMA-peak and read-bandwidth probes).
 import { loadAddon, loadedAddon, type NativeInfo } from './addon.js';
 
 export { NativeBackend } from './native_backend.js';
 export { tryLoadNative, type NativeOptions } from './load.js';
+export { createNativeInt8Net, type NativeInt8Net } from './int8_net.js';
 export type { NativeInfo } from './addon.js';
 
 /** Native allocations alive now (0 when the addon is not loaded). */

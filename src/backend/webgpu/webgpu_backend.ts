@@ -28,7 +28,7 @@ import { DataError, DeviceError, ShapeError, UsageError } from '../../errors.js'
 import { numel, shapeText as text } from '../../shape.js';
 import { RefStorage, RefWorkspace, type ReferenceBackend } from '../reference/index.js';
 import { foreignOperand, isFloat64, onReference, type Kernel, type ReferenceCodec } from '../reference_detour.js';
-import { checkAdaptive, checkConv, checkLinear, checkLrn, checkPool, checkRows } from '../wasm/checks.js';
+import { checkAdaptive, checkConv, checkLinear, checkLrn, checkPool, checkRows } from './checks.js';
 import type { Channel } from './channel.js';
 import { opCode } from './kernels/elementwise.js';
 import type { KernelName } from './kernels/index.js';

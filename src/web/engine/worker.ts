@@ -144,8 +144,11 @@ async function handle(req: Request): Promise<Results[keyof Results]> {
     case 'model': {
       const w = req.weights;
       const t0 = performance.now();
-      const m = w.kind === 'random' ? randomModel(req.arch, w.seed) : modelFromBytes(new Uint8Array(w.bytes), w.name, req.arch);
-      return useModel(m, w.kind === 'random' ? `random weights (seed ${w.seed})` : w.name, performance.now() - t0);
+      const { model: m, source } =
+        w.kind === 'random'
+          ? { model: randomModel(req.arch, w.seed), source: `random weights (seed ${w.seed})` }
+          : modelFromBytes(new Uint8Array(w.bytes), w.name, req.arch);
+      return useModel(m, source, performance.now() - t0);
     }
     case 'classify':
       return classify(req.image);
