@@ -20,7 +20,7 @@ const info: ModelInfo = { arch: 'alexnet', numClasses: 1000, inChannels: 3, inpu
 const spec: PreprocessSpec = { info, transforms: materialize(evalTransformsFor(info), () => ''), maxPixels: 4096 * 4096 };
 
 test('workers give the same tensor as preprocessing here; refused images say why', async () => {
-  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, inline: false });
+  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, maxInline: 0 });
   try {
     const local = preprocessor(spec);
     const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
@@ -67,7 +67,7 @@ test('slots: at most maxSlots, each shared once when made, reused after release,
 });
 
 test('decoded images stay in their slots until released; past the slot limit they travel on their own', async () => {
-  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, maxSlots: 1, inline: false });
+  const pool = new DecodePool(spec, { workers: 2, maxQueue: 8, maxSlots: 1, maxInline: 0 });
   try {
     const local = preprocessor(spec);
     const [a, b] = await Promise.all([pool.decode(sample(0), 'cat.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
@@ -88,24 +88,26 @@ test('decoded images stay in their slots until released; past the slot limit the
   }
 });
 
-test('a plain JPEG reaching an idle pool is decoded from this thread, to the same tensor; others go to the workers', async () => {
-  const pool = new DecodePool(spec, { workers: 1, maxQueue: 8 });
+test('plain JPEGs are decoded from this thread, a bounded number at once, to the same tensor; others go to the workers', async () => {
+  const pool = new DecodePool(spec, { workers: 1, maxQueue: 8, maxInline: 2 });
   try {
     const local = preprocessor(spec);
     const alone = await pool.decode(sample(0), 'cat.jpg');
     assert.equal(pool.decodedInline, 1);
     assert.deepEqual(alone.x, (await local(sample(0), 'cat.jpg')).x);
     alone.release();
-    // Two at once: the first inline, the second (the pool busy) on the worker.
-    const [a, b] = await Promise.all([pool.decode(sample(1), 'coffee.jpg'), pool.decode(sample(2), 'rocket.jpg')]);
-    assert.equal(pool.decodedInline, 2);
-    assert.deepEqual(a.x, (await local(sample(1), 'coffee.jpg')).x);
-    assert.deepEqual(b.x, (await local(sample(2), 'rocket.jpg')).x);
-    a.release();
-    b.release();
+    // Three at once: two start inline, the third waits in the queue for inline room (not a worker).
+    const three = [pool.decode(sample(1), 'coffee.jpg'), pool.decode(sample(2), 'rocket.jpg'), pool.decode(sample(0), 'cat.jpg')];
+    assert.equal(pool.depth, 1);
+    const [a, b, c] = await Promise.all(three);
+    assert.equal(pool.decodedInline, 4);
+    assert.deepEqual(a!.x, (await local(sample(1), 'coffee.jpg')).x);
+    assert.deepEqual(b!.x, (await local(sample(2), 'rocket.jpg')).x);
+    assert.deepEqual(c!.x, (await local(sample(0), 'cat.jpg')).x);
+    for (const d of [a!, b!, c!]) d.release();
     // A PNG takes sharp and TypeScript: never on this thread.
     await pool.decode(await sharp(sample(3)).png().toBuffer(), 'astronaut.png').then((d) => d.release());
-    assert.equal(pool.decodedInline, 2);
+    assert.equal(pool.decodedInline, 4);
     assert.equal(pool.held, 0);
   } finally {
     await pool.close();
@@ -122,7 +124,7 @@ test('a plain JPEG reaching an idle pool is decoded from this thread, to the sam
 });
 
 test('the waiting queue is bounded and an aborted image leaves it', async () => {
-  const pool = new DecodePool(spec, { workers: 1, maxQueue: 2, inline: false });
+  const pool = new DecodePool(spec, { workers: 1, maxQueue: 2, maxInline: 0 });
   try {
     const first = pool.decode(sample(0), 'a'); // taken by the worker at once
     const controller = new AbortController();

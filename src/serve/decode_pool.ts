@@ -3,9 +3,10 @@
 // slot (./input_slots.ts), which the caller releases once the image is in a batch; images wait in
 // a bounded queue (QueueFullError past `maxQueue`), a waiting image whose signal aborts leaves it,
 // and a worker that dies fails only its own image and is replaced (one that cannot even start
-// fails every image with the reason instead). A plain JPEG arriving while the pool is idle is
-// decoded from this thread instead (`inline`): its work runs on the libuv pool all the same, and
-// the two hops to a worker and back (a quarter of a millisecond or more) leave a lone request's path.
+// fails every image with the reason instead). Plain JPEGs are decoded from this thread instead
+// (`maxInline` at a time, waiting in the same queue): their work runs on the libuv pool all the
+// same, and the two hops to a worker and back (a quarter of a millisecond of this thread's CPU or
+// more per image) are saved; the workers take the formats that decode in JavaScript or sharp.
 import { Worker } from 'node:worker_threads';
 import { QueueFullError } from './batcher.js';
 import type { DecodeInit, DecodeReply, DecodeTask, SlotMessage } from './decode_worker.js';
@@ -42,6 +43,8 @@ interface Job {
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** A plain JPEG, decoded from this thread. */
+  inline: boolean;
 }
 
 export interface DecodePoolOptions {
@@ -51,8 +54,12 @@ export interface DecodePoolOptions {
   maxQueue: number;
   /** Most images held in shared memory (default: as many as fit in 64 MiB, at least one per worker). */
   maxSlots?: number;
-  /** Decode plain JPEGs from this thread when the pool is idle (default true). */
-  inline?: boolean;
+  /**
+   * Most plain JPEGs decoded from this thread at once (default 2; 0: every image goes to a
+   * worker). Each holds a libuv pool thread while it decodes: the pool's default 4 keep room for
+   * the model's forward pass and the workers' own decodes.
+   */
+  maxInline?: number;
 }
 
 interface Slot {
@@ -71,9 +78,10 @@ export class DecodePool {
   private broken: string | null = null;
   private readonly memory: InputSlots;
   private readonly maxQueue: number;
-  /** This thread's own preprocessing (for the inline decodes), and whether one is under way. */
+  /** This thread's own preprocessing (for the inline decodes), how many at most, and under way. */
   private readonly inline: Preprocess | null = null;
-  private inlineBusy = false;
+  private readonly maxInline: number;
+  private inlineActive = 0;
   private inlined = 0;
 
   constructor(
@@ -81,10 +89,11 @@ export class DecodePool {
     opts: DecodePoolOptions,
   ) {
     this.maxQueue = opts.maxQueue;
+    this.maxInline = opts.maxInline ?? 2;
     let floats = 0;
     try {
       floats = inputFloats(init);
-      if (opts.inline ?? true) this.inline = preprocessor(init);
+      if (this.maxInline > 0) this.inline = preprocessor(init);
     } catch {
       // A spec the workers cannot use either: they fail at start and say why (no slots needed).
     }
@@ -105,7 +114,7 @@ export class DecodePool {
     return this.inlined;
   }
 
-  /** Images waiting for a worker. */
+  /** Images waiting to be decoded. */
   get depth(): number {
     return this.waiting.length;
   }
@@ -115,14 +124,14 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('decode pool: closed'));
     if (this.broken !== null) return Promise.reject(new Error(this.broken));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.inline && !this.inlineBusy && this.idle() && decodesOffThread(this.init, bytes))
-      return this.decodeInline(this.inline, bytes, name);
     if (this.waiting.length >= this.maxQueue)
       return Promise.reject(new QueueFullError(`the decode queue is full (${this.maxQueue} images)`));
     return new Promise((resolve, reject) => {
-      // The bytes move to the worker: a view into a shared buffer (Node's small-Buffer pool) is copied first.
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      const job: Job = { task: { type: 'task', id: this.nextId++, bytes: own, name, slot: null }, slot: null, resolve, reject, signal };
+      const inline = this.inline !== null && decodesOffThread(this.init, bytes);
+      // The bytes move to a worker: a view into a shared buffer (Node's small-Buffer pool) is copied first.
+      const own = inline || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) ? bytes : bytes.slice();
+      const task: DecodeTask = { type: 'task', id: this.nextId++, bytes: own, name, slot: null };
+      const job: Job = { task, slot: null, resolve, reject, signal, inline };
       if (signal) {
         job.onAbort = () => {
           const at = this.waiting.indexOf(job);
@@ -144,14 +153,9 @@ export class DecodePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
-  /** No image waiting and none being decoded. */
-  private idle(): boolean {
-    return this.waiting.length === 0 && this.slots.every((s) => s.job === null);
-  }
-
   /** Decodes a plain JPEG from this thread (the decoding itself runs on the libuv pool) into a slot. */
   private async decodeInline(preprocess: Preprocess, bytes: Uint8Array, name: string): Promise<DecodedInput> {
-    this.inlineBusy = true;
+    this.inlineActive++;
     this.inlined++;
     const slot = this.memory.acquire();
     try {
@@ -164,7 +168,8 @@ export class DecodePool {
       const f = preprocessFailure(err);
       throw f.userError ? new ImageRejected(f.kind, f.message) : err;
     } finally {
-      this.inlineBusy = false;
+      this.inlineActive--;
+      this.dispatch();
     }
   }
 
@@ -234,16 +239,25 @@ export class DecodePool {
     return slot;
   }
 
+  /** Starts the waiting images that can start, in order: JPEGs while inline room is left, others on free workers. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.job) continue;
-      const job = this.waiting.shift();
-      if (!job) return;
+    for (let i = 0; i < this.waiting.length;) {
+      const job = this.waiting[i]!;
+      const worker = job.inline ? undefined : this.slots.find((s) => s.job === null);
+      if (job.inline ? this.inlineActive >= this.maxInline : !worker) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
       if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
-      slot.job = job;
+      if (!worker) {
+        this.decodeInline(this.inline!, job.task.bytes, job.task.name).then(job.resolve, job.reject);
+        continue;
+      }
+      worker.job = job;
       job.slot = this.memory.acquire();
       job.task.slot = job.slot?.id ?? null;
-      slot.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
+      worker.worker.postMessage(job.task, [job.task.bytes.buffer as ArrayBuffer]);
     }
   }
 }
