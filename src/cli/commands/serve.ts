@@ -91,7 +91,12 @@ export function register(program: Command): void {
       parsePositiveInt,
       30_000,
     )
-    .option('--decode-workers <n>', 'threads that decode images', parseDecodeWorkers, Math.min(4, availableParallelism()))
+    .option(
+      '--decode-workers <n>',
+      'threads that decode images other than plain JPEGs',
+      parseDecodeWorkers,
+      Math.min(4, availableParallelism()),
+    )
     .option('--backend <name>', BACKEND_NAMES.join(' | '), parseChoice(BACKEND_NAMES))
     .option('--precision <p>', 'f32 | bf16 (native backend) | f16 (webgpu backend: f16 weights)', parseChoice(PRECISIONS), 'f32')
     .option('--classifier-precision <p>', CLASSIFIER_PRECISION_HELP, parseChoice(CLASSIFIER_PRECISIONS))
