@@ -2,8 +2,8 @@
 // decodeJpeg window, src/serve/preprocess.ts): the window's pixels equal the whole resize's, cut,
 // byte for byte (random windows and boxes, 4:2:0, 4:4:4, progressive and grey JPEGs, enlargements
 // and one-axis resizes); the server's input tensor equals predict's preprocessing for JPEGs and
-// for a PNG (which takes sharp and TypeScript, cropped after the resize). Skipped where the image
-// addon is not built.
+// for a PNG (which takes sharp and TypeScript, cropped after the resize), also when decoded into a
+// recycled array. Skipped where the image addon is not built.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
@@ -63,6 +63,13 @@ test('a window of the resize equals the whole resize, cut, byte for byte', { ski
       }
     }
     assert.throws(() => addon!.decodeJpeg(bytes, [0, 0, W, H], 100, 100, 1, [50, 0, 51, 10]), /window must lie inside/);
+    // Into a caller's array of exactly the result's size (the server recycles them): the same bytes, in that array.
+    const into = new Uint8Array(100 * 90 * 3).fill(7);
+    const viaInto = await addon!.decodeJpeg(bytes, [0, 0, W, H], 300, 260, 1, [10, 20, 100, 90], into);
+    assert.equal(viaInto.data, into);
+    const fresh = await addon!.decodeJpeg(bytes, [0, 0, W, H], 300, 260, 1, [10, 20, 100, 90]);
+    assert.ok(Buffer.from(into).equals(Buffer.from(fresh.data)), `${name}: into`);
+    assert.throws(() => addon!.decodeJpeg(bytes, [0, 0, W, H], 300, 260, 1, [10, 20, 100, 90], new Uint8Array(5)), /into must hold/);
   }
 });
 
@@ -82,6 +89,7 @@ test("the server's input equals predict's preprocessing (JPEGs through the windo
     assert.deepEqual(served.shape, predicted.shape, name);
     assert.ok(Buffer.from(served.x.buffer).equals(Buffer.from(predicted.x.buffer)), name);
     // Into a caller's array of the right size (the server's shared slot): the same values, in place.
+    // (Every image after the first decodes into a recycled pixel array of an earlier one.)
     const out = new Float32Array(predicted.x.length);
     const inPlace = await serve(bytes, name, out);
     assert.equal(inPlace.x, out);

@@ -1,11 +1,13 @@
 // Entry point of the alexnet_image addon: JPEG decoding of the region a crop needs, resized as
 // PIL would, on the libuv thread pool.
 //   decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom = 1,
-//              window?: [left, top, width, height])
+//              window?: [left, top, width, height], into?: Uint8Array)
 //     -> Promise<{ data: Uint8Array (outHeight × outWidth × 3, RGB), width, height }>
 // rejects with libjpeg's message for a file it cannot decode; scaleDenom 2, 4 or 8 shrinks the
 // image while decoding (DCT scaling) before the resize. With `window`, only that part of the
 // resized image is made (a centre crop after a resize), decoding only the source it reads.
+// `into`, exactly the result's size, receives the pixels and is returned as `data` (a caller that
+// reuses it spares a new array per image, and the garbage collections those set off).
 //   jpegHeader(bytes) -> { width, height, components } (synchronous, for tests and tools).
 //   toTensorU8(src, srcW, srcH, channels, [top, left, height, width], flip, table, out)
 //     (synchronous): crop + flip + ToTensor/Normalize through a per-channel table, see to_tensor.hpp.
@@ -21,12 +23,15 @@ using aximg::Pixels;
 
 class DecodeWorker : public Napi::AsyncWorker {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH, int scaleDenom, const aximg::Box* window)
+  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, int box[4], int outW, int outH, int scaleDenom, const aximg::Box* window,
+               Napi::Uint8Array into)
       : Napi::AsyncWorker(env),
         bytes_(bytes.Data(), bytes.Data() + bytes.ByteLength()),
         left_(box[0]), top_(box[1]), width_(box[2]), height_(box[3]), outW_(outW), outH_(outH), scaleDenom_(scaleDenom),
         hasWindow_(window != nullptr), window_(window ? *window : aximg::Box{}),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    if (!into.IsEmpty()) into_ = Napi::Persistent(into);
+  }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -60,7 +65,12 @@ class DecodeWorker : public Napi::AsyncWorker {
     try {
       Napi::Env env = Env();
       Napi::Object o = Napi::Object::New(env);
-      auto data = Napi::Uint8Array::New(env, result_.data.size());
+      // Copied here, on the JavaScript thread: `into` is never written while JavaScript may use it.
+      Napi::Uint8Array data = into_.IsEmpty() ? Napi::Uint8Array::New(env, result_.data.size()) : into_.Value();
+      if (data.ByteLength() != result_.data.size()) {
+        deferred_.Reject(Napi::RangeError::New(env, "decodeJpeg: `into` does not hold the result's size").Value());
+        return;
+      }
       std::copy(result_.data.begin(), result_.data.end(), data.Data());
       o.Set("data", data);
       o.Set("width", result_.width);
@@ -85,6 +95,7 @@ class DecodeWorker : public Napi::AsyncWorker {
   bool hasWindow_;
   aximg::Box window_;
   Pixels result_;
+  Napi::Reference<Napi::Uint8Array> into_;
   Napi::Promise::Deferred deferred_;
 };
 
@@ -97,8 +108,8 @@ int intArg(const Napi::Value& v, const char* what) {
 
 Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || info.Length() > 6 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
-    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom?, window?)");
+  if (info.Length() < 4 || info.Length() > 7 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsArray()) {
+    throw Napi::TypeError::New(env, "decodeJpeg(bytes: Uint8Array, box: [left, top, width, height], outWidth, outHeight, scaleDenom?, window?, into?)");
   }
   auto boxArr = info[1].As<Napi::Array>();
   if (boxArr.Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: box is [left, top, width, height]");
@@ -111,7 +122,7 @@ Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
   const int scaleDenom = info.Length() >= 5 && !info[4].IsUndefined() ? intArg(info[4], "scaleDenom") : 1;
   if (scaleDenom != 1 && scaleDenom != 2 && scaleDenom != 4 && scaleDenom != 8) throw Napi::RangeError::New(env, "decodeJpeg: scaleDenom is 1, 2, 4 or 8");
   aximg::Box window;
-  const bool hasWindow = info.Length() == 6 && !info[5].IsUndefined();
+  const bool hasWindow = info.Length() >= 6 && !info[5].IsUndefined();
   if (hasWindow) {
     if (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != 4) throw Napi::TypeError::New(env, "decodeJpeg: window is [left, top, width, height]");
     auto winArr = info[5].As<Napi::Array>();
@@ -121,7 +132,15 @@ Napi::Value decodeJpeg(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(env, "decodeJpeg: the window must lie inside the output");
     }
   }
-  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH, scaleDenom, hasWindow ? &window : nullptr);
+  Napi::Uint8Array into;
+  if (info.Length() == 7 && !info[6].IsUndefined()) {
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "decodeJpeg: into is a Uint8Array");
+    into = info[6].As<Napi::Uint8Array>();
+    const size_t want = static_cast<size_t>(hasWindow ? window.width : outW) * (hasWindow ? window.height : outH) * 3;
+    if (into.ByteLength() != want) throw Napi::RangeError::New(env, "decodeJpeg: into must hold " + std::to_string(want) + " bytes");
+  }
+  auto* w = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), box, outW, outH, scaleDenom, hasWindow ? &window : nullptr, into);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

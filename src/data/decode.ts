@@ -32,6 +32,12 @@ export interface DecodeOptions {
   autoOrient?: boolean;
   /** Refuse images declaring more pixels than this, or resized to more (default: PIL's MAX_IMAGE_PIXELS). */
   maxPixels?: number;
+  /**
+   * Where a plain JPEG's RGB pixels go when this is exactly their size (else a new array): a
+   * caller decoding image after image into one array spares an allocation (and the garbage
+   * collections they set off) per image. The result's `data` is then this array.
+   */
+  into?: Uint8Array;
 }
 
 /** Why a file could not be used: the loader's skip/strict policy keys on these. */
@@ -110,10 +116,13 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
       const w = r.window;
       const at: [number, number, number, number] = [box.left, box.top, box.width, box.height];
       const shrink = dctShrink(box, r.width, r.height);
+      const into = options.into?.length === (w ? w.width * w.height : r.width * r.height) * 3 ? options.into : undefined;
       // Five arguments without a window: an addon built before windows existed still takes them.
       const out = w
-        ? await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink, [w.left, w.top, w.width, w.height])
-        : await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink);
+        ? await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink, [w.left, w.top, w.width, w.height], into)
+        : into
+          ? await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink, undefined, into)
+          : await jpeg.decodeJpeg(bytes, at, r.width, r.height, shrink);
       return u8Image(out.data, out.width, out.height, 3);
     } catch (err) {
       throw new BadImageError(name, 'corrupt', describe(err));

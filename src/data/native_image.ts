@@ -13,7 +13,8 @@ export interface ImageAddon {
    * message for data it cannot decode, "truncated: …" when the data ends early. scaleDenom 2, 4
    * or 8 shrinks the image by that factor while decoding (libjpeg's DCT scaling; not PIL's pixels).
    * `window` [left, top, width, height] (inside the output) returns only that part of the resized
-   * image, the same pixels, decoding and resizing only the source it reads.
+   * image, the same pixels, decoding and resizing only the source it reads. `into`, exactly the
+   * result's size (width × height × 3), receives the pixels and is returned as `data`.
    */
   decodeJpeg(
     bytes: Uint8Array,
@@ -22,6 +23,7 @@ export interface ImageAddon {
     outHeight: number,
     scaleDenom?: number,
     window?: [number, number, number, number],
+    into?: Uint8Array,
   ): Promise<{ data: Uint8Array; width: number; height: number }>;
   /** The frame header: size and colour components (1, 3 or 4). Throws for data libjpeg refuses. */
   jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number };

@@ -8,9 +8,13 @@
 import { centerBox } from '../data/crop_boxes.js';
 import { BadImageError, decodeImage, decodesNatively, type RegionPicker } from '../data/decode.js';
 import { DataError } from '../errors.js';
+import type { U8Image } from '../data/image.js';
 import { hw, resizeTarget, type TransformSpec } from '../data/index.js';
 import { inputFromPixels } from '../train/predict.js';
 import type { ModelInfo } from '../train/weights.js';
+
+/** Decoded pixel arrays kept for reuse by one preprocessor (one per image decoding at once is enough). */
+const MAX_SPARE = 4;
 
 export interface PreprocessSpec {
   info: ModelInfo;
@@ -48,9 +52,24 @@ export function preprocessor(spec: PreprocessSpec): Preprocess {
       : undefined;
   // After a window the CenterCrop still runs, on an image of its own size: it takes all of it.
   const after = firstResize ? [...(second ? [second] : []), ...rest] : spec.transforms;
+  // Decoded pixel arrays, recycled once their values are in the input: the next plain JPEG whose
+  // pixels have the same size is decoded into one (no new array per image, so the garbage
+  // collector is not called by a stream of them).
+  const spare: Uint8Array[] = [];
   return async (bytes, name, out) => {
-    const img = await decodeImage(bytes, name, { channels, maxPixels: spec.maxPixels }, firstResize);
-    return inputFromPixels(img, name, spec.info, after, out);
+    const into = spare.pop();
+    let img: U8Image;
+    try {
+      img = await decodeImage(bytes, name, { channels, maxPixels: spec.maxPixels, ...(into ? { into } : {}) }, firstResize);
+    } catch (err) {
+      if (into) spare.push(into);
+      throw err;
+    }
+    try {
+      return inputFromPixels(img, name, spec.info, after, out);
+    } finally {
+      for (const a of new Set([into, img.data])) if (a && spare.length < MAX_SPARE) spare.push(a);
+    }
   };
 }
 
