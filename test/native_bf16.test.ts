@@ -14,6 +14,7 @@ import { setBackend } from '../src/backend/registry.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
 import { Conv2d, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential } from '../src/nn/index.js';
 import { crossEntropy, flatten } from '../src/ops/index.js';
+import { SGD } from '../src/optim/index.js';
 import { Tensor } from '../src/tensor.js';
 import { convGeometry, poolGeometry } from '../src/backend/conv_util.js';
 import { miniAlexNet } from './mini_alexnet.js';
@@ -275,3 +276,46 @@ test('bf16 training follows PyTorch autocast: the narrow AlexNet-2012 network wi
     setBackend('reference');
   }
 });
+
+test(
+  'bf16 training: SGD writes the bf16 weight copies in the same loop, equal bit for bit to a fresh conversion; steps follow f32 training',
+  { skip },
+  () => {
+    const golden = JSON.parse(
+      readFileSync(new URL('./fixtures/golden/mini_alexnet.json', import.meta.url.replace('/dist/test/', '/test/')), 'utf8'),
+    ) as { input: { shape: number[]; data: number[] }; labels: number[]; state_dict: Record<string, { shape: number[]; data: number[] }> };
+    const tensor = (t: { shape: number[]; data: number[] }): Tensor => Tensor.fromArray(Float32Array.from(t.data), t.shape);
+    const losses = (be: Backend, check: boolean): number[] => {
+      setBackend(be);
+      try {
+        const model = miniAlexNet();
+        model.loadStateDict(new Map(Object.entries(golden.state_dict).map(([k, v]) => [k, tensor(v)])));
+        const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+        const x = tensor(golden.input);
+        const out: number[] = [];
+        for (let step = 0; step < 3; step++) {
+          opt.zeroGrad();
+          const loss = crossEntropy(model.forward(x), golden.labels);
+          out.push(loss.item());
+          loss.backward();
+          opt.step();
+          if (!check) continue;
+          for (const [name, p] of model.namedParameters()) {
+            const { checked, differing } = nativeBf16!.bf16CopiesCheck(p.storage);
+            // Every weight keeps at least its forward copy valid (biases are read in f32).
+            if (name.endsWith('weight')) assert.ok(checked >= 1, `${name}: no bf16 copy kept valid by the SGD step`);
+            assert.equal(differing, 0, `${name}: fused bf16 copy differs from a fresh conversion`);
+          }
+        }
+        return out;
+      } finally {
+        setBackend('reference');
+      }
+    };
+    const bf16 = losses(nb, true);
+    const f32 = losses(reference, false);
+    for (let i = 0; i < f32.length; i++)
+      assert.ok(Math.abs(bf16[i]! - f32[i]!) < 6e-2 * Math.abs(f32[i]!), `step ${i}: loss ${bf16[i]} vs f32 ${f32[i]}`);
+    assert.ok(bf16[2]! < bf16[0]!, `bf16 training lowers the loss: ${bf16.join(', ')}`);
+  },
+);
