@@ -1,11 +1,14 @@
 // One in-place SGD step with PyTorch's rule, on the plain f32 master weights:
 //   d = g + wd·p;  buf = first ? d : momentum·buf + (1 − dampening)·d;
 //   d = nesterov ? d + momentum·buf : buf (when momentum ≠ 0);  p −= lr·d.
-// Writing the parameter invalidates its cached reordered (blocked/bf16) copies, except the bf16
-// copies of the weights the layers read in bf16 mode: the same loop writes those too (rounded to
-// nearest even, as oneDNN's reorder does), in their blocked layout, and they stay valid for the new
-// values, so the next forward pass reorders nothing. bf16CopiesCheck compares them with a fresh
-// conversion (tests).
+// Writing the parameter invalidates its cached reordered (blocked/f32) copies, except the bf16
+// copies of the weights the layers read in bf16 mode: they are rewritten in the same task and stay
+// valid for the new values, so the next forward pass reorders nothing. A copy whose rows (the last
+// dimension) lie contiguous is written by the update loop itself (rounded to nearest even, as
+// oneDNN's reorder does); a blocked one by oneDNN's reorder right after the loop: a scalar scatter
+// into blocked weights measured twice as slow as the reorder (BENCHMARKS.md). bf16CopiesCheck
+// compares the copies with a fresh conversion (tests).
+#include <algorithm>
 #include <cstring>
 
 #include "geometry.hpp"
@@ -55,12 +58,22 @@ std::vector<std::vector<int64_t>> offsetTables(const md_t &md) {
   return table;
 }
 
-/** A valid bf16 copy of a parameter in a layout the SGD loop writes directly. */
+/** A valid bf16 copy of a parameter, rewritten after the update. */
 struct Bf16Copy {
   MemPtr mem;
-  std::vector<std::vector<int64_t>> table;
-  int64_t rowLength; // the last dimension's extent
+  md_t md, from; // its layout, and the parameter's elements viewed under its dims
+  std::vector<std::vector<int64_t>> table; // offsetTables(md), empty when not written directly
+  int64_t rowLength;                       // the last dimension's extent (direct copies)
 };
+
+/** Whether c's rows lie contiguous (the update loop writes them as it goes). */
+bool rowsContiguous(const std::vector<std::vector<int64_t>> &table) {
+  if (table.empty()) return false;
+  const std::vector<int64_t> &last = table.back();
+  for (size_t j = 0; j < last.size(); j++)
+    if (last[j] != last[0] + static_cast<int64_t>(j)) return false;
+  return true;
+}
 
 /** p's cached bf16 copies valid for its current values, made from its plain row-major elements. */
 std::vector<Buf::Cached *> bf16Copies(Buf &p) {
@@ -125,14 +138,15 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   }
   // The bf16 copies written with the new values (queued readers of their old values run first).
   std::vector<Bf16Copy> copies;
-  std::vector<Buf::Cached *> kept;
-  for (Buf::Cached *c : bf16Copies(*param)) {
+  std::vector<Buf::Cached *> kept = bf16Copies(*param);
+  for (Buf::Cached *c : kept) {
     auto table = offsetTables(c->md);
-    if (table.empty()) continue;
-    int64_t rowLength = static_cast<int64_t>(table.back().size());
-    copies.push_back({c->mem, std::move(table), rowLength});
-    kept.push_back(c);
+    if (!rowsContiguous(table)) table.clear();
+    int64_t rowLength = table.empty() ? 0 : static_cast<int64_t>(table.back().size());
+    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength});
   }
+  // The direct copy (if any) first: the update loop writes it.
+  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return !c.table.empty(); });
   MemPtr p = param->mem;
   touched(*param);
   for (Buf::Cached *c : kept) c->version = param->mem->version;
@@ -150,9 +164,10 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
       }
       pv[i] -= lr * d;
     };
-    if (copies.empty()) {
+    if (copies.empty() || copies.front().table.empty()) {
 #pragma omp parallel for if (n > 32768)
       for (int64_t i = 0; i < n; i++) update(i);
+      for (const Bf16Copy &c : copies) reorderNow(c.from, p, c.md, c.mem);
       return;
     }
     // Fused with the first copy: each row of its last dimension is updated, then rounded to bf16.
@@ -168,7 +183,10 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
         dst[base + last[j]] = f32ToBf16(pv[i]);
       }
     }
-    for (size_t k = 1; k < copies.size(); k++) writeCopy(pv, copies[k], n);
+    for (size_t k = 1; k < copies.size(); k++) {
+      if (copies[k].table.empty()) reorderNow(copies[k].from, p, copies[k].md, copies[k].mem);
+      else writeCopy(pv, copies[k], n);
+    }
   });
   return info.Env().Undefined();
 }
