@@ -19,10 +19,17 @@ inline void reluLoop(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.f ? 0.f : x[i];
 }
 
-/** gx = y <= 0 ? 0 : gy: a NaN output passes its gradient, as PyTorch's threshold_backward does. */
+/**
+ * gx = y <= 0 ? 0 : gy: a NaN output passes its gradient, as PyTorch's threshold_backward does.
+ * gy is loaded unconditionally so the select vectorises (a conditional load made GCC emit a
+ * scalar branch that mispredicts on ReLU's random signs: 5 ns per element, BENCHMARKS.md).
+ */
 inline void reluBackwardLoop(const float *gy, const float *y, float *gx, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelMin)
-  for (int64_t i = 0; i < n; i++) gx[i] = y[i] <= 0.f ? 0.f : gy[i];
+  for (int64_t i = 0; i < n; i++) {
+    float g = gy[i];
+    gx[i] = y[i] <= 0.f ? 0.f : g;
+  }
 }
 
 /** Whether x holds a NaN (branch-free: one vectorised pass). */
@@ -75,13 +82,13 @@ inline void reluLoopBf16(const uint16_t *x, uint16_t *y, int64_t n) {
   }
 }
 
-/** gx = y <= 0 ? 0 : gy on bf16 (y ≤ 0: zero or sign bit set and not NaN). */
+/** gx = y <= 0 ? 0 : gy on bf16 (y ≤ 0: zero, or sign bit set and not NaN), branch-free. */
 inline void reluBackwardLoopBf16(const uint16_t *gy, const uint16_t *y, uint16_t *gx, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelMin)
   for (int64_t i = 0; i < n; i++) {
-    uint16_t v = y[i];
-    bool nonPositive = (v & 0x7fffu) == 0 || ((v & 0x8000u) && !bf16IsNaN(v));
-    gx[i] = nonPositive ? uint16_t(0) : gy[i];
+    uint16_t v = y[i], g = gy[i];
+    bool nonPositive = (v & 0x7fffu) == 0 || ((v & 0x8000u) && (v & 0x7fffu) <= 0x7f80u);
+    gx[i] = nonPositive ? uint16_t(0) : g;
   }
 }
 
