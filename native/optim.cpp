@@ -6,7 +6,7 @@
 // valid for the new values, so the next forward pass reorders nothing. A copy whose rows (the last
 // dimension) lie contiguous is written by the update loop itself (rounded to nearest even, as
 // oneDNN's reorder does); a blocked one by oneDNN's reorder right after the loop: a scalar scatter
-// into blocked weights measured twice as slow as the reorder (BENCHMARKS.md). bf16CopiesCheck
+// into blocked weights measured slower than the reorder (BENCHMARKS.md). bf16CopiesCheck
 // compares the copies with a fresh conversion (tests).
 #include <algorithm>
 #include <cstring>
