@@ -1,10 +1,11 @@
 // Convolution forward (bias + fused ReLU post-op), backward data and backward weights.
 // oneDNN picks the layouts (format_tag::any): the blocked dst stays as the next layer's input,
 // weights are reordered once per write (cached on the weight buffer), inputs and output
-// gradients once per use by forward and both backward passes. In bf16 mode src/weights/diff_dst
-// are bf16 and every output (dst, diff_src, diff_weights, diff_bias) stays f32. A ReLU runs on
-// the output right after the convolution, in the same task (not as oneDNN's post-op, which turns
-// NaN into 0). Geometry is a ConvGeometry object (geometry.hpp), options an object of booleans.
+// gradients once per use by forward and both backward passes. In bf16 mode the activations and
+// their gradients are bf16 (src, dst, diff_dst, diff_src: as PyTorch's autocast keeps them, and
+// the next layer takes them with no conversion) while weight and bias gradients stay f32 (the SGD
+// update works on f32 master weights). A ReLU runs on the output right after the convolution, in
+// the same task (not as oneDNN's post-op, which turns NaN into 0). Geometry is a ConvGeometry object (geometry.hpp), options an object of booleans.
 #include <cstdlib>
 
 #include "geometry.hpp"
@@ -36,7 +37,7 @@ ConvShape shapeOf(const Geom &g, bool bf16, bool bias) {
   s.src = anyDesc({g.n, g.c, g.h, g.w}, low);
   s.weights = anyDesc(weightDims(g), low);
   s.bias = bias ? plainDesc({g.oc}) : md_t();
-  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, dt::f32);
+  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, low);
   s.strides = {g.sh, g.sw};
   s.padL = {g.ph, g.pw};
   s.padR = {g.ph, g.pw};
@@ -124,9 +125,7 @@ Napi::Value conv2dBackwardData(const Napi::CallbackInfo &info) {
   expectSize(info.Env(), *gy, g.yCount, "conv2d output gradient");
   expectSize(info.Env(), *w, g.wCount, "conv2d weight");
   auto &hint = forwardPd(g, bf16, false);
-  ConvShape s = shapeOf(g, bf16, false);
-  s.src = anyDesc({g.n, g.c, g.h, g.w}, dt::f32); // diff_src stays f32
-  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
+  ConvShape s = shapeOf(g, bf16, false); // diff_src and diff_dst in the activations' type
   auto &c = cached(gBwdData, keyOf("d", g, bf16, false),
                    std::function<dnnl::convolution_backward_data::primitive_desc()>(
                        [&] {
@@ -150,7 +149,6 @@ Napi::Value conv2dBackwardWeights(const Napi::CallbackInfo &info) {
   auto &hint = forwardPd(g, bf16, withBias);
   ConvShape s = shapeOf(g, bf16, withBias);
   s.weights = anyDesc(weightDims(g), dt::f32); // diff_weights stay f32 (master weights)
-  s.dst = anyDesc({g.n, g.oc, g.oh, g.ow}, bf16 ? dt::bf16 : dt::f32);
   auto &c = cached(gBwdWeights, keyOf("w", g, bf16, withBias),
                    std::function<dnnl::convolution_backward_weights::primitive_desc()>(
                        [&] {

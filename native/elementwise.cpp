@@ -1,7 +1,7 @@
 // Elementwise work: ReLU forward/backward in the input's own (maybe blocked) layout, and plain
 // loops for the generic unary/binary/scalar ops, gradient accumulation (axpy), sums, bias
 // broadcast and dropout. Loops run on the physical buffer when the layouts agree and carry no
-// blocking padding; otherwise on plain f32 copies.
+// blocking padding; otherwise on plain f32 copies. ReLU and dropout keep a bf16 activation bf16.
 #include <cmath>
 #include <cstring>
 
@@ -12,33 +12,29 @@ namespace ax {
 
 namespace {
 
-/** x as f32 in its own layout (a bf16 buffer is made plain f32 first). */
-Buf &f32Layout(Buf &x) {
-  if (descType(x.md) != dt::f32) makePlainInPlace(x);
-  return x;
-}
-
-/** ReLU in x's own (maybe blocked) layout; NaN stays NaN as in PyTorch (nonfinite.hpp). */
+/** ReLU in x's own (maybe blocked, maybe bf16) layout; NaN stays NaN as in PyTorch (nonfinite.hpp). */
 Napi::Value relu(const Napi::CallbackInfo &info) {
   BufPtr xp = unwrap(info[0], "relu input");
-  Buf &x = f32Layout(*xp);
+  Buf &x = *xp;
   BufPtr y = newBuf(x.md);
   MemPtr in = x.mem, out = y->mem;
-  int64_t n = physicalCount(x.md);
-  submit([in, out, n] { reluLoop(in->f32(), out->f32(), n); });
+  int64_t n = physicalElements(x.md);
+  if (isBf16(x.md)) submit([in, out, n] { reluLoopBf16(bf16Data(in), bf16Data(out), n); });
+  else submit([in, out, n] { reluLoop(in->f32(), out->f32(), n); });
   return wrap(info.Env(), y);
 }
 
+/** The ReLU gradient in y's own layout and type (a bf16 y gives a bf16 gradient, gy rounded once). */
 Napi::Value reluBackward(const Napi::CallbackInfo &info) {
   BufPtr gy = unwrap(info[0], "relu output gradient");
   BufPtr y = unwrap(info[1], "relu output");
-  f32Layout(*y);
   if (gy->size() != y->size()) throw Napi::RangeError::New(info.Env(), "native: relu gradient and output differ in size");
   MemPtr dy = inLayout(*gy, y->md, false), ym = y->mem;
   BufPtr dx = newBuf(y->md);
   MemPtr out = dx->mem;
-  int64_t n = physicalCount(y->md);
-  submit([dy, ym, out, n] { reluBackwardLoop(dy->f32(), ym->f32(), out->f32(), n); });
+  int64_t n = physicalElements(y->md);
+  if (isBf16(y->md)) submit([dy, ym, out, n] { reluBackwardLoopBf16(bf16Data(dy), bf16Data(ym), bf16Data(out), n); });
+  else submit([dy, ym, out, n] { reluBackwardLoop(dy->f32(), ym->f32(), out->f32(), n); });
   return wrap(info.Env(), dx);
 }
 
@@ -256,15 +252,15 @@ Napi::Value dropout(const Napi::CallbackInfo &info) {
   double p = num(info[1], "dropout p");
   uint64_t seed = static_cast<uint64_t>(num(info[2], "dropout seed"));
   if (!(p >= 0 && p <= 1)) throw Napi::RangeError::New(info.Env(), "native: dropout p must be in [0, 1]");
+  // A bf16 activation stays bf16 (plain): y = bf16(x · keep), the mask is f32 either way.
+  bool bf16 = isBf16(x->md);
   md_t md = plainDesc(descDims(x->md));
-  MemPtr xs = plainF32(*x);
-  BufPtr y = newBuf(md), mask = newBuf(md);
+  MemPtr xs = bf16 ? inLayout(*x, plainOwnType(*x), false) : plainF32(*x);
+  BufPtr y = newBuf(bf16 ? plainOwnType(*x) : md), mask = newBuf(md);
   MemPtr ym = y->mem, mm = mask->mem;
   int64_t n = static_cast<int64_t>(x->size());
   float keepScale = p >= 1 ? 0.f : static_cast<float>(1.0 / (1.0 - p));
-  submit([xs, ym, mm, n, p, seed, keepScale] {
-    const float *a = xs->f32();
-    float *r = ym->f32();
+  submit([xs, ym, mm, n, p, seed, keepScale, bf16] {
     float *m = mm->f32();
     uint64_t base = mix(seed);
 #pragma omp parallel for if (n > kParallelMin)
@@ -272,7 +268,8 @@ Napi::Value dropout(const Napi::CallbackInfo &info) {
       double u = static_cast<double>(mix(base ^ static_cast<uint64_t>(i)) >> 11) * (1.0 / 9007199254740992.0);
       float keep = u >= p ? keepScale : 0.f;
       m[i] = keep;
-      r[i] = a[i] * keep;
+      if (bf16) bf16Data(ym)[i] = f32ToBf16(bf16ToF32(bf16Data(xs)[i]) * keep);
+      else ym->f32()[i] = xs->f32()[i] * keep;
     }
   });
   Napi::Env env = info.Env();

@@ -1,7 +1,9 @@
 // Fully connected layers as oneDNN inner products: y [m, n] = x [m, k] · wᵀ (w [n, k]) + b,
 // with an optional fused ReLU post-op. Layouts are oneDNN's choice; weights are reordered once
 // per write (cached on the weight buffer); weight gradients come back plain [n, k] from a matmul.
-// In bf16 mode src/weights/diff_dst are bf16 and every output stays f32. A single f32 row goes
+// In bf16 mode src/weights/diff_dst are bf16; a hidden layer (ReLU fused) writes its output in
+// bf16 for the next layer, the last one (no ReLU: the logits the loss reads) in f32, as PyTorch's
+// autocast; diff_src and weight gradients stay f32. A single f32 row goes
 // through oneDNN's sgemm instead (linearRow). A ReLU runs on the output in the same task (not as
 // oneDNN's post-op, which turns NaN into 0). Geometry is a LinearGeometry object (geometry.hpp).
 #include <algorithm>
@@ -18,21 +20,24 @@ std::unordered_map<std::string, Cached<dnnl::inner_product_backward_data::primit
     gBwdData;
 std::unordered_map<std::string, Cached<dnnl::matmul::primitive_desc, dnnl::matmul>> gBwdWeights;
 
-IpShape shapeOf(const LinearGeom &g, bool bf16, bool bias) {
+/** `bf16Dst`: the output in bf16 too (a hidden layer in bf16 mode). */
+IpShape shapeOf(const LinearGeom &g, bool bf16, bool bias, bool bf16Dst = false) {
   dt low = bf16 ? dt::bf16 : dt::f32;
   IpShape s;
   s.src = anyDesc({g.m, g.k}, low);
   s.weights = anyDesc({g.n, g.k}, low);
   s.bias = bias ? plainDesc({g.n}) : md_t();
-  s.dst = anyDesc({g.m, g.n}, dt::f32);
+  s.dst = anyDesc({g.m, g.n}, bf16 && bf16Dst ? dt::bf16 : dt::f32);
   return s;
 }
 
-std::string keyOf(const LinearGeom &g, bool bf16, bool bias) { return g.key() + (bf16 ? "b" : "f") + (bias ? "B" : "-"); }
+std::string keyOf(const LinearGeom &g, bool bf16, bool bias, bool bf16Dst = false) {
+  return g.key() + (bf16 ? "b" : "f") + (bias ? "B" : "-") + (bf16 && bf16Dst ? "h" : "");
+}
 
-auto &forwardPd(const LinearGeom &g, bool bf16, bool bias) {
-  return cached(gFwd, keyOf(g, bf16, bias), std::function<dnnl::inner_product_forward::primitive_desc()>([&] {
-                  return ipFwdPd(shapeOf(g, bf16, bias), makeAttr());
+auto &forwardPd(const LinearGeom &g, bool bf16, bool bias, bool bf16Dst = false) {
+  return cached(gFwd, keyOf(g, bf16, bias, bf16Dst), std::function<dnnl::inner_product_forward::primitive_desc()>([&] {
+                  return ipFwdPd(shapeOf(g, bf16, bias, bf16Dst), makeAttr());
                 }));
 }
 
@@ -74,11 +79,11 @@ Napi::Value linear(const Napi::CallbackInfo &info) {
   Fields opts(info[4], "linear options");
   bool relu = opts.flag("relu"), bf16 = opts.flag("bf16");
   if (g.m == 1 && !bf16) return linearRow(env, x, w, b, g, relu);
-  auto &c = forwardPd(g, bf16, b != nullptr);
+  auto &c = forwardPd(g, bf16, b != nullptr, relu);
   md_t srcMd = c.pd.src_desc(), wMd = c.pd.weights_desc();
-  // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
-  makePlainInPlace(*x);
-  md_t xView = plainDesc({g.m, g.k});
+  // A flattened conv output may still be blocked 4-D: view it as plain [m, k] (its own type) first.
+  makePlainKeepType(*x);
+  md_t xView = plainDesc({g.m, g.k}, descType(x->md));
   MemPtr xs = inLayout(*x, srcMd, true, &xView);
   MemPtr ws = weightsIn(*w, wMd);
   return wrap(env, submitWeightLayer(c, {{DNNL_ARG_SRC, srcMd, xs}, {DNNL_ARG_WEIGHTS, wMd, ws}}, b, relu));
@@ -123,24 +128,32 @@ Napi::Value linearBackwardWeights(const Napi::CallbackInfo &info) {
   md_t gyT(dims_t{n, m}, low, dims_t{1, n}); // gy [m, n] read as its transpose
   auto &c = cached(gBwdWeights, keyOf(g, bf16, false),
                    std::function<dnnl::matmul::primitive_desc()>([&] { return matmulPd(gyT, xMd, gwMd, makeAttr()); }));
-  // A flattened conv output may still be blocked 4-D: view it as plain [m, k] first.
-  makePlainInPlace(*x);
-  md_t xView = plainDesc({m, k});
+  // A flattened conv output may still be blocked 4-D: view it as plain [m, k] (its own type) first.
+  makePlainKeepType(*x);
+  md_t xView = plainDesc({m, k}, descType(x->md));
   MemPtr xs = inLayout(*x, xMd, true, &xView);
-  makePlainInPlace(*gy);
-  MemPtr dy = inLayout(*gy, gyMd, true);
+  makePlainKeepType(*gy); // bf16 when it comes from a bf16 hidden layer's ReLU gradient
+  md_t gyView = plainDesc({m, n}, descType(gy->md));
+  MemPtr dy = inLayout(*gy, gyMd, true, &gyView);
   BufPtr gw = newBuf(gwMd);
   submitPrimitive(c, {{DNNL_ARG_SRC, gyT, dy}, {DNNL_ARG_WEIGHTS, xMd, xs}, {DNNL_ARG_DST, gwMd, gw->mem}});
   BufPtr gb;
   if (withBias) {
     gb = newBuf(plainDesc({n}));
-    MemPtr dyF = gy->mem, gbm = gb->mem;
-    submit([dyF, gbm, m, n] {
+    MemPtr dyRaw = gy->mem, gbm = gb->mem;
+    bool gyBf16 = isBf16(gy->md);
+    submit([dyRaw, gbm, m, n, gyBf16] {
       float *out = gbm->f32();
-      const float *d = dyF->f32();
       std::fill(out, out + n, 0.f);
-      for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) out[j] += d[i * n + j];
+      for (int64_t i = 0; i < m; i++) {
+        if (gyBf16) {
+          const uint16_t *d = bf16Data(dyRaw) + i * n;
+          for (int64_t j = 0; j < n; j++) out[j] += bf16ToF32(d[j]);
+        } else {
+          const float *d = dyRaw->f32() + i * n;
+          for (int64_t j = 0; j < n; j++) out[j] += d[j];
+        }
+      }
     });
   }
   return handlePair(info.Env(), gw, gb);

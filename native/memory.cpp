@@ -1,7 +1,8 @@
 // Moving data in and out of native buffers: fromArray/toArray (plain NCHW f32 at the boundary),
 // writeAt (values written into part of a buffer in place), readInto (the values copied into part
 // of a caller's array: no new array, e.g. gradients into an allreduce bucket), full, clone, reshape (a blocked buffer
-// is reordered to plain once, then shared), dispose and the live-allocation counter.
+// is reordered to plain once, in its own f32 or bf16 type, then shared), dispose and the live-allocation counter.
+// A bf16 buffer reads back as f32 (toArray/readInto convert; writeAt makes it plain f32 first).
 #include <algorithm>
 #include <cstring>
 
@@ -94,8 +95,8 @@ Napi::Value clone(const Napi::CallbackInfo &info) {
 Napi::Value reshape(const Napi::CallbackInfo &info) {
   BufPtr b = unwrap(info[0], "reshape source");
   dims_t dims = toDims(info[1], "reshape shape");
-  makePlainInPlace(*b);
-  md_t md = plainDesc(dims);
+  makePlainKeepType(*b); // a bf16 activation stays bf16 (flattened for a linear layer)
+  md_t md = plainDesc(dims, descType(b->md));
   if (md.get_size() != b->md.get_size()) throw Napi::RangeError::New(info.Env(), "native: reshape changes the element count");
   return wrap(info.Env(), std::make_shared<Buf>(b->mem, md));
 }

@@ -17,8 +17,28 @@ void registerOptim(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerInt8(Napi::Env env, Napi::Object exports);
 
-/** `b` as plain f32 memory (a reorder is enqueued when it is blocked; not cached). */
+/** `b` as plain f32 memory (a reorder is enqueued when it is blocked or bf16; not cached). */
 inline MemPtr plainF32(Buf &b) { return inLayout(b, plainDesc(descDims(b.md), dt::f32), false); }
+
+// ---- bf16 activations: a buffer's storage type is internal (JS always sees f32 values) ----------
+
+inline bool isBf16(const md_t &md) { return descType(md) == dt::bf16; }
+/** Physical elements of a layout in its own type (blocked layouts' padding included). */
+inline int64_t physicalElements(const md_t &md) { return static_cast<int64_t>(md.get_size() / (isBf16(md) ? 2 : 4)); }
+inline uint16_t *bf16Data(const MemPtr &m) { return static_cast<uint16_t *>(m->ptr); }
+
+/** b's row-major descriptor in b's own element type. */
+inline md_t plainOwnType(const Buf &b) { return plainDesc(descDims(b.md), descType(b.md)); }
+
+/** Makes b row-major, keeping its element type (a bf16 activation stays bf16; reorders once). */
+inline void makePlainKeepType(Buf &b) {
+  md_t plain = plainOwnType(b);
+  if (b.md == plain) return;
+  MemPtr m = inLayout(b, plain, false);
+  b.mem = m;
+  b.md = plain;
+  b.cache.clear();
+}
 
 /** A JS number argument (throws a TypeError naming it otherwise). */
 inline double num(const Napi::Value &v, const char *what) {
@@ -36,7 +56,8 @@ inline Napi::Array handlePair(Napi::Env env, BufPtr a, BufPtr b) {
 
 /**
  * Queues a convolution or inner-product forward (`c` cached, `args` holding src and weights):
- * adds the bias (made plain) and a new dst, and applies ReLU to dst in the same task when asked.
+ * adds the bias (made plain) and a new dst (f32 or bf16, as c's dst), and applies ReLU to dst in
+ * the same task when asked.
  */
 template <class Cached> BufPtr submitWeightLayer(const Cached &c, std::vector<Arg> args, const BufPtr &b, bool relu) {
   if (b) {
@@ -47,9 +68,11 @@ template <class Cached> BufPtr submitWeightLayer(const Cached &c, std::vector<Ar
   BufPtr y = newBuf(dstMd);
   MemPtr ym = y->mem;
   args.push_back({DNNL_ARG_DST, dstMd, ym});
-  int64_t count = physicalCount(dstMd);
-  submitPrimitive(c, std::move(args), [relu, ym, count] {
-    if (relu) reluLoop(ym->f32(), ym->f32(), count);
+  int64_t count = physicalElements(dstMd);
+  bool bf16 = isBf16(dstMd);
+  submitPrimitive(c, std::move(args), [relu, bf16, ym, count] {
+    if (relu && bf16) reluLoopBf16(bf16Data(ym), bf16Data(ym), count);
+    else if (relu) reluLoop(ym->f32(), ym->f32(), count);
   });
   return y;
 }

@@ -1,13 +1,116 @@
 // One in-place SGD step with PyTorch's rule, on the plain f32 master weights:
 //   d = g + wd·p;  buf = first ? d : momentum·buf + (1 − dampening)·d;
 //   d = nesterov ? d + momentum·buf : buf (when momentum ≠ 0);  p −= lr·d.
-// Writing the parameter invalidates its cached reordered (blocked/bf16) copies.
+// Writing the parameter invalidates its cached reordered (blocked/f32) copies, except the bf16
+// copies of the weights the layers read in bf16 mode: they are rewritten in the same task and stay
+// valid for the new values, so the next forward pass reorders nothing. A copy whose rows (the last
+// dimension) lie contiguous is written by the update loop itself (rounded to nearest even, as
+// oneDNN's reorder does); a blocked one by oneDNN's reorder right after the loop: a scalar scatter
+// into blocked weights measured slower than the reorder (BENCHMARKS.md). bf16CopiesCheck
+// compares the copies with a fresh conversion (tests).
+#include <algorithm>
+#include <cstring>
+
 #include "geometry.hpp"
 #include "ops.hpp"
 
 namespace ax {
 
 namespace {
+
+/**
+ * Where each logical element of a blocked layout lies: offset(i0, …, iD−1) = Σ_d table[d][i_d]
+ * (outer strides plus the inner blocks' offsets, both per dimension). Empty when `md` is not a
+ * plain blocked layout of its logical elements (another format kind, an offset, extra flags).
+ */
+std::vector<std::vector<int64_t>> offsetTables(const md_t &md) {
+  dims_t dims = descDims(md);
+  int nd = static_cast<int>(dims.size());
+#if DNNL_VERSION_MAJOR >= 3
+  if (md.get_format_kind() != dnnl::memory::format_kind::blocked) return {};
+  dims_t strides = md.get_strides(), blks = md.get_inner_blks(), idxs = md.get_inner_idxs();
+  int nblks = md.get_inner_nblks();
+#else
+  const dnnl_memory_desc_t &d = md.data;
+  if (d.format_kind != dnnl_blocked || d.offset0 != 0 || d.extra.flags != 0) return {};
+  for (int i = 0; i < nd; i++)
+    if (d.padded_offsets[i] != 0) return {};
+  const dnnl_blocking_desc_t &b = d.format_desc.blocking;
+  dims_t strides(b.strides, b.strides + nd), blks(b.inner_blks, b.inner_blks + b.inner_nblks),
+      idxs(b.inner_idxs, b.inner_idxs + b.inner_nblks);
+  int nblks = b.inner_nblks;
+#endif
+  std::vector<int64_t> innerStride(nblks, 1);
+  for (int j = nblks - 2; j >= 0; j--) innerStride[j] = innerStride[j + 1] * blks[j + 1];
+  std::vector<std::vector<int64_t>> table(nd);
+  for (int dim = 0; dim < nd; dim++) {
+    table[dim].resize(dims[dim]);
+    for (int64_t x = 0; x < dims[dim]; x++) {
+      int64_t rem = x, off = 0;
+      for (int j = nblks - 1; j >= 0; j--) {
+        if (idxs[j] != dim) continue;
+        off += (rem % blks[j]) * innerStride[j];
+        rem /= blks[j];
+      }
+      table[dim][x] = off + rem * strides[dim];
+    }
+  }
+  return table;
+}
+
+/** A valid bf16 copy of a parameter, rewritten after the update. */
+struct Bf16Copy {
+  MemPtr mem;
+  md_t md, from; // its layout, and the parameter's elements viewed under its dims
+  std::vector<std::vector<int64_t>> table; // offsetTables(md), empty when not written directly
+  int64_t rowLength;                       // the last dimension's extent (direct copies)
+};
+
+/** Whether c's rows lie contiguous (the update loop writes them as it goes). */
+bool rowsContiguous(const std::vector<std::vector<int64_t>> &table) {
+  if (table.empty()) return false;
+  const std::vector<int64_t> &last = table.back();
+  for (size_t j = 0; j < last.size(); j++)
+    if (last[j] != last[0] + static_cast<int64_t>(j)) return false;
+  return true;
+}
+
+/** p's cached bf16 copies valid for its current values, made from its plain row-major elements. */
+std::vector<Buf::Cached *> bf16Copies(Buf &p) {
+  std::vector<Buf::Cached *> out;
+  for (auto &c : p.cache) {
+    if (c.version != p.mem->version || !isBf16(c.md)) continue;
+    dims_t dims = descDims(c.md);
+    size_t n = 1;
+    for (auto d : dims) n *= static_cast<size_t>(d);
+    // Made from the f32 elements in row-major order (maybe viewed under other dims, e.g. grouped).
+    if (n != p.size() || c.key != descKey(plainDesc(dims)) + "|" + descKey(c.md)) continue;
+    out.push_back(&c);
+  }
+  return out;
+}
+
+/** Offset in c of the first element of row r (rows: the last dimension, in row-major order). */
+int64_t rowBase(const Bf16Copy &c, int64_t r) {
+  int64_t base = 0;
+  for (size_t d = c.table.size() - 1; d-- > 0;) {
+    int64_t extent = static_cast<int64_t>(c.table[d].size());
+    base += c.table[d][r % extent];
+    r /= extent;
+  }
+  return base;
+}
+
+/** Writes bf16(p) into a copy, row by row. */
+void writeCopy(const float *p, const Bf16Copy &c, int64_t n) {
+  uint16_t *dst = bf16Data(c.mem);
+  const std::vector<int64_t> &last = c.table.back();
+#pragma omp parallel for if (n > 32768)
+  for (int64_t r = 0; r < n / c.rowLength; r++) {
+    int64_t base = rowBase(c, r);
+    for (int64_t j = 0; j < c.rowLength; j++) dst[base + last[j]] = f32ToBf16(p[r * c.rowLength + j]);
+  }
+}
 
 /** sgdStep(param, grad, momentum | null, {lr, momentum, dampening, weightDecay, nesterov, firstStep}). */
 Napi::Value sgdStep(const Napi::CallbackInfo &info) {
@@ -33,15 +136,26 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
     m = mom->mem;
     touched(*mom);
   }
+  // The bf16 copies written with the new values (queued readers of their old values run first).
+  std::vector<Bf16Copy> copies;
+  std::vector<Buf::Cached *> kept = bf16Copies(*param);
+  for (Buf::Cached *c : kept) {
+    auto table = offsetTables(c->md);
+    if (!rowsContiguous(table)) table.clear();
+    int64_t rowLength = table.empty() ? 0 : static_cast<int64_t>(table.back().size());
+    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength});
+  }
+  // The direct copy (if any) first: the update loop writes it.
+  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return !c.table.empty(); });
   MemPtr p = param->mem;
   touched(*param);
+  for (Buf::Cached *c : kept) c->version = param->mem->version;
   int64_t n = static_cast<int64_t>(param->size());
-  submit([p, g, m, n, lr, momentum, dampening, wd, nesterov, first] {
+  submit([p, g, m, n, lr, momentum, dampening, wd, nesterov, first, copies] {
     float *pv = p->f32();
     const float *gv = g->f32();
     float *mv = m ? m->f32() : nullptr;
-#pragma omp parallel for if (n > 32768)
-    for (int64_t i = 0; i < n; i++) {
+    auto update = [&](int64_t i) {
       float d = gv[i] + wd * pv[i];
       if (mv) {
         float b = first ? d : momentum * mv[i] + (1.f - dampening) * d;
@@ -49,13 +163,70 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
         d = nesterov ? d + momentum * b : b;
       }
       pv[i] -= lr * d;
+    };
+    if (copies.empty() || copies.front().table.empty()) {
+#pragma omp parallel for if (n > 32768)
+      for (int64_t i = 0; i < n; i++) update(i);
+      for (const Bf16Copy &c : copies) reorderNow(c.from, p, c.md, c.mem);
+      return;
+    }
+    // Fused with the first copy: each row of its last dimension is updated, then rounded to bf16.
+    const Bf16Copy &c = copies.front();
+    uint16_t *dst = bf16Data(c.mem);
+    const std::vector<int64_t> &last = c.table.back();
+#pragma omp parallel for if (n > 32768)
+    for (int64_t r = 0; r < n / c.rowLength; r++) {
+      int64_t base = rowBase(c, r);
+      for (int64_t j = 0; j < c.rowLength; j++) {
+        int64_t i = r * c.rowLength + j;
+        update(i);
+        dst[base + last[j]] = f32ToBf16(pv[i]);
+      }
+    }
+    for (size_t k = 1; k < copies.size(); k++) {
+      if (copies[k].table.empty()) reorderNow(copies[k].from, p, copies[k].md, copies[k].mem);
+      else writeCopy(pv, copies[k], n);
     }
   });
   return info.Env().Undefined();
 }
 
+/**
+ * Test hook: bf16CopiesCheck(param) → [checked, differing]: each cached bf16 copy of param valid
+ * for its current values compared byte for byte with a fresh reorder of the f32 values.
+ */
+Napi::Value bf16CopiesCheck(const Napi::CallbackInfo &info) {
+  BufPtr param = unwrap(info[0], "bf16CopiesCheck parameter");
+  std::vector<Buf::Cached *> copies = bf16Copies(*param);
+  flushSync();
+  int checked = 0, differing = 0;
+  for (Buf::Cached *c : copies) {
+    md_t from = plainDesc(descDims(c->md));
+    auto fresh = std::make_shared<Mem>(c->md.get_size());
+    std::memset(fresh->ptr, 0, fresh->bytes);
+    std::vector<std::function<void()>> task;
+    MemPtr src = param->mem, cached = c->mem;
+    md_t to = c->md;
+    bool same = false;
+    task.push_back([&] {
+      reorderNow(from, src, to, fresh);
+      same = std::memcmp(fresh->ptr, cached->ptr, fresh->bytes) == 0;
+    });
+    runTasks(task);
+    checked++;
+    differing += same ? 0 : 1;
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), checked));
+  out.Set(1u, Napi::Number::New(info.Env(), differing));
+  return out;
+}
+
 } // namespace
 
-void registerOptim(Napi::Env env, Napi::Object exports) { exports.Set("sgdStep", Napi::Function::New(env, sgdStep)); }
+void registerOptim(Napi::Env env, Napi::Object exports) {
+  exports.Set("sgdStep", Napi::Function::New(env, sgdStep));
+  exports.Set("bf16CopiesCheck", Napi::Function::New(env, bf16CopiesCheck));
+}
 
 } // namespace ax

@@ -1,4 +1,4 @@
-// Max pooling forward/backward over oneDNN (src kept in the incoming, maybe blocked, layout;
+// Max pooling forward/backward over oneDNN (src kept in the incoming, maybe blocked or bf16, layout;
 // oneDNN's workspace kept for backward) and adaptive average pooling as plain loops. oneDNN's max
 // pooling skips NaN where PyTorch's returns it: when the input holds a NaN (one branch-free scan
 // in the same task), the windows holding one are set to NaN afterwards. The gradient of such a
@@ -52,14 +52,18 @@ void nanWindows(const float *x, float *y, const PoolGeom &g) {
   }
 }
 
-/** x's own layout in f32; the max pooling of x, with NaN windows fixed up in the same task. */
+/**
+ * The max pooling of x in x's own layout and type (f32, or bf16 between bf16 layers: max commutes
+ * with rounding, so bf16 pooling equals pooling in f32 and rounding after), with NaN windows fixed
+ * up in the same task.
+ */
 WithWorkspace runForward(Buf &x, const PoolGeom &g, bool training) {
-  if (descType(x.md) != dt::f32) makePlainInPlace(x);
   auto &c = forwardPd(g, x.md, training);
   md_t xMd = x.md, yMd = c.pd.dst_desc();
   MemPtr xm = x.mem;
   return submitWithWorkspace(c, x, training, [xMd, xm, yMd, g](const MemPtr &ym) {
-    if (anyNaN(xm->f32(), physicalCount(xMd)))
+    int64_t n = physicalElements(xMd);
+    if (isBf16(xMd) ? anyNaNBf16(bf16Data(xm), n) : anyNaN(xm->f32(), n))
       onPlainCopies(xMd, xm, yMd, ym, [&g](const float *xp, float *yp) { nanWindows(xp, yp, g); });
   });
 }

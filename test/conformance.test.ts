@@ -6,11 +6,11 @@
 // error up to 2^-9 ≈ 2e-3 per operand); with f32 accumulation, outputs of layers with hundreds
 // of terms differ from f32 by about 1e-2 of their range, and errors compound over the eight
 // layers of the network, so bf16 is held to 3e-2 per op and 6e-2 for the network's output, loss
-// and the gradients of conv4, conv5 and the classifier (measured: at most 6e-3). The gradients
-// of conv1–conv3 reach them through LRN, two max pools and ReLUs whose decisions flip under
-// bf16 rounding in this 8–16-channel network (measured 0.08–0.26), so they are held to 0.35
-// here; test/native_bf16.test.ts checks them tightly against a reference that rounds the same
-// operands to bf16.
+// and the gradients of conv5 and the classifier (measured: at most 6e-3). bf16 mode keeps the
+// activations between layers in bf16, as PyTorch's autocast does, and the gradients of conv1–conv4
+// reach them through max pools whose argmax moves at the near-ties bf16 rounding makes in this
+// 8–16-channel network: they differ from f32 by 0.30–0.56, as torch.autocast's own do (0.30–0.56),
+// so they are held to 0.6 here; test/native_bf16.test.ts holds them to 2e-2 of autocast's.
 // webgpu (Dawn on SwiftShader's Vulkan here: VK_ICD_FILENAMES is set when unset and Debian's
 // chromium carries the driver) is held to the same 1e-4: it computes in f32 like the others and
 // differs only in summation order (a tile of a GEMM, a tree in a reduction) and in exp/log/exp2
@@ -61,7 +61,7 @@ function backendsUnderTest(): { name: string; be: Backend; opTol: number; netTol
   else console.log(`# conformance: native backend not tested here: ${f32.reason}`);
   const bf16 = nativeBackend({ precision: 'bf16' });
   if (bf16.backend && (bf16.backend as { precision?: string }).precision === 'bf16')
-    out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.35 } });
+    out.push({ name: 'native bf16', be: bf16.backend, opTol: 3e-2, netTol: { net: 6e-2, early: 0.6 } });
   for (const threads of [1, 2]) {
     const name = `wasm ${threads} thread${threads > 1 ? 's' : ''}`;
     let be: Backend;
@@ -213,7 +213,7 @@ function miniNetwork(tensor: (a: Arr) => Tensor, tol: Tolerance): void {
     assertRelClose(
       p.grad!.toArray(),
       c.grads[name]!.data,
-      tol.early && /^features\.[048]\./.test(name) ? tol.early : tol.net,
+      tol.early && /^features\.(0|4|8|10)\./.test(name) ? tol.early : tol.net,
       `grad ${name}`,
     );
 }

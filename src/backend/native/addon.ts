@@ -43,6 +43,8 @@ export interface NativeAddon {
   dispose(h: Handle): void;
   liveBuffers(): number;
   layoutOf(h: Handle): string;
+  /** Test hook: [checked, differing] of param's cached bf16 copies against a fresh conversion. */
+  bf16CopiesCheck(h: Handle): [number, number];
 
   relu(x: Handle): Handle;
   reluBackward(gy: Handle, y: Handle): Handle;

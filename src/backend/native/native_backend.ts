@@ -170,6 +170,12 @@ export class NativeBackend implements Backend {
     return this.addon.layoutOf(this.h(s, 'layout source'));
   }
 
+  /** Test hook: how many cached bf16 copies of a parameter are valid, and how many differ from a fresh conversion. */
+  bf16CopiesCheck(s: Storage): { checked: number; differing: number } {
+    const [checked, differing] = this.addon.bf16CopiesCheck(this.h(s, 'bf16 copies source'));
+    return { checked, differing };
+  }
+
   // ---- elementwise and reductions ---------------------------------------------------------------
 
   unary(op: UnaryOp, x: Storage, shape: Shape): Storage {
