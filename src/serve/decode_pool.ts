@@ -55,9 +55,9 @@ export interface DecodePoolOptions {
   /** Most images held in shared memory (default: as many as fit in 64 MiB, at least one per worker). */
   maxSlots?: number;
   /**
-   * Most plain JPEGs decoded from this thread at once (default 2; 0: every image goes to a
-   * worker). Each holds a libuv pool thread while it decodes: the pool's default 4 keep room for
-   * the model's forward pass and the workers' own decodes.
+   * Most plain JPEGs decoded from this thread at once (default 1: one decodes faster than a
+   * batch's forward pass consumes them, and each more is one more thread preempting OpenMP's in
+   * the middle of a pass; 0: every image goes to a worker).
    */
   maxInline?: number;
 }
@@ -89,7 +89,7 @@ export class DecodePool {
     opts: DecodePoolOptions,
   ) {
     this.maxQueue = opts.maxQueue;
-    this.maxInline = opts.maxInline ?? 2;
+    this.maxInline = opts.maxInline ?? 1;
     let floats = 0;
     try {
       floats = inputFloats(init);
