@@ -267,7 +267,7 @@ function modesRow(arch: string, what: string, r: Row, names: string[]): string {
     if (!m) return '—';
     if ('error' in m) return `fails: ${m.error.slice(0, 50)}`;
     const t = `${m.ms_per_iter.toFixed(1)} ms`;
-    return n === r.torch_mode ? `**${t}**` : t;
+    return n === r.torch_mode?.split(',')[0] ? `**${t}**` : t;
   });
   return `| ${arch} | ${what} | ${cells.join(' | ')} |`;
 }
@@ -367,7 +367,7 @@ function main(): void {
     '',
     `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — median of ${iters} timed iterations (batch 1: ${itersFor(1)}) after ${warmup} warm-up, each framework in its own process.`,
-    `PyTorch: Debian's 1.13, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = ${threads}, the best of its modes (table below; bf16: torch.autocast('cpu') with each). ${blasText}.`,
+    `PyTorch: Debian's 1.13, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = ${threads}, the best of its modes (table below; bf16: torch.autocast('cpu') with each), each run with libgomp's default wait and with OMP_WAIT_POLICY=passive (the faster reported; ours runs with the library's default short spin). ${blasText}.`,
     `ONNX Runtime: ${ortVersion}, graphOptimizationLevel 'all' (ORT_ENABLE_ALL), intraOpNumThreads ${threads}, interOpNumThreads 1, executionMode 'sequential'.`,
     'Each cell ends with the fraction of the relevant limit it reaches (work per image × images/s ÷ the limit).',
     info.isa === 'avx512_core_amx'
