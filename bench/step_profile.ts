@@ -9,12 +9,11 @@
 import type { Backend, ConvGeometry, LinearGeometry, Precision, PoolGeometry } from '../src/backend/backend.js';
 import { loadedAddon } from '../src/backend/native/addon.js';
 import { setBackend } from '../src/backend/registry.js';
-import { median } from '../src/bench/model_bench.js';
+import { median, trainStep } from '../src/bench/model_bench.js';
 import { createModel, type ArchName } from '../src/models/index.js';
-import { crossEntropy } from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
 import { Generator } from '../src/random.js';
-import { Tensor, tidy } from '../src/tensor.js';
+import { Tensor } from '../src/tensor.js';
 import { measureLimits, peakOf } from './limits/limits.js';
 
 function arg(name: string, fallback: string): string {
@@ -97,16 +96,7 @@ function main(): void {
   const x = Tensor.uniform([batch, c, h, w], -1, 1, { rng });
   const labels = Int32Array.from({ length: batch }, () => rng.int(model.numClasses));
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-  model.train();
-  const step = (): void => {
-    opt.zeroGrad();
-    tidy(() => {
-      const loss = crossEntropy(model.forward(x), labels);
-      loss.backward();
-      return loss.item();
-    });
-    opt.step();
-  };
+  const step = (): void => trainStep(model, opt, x, labels);
   step(); // warm-up: primitives built, weights' copies made
   const perRow = new Map<string, { ms: number[]; flops: number }>();
   const totals: number[] = [];

@@ -9,6 +9,7 @@ import { setBackend, type BackendName } from '../backend/registry.js';
 import { loadedAddon } from '../backend/native/addon.js';
 import { NativeBackend } from '../backend/native/native_backend.js';
 import { createModel, type ArchName } from '../models/index.js';
+import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/index.js';
 import { SGD } from '../optim/index.js';
 import { Generator } from '../random.js';
@@ -72,6 +73,18 @@ export function benchBackend(opts: Pick<BenchOptions, 'precision' | 'threads' | 
   return { backend, precision };
 }
 
+/** One SGD training step on a fixed batch: forward, cross-entropy, backward, update (the loss read back). */
+export function trainStep(model: Module, opt: SGD, x: Tensor, labels: Int32Array): void {
+  model.train();
+  opt.zeroGrad();
+  tidy(() => {
+    const loss = crossEntropy(model.forward(x), labels);
+    loss.backward();
+    return loss.item();
+  });
+  opt.step();
+}
+
 export function runModelBench(opts: BenchOptions): BenchResult {
   const { backend, precision } = benchBackend(opts);
   const rng = new Generator(1);
@@ -98,16 +111,7 @@ export function runModelBench(opts: BenchOptions): BenchResult {
             }),
           );
         }
-      : (): void => {
-          model.train();
-          opt.zeroGrad();
-          tidy(() => {
-            const loss = crossEntropy(model.forward(x), labels);
-            loss.backward();
-            return loss.item();
-          });
-          opt.step();
-        };
+      : (): void => trainStep(model, opt, x, labels);
   for (let i = 0; i < (opts.warmup ?? 2); i++) iterate();
   const times: number[] = [];
   for (let i = 0; i < (opts.iters ?? 5); i++) {
