@@ -12,6 +12,7 @@
         "native/pool.cpp",
         "native/lrn.cpp",
         "native/linear.cpp",
+        "native/gemv.cpp",
         "native/linear_lowp.cpp",
         "native/loss.cpp",
         "native/optim.cpp",

@@ -3,8 +3,8 @@
 // per write (cached on the weight buffer); weight gradients come back plain [n, k] from a matmul.
 // In bf16 mode src/weights/diff_dst are bf16; a hidden layer (ReLU fused) writes its output in
 // bf16 for the next layer, the last one (no ReLU: the logits the loss reads) in f32, as PyTorch's
-// autocast; diff_src and weight gradients stay f32. A single f32 row goes
-// through oneDNN's sgemm instead (linearRow). A ReLU runs on the output in the same task (not as
+// autocast; diff_src and weight gradients stay f32. A single f32 row goes through a row-streaming
+// kernel instead (linearRow, gemv.cpp). A ReLU runs on the output in the same task (not as
 // oneDNN's post-op, which turns NaN into 0). Geometry is a LinearGeometry object (geometry.hpp).
 #include <algorithm>
 
@@ -47,28 +47,18 @@ MemPtr weightsIn(Buf &w, const md_t &to) {
 }
 
 /**
- * One f32 row (batch 1) reads every weight once for two flops: memory-bound. oneDNN's sgemm
- * (its GEMV kernels) streams the plain weights faster than the inner-product primitive does its
- * blocked copy (BENCHMARKS.md), and needs no reordered copy of the weights.
+ * One f32 row (batch 1) reads every weight once for two flops: memory-bound. A row-streaming
+ * kernel (gemv.cpp) reads the plain weights faster than the inner-product primitive does its
+ * blocked copy or oneDNN's sgemm the plain ones (BENCHMARKS.md), and needs no reordered copy.
  */
 Napi::Value linearRow(Napi::Env env, BufPtr x, BufPtr w, BufPtr b, const LinearGeom &g, bool relu) {
   makePlainInPlace(*x);
   makePlainInPlace(*w);
   if (b) makePlainInPlace(*b);
-  const int64_t m = g.m, k = g.k, n = g.n;
-  BufPtr y = newBuf(plainDesc({m, n}));
+  const int64_t k = g.k, n = g.n;
+  BufPtr y = newBuf(plainDesc({1, n}));
   MemPtr xm = x->mem, wm = w->mem, bm = b ? b->mem : nullptr, ym = y->mem;
-  submit([xm, wm, bm, ym, m, k, n, relu] {
-    // y [m, n] = x [m, k] · wᵀ, row-major.
-    dnnl_status_t st = dnnl_sgemm('N', 'T', m, n, k, 1.f, xm->f32(), k, wm->f32(), k, 0.f, ym->f32(), n);
-    if (st != dnnl_success) throw std::runtime_error("linear: dnnl_sgemm failed with status " + std::to_string(static_cast<int>(st)));
-    float *y = ym->f32();
-    const float *bias = bm ? bm->f32() : nullptr;
-    for (int64_t i = 0; i < m * n; i++) {
-      float v = y[i] + (bias ? bias[i % n] : 0.f);
-      y[i] = relu && v < 0.f ? 0.f : v; // NaN stays NaN, as in PyTorch
-    }
-  });
+  submit([xm, wm, bm, ym, k, n, relu] { gemvF32(xm->f32(), wm->f32(), bm ? bm->f32() : nullptr, ym->f32(), n, k, relu); });
   return wrap(env, y);
 }
 

@@ -17,6 +17,9 @@ void registerOptim(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerInt8(Napi::Env env, Napi::Object exports);
 
+/** y [n] = w [n, k] · x [k] + bias (bias may be null), then ReLU if `relu` (NaN kept): batch 1, on the OpenMP threads (gemv.cpp). */
+void gemvF32(const float *x, const float *w, const float *bias, float *y, int64_t n, int64_t k, bool relu);
+
 /** `b` as plain f32 memory (a reorder is enqueued when it is blocked or bf16; not cached). */
 inline MemPtr plainF32(Buf &b) { return inLayout(b, plainDesc(descDims(b.md), dt::f32), false); }
 

@@ -216,7 +216,7 @@ test('linear forward (fused relu) and backward, input from a blocked conv output
   assert.equal(noBias.gb, null);
 });
 
-test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, from a blocked conv output', { skip }, () => {
+test('linear at batch 1 (the row-streaming path): forward with bias/ReLU, backward, from a blocked conv output', { skip }, () => {
   const act = blockedActivation([1, 32, 3, 3], 64);
   const k = 32 * 9;
   const x = { n: nb.reshape(act.n, [1, 32, 3, 3], [1, k]), r: reference.reshape(act.r, [1, 32, 3, 3], [1, k]) };
@@ -237,6 +237,11 @@ test('linear at batch 1 (the sgemm row path): forward with bias/ReLU, backward, 
   const b2 = pairOf(randomArray(11, 70), [11]);
   const g2 = { m: 1, k: 301, n: 11 };
   assertClose('y odd sizes', nb, nb.linear(x2.n, w2.n, b2.n, g2, true), reference.linear(x2.r, w2.r, b2.r, g2, true), [1, 11]);
+  // Enough weights to split the rows over the threads, unevenly (131 rows: 32 blocks of 4 and 3).
+  const w3 = pairOf(randomArray(131 * 301, 71, 0.1), [131, 301]);
+  const b3 = pairOf(randomArray(131, 72), [131]);
+  const g3 = { m: 1, k: 301, n: 131 };
+  assertClose('y split rows', nb, nb.linear(x2.n, w3.n, b3.n, g3, true), reference.linear(x2.r, w3.r, b3.r, g3, true), [1, 131]);
 });
 
 test('adaptive average pooling forward/backward (uneven windows)', { skip }, () => {
