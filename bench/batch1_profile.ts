@@ -1,9 +1,16 @@
 // f32 batch-1 latency, layer by layer: our native backend (each stage of the model timed as the
 // model runs it, conv/linear + ReLU fused) against ONNX Runtime's own profiler (per-node kernel
 // times of the same exported model, all graph optimisations, threads pinned to ours). Each peer
-// runs in its own process, and the peers take turns forward by forward in ONE run (the parent
-// tells each in turn to run one forward), so that on a shared machine every peer meets the same
-// load. Peers: ours on `threads` and on 1 thread (a layer no faster on both cores does not use the
+// runs in its own process, and the peers take turns in ONE run, so that on a shared machine every
+// peer meets the same load. A turn is a pause of `--gap` ms (default 50: ONNX Runtime's idle
+// threads spin ~35 ms of a core after a run, which would take a core from the peer after it), then
+// `--warm` untimed forwards (default 3: on this VM a forward right after an idle pause ran at half
+// speed, BENCHMARKS.md) and `--turn` timed ones (default 5): steady-state latency, a loop of
+// forwards as a latency benchmark runs them. Ours times each of its forwards whole and again stage
+// by stage, each on a new input tensor (made outside the timing), so that its conversion to the
+// first convolution's layout is paid every time, as for a user's image (ONNX Runtime reorders its
+// input in every run too). Peers: ours on `threads` and on 1 thread (a layer no faster on both
+// cores does not use the
 // second), ORT, and ours with the classifier's weights in bf16 / int8 (`--classifier`), whose
 // logits are compared with ours in f32 on the same seeded weights and input, and ours with
 // OpenMP's idle threads waiting otherwise than the library's default (`--wait`: passive, or a
@@ -14,7 +21,8 @@
 // machine does not distort the way it does wall times). `--verbose` adds oneDNN's per-primitive
 // log of our last forward (ONEDNN_VERBOSE=1).
 //   npm run build && node dist/bench/batch1_profile.js [--arch alexnet] [--threads 2] [--iters 50]
-//     [--classifier bf16,int8 | none] [--wait passive,100000 | none] [--quick] [--verbose]
+//     [--classifier bf16,int8 | none] [--wait passive,100000 | none] [--gap 50] [--warm 3] [--turn 5]
+//     [--quick] [--verbose]
 import * as ortNode from 'onnxruntime-node';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -49,6 +57,9 @@ const arch = (arg('arch') ?? 'alexnet') as ArchName;
 const threads = Number(arg('threads') ?? availableParallelism());
 const iters = Number(arg('iters') ?? (quick ? 3 : 50));
 const warmup = quick ? 1 : 5;
+const gapMs = Number(arg('gap') ?? 50);
+const warmPerTurn = Number(arg('warm') ?? 3);
+const timedPerTurn = Number(arg('turn') ?? 5);
 const classifiers = (arg('classifier') ?? 'bf16,int8')
   .split(',')
   .filter((c) => c !== 'none' && c !== '')
@@ -91,10 +102,11 @@ interface Profile {
   logits?: number[];
 }
 
-/** A peer's process: it runs one forward per `run` line on stdin and answers `ok`; `done` ends it with its Profile. */
+/** A peer's process: it runs one step per `run` (timed) or `warm` line on stdin and answers `ok`; `done` ends it with its Profile. */
 interface Peer {
   name: string;
-  run(): Promise<void>;
+  /** One step, timed or not (a warm-up step). */
+  run(timed: boolean): Promise<void>;
   finish(): Promise<Profile>;
 }
 
@@ -108,12 +120,15 @@ function labeller(): (kind: string) => string {
   };
 }
 
-/** Ours: one step times each stage of the model separately, then a whole forward. */
-function oursStepper(classifierPrecision: ClassifierPrecision): { step(): void; profile(): Profile } {
+/**
+ * Ours: a timed step is a whole forward (timed as one), then a forward with each stage timed
+ * separately; an untimed one is a whole forward. Each forward gets a new input tensor.
+ */
+function oursStepper(classifierPrecision: ClassifierPrecision): { step(timed: boolean): void; profile(): Profile } {
   setBackend('native', { precision: 'f32', threads, classifierPrecision });
   const model = createModel(arch, { rng: new Generator(1) });
   model.eval();
-  const x = Tensor.uniform([1, ...model.inputShape], -1, 1, { rng: new Generator(2) });
+  const input = Tensor.uniform([1, ...model.inputShape], -1, 1, { rng: new Generator(2) }).toArray();
   const stages = model.stages();
   const label = labeller();
   const names = stages.map((s, i) => {
@@ -128,34 +143,33 @@ function oursStepper(classifierPrecision: ClassifierPrecision): { step(): void; 
   });
   const times: number[][] = stages.map(() => []);
   const totals: number[] = [];
-  let it = 0;
-  const step = (): void =>
-    noGrad(() => {
+  const fresh = (): Tensor => Tensor.fromArray(input, [1, ...model.inputShape]);
+  const step = (timed: boolean): void =>
+    noGrad(() =>
       tidy(() => {
-        let h = x;
+        let x = fresh();
+        const t0 = performance.now();
+        tidy(() => void model.forward(x));
+        if (!timed) return;
+        totals.push(performance.now() - t0);
+        let h = (x = fresh());
         stages.forEach((s, i) => {
           if (names[i] === '') return; // a ReLU fused into the layer before it, as Sequential runs it
-          const t0 = performance.now();
+          const t1 = performance.now();
           if (s === 'flatten') h = flatten(h, 1);
           else if ((s instanceof Conv2d || s instanceof Linear) && stages[i + 1] instanceof ReLU) h = s.forwardFused(h, true);
           else h = s.forward(h);
-          if (it >= warmup) times[i]!.push(performance.now() - t0);
+          times[i]!.push(performance.now() - t1);
         });
-      });
-      const t0 = performance.now();
-      tidy(() => {
-        model.forward(x);
-      });
-      if (it >= warmup) totals.push(performance.now() - t0);
-      it++;
-    });
+      }),
+    );
   const profile = (): Profile => {
     const layers = stages.flatMap((s, i) =>
       names[i]
         ? [{ label: names[i]!, what: s === 'flatten' ? 'flatten' : s.typeName, ms: median(times[i]!), minMs: Math.min(...times[i]!) }]
         : [],
     );
-    const logits = Array.from(noGrad(() => tidy(() => model.forward(x).toArray())));
+    const logits = Array.from(noGrad(() => tidy(() => model.forward(fresh()).toArray())));
     return { layers, totalMs: median(totals), totalMinMs: Math.min(...totals), logits };
   };
   return { step, profile };
@@ -209,12 +223,13 @@ function threadSplit(reps: number): Record<string, number[]> {
 interface OrtEvent {
   cat: string;
   name: string;
+  ts: number;
   dur: number;
   args?: { op_name?: string; provider?: string };
 }
 
 /** ONNX Runtime: its profiler's per-node kernel times (median over the timed runs) and whole runs. */
-async function ortStepper(file: string, dir: string): Promise<{ step(): Promise<void>; profile(): Promise<Profile> }> {
+async function ortStepper(file: string, dir: string): Promise<{ step(timed: boolean): Promise<void>; profile(): Promise<Profile> }> {
   const session = await ortNode.InferenceSession.create(file, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -226,30 +241,40 @@ async function ortStepper(file: string, dir: string): Promise<{ step(): Promise<
   const size = arch === 'alexnet' ? 224 : 227;
   const data = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.001));
   const feeds = { [session.inputNames[0]!]: new ortNode.Tensor('float32', data, [1, 3, size, size]) };
-  const step = async (): Promise<void> => {
+  const timedRuns: boolean[] = [];
+  const step = async (timed: boolean): Promise<void> => {
+    timedRuns.push(timed);
     await session.run(feeds);
   };
   const profile = async (): Promise<Profile> => {
     session.endProfiling();
     await session.release();
-    return readOrtProfile(dir);
+    return readOrtProfile(dir, timedRuns);
   };
   return { step, profile };
 }
 
-function readOrtProfile(dir: string): Profile {
+/** ORT's profile of the runs flagged timed (its runs in order; a node event belongs to the run it starts in). */
+function readOrtProfile(dir: string, timedRuns: boolean[]): Profile {
   const log = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'));
   if (!log) throw new Error(`ONNX Runtime wrote no profile in ${dir}`);
   const events = JSON.parse(readFileSync(path.join(dir, log), 'utf8')) as OrtEvent[];
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000);
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+  if (runs.length !== timedRuns.length) throw new Error(`ONNX Runtime profiled ${runs.length} runs, expected ${timedRuns.length}`);
+  const timedAt = (ts: number): boolean => {
+    let r = -1;
+    while (r + 1 < runs.length && runs[r + 1]!.ts <= ts) r++;
+    return r >= 0 && timedRuns[r]!;
+  };
   const byNode = new Map<string, { op: string; us: number[] }>();
   for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !timedAt(e.ts)) continue;
     const node = e.name.slice(0, -'_kernel_time'.length);
     const entry = byNode.get(node) ?? { op: e.args?.op_name ?? '?', us: [] };
     entry.us.push(e.dur);
     byNode.set(node, entry);
   }
+  const runMs = runs.filter((_, i) => timedRuns[i]).map((e) => e.dur / 1000);
   const label = labeller();
   const kind = (op: string): string =>
     /Conv/.test(op)
@@ -264,10 +289,10 @@ function readOrtProfile(dir: string): Profile {
   const layers = [...byNode.entries()].map(([node, { op, us }]) => ({
     label: label(kind(op)),
     what: `${op} (${node})`,
-    ms: median(us.slice(-iters)) / 1000,
-    minMs: Math.min(...us.slice(-iters)) / 1000,
+    ms: median(us) / 1000,
+    minMs: Math.min(...us) / 1000,
   }));
-  return { layers, totalMs: median(runs.slice(-iters)), totalMinMs: Math.min(...runs.slice(-iters)) };
+  return { layers, totalMs: median(runMs), totalMinMs: Math.min(...runMs) };
 }
 
 /** oneDNN's log of our last forward: one line per primitive (kind, kernel, shapes, ms). */
@@ -275,7 +300,7 @@ function oneDnnLog(): string[] {
   const r = spawnSync(process.execPath, [self, '--child', 'ours', '--arch', arch, '--threads', String(threads), '--iters', '2'], {
     cwd: root,
     encoding: 'utf8',
-    input: 'run\n'.repeat(warmup + 2) + 'done\n',
+    input: 'warm\n'.repeat(warmup) + 'run\n' + 'done\n',
     env: { ...process.env, ONEDNN_VERBOSE: '1' },
     maxBuffer: 1 << 26,
   });
@@ -296,7 +321,7 @@ async function child(which: string): Promise<void> {
     process.stdout.write(`${JSON.stringify(threadSplit(Number(arg('reps') ?? 200)))}\n`);
     return;
   }
-  let stepper: { step(): void | Promise<void>; profile(): Profile | Promise<Profile> };
+  let stepper: { step(timed: boolean): void | Promise<void>; profile(): Profile | Promise<Profile> };
   let dir = '';
   if (which === 'ort') {
     dir = mkdtempSync(path.join(tmpdir(), 'alexnet-ortprof-'));
@@ -308,8 +333,8 @@ async function child(which: string): Promise<void> {
   process.stdout.write('ready\n');
   try {
     for await (const line of createInterface({ input: process.stdin })) {
-      if (line === 'run') {
-        await stepper.step();
+      if (line === 'run' || line === 'warm') {
+        await stepper.step(line === 'run');
         process.stdout.write('ok\n');
       } else if (line === 'done') {
         process.stdout.write(`${JSON.stringify(await stepper.profile())}\n`);
@@ -361,8 +386,8 @@ async function startPeer(
   await expect('ready');
   return {
     name,
-    run: async () => {
-      proc.stdin.write('run\n');
+    run: async (timed) => {
+      proc.stdin.write(timed ? 'run\n' : 'warm\n');
       await expect('ok');
     },
     finish: async () => {
@@ -402,13 +427,21 @@ async function main(): Promise<void> {
     const onnx = path.join(dir, `${arch}.onnx`);
     writeOnnx(onnx, model);
     // One process per peer, started one after the other (model building stays out of the timing),
-    // then one forward each in turn, `warmup + iters` rounds.
+    // then turns: every peer `warmup` untimed steps, then rounds of a pause, warm-up steps and timed
+    // steps, peer after peer, until each has `iters` timed steps.
     const peers: Peer[] = [await startPeer('ours', 'ours')];
     if (threads > 1) peers.push(await startPeer('ours on 1 thread', 'ours', [], 1));
     peers.push(await startPeer('ONNX Runtime', 'ort', ['--onnx', onnx]));
     for (const c of classifiers) peers.push(await startPeer(`ours, classifier ${c}`, `ours-${c}`));
     for (const w of waits.map(waitPeer)) peers.push(await startPeer(w.name, 'ours', [], threads, w.env));
-    for (let round = 0; round < warmup + iters; round++) for (const p of peers) await p.run();
+    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, gapMs));
+    for (const p of peers) for (let i = 0; i < warmup; i++) await p.run(false);
+    for (let done = 0; done < iters; done += timedPerTurn)
+      for (const p of peers) {
+        await pause();
+        for (let i = 0; i < warmPerTurn; i++) await p.run(false);
+        for (let i = 0; i < Math.min(timedPerTurn, iters - done); i++) await p.run(true);
+      }
     const profiles = new Map<string, Profile>();
     for (const p of peers) profiles.set(p.name, await p.finish());
     const mine = profiles.get('ours')!;
@@ -422,7 +455,7 @@ async function main(): Promise<void> {
         : `${((100 * l.weightBytes) / (ms * 1e6) / limits.read_gbps).toFixed(0)}% of bandwidth`;
     };
     console.log(
-      `${arch}, f32, batch 1, ${threads} threads, median of ${iters} after ${warmup} warm-up, the peers taking turns forward by forward; ` +
+      `${arch}, f32, batch 1, ${threads} threads, median of ${iters} after ${warmup} warm-up, the peers taking turns (a ${gapMs} ms pause, ${warmPerTurn} untimed and ${timedPerTurn} timed forwards); ` +
         `f32 peak ${peak.toFixed(0)} GFLOP/s, read bandwidth ${limits.read_gbps.toFixed(1)} GB/s` +
         (quick ? ' (quick run)' : ''),
     );
