@@ -5,9 +5,12 @@
 // copies of the weights the layers read in bf16 mode: they are rewritten in the same task and stay
 // valid for the new values, so the next forward pass reorders nothing. A copy whose rows (the last
 // dimension) lie contiguous is written by the update loop itself (rounded to nearest even, as
-// oneDNN's reorder does); a blocked one by oneDNN's reorder right after the loop: a scalar scatter
-// into blocked weights measured slower than the reorder (BENCHMARKS.md). bf16CopiesCheck
+// oneDNN's reorder does); a blocked one right after the loop, by a scatter through the layout's
+// offset tables where its rows are long (linear weights) and by oneDNN's reorder where they are
+// short (convolution weights), whichever measured faster (BENCHMARKS.md). bf16CopiesCheck
 // compares the copies with a fresh conversion (tests).
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -62,8 +65,9 @@ std::vector<std::vector<int64_t>> offsetTables(const md_t &md) {
 struct Bf16Copy {
   MemPtr mem;
   md_t md, from; // its layout, and the parameter's elements viewed under its dims
-  std::vector<std::vector<int64_t>> table; // offsetTables(md), empty when not written directly
-  int64_t rowLength;                       // the last dimension's extent (direct copies)
+  std::vector<std::vector<int64_t>> table; // offsetTables(md), empty when only a reorder can write it
+  int64_t rowLength;                       // the last dimension's extent
+  bool fused;                              // rows contiguous: written by the update loop itself
 };
 
 /** Whether c's rows lie contiguous (the update loop writes them as it goes). */
@@ -112,6 +116,69 @@ void writeCopy(const float *p, const Bf16Copy &c, int64_t n) {
   }
 }
 
+/**
+ * Writes a blocked copy after the update: by writeCopy where its rows are long (a linear layer's
+ * [n, k] weights: 16 against oneDNN's 20 ms for fc6's 37.7M elements, quiet Zen 5), by oneDNN's
+ * reorder where they are short (a convolution's kw: writeCopy's per-row work made it 2× slower).
+ */
+void writeOrReorder(const float *pv, const MemPtr &p, const Bf16Copy &c, int64_t n) {
+  if (!c.table.empty() && c.rowLength >= 64) writeCopy(pv, c, n);
+  else reorderNow(c.from, p, c.md, c.mem);
+}
+
+/** The SGD rule's constants (PyTorch's names; `first`: the momentum buffer starts as d). */
+struct SgdRule {
+  float lr, momentum, dampening, wd;
+  bool nesterov, first;
+};
+
+/**
+ * The rule on elements [a, b) of p (g its gradient, m its momentum buffer, null without momentum):
+ * one loop per case with the branches outside it, so that each vectorises (AVX-512, AVX2 + FMA or
+ * SSE2, picked at load); the loop that branched per element ran scalar, at twice the time.
+ */
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void sgdRange(float *pv, const float *gv, float *mv,
+                                                                                    int64_t a, int64_t b, const SgdRule &r) {
+  const float lr = r.lr, wd = r.wd, mu = r.momentum, keep = 1.f - r.dampening;
+  if (!mv) {
+#pragma omp simd
+    for (int64_t i = a; i < b; i++) pv[i] -= lr * (gv[i] + wd * pv[i]);
+  } else if (r.first) {
+#pragma omp simd
+    for (int64_t i = a; i < b; i++) {
+      float d = gv[i] + wd * pv[i];
+      mv[i] = d;
+      pv[i] -= lr * (r.nesterov ? d + mu * d : d); // buf = d
+    }
+  } else if (r.nesterov) {
+#pragma omp simd
+    for (int64_t i = a; i < b; i++) {
+      float d = gv[i] + wd * pv[i];
+      float buf = mu * mv[i] + keep * d;
+      mv[i] = buf;
+      pv[i] -= lr * (d + mu * buf);
+    }
+  } else {
+#pragma omp simd
+    for (int64_t i = a; i < b; i++) {
+      float d = gv[i] + wd * pv[i];
+      float buf = mu * mv[i] + keep * d;
+      mv[i] = buf;
+      pv[i] -= lr * buf;
+    }
+  }
+}
+
+/** The rule on all n elements, each OpenMP thread on a contiguous range (one thread below 32768). */
+void sgdAll(float *pv, const float *gv, float *mv, int64_t n, const SgdRule &r) {
+#pragma omp parallel if (n > 32768)
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t a = n * t / T / 16 * 16, b = t == T - 1 ? n : n * (t + 1) / T / 16 * 16;
+    sgdRange(pv, gv, mv, a, b, r);
+  }
+}
+
 /** sgdStep(param, grad, momentum | null, {lr, momentum, dampening, weightDecay, nesterov, firstStep}). */
 Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   BufPtr param = unwrap(info[0], "sgd parameter");
@@ -141,12 +208,12 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   std::vector<Buf::Cached *> kept = bf16Copies(*param);
   for (Buf::Cached *c : kept) {
     auto table = offsetTables(c->md);
-    if (!rowsContiguous(table)) table.clear();
+    bool fused = rowsContiguous(table);
     int64_t rowLength = table.empty() ? 0 : static_cast<int64_t>(table.back().size());
-    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength});
+    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength, fused});
   }
   // The direct copy (if any) first: the update loop writes it.
-  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return !c.table.empty(); });
+  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return c.fused; });
   MemPtr p = param->mem;
   touched(*param);
   for (Buf::Cached *c : kept) c->version = param->mem->version;
@@ -164,10 +231,9 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
       }
       pv[i] -= lr * d;
     };
-    if (copies.empty() || copies.front().table.empty()) {
-#pragma omp parallel for if (n > 32768)
-      for (int64_t i = 0; i < n; i++) update(i);
-      for (const Bf16Copy &c : copies) reorderNow(c.from, p, c.md, c.mem);
+    if (copies.empty() || !copies.front().fused) {
+      sgdAll(pv, gv, mv, n, {lr, momentum, dampening, wd, nesterov, first});
+      for (const Bf16Copy &c : copies) writeOrReorder(pv, p, c, n);
       return;
     }
     // Fused with the first copy: each row of its last dimension is updated, then rounded to bf16.
@@ -183,10 +249,7 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
         dst[base + last[j]] = f32ToBf16(pv[i]);
       }
     }
-    for (size_t k = 1; k < copies.size(); k++) {
-      if (copies[k].table.empty()) reorderNow(copies[k].from, p, copies[k].md, copies[k].mem);
-      else writeCopy(pv, copies[k], n);
-    }
+    for (size_t k = 1; k < copies.size(); k++) writeOrReorder(pv, p, copies[k], n);
   });
   return info.Env().Undefined();
 }
