@@ -4,10 +4,10 @@
 // Writing the parameter invalidates its cached reordered (blocked/f32) copies, except the bf16
 // copies of the weights the layers read in bf16 mode: they are rewritten in the same task and stay
 // valid for the new values, so the next forward pass reorders nothing. A copy whose rows (the last
-// dimension) lie contiguous is written by the update loop itself (rounded to nearest even, as
-// oneDNN's reorder does); a blocked one right after the loop, by a scatter through the layout's
-// offset tables where its rows are long (linear weights) and by oneDNN's reorder where they are
-// short (convolution weights), whichever measured faster (BENCHMARKS.md). bf16CopiesCheck
+// dimension) are long (a linear layer's weights) is written row by row inside the update, each row
+// rounded to nearest even (as oneDNN's reorder does) and scattered through the layout's offset
+// tables while it is still in cache; other copies (a convolution's short kw rows) by oneDNN's
+// reorder after the update, which measured faster for them (BENCHMARKS.md). bf16CopiesCheck
 // compares the copies with a fresh conversion (tests).
 #include <omp.h>
 
@@ -67,17 +67,10 @@ struct Bf16Copy {
   md_t md, from; // its layout, and the parameter's elements viewed under its dims
   std::vector<std::vector<int64_t>> table; // offsetTables(md), empty when only a reorder can write it
   int64_t rowLength;                       // the last dimension's extent
-  bool fused;                              // rows contiguous: written by the update loop itself
-};
 
-/** Whether c's rows lie contiguous (the update loop writes them as it goes). */
-bool rowsContiguous(const std::vector<std::vector<int64_t>> &table) {
-  if (table.empty()) return false;
-  const std::vector<int64_t> &last = table.back();
-  for (size_t j = 0; j < last.size(); j++)
-    if (last[j] != last[0] + static_cast<int64_t>(j)) return false;
-  return true;
-}
+  /** Rows long enough to be written through the tables (a linear layer's k, not a convolution's kw). */
+  bool longRows() const { return !table.empty() && rowLength >= 64; }
+};
 
 /** p's cached bf16 copies valid for its current values, made from its plain row-major elements. */
 std::vector<Buf::Cached *> bf16Copies(Buf &p) {
@@ -105,25 +98,39 @@ int64_t rowBase(const Bf16Copy &c, int64_t r) {
   return base;
 }
 
-/** Writes bf16(p) into a copy, row by row. */
-void writeCopy(const float *p, const Bf16Copy &c, int64_t n) {
-  uint16_t *dst = bf16Data(c.mem);
-  const std::vector<int64_t> &last = c.table.back();
-#pragma omp parallel for if (n > 32768)
-  for (int64_t r = 0; r < n / c.rowLength; r++) {
-    int64_t base = rowBase(c, r);
-    for (int64_t j = 0; j < c.rowLength; j++) dst[base + last[j]] = f32ToBf16(p[r * c.rowLength + j]);
+/** out[j] = bf16(x[j]), rounded to nearest even as oneDNN's reorder does, NaN kept (branch-free: vectorises). */
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void roundRow(const float *x, uint16_t *out, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) {
+    uint32_t u;
+    std::memcpy(&u, &x[j], sizeof u);
+    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16, quiet = (u >> 16) | 0x40u;
+    out[j] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
   }
 }
 
-/**
- * Writes a blocked copy after the update: by writeCopy where its rows are long (a linear layer's
- * [n, k] weights: 16 against oneDNN's 20 ms for fc6's 37.7M elements, quiet Zen 5), by oneDNN's
- * reorder where they are short (a convolution's kw: writeCopy's per-row work made it 2× slower).
- */
-void writeOrReorder(const float *pv, const MemPtr &p, const Bf16Copy &c, int64_t n) {
-  if (!c.table.empty() && c.rowLength >= 64) writeCopy(pv, c, n);
-  else reorderNow(c.from, p, c.md, c.mem);
+/** Row r of p (already rounded into `row`) into copy c, through its offset tables. */
+void scatterRow(const uint16_t *row, const Bf16Copy &c, int64_t r) {
+  uint16_t *dst = bf16Data(c.mem) + rowBase(c, r);
+  const int64_t *last = c.table.back().data();
+  for (int64_t j = 0; j < c.rowLength; j++) dst[last[j]] = row[j];
+}
+
+/** A copy after the update: through its tables where its rows are long, else by oneDNN's reorder. */
+void writeCopy(const float *pv, const MemPtr &p, const Bf16Copy &c, int64_t n) {
+  if (!c.longRows()) {
+    reorderNow(c.from, p, c.md, c.mem);
+    return;
+  }
+#pragma omp parallel if (n > 32768)
+  {
+    std::vector<uint16_t> row(static_cast<size_t>(c.rowLength));
+#pragma omp for
+    for (int64_t r = 0; r < n / c.rowLength; r++) {
+      roundRow(pv + r * c.rowLength, row.data(), c.rowLength);
+      scatterRow(row.data(), c, r);
+    }
+  }
 }
 
 /** The SGD rule's constants (PyTorch's names; `first`: the momentum buffer starts as d). */
@@ -208,48 +215,40 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
   std::vector<Buf::Cached *> kept = bf16Copies(*param);
   for (Buf::Cached *c : kept) {
     auto table = offsetTables(c->md);
-    bool fused = rowsContiguous(table);
     int64_t rowLength = table.empty() ? 0 : static_cast<int64_t>(table.back().size());
-    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength, fused});
+    copies.push_back({c->mem, c->md, plainDesc(descDims(c->md)), std::move(table), rowLength});
   }
-  // The direct copy (if any) first: the update loop writes it.
-  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return c.fused; });
+  // A copy with long rows first: the update writes it row by row.
+  std::stable_partition(copies.begin(), copies.end(), [](const Bf16Copy &c) { return c.longRows(); });
   MemPtr p = param->mem;
   touched(*param);
   for (Buf::Cached *c : kept) c->version = param->mem->version;
   int64_t n = static_cast<int64_t>(param->size());
-  submit([p, g, m, n, lr, momentum, dampening, wd, nesterov, first, copies] {
+  submit([p, g, m, n, copies, rule = SgdRule{lr, momentum, dampening, wd, nesterov, first}] {
     float *pv = p->f32();
     const float *gv = g->f32();
     float *mv = m ? m->f32() : nullptr;
-    auto update = [&](int64_t i) {
-      float d = gv[i] + wd * pv[i];
-      if (mv) {
-        float b = first ? d : momentum * mv[i] + (1.f - dampening) * d;
-        mv[i] = b;
-        d = nesterov ? d + momentum * b : b;
+    size_t rest = 0;
+    if (!copies.empty() && copies.front().longRows()) {
+      // Each row updated, rounded and scattered into the copy while it is still in cache (the
+      // separate pass re-read the f32 weights from memory).
+      const Bf16Copy &c = copies.front();
+      const int64_t len = c.rowLength;
+#pragma omp parallel if (n > 32768)
+      {
+        std::vector<uint16_t> row(static_cast<size_t>(len));
+#pragma omp for
+        for (int64_t r = 0; r < n / len; r++) {
+          sgdRange(pv, gv, mv, r * len, (r + 1) * len, rule);
+          roundRow(pv + r * len, row.data(), len);
+          scatterRow(row.data(), c, r);
+        }
       }
-      pv[i] -= lr * d;
-    };
-    if (copies.empty() || !copies.front().fused) {
-      sgdAll(pv, gv, mv, n, {lr, momentum, dampening, wd, nesterov, first});
-      for (const Bf16Copy &c : copies) writeOrReorder(pv, p, c, n);
-      return;
+      rest = 1;
+    } else {
+      sgdAll(pv, gv, mv, n, rule);
     }
-    // Fused with the first copy: each row of its last dimension is updated, then rounded to bf16.
-    const Bf16Copy &c = copies.front();
-    uint16_t *dst = bf16Data(c.mem);
-    const std::vector<int64_t> &last = c.table.back();
-#pragma omp parallel for if (n > 32768)
-    for (int64_t r = 0; r < n / c.rowLength; r++) {
-      int64_t base = rowBase(c, r);
-      for (int64_t j = 0; j < c.rowLength; j++) {
-        int64_t i = r * c.rowLength + j;
-        update(i);
-        dst[base + last[j]] = f32ToBf16(pv[i]);
-      }
-    }
-    for (size_t k = 1; k < copies.size(); k++) writeOrReorder(pv, p, copies[k], n);
+    for (size_t k = rest; k < copies.size(); k++) writeCopy(pv, p, copies[k], n);
   });
   return info.Env().Undefined();
 }
