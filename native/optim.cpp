@@ -98,15 +98,10 @@ int64_t rowBase(const Bf16Copy &c, int64_t r) {
   return base;
 }
 
-/** out[j] = bf16(x[j]), rounded to nearest even as oneDNN's reorder does, NaN kept (branch-free: vectorises). */
+/** out[j] = bf16(x[j]) (f32ToBf16: nearest even as oneDNN's reorder, NaN kept), vectorised at load. */
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void roundRow(const float *x, uint16_t *out, int64_t n) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; j++) {
-    uint32_t u;
-    std::memcpy(&u, &x[j], sizeof u);
-    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16, quiet = (u >> 16) | 0x40u;
-    out[j] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
-  }
+  for (int64_t j = 0; j < n; j++) out[j] = f32ToBf16(x[j]);
 }
 
 /** Row r of p (already rounded into `row`) into copy c, through its offset tables. */
@@ -116,21 +111,28 @@ void scatterRow(const uint16_t *row, const Bf16Copy &c, int64_t r) {
   for (int64_t j = 0; j < c.rowLength; j++) dst[last[j]] = row[j];
 }
 
-/** A copy after the update: through its tables where its rows are long, else by oneDNN's reorder. */
-void writeCopy(const float *pv, const MemPtr &p, const Bf16Copy &c, int64_t n) {
-  if (!c.longRows()) {
-    reorderNow(c.from, p, c.md, c.mem);
-    return;
-  }
+/**
+ * Copy c written from p row by row, each row rounded and scattered through c's tables; `first(a, b)`
+ * runs on the row's elements [a, b) of p just before (the SGD update: the row is then in cache).
+ */
+template <class F> void writeRows(const float *pv, const Bf16Copy &c, int64_t n, F first) {
+  const int64_t len = c.rowLength;
 #pragma omp parallel if (n > 32768)
   {
-    std::vector<uint16_t> row(static_cast<size_t>(c.rowLength));
+    std::vector<uint16_t> row(static_cast<size_t>(len));
 #pragma omp for
-    for (int64_t r = 0; r < n / c.rowLength; r++) {
-      roundRow(pv + r * c.rowLength, row.data(), c.rowLength);
+    for (int64_t r = 0; r < n / len; r++) {
+      first(r * len, (r + 1) * len);
+      roundRow(pv + r * len, row.data(), len);
       scatterRow(row.data(), c, r);
     }
   }
+}
+
+/** A copy after the update: through its tables where its rows are long, else by oneDNN's reorder. */
+void writeCopy(const float *pv, const MemPtr &p, const Bf16Copy &c, int64_t n) {
+  if (c.longRows()) writeRows(pv, c, n, [](int64_t, int64_t) {});
+  else reorderNow(c.from, p, c.md, c.mem);
 }
 
 /** The SGD rule's constants (PyTorch's names; `first`: the momentum buffer starts as d). */
@@ -230,20 +232,9 @@ Napi::Value sgdStep(const Napi::CallbackInfo &info) {
     float *mv = m ? m->f32() : nullptr;
     size_t rest = 0;
     if (!copies.empty() && copies.front().longRows()) {
-      // Each row updated, rounded and scattered into the copy while it is still in cache (the
+      // Each row updated, then rounded and scattered into the copy while it is still in cache (a
       // separate pass re-read the f32 weights from memory).
-      const Bf16Copy &c = copies.front();
-      const int64_t len = c.rowLength;
-#pragma omp parallel if (n > 32768)
-      {
-        std::vector<uint16_t> row(static_cast<size_t>(len));
-#pragma omp for
-        for (int64_t r = 0; r < n / len; r++) {
-          sgdRange(pv, gv, mv, r * len, (r + 1) * len, rule);
-          roundRow(pv + r * len, row.data(), len);
-          scatterRow(row.data(), c, r);
-        }
-      }
+      writeRows(pv, copies.front(), n, [&](int64_t a, int64_t b) { sgdRange(pv, gv, mv, a, b, rule); });
       rest = 1;
     } else {
       sgdAll(pv, gv, mv, n, rule);

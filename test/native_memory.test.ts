@@ -1,4 +1,4 @@
-// Native memory is freed deterministically: 200 training-like steps (conv + ReLU, max pooling,
+// Native memory is freed deterministically: 400 training-like steps (conv + ReLU, max pooling,
 // LRN, flatten, linear, dropout, cross-entropy, backward, SGD with momentum) inside tidy leave the
 // number of live native allocations and the process RSS flat. Also checks dispose() frees at once
 // and that forwardAsync-style deferred runs free what they queued.
@@ -34,7 +34,7 @@ function smallNet(): { features: Sequential; classifier: Sequential } {
   return { features, classifier };
 }
 
-test('200 training steps leave live native buffers and RSS flat', { skip, timeout: 120_000 }, () => {
+test('400 training steps leave live native buffers and RSS flat', { skip, timeout: 120_000 }, () => {
   setBackend(native!);
   try {
     const rng = new Generator(7);
@@ -59,18 +59,23 @@ test('200 training steps leave live native buffers and RSS flat', { skip, timeou
     // settle over the first tens of steps (one-time growth, not a leak).
     for (let i = 0; i < 100; i++) step();
     const liveBefore = nativeLiveBuffers();
-    gc();
-    const rssBefore = process.memoryUsage().rss;
+    // RSS over two windows of 200 steps: a leak grows it in both; the allocator's own one-time
+    // growth lands in one (usually 4–8 MB, twice in CI runs 26–27 MB in a single window).
+    const growthMb: number[] = [];
     let loss = 0;
-    for (let i = 0; i < 200; i++) loss = step();
-    gc();
+    for (let w = 0; w < 2; w++) {
+      gc();
+      const rssBefore = process.memoryUsage().rss;
+      for (let i = 0; i < 200; i++) loss = step();
+      gc();
+      growthMb.push((process.memoryUsage().rss - rssBefore) / 2 ** 20);
+    }
     const liveAfter = nativeLiveBuffers();
-    const rssAfter = process.memoryUsage().rss;
     assert.ok(Number.isFinite(loss), `loss ${loss}`);
     assert.equal(liveAfter, liveBefore, `live native buffers grew from ${liveBefore} to ${liveAfter}`);
-    const growthMb = (rssAfter - rssBefore) / 2 ** 20;
-    console.log(`native buffers ${liveBefore} → ${liveAfter}; RSS growth over 200 steps ${growthMb.toFixed(1)} MB`);
-    assert.ok(growthMb < 24, `RSS grew by ${growthMb.toFixed(1)} MB over 200 steps`);
+    const shown = growthMb.map((g) => g.toFixed(1)).join(' and ');
+    console.log(`native buffers ${liveBefore} → ${liveAfter}; RSS growth over two windows of 200 steps ${shown} MB`);
+    assert.ok(Math.min(...growthMb) < 24, `RSS grew by ${shown} MB in two windows of 200 steps`);
   } finally {
     setBackend('reference');
   }
