@@ -125,6 +125,11 @@ void setThreads(int n) {
 
 int threads() { return gThreads.load() > 0 ? gThreads.load() : omp_get_max_threads(); }
 
+std::pair<int64_t, int64_t> threadShare(int64_t n, int64_t align) {
+  const int64_t t = omp_get_thread_num(), T = omp_get_num_threads(), units = (n + align - 1) / align;
+  return {std::min(n, units * t / T * align), std::min(n, units * (t + 1) / T * align)};
+}
+
 bool deferred() { return gDeferred; }
 void setDeferred(bool on) { gDeferred = on; }
 

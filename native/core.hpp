@@ -108,6 +108,11 @@ void runTasks(std::vector<std::function<void()>> &tasks);
 uint64_t queueTakes();
 void setThreads(int n);
 int threads();
+/**
+ * Inside a parallel region: the calling OpenMP thread's contiguous share [first, second) of n items,
+ * its boundaries on multiples of `align` (one sequential stream per thread; whole vector blocks).
+ */
+std::pair<int64_t, int64_t> threadShare(int64_t n, int64_t align);
 
 /** Executes a primitive now (inside a task) with the shared user scratchpad. */
 struct Arg {

@@ -5,8 +5,6 @@
 // The dot products are plain loops that the compiler vectorises for AVX-512, AVX2 + FMA or SSE2,
 // picked at load time for the CPU (target_clones); measured faster than oneDNN's sgemm for
 // AlexNet's fc6–fc8 at batch 1 (BENCHMARKS.md).
-#include <omp.h>
-
 #include <algorithm>
 
 #include "ops.hpp"
@@ -51,8 +49,7 @@ void gemvF32(const float *x, const float *w, const float *bias, float *y, int64_
   const int team = n * k >= (int64_t(1) << 15) ? static_cast<int>(std::min<int64_t>(threads(), blocks)) : 1;
 #pragma omp parallel num_threads(team)
   {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t r0 = std::min(n, blocks * t / T * 4), r1 = std::min(n, blocks * (t + 1) / T * 4);
+    const auto [r0, r1] = threadShare(n, 4);
     dotRows(x, w, k, r0, r1, y);
     for (int64_t i = r0; i < r1; i++) {
       float v = y[i] + (bias ? bias[i] : 0.f);

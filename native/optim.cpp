@@ -9,8 +9,6 @@
 // tables while it is still in cache; other copies (a convolution's short kw rows) by oneDNN's
 // reorder after the update, which measured faster for them (BENCHMARKS.md). bf16CopiesCheck
 // compares the copies with a fresh conversion (tests).
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -182,8 +180,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void sgdR
 void sgdAll(float *pv, const float *gv, float *mv, int64_t n, const SgdRule &r) {
 #pragma omp parallel if (n > 32768)
   {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t a = n * t / T / 16 * 16, b = t == T - 1 ? n : n * (t + 1) / T / 16 * 16;
+    const auto [a, b] = threadShare(n, 16);
     sgdRange(pv, gv, mv, a, b, r);
   }
 }
